@@ -1,0 +1,146 @@
+"""Exceptions raised by argil_async.
+
+Every exception derives from :class:`ArgilError`, so one ``except ArgilError`` catches them all::
+
+    ArgilError
+    ├── InvalidRequestError (also a ValueError)    bad input caught before sending
+    ├── APIConnectionError                          could not talk to the server
+    │   └── APITimeoutError (also a TimeoutError)
+    ├── APIStatusError  .status_code .code .message .body .headers .request_id
+    │   ├── BadRequestError 400   AuthenticationError 401   PermissionDeniedError 403
+    │   ├── NotFoundError 404     ConflictError 409          RateLimitError 429 (.retry_after)
+    │   └── InternalServerError 5xx
+    ├── ResponseValidationError                     the server sent something we cannot decode
+    ├── WaitTimeoutError                            a wait_until_* deadline passed (.last)
+    └── GenerationFailedError                       a waited-on resource ended in failure (.resource)
+
+Example::
+
+    try:
+        video = await client.videos.get(video_id)
+    except NotFoundError as exc:
+        print(exc.status_code, exc.message, exc.request_id)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "ArgilError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "GenerationFailedError",
+    "InternalServerError",
+    "InvalidRequestError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ResponseValidationError",
+    "WaitTimeoutError",
+]
+
+
+class ArgilError(Exception):
+    """Base class of every error raised by argil_async."""
+
+
+class InvalidRequestError(ArgilError, ValueError):
+    """Bad input caught before anything was sent; ``field`` names the offending argument."""
+
+    def __init__(self, field: str, rule: str) -> None:
+        self.field = field
+        self.rule = rule
+        super().__init__(f"{field}: {rule}")
+
+
+class APIConnectionError(ArgilError):
+    """The server could not be reached, or the connection broke before a response arrived."""
+
+
+class APITimeoutError(APIConnectionError, TimeoutError):
+    """The request timed out (connecting, or waiting for the response)."""
+
+
+class APIStatusError(ArgilError):
+    """The server answered with a non-2xx status."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        code: int | None = None,
+        body: bytes = b"",
+        headers: Mapping[str, str] | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        self.message = message
+        self.status_code = status_code
+        self.code = code if code is not None else status_code
+        self.body = body
+        self.headers: Mapping[str, str] = dict(headers or {})
+        self.request_id = request_id
+        suffix = f" (request id {request_id})" if request_id else ""
+        super().__init__(f"{status_code}: {message}{suffix}")
+
+
+class BadRequestError(APIStatusError):
+    """400: the server rejected the request as invalid."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: the API key is missing or invalid."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the key is valid but not allowed to do this (plan or credits)."""
+
+
+class NotFoundError(APIStatusError):
+    """404: no such resource, or no access to it."""
+
+
+class ConflictError(APIStatusError):
+    """409: the request conflicts with the resource's current state."""
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests, or more than 5 assets processing; ``retry_after`` in seconds."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+
+class InternalServerError(APIStatusError):
+    """5xx: the server failed."""
+
+
+class ResponseValidationError(ArgilError):
+    """The server answered 2xx with a body that could not be decoded into the expected model."""
+
+    def __init__(self, message: str, *, body: bytes = b"") -> None:
+        self.body = body
+        super().__init__(message)
+
+
+class WaitTimeoutError(ArgilError, TimeoutError):
+    """A ``wait_until_*`` deadline passed; ``last`` holds the last object seen (or None)."""
+
+    def __init__(self, message: str, *, last: Any = None) -> None:
+        self.last = last
+        super().__init__(message)
+
+
+class GenerationFailedError(ArgilError):
+    """A waited-on avatar, asset or video ended in a failed state; ``resource`` holds it."""
+
+    def __init__(self, message: str, *, resource: Any = None) -> None:
+        self.resource = resource
+        super().__init__(message)
