@@ -12,7 +12,7 @@ Every exception derives from :class:`ArgilError`, so one ``except ArgilError`` c
     │   └── InternalServerError 5xx
     ├── ResponseValidationError                     the server sent something we cannot decode
     ├── WaitTimeoutError                            a wait_until_* deadline passed (.last)
-    └── GenerationFailedError                       a waited-on resource ended in failure (.resource)
+    └── GenerationFailedError                       a waited-on resource failed (.resource)
 
 Example::
 
@@ -60,7 +60,13 @@ class InvalidRequestError(ArgilError, ValueError):
 
 
 class APIConnectionError(ArgilError):
-    """The server could not be reached, or the connection broke before a response arrived."""
+    """The server could not be reached, or the connection broke before a response arrived.
+
+    ``maybe_sent`` is False only when the request certainly never left this machine (the
+    connection could not be opened), which is what makes a non-idempotent POST safe to resend.
+    """
+
+    maybe_sent: bool = True
 
 
 class APITimeoutError(APIConnectionError, TimeoutError):

@@ -1,0 +1,145 @@
+"""AsyncArgil: configuration, the request pipeline, and the resources hung off it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from . import errors
+from ._decoding import decode, encode
+from ._limits import AssetLimiter
+from ._resources.assets import AssetsResource
+from ._resources.avatars import AvatarsResource
+from ._resources.subtitles import SubtitlesResource
+from ._resources.videos import VideosResource
+from ._resources.voices import VoicesResource
+from ._resources.webhooks import WebhooksResource
+from ._retry import RetryPolicy, with_retries
+from ._transport import AiohttpTransport, Request, Response, Timeout, Transport, raise_for_status
+from ._urls import is_https_or_loopback
+
+__all__ = ["DEFAULT_BASE_URL", "AsyncArgil"]
+
+DEFAULT_BASE_URL = "https://api.argil.ai/v1"
+T = TypeVar("T")
+
+
+class AsyncArgil:
+    """The asyncio client for the Argil API. Share one per application; close it when done.
+
+    Example::
+
+        async with AsyncArgil() as client:          # reads ARGIL_API_KEY
+            avatars = await client.avatars.list()
+            async for asset in client.assets.list(status="READY"):
+                print(asset.name)
+
+    ``api_key`` defaults to ``ARGIL_API_KEY``; ``base_url`` to ``ARGIL_BASE_URL``, else the
+    public API. ``timeout`` is the read timeout in seconds (or a :class:`Timeout` for each
+    phase). ``max_retries`` resends failed requests where that is safe. ``asset_concurrency``
+    caps how many uploaded assets may be processing at once (the workspace allows 5).
+    """
+
+    assets: AssetsResource
+    avatars: AvatarsResource
+    voices: VoicesResource
+    videos: VideosResource
+    subtitles: SubtitlesResource
+    webhooks: WebhooksResource
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float | Timeout = 60.0,
+        max_retries: int = 2,
+        *,
+        asset_concurrency: int = 5,
+        transport: Transport | None = None,
+        retry_policy: RetryPolicy | None = None,
+    ) -> None:
+        key = api_key if api_key is not None else os.environ.get("ARGIL_API_KEY")
+        if not key:
+            raise errors.InvalidRequestError(
+                "api_key",
+                "no API key: pass AsyncArgil(api_key=...) or set the ARGIL_API_KEY "
+                "environment variable",
+            )
+        url = base_url or os.environ.get("ARGIL_BASE_URL") or DEFAULT_BASE_URL
+        self.base_url = _checked_base_url(url)
+        if max_retries < 0:
+            raise errors.InvalidRequestError("max_retries", "must be 0 or more")
+        self.timeout = Timeout.of(timeout)
+        self.max_retries = max_retries
+        self._api_key = key
+        self._transport: Transport = transport or AiohttpTransport(
+            self.base_url, {"x-api-key": key, "Accept": "application/json"}, self.timeout
+        )
+        policy = retry_policy or RetryPolicy(max_retries=max_retries)
+        self._send = with_retries(self._send_once, policy)
+        self._asset_limiter = AssetLimiter(asset_concurrency)
+        self.assets = AssetsResource(self)
+        self.avatars = AvatarsResource(self)
+        self.voices = VoicesResource(self)
+        self.videos = VideosResource(self)
+        self.subtitles = SubtitlesResource(self)
+        self.webhooks = WebhooksResource(self)
+
+    def __repr__(self) -> str:
+        return f"AsyncArgil(base_url={self.base_url!r}, api_key='***')"
+
+    async def __aenter__(self) -> AsyncArgil:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the HTTP session; the client may be used again afterwards (a new one opens)."""
+        await self._transport.aclose()
+
+    async def _send_once(self, request: Request) -> Response:
+        response = await self._transport.send(request)
+        raise_for_status(response)
+        return response
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Sequence[tuple[str, str]] = (),
+        body: Any = None,
+        idempotent: bool | None = None,
+    ) -> Response:
+        """Send one API request through the retry policy and return the 2xx response."""
+        if idempotent is None:
+            idempotent = method != "POST"
+        payload = None if body is None else encode(body)
+        return await self._send(Request(method, path, tuple(params), payload, idempotent))
+
+    async def _get(
+        self, path: str, cls: type[T], params: Sequence[tuple[str, str]] = ()
+    ) -> tuple[T, Response]:
+        """GET ``path`` and decode its body as ``cls``."""
+        response = await self._request("GET", path, params=params)
+        return decode(cls, response.body), response
+
+
+def _checked_base_url(url: str) -> str:
+    if not is_https_or_loopback(url):
+        host = urlsplit(url).hostname if "://" in url else None
+        raise errors.InvalidRequestError(
+            "base_url",
+            f"must be an https:// URL (plain http is allowed only for loopback hosts), "
+            f"got host {host!r}",
+        )
+    return url.rstrip("/")

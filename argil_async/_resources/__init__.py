@@ -1,0 +1,1 @@
+"""The API's resources (``client.assets``, ``client.videos`` ...): one module each."""

@@ -1,0 +1,137 @@
+"""``client.assets``: B-roll uploads and the system music library."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+
+import anyio
+
+from .._decoding import decode
+from .._pagination import AsyncPaginator, Page, header_int
+from .._polling import wait_for_status
+from ..errors import InvalidRequestError, RateLimitError
+from ..models import Asset
+from ._base import Resource, check_name, check_page_size, check_url, path_id, query
+
+__all__ = ["AssetsResource"]
+
+_UPLOAD_TYPES = ("IMAGE", "VIDEO")
+
+
+class AssetsResource(Resource):
+    """Upload images and videos by URL for B-roll; list the AUDIO tracks for music."""
+
+    __slots__ = ()
+
+    async def get(self, id: str) -> Asset:
+        """Fetch one asset (the upload's status lives here)."""
+        asset, _ = await self._client._get(f"/assets/{path_id('id', id)}", Asset)
+        self._client._asset_limiter.observe((asset,))
+        return asset
+
+    def list(
+        self,
+        *,
+        type: str | Sequence[str] | None = None,
+        status: str | None = None,
+        page_size: int | None = None,
+    ) -> AsyncPaginator[Asset]:
+        """Iterate over assets; the server lists only READY ones unless ``status`` is given.
+
+        ``type`` is AUDIO, IMAGE or VIDEO, or a list of them. Example::
+
+            async for track in client.assets.list(type="AUDIO"):
+                print(track.name, track.file_url)
+        """
+        types = [type] if isinstance(type, str) else builtins.list(type or [])
+        check_page_size(page_size)
+        base = query(type=types or None, status=status, pageSize=page_size)
+
+        async def fetch(page: int) -> Page[Asset]:
+            params = [*base, ("page", str(page))]
+            items, response = await self._client._get("/assets", builtins.list[Asset], params)
+            self._client._asset_limiter.observe(items)
+            headers = response.headers
+            return Page(
+                items=items,
+                page=header_int(headers, "X-Page") or page,
+                page_size=header_int(headers, "X-Page-Size") or page_size or 20,
+                total_count=header_int(headers, "X-Total-Count"),
+                total_pages=header_int(headers, "X-Total-Pages"),
+            )
+
+        return AsyncPaginator(fetch)
+
+    async def upload(
+        self, *, name: str, type: str, url: str, wait: bool = True, timeout: float = 900.0
+    ) -> Asset:
+        """Upload an IMAGE or VIDEO from a public URL; with ``wait`` return it READY.
+
+        At most ``asset_concurrency`` uploads are processing at once: further calls wait for a
+        slot rather than provoke a 429. A 429 caused by another process is waited out.
+        Raises GenerationFailedError if processing fails. Example::
+
+            asset = await client.assets.upload(name="logo", type="IMAGE", url="https://...")
+        """
+        body = {
+            "name": check_name("name", name),
+            "type": _upload_type(type),
+            "url": check_url("url", url),
+        }
+        limiter = self._client._asset_limiter
+        with anyio.fail_after(timeout):
+            lease = await limiter.acquire()
+        try:
+            asset = await self._create(body, timeout)
+        except BaseException:
+            limiter.release(lease)
+            raise
+        limiter.bind(lease, asset)
+        if not wait:
+            return asset
+        return await self.wait_until_ready(asset.id, timeout=timeout)
+
+    async def _create(self, body: dict[str, str], timeout: float) -> Asset:
+        """POST /assets (safe to resend: a duplicate comes back as 200), outlasting 429s."""
+        deadline = anyio.current_time() + timeout
+        delay = 1.0
+        while True:
+            try:
+                response = await self._client._request(
+                    "POST", "/assets", body=body, idempotent=True
+                )
+            except RateLimitError as exc:
+                wait = exc.retry_after if exc.retry_after is not None else delay
+                if anyio.current_time() + wait > deadline:
+                    raise
+                await anyio.sleep(wait)
+                delay = min(delay * 2, 30.0)
+                continue
+            return decode(Asset, response.body)
+
+    async def wait_until_ready(
+        self, id: str, *, timeout: float = 900.0, poll_interval: float = 1.0
+    ) -> Asset:
+        """Poll until the asset is READY; GenerationFailedError if it FAILED."""
+        path_id("id", id)
+        return await wait_for_status(
+            lambda: self.get(id),
+            done=("READY",),
+            failed=("FAILED",),
+            timeout=timeout,
+            poll_interval=poll_interval,
+            what=f"asset {id}",
+        )
+
+    async def delete(self, id: str) -> None:
+        """Delete an uploaded asset (a soft delete: videos that use it still render)."""
+        await self._client._request("DELETE", f"/assets/{path_id('id', id)}")
+
+
+def _upload_type(value: object) -> str:
+    if value not in _UPLOAD_TYPES:
+        raise InvalidRequestError(
+            "type", f"must be IMAGE or VIDEO (no AUDIO uploads), got {value!r}"
+        )
+    return str(value)

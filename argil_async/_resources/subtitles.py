@@ -1,0 +1,58 @@
+"""``client.subtitles``: subtitle styles, and exporting a video's subtitles as a file."""
+
+from __future__ import annotations
+
+import msgspec
+
+from .._decoding import decode
+from .._pagination import AsyncPaginator, Page
+from ..errors import InvalidRequestError
+from ..models import SubtitleStyle
+from ._base import Resource, check_page_size, path_id, query
+
+__all__ = ["SubtitlesResource"]
+
+
+class _StylePage(msgspec.Struct, rename="camel"):
+    items: list[SubtitleStyle] = []
+    total_items: int | None = None
+    total_pages: int | None = None
+    current_page: int | None = None
+    items_per_page: int | None = None
+
+
+class SubtitlesResource(Resource):
+    """Subtitle styles (for ``Subtitles(style_id=...)``) and subtitle export."""
+
+    __slots__ = ()
+
+    def list(self, *, page_size: int | None = None) -> AsyncPaginator[SubtitleStyle]:
+        """Iterate over the subtitle styles."""
+        check_page_size(page_size)
+
+        async def fetch(page: int) -> Page[SubtitleStyle]:
+            params = query(page=page, pageSize=page_size)
+            response = await self._client._request("GET", "/subtitles", params=params)
+            body = decode(_StylePage, response.body)
+            return Page(
+                items=body.items,
+                page=body.current_page or page,
+                page_size=body.items_per_page or page_size or 10,
+                total_count=body.total_items,
+                total_pages=body.total_pages,
+            )
+
+        return AsyncPaginator(fetch)
+
+    async def export(
+        self, video_id: str, *, format: str = "vtt", include_styling: bool = False
+    ) -> str:
+        """A rendered video's subtitles as WebVTT (``format="vtt"``) or ASS (``"ass"``) text."""
+        if format not in ("vtt", "ass"):
+            raise InvalidRequestError("format", f'must be "vtt" or "ass", got {format!r}')
+        response = await self._client._request(
+            "GET",
+            f"/subtitles/videos/{path_id('video_id', video_id)}/export",
+            params=query(format=format, includeStyling=include_styling),
+        )
+        return response.body.decode("utf-8-sig", "replace")

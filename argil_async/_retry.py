@@ -1,0 +1,113 @@
+"""Retries: the only module that imports ``backoff`` (it has had no release since 2022).
+
+Policy (design.md section 4): up to ``max_retries`` resends on connection errors, timeouts,
+408, 429 and 5xx, waiting 0.5 s doubling up to 8 s with full jitter, or the server's
+``Retry-After`` when it gives one. A Retry-After above ``retry_after_cap`` raises at once.
+A request that is not idempotent (creating a video, starting a render) is resent only when the
+server certainly did not process it: a 429, or a connection that could not be opened.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Awaitable, Callable, Generator
+from dataclasses import dataclass
+from typing import Any
+
+import backoff
+
+from . import errors
+from ._transport import Request, Response
+
+__all__ = ["RetryPolicy", "with_retries"]
+
+logger = logging.getLogger("argil_async")
+
+_RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How often and how long to retry; ``wait_scale=0`` turns the waits off (for tests)."""
+
+    max_retries: int = 2
+    initial_wait: float = 0.5
+    max_wait: float = 8.0
+    retry_after_cap: float = 60.0
+    wait_scale: float = 1.0
+
+    def should_retry(self, exc: BaseException, *, idempotent: bool) -> bool:
+        """Whether ``exc`` may be retried for a request that is (or is not) idempotent."""
+        if isinstance(exc, errors.RateLimitError):
+            return exc.retry_after is None or exc.retry_after <= self.retry_after_cap
+        if isinstance(exc, errors.APIStatusError):
+            return idempotent and exc.status_code in _RETRYABLE_STATUS
+        if isinstance(exc, errors.APIConnectionError):
+            return idempotent or not exc.maybe_sent
+        return False
+
+    def wait_for(self, exc: BaseException, attempt: int) -> float:
+        """Seconds to sleep before retry number ``attempt`` (0-based) after ``exc``."""
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            return float(retry_after) * self.wait_scale
+        ceiling = min(self.max_wait, self.initial_wait * 2**attempt)
+        return random.uniform(0, ceiling) * self.wait_scale
+
+
+def _waits(policy: RetryPolicy) -> Generator[float, BaseException | None, None]:
+    """A backoff wait generator: backoff sends each failure in, we yield the sleep for it."""
+    attempt = 0
+    exc = yield 0.0
+    while True:
+        delay = policy.wait_for(exc, attempt) if exc is not None else 0.0
+        attempt += 1
+        exc = yield delay
+
+
+def with_retries(
+    send: Callable[[Request], Awaitable[Response]], policy: RetryPolicy
+) -> Callable[[Request], Awaitable[Response]]:
+    """Wrap ``send`` (which raises ArgilError subclasses) in the retry policy.
+
+    The two backoff wrappers (idempotent or not) are built once here, not per request.
+    """
+    safe = _retrying(send, policy, idempotent=True)
+    unsafe = _retrying(send, policy, idempotent=False)
+
+    def dispatch(request: Request) -> Awaitable[Response]:
+        return safe(request) if request.idempotent else unsafe(request)
+
+    return dispatch
+
+
+def _retrying(
+    send: Callable[[Request], Awaitable[Response]], policy: RetryPolicy, *, idempotent: bool
+) -> Callable[[Request], Awaitable[Response]]:
+    def giveup(exc: Exception) -> bool:
+        return not policy.should_retry(exc, idempotent=idempotent)
+
+    def log_retry(details: Any) -> None:
+        request = details["args"][0]
+        logger.warning(
+            "retrying %s %s in %.2fs after %s (attempt %d of %d)",
+            request.method,
+            request.path,
+            details["wait"],
+            type(details.get("exception")).__name__,
+            details["tries"],
+            policy.max_retries + 1,
+        )
+
+    retrying: Callable[[Request], Awaitable[Response]] = backoff.on_exception(
+        _waits,
+        errors.ArgilError,
+        max_tries=policy.max_retries + 1,
+        giveup=giveup,
+        jitter=None,
+        on_backoff=log_retry,
+        logger=None,
+        policy=policy,
+    )(send)
+    return retrying

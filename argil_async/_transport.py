@@ -1,0 +1,264 @@
+"""The HTTP seam: the only module that imports aiohttp.
+
+Resources build a :class:`Request` (method, path, query pairs, body bytes) and get back a
+:class:`Response` (status, headers, body bytes). Tests can swap in any object with the same
+``send``/``stream``/``aclose`` methods, so most of the client runs without sockets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import aiohttp
+import msgspec
+
+from . import errors
+from ._version import __version__
+
+__all__ = [
+    "AiohttpTransport",
+    "Request",
+    "Response",
+    "Timeout",
+    "Transport",
+    "raise_for_status",
+]
+
+USER_AGENT = f"argil-async/{__version__} (python; aiohttp/{aiohttp.__version__})"
+_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid", "cf-ray")
+
+
+@dataclass(frozen=True, slots=True)
+class Timeout:
+    """Per-phase timeouts in seconds: ``connect`` to open a connection, ``read`` between bytes.
+
+    ``total`` bounds a whole request (None: unbounded, so a slow but steady download can finish).
+    """
+
+    connect: float = 10.0
+    read: float = 60.0
+    total: float | None = None
+
+    @classmethod
+    def of(cls, value: float | Timeout) -> Timeout:
+        """Accept a plain number as the read timeout, keeping connect at most that long."""
+        if isinstance(value, Timeout):
+            return value
+        if value <= 0:
+            raise errors.InvalidRequestError("timeout", "must be greater than 0 seconds")
+        return cls(connect=min(10.0, float(value)), read=float(value))
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One HTTP request relative to the client's base URL; ``idempotent`` drives retries."""
+
+    method: str
+    path: str
+    params: Sequence[tuple[str, str]] = ()
+    body: bytes | None = None
+    idempotent: bool = True
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """A complete HTTP response: status, headers (case-insensitive mapping) and body bytes."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+class Transport(Protocol):
+    """What the client needs from HTTP: send a request, stream a body, close."""
+
+    async def send(self, request: Request) -> Response:
+        """Send one request and read the whole response."""
+        ...
+
+    def stream(
+        self, url: str
+    ) -> AbstractAsyncContextManager[tuple[Response, AsyncIterator[bytes]]]:
+        """Open a GET of an absolute URL and yield (response-without-body, chunk iterator)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections."""
+        ...
+
+
+class AiohttpTransport:
+    """An aiohttp-backed transport; the session is created lazily on the loop that first uses it."""
+
+    def __init__(
+        self,
+        base_url: str,
+        headers: Mapping[str, str],  # sent with API requests only, never with downloads
+        timeout: Timeout,
+        *,
+        connection_limit: int = 100,
+    ) -> None:
+        self._base_url = base_url.rstrip("/")
+        # Only API requests carry these (the key): a download from a CDN must never see it.
+        self._api_headers = dict(headers)
+        self._timeout = aiohttp.ClientTimeout(
+            total=timeout.total, sock_connect=timeout.connect, sock_read=timeout.read
+        )
+        self._connection_limit = connection_limit
+        self._session: aiohttp.ClientSession | None = None
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        session = self._session
+        if session is None or session.closed:
+            connector = aiohttp.TCPConnector(limit=self._connection_limit)
+            session = aiohttp.ClientSession(
+                headers={"User-Agent": USER_AGENT},
+                timeout=self._timeout,
+                connector=connector,
+                skip_auto_headers=("Accept-Encoding",),
+            )
+            self._session = session
+        return session
+
+    async def send(self, request: Request) -> Response:
+        """Send ``request``; map aiohttp's failures to APIConnectionError / APITimeoutError."""
+        session = self._get_session()
+        headers = {**self._api_headers, **request.headers}
+        if request.body is not None:
+            headers.setdefault("Content-Type", "application/json")
+        try:
+            async with session.request(
+                request.method,
+                self._base_url + request.path,
+                params=list(request.params) or None,
+                data=request.body,
+                headers=headers,
+            ) as resp:
+                body = await resp.read()
+                return Response(resp.status, resp.headers, body)
+        except aiohttp.ClientError as exc:
+            raise _connection_error(exc) from exc
+        except asyncio.TimeoutError as exc:
+            raise errors.APITimeoutError("request timed out while waiting for a response") from exc
+
+    @asynccontextmanager
+    async def stream(self, url: str) -> AsyncIterator[tuple[Response, AsyncIterator[bytes]]]:
+        """GET an absolute URL (a file download) and yield its headers and a chunk iterator."""
+        session = self._get_session()
+        try:
+            async with session.get(url) as resp:
+                head = Response(resp.status, resp.headers, b"")
+                if resp.status >= 400:
+                    head = Response(resp.status, resp.headers, await resp.read())
+                yield head, _chunks(resp)
+        except aiohttp.ClientError as exc:
+            raise _connection_error(exc) from exc
+        except asyncio.TimeoutError as exc:
+            raise errors.APITimeoutError("download timed out") from exc
+
+    async def aclose(self) -> None:
+        """Close the session (if one was opened); safe to call twice."""
+        session, self._session = self._session, None
+        if session is not None and not session.closed:
+            await session.close()
+
+
+async def _chunks(resp: aiohttp.ClientResponse, size: int = 1 << 16) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in resp.content.iter_chunked(size):
+            yield chunk
+    except aiohttp.ClientError as exc:
+        raise _connection_error(exc) from exc
+    except asyncio.TimeoutError as exc:
+        raise errors.APITimeoutError("download timed out") from exc
+
+
+def _connection_error(exc: aiohttp.ClientError) -> errors.APIConnectionError:
+    """Map an aiohttp error, remembering whether the request may have reached the server."""
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        error: errors.APIConnectionError = errors.APITimeoutError("timed out connecting")
+        error.maybe_sent = False
+        return error
+    if isinstance(exc, aiohttp.ServerTimeoutError):
+        return errors.APITimeoutError("timed out waiting for the response")
+    error = errors.APIConnectionError(f"connection failed: {type(exc).__name__}: {exc}")
+    # A connector error means no byte of the request left this machine: safe to resend.
+    error.maybe_sent = not isinstance(exc, aiohttp.ClientConnectorError)
+    return error
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    current = time.time() if now is None else now
+    return max(0.0, when.timestamp() - current)
+
+
+class _ErrorBody(msgspec.Struct):
+    code: int | None = None
+    message: str | None = None
+    error: str | None = None
+
+
+_error_decoder = msgspec.json.Decoder(_ErrorBody)
+_STATUS_ERRORS: dict[int, type[errors.APIStatusError]] = {
+    400: errors.BadRequestError,
+    401: errors.AuthenticationError,
+    403: errors.PermissionDeniedError,
+    404: errors.NotFoundError,
+    409: errors.ConflictError,
+    429: errors.RateLimitError,
+}
+
+
+def raise_for_status(response: Response) -> None:
+    """Raise the APIStatusError subclass that matches a non-2xx response."""
+    status = response.status
+    if status < 400:
+        return
+    code, message = _describe(response.body, status)
+    request_id = next(
+        (response.headers[h] for h in _REQUEST_ID_HEADERS if h in response.headers), None
+    )
+    cls = _STATUS_ERRORS.get(status)
+    if cls is None:
+        cls = errors.InternalServerError if status >= 500 else errors.APIStatusError
+    error = cls(
+        message,
+        status_code=status,
+        code=code,
+        body=response.body,
+        headers=response.headers,
+        request_id=request_id,
+    )
+    if isinstance(error, errors.RateLimitError):
+        error.retry_after = parse_retry_after(response.headers.get("Retry-After"))
+    raise error
+
+
+def _describe(body: bytes, status: int) -> tuple[int | None, str]:
+    """The ``code`` and ``message`` of an error body; the raw text when it is not the JSON shape."""
+    try:
+        parsed = _error_decoder.decode(body)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        text = body.decode("utf-8", "replace").strip()
+        return None, text[:500] or f"HTTP {status}"
+    message = parsed.message or parsed.error or body.decode("utf-8", "replace")[:500]
+    return parsed.code, message or f"HTTP {status}"

@@ -1,0 +1,48 @@
+"""The Argil API's objects (responses) and request pieces, as msgspec Structs.
+
+Attributes are snake_case (``video.video_url``); the wire format stays camelCase::
+
+    from argil_async.models import Moment, Subtitles
+
+    moments = [Moment(avatar_id=avatar.id, transcript="Hello!")]
+"""
+
+from ._objects import Asset as Asset
+from ._objects import Avatar as Avatar
+from ._objects import Gesture as Gesture
+from ._objects import MomentOut as MomentOut
+from ._objects import SubtitleStyle as SubtitleStyle
+from ._objects import Video as Video
+from ._objects import VideoSubtitles as VideoSubtitles
+from ._objects import Voice as Voice
+from ._objects import Webhook as Webhook
+from ._requests import AutoBrolls as AutoBrolls
+from ._requests import BackgroundMusic as BackgroundMusic
+from ._requests import Broll as Broll
+from ._requests import Moment as Moment
+from ._requests import Subtitles as Subtitles
+from ._requests import Zoom as Zoom
+from ._statuses import AVATAR_FAILED_STATUSES as AVATAR_FAILED_STATUSES
+from ._statuses import VIDEO_FAILED_STATUSES as VIDEO_FAILED_STATUSES
+from ._statuses import WEBHOOK_EVENTS as WEBHOOK_EVENTS
+
+__all__ = [
+    "AVATAR_FAILED_STATUSES",
+    "VIDEO_FAILED_STATUSES",
+    "WEBHOOK_EVENTS",
+    "Asset",
+    "AutoBrolls",
+    "Avatar",
+    "BackgroundMusic",
+    "Broll",
+    "Gesture",
+    "Moment",
+    "MomentOut",
+    "SubtitleStyle",
+    "Subtitles",
+    "Video",
+    "VideoSubtitles",
+    "Voice",
+    "Webhook",
+    "Zoom",
+]

@@ -1,0 +1,52 @@
+"""Base classes for the API's objects: lenient response models and validated request pieces."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from ..errors import InvalidRequestError
+
+__all__ = ["RequestModel", "ResponseModel", "check_https", "check_range"]
+
+
+class ResponseModel(msgspec.Struct, rename="camel", kw_only=True, frozen=True):
+    """An object the API returns: unknown fields are ignored, enum-like fields stay open strings."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The object as JSON-ready builtins with the API's camelCase keys."""
+        result: dict[str, Any] = msgspec.to_builtins(self)
+        return result
+
+
+class CreatedAtFallback(ResponseModel, frozen=True, kw_only=True):
+    """Accepts the docs' ``createAt`` spelling where the schema says ``createdAt``."""
+
+    created_at: datetime | None = None
+    create_at_: datetime | None = msgspec.field(default=None, name="createAt")
+
+    def __post_init__(self) -> None:
+        if self.created_at is None and self.create_at_ is not None:
+            msgspec.structs.force_setattr(self, "created_at", self.create_at_)
+
+
+class RequestModel(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
+    """A piece of a request body: only the fields the caller set are sent."""
+
+
+def check_range(field: str, value: float | None, low: float, high: float) -> None:
+    """Raise InvalidRequestError unless ``low <= value <= high`` (None passes)."""
+    if value is not None and not low <= value <= high:
+        raise InvalidRequestError(field, f"must be between {low:g} and {high:g}, got {value!r}")
+
+
+def check_https(field: str, url: str | None, *, allow_loopback_http: bool = True) -> None:
+    """Raise InvalidRequestError unless ``url`` is https (http only for loopback hosts)."""
+    if url is None:
+        return
+    from .._urls import is_https_or_loopback
+
+    if not is_https_or_loopback(url, allow_loopback_http=allow_loopback_http):
+        raise InvalidRequestError(field, f"must be an https:// URL, got {url[:80]!r}")

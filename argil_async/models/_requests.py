@@ -1,0 +1,72 @@
+"""The pieces of request bodies, validated when they are built.
+
+Each can also be given as a plain dict with the API's camelCase keys, e.g.
+``{"avatarId": "...", "transcript": "Hi"}`` for a :class:`Moment`.
+"""
+
+from __future__ import annotations
+
+from ._base import RequestModel, check_range
+
+__all__ = ["AutoBrolls", "BackgroundMusic", "Broll", "Moment", "Subtitles", "Zoom"]
+
+
+class Zoom(RequestModel, kw_only=True):
+    """Avatar or B-roll zoom: ``level`` from 1 (100%) to 2 (200%)."""
+
+    level: float = 1.0
+
+    def __post_init__(self) -> None:
+        check_range("zoom.level", self.level, 1, 2)
+
+
+class Broll(RequestModel, kw_only=True):
+    """B-roll shown over a moment, e.g. ``Broll(asset_id=asset.id)`` for an uploaded asset."""
+
+    type: str = "UPLOAD"
+    asset_id: str | None = None
+    zoom: Zoom | None = None
+
+
+class Moment(RequestModel, kw_only=True):
+    """One segment of a video: an avatar saying a transcript (or playing your audio).
+
+    Example: ``Moment(avatar_id=avatar.id, transcript="Hello!", gesture_slug="wave")``.
+    """
+
+    avatar_id: str
+    transcript: str | None = None
+    audio_url: str | None = None
+    voice_id: str | None = None
+    gesture_slug: str | None = None
+    zoom: Zoom | None = None
+    broll: Broll | None = None
+    layout: str | None = None
+
+
+class Subtitles(RequestModel, kw_only=True):
+    """Burned-in subtitles: ``position`` Top/Middle/Bottom, ``size`` Small/Medium/Large."""
+
+    enable: bool = True
+    style_id: str | None = None
+    position: str | None = None
+    size: str | None = None
+
+
+class AutoBrolls(RequestModel, kw_only=True):
+    """Automatic B-roll: ``source`` GENERATION, GOOGLE_IMAGES, STOCKS_VIDEO or AVATAR_ACTION."""
+
+    source: str
+    intensity: str = "MEDIUM"
+    enable: bool = True
+    layout: str | None = None
+
+
+class BackgroundMusic(RequestModel, kw_only=True):
+    """Background music from an AUDIO asset; ``volume`` from 0 to 1 (server default 0.14)."""
+
+    asset_id: str
+    volume: float | None = None
+
+    def __post_init__(self) -> None:
+        check_range("background_music.volume", self.volume, 0, 1)
