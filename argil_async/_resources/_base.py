@@ -85,18 +85,21 @@ def as_model(field: str, value: object, cls: type[Any]) -> Any:
         raise InvalidRequestError(field, f"must be a {cls.__name__} or a dict, got {value!r}")
     try:
         msgspec.convert(value, cls)
-    except InvalidRequestError as exc:
-        raise InvalidRequestError(f"{field}.{exc.field.split('.')[-1]}", exc.rule) from None
     except msgspec.ValidationError as exc:
-        raise InvalidRequestError(field, _describe(exc)) from None
+        raise InvalidRequestError(*_field_and_rule(field, str(exc))) from None
     return dict(value)
 
 
-def _describe(exc: msgspec.ValidationError) -> str:
-    message = str(exc)
-    return (
-        message.replace(" - at `$", " (at ").replace("`", ")") if " - at `$" in message else message
-    )
+def _field_and_rule(prefix: str, message: str) -> tuple[str, str]:
+    """Turn msgspec's "rule - at `$.path`" into (prefix.path[.leaf], rule)."""
+    path = ""
+    if " - at `$" in message:
+        message, _, where = message.rpartition(" - at `$")
+        path = where.rstrip("`")
+    leaf, colon, rule = message.partition(": ")
+    if colon and leaf.isidentifier():
+        return f"{prefix}{path}.{leaf}", rule
+    return f"{prefix}{path}", message.replace("`", "")
 
 
 def check_page_size(page_size: int | None, *, field: str = "page_size") -> None:

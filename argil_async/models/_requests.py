@@ -17,7 +17,7 @@ class Zoom(RequestModel, kw_only=True):
     level: float = 1.0
 
     def __post_init__(self) -> None:
-        check_range("zoom.level", self.level, 1, 2)
+        check_range("level", self.level, 1, 2)
 
 
 class Broll(RequestModel, kw_only=True):
@@ -69,4 +69,4 @@ class BackgroundMusic(RequestModel, kw_only=True):
     volume: float | None = None
 
     def __post_init__(self) -> None:
-        check_range("background_music.volume", self.volume, 0, 1)
+        check_range("volume", self.volume, 0, 1)
