@@ -22,8 +22,12 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser(
         "demo", help="run the full workflow (the embedded simulator when ARGIL_API_KEY is unset)"
     )
-    demo.add_argument("--out", type=Path, default=Path("argil-demo-output"),
-                      help="where the subtitles and the video are written")
+    demo.add_argument(
+        "--out",
+        type=Path,
+        default=Path("argil-demo-output"),
+        help="where the subtitles and the video are written",
+    )
     demo.add_argument("--yes", action="store_true", help="do not ask before spending credits")
     return parser
 

@@ -61,11 +61,15 @@ class _Steps:
 
 def make_png(width: int = 1280, height: int = 720) -> bytes:
     """A ``width`` x ``height`` RGB PNG (a soft gradient), built with the standard library."""
+    green = bytes(90 + 100 * x // width for x in range(width))
     rows = bytearray()
     for y in range(height):
-        rows.append(0)  # filter: none
         shade = 60 + 120 * y // height
-        rows.extend(bytes((shade, 90 + 100 * x // width, 200 - shade // 2)) for x in range(width))
+        row = bytearray(3 * width)
+        row[0::3] = bytes([shade]) * width
+        row[1::3] = green
+        row[2::3] = bytes([200 - shade // 2]) * width
+        rows += b"\x00" + row  # filter type 0 (none) starts each scanline
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         body = kind + data
@@ -73,8 +77,12 @@ def make_png(width: int = 1280, height: int = 720) -> bytes:
 
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return b"".join(
-        (b"\x89PNG\r\n\x1a\n", chunk(b"IHDR", header), chunk(b"IDAT", zlib.compress(bytes(rows), 6)),
-         chunk(b"IEND", b""))
+        (
+            b"\x89PNG\r\n\x1a\n",
+            chunk(b"IHDR", header),
+            chunk(b"IDAT", zlib.compress(bytes(rows), 6)),
+            chunk(b"IEND", b""),
+        )
     )
 
 
@@ -106,8 +114,13 @@ async def run_demo(options: DemoOptions) -> Video:
 
 
 def _confirm(out: TextIO) -> bool:
-    print("ARGIL_API_KEY is set: this demo creates an avatar and renders a video, which costs "
-          "credits. Continue? [y/N] ", end="", file=out, flush=True)
+    print(
+        "ARGIL_API_KEY is set: this demo creates an avatar and renders a video, which costs "
+        "credits. Continue? [y/N] ",
+        end="",
+        file=out,
+        flush=True,
+    )
     try:
         return input().strip().lower() in ("y", "yes")
     except EOFError:
@@ -135,8 +148,12 @@ async def _workflow(
             name="argil_async demo",
             moments=[
                 Moment(avatar_id=avatar.id, voice_id=voice, transcript="Hello from argil_async."),
-                Moment(avatar_id=avatar.id, voice_id=voice, transcript="This moment shows B-roll.",
-                       broll=Broll(asset_id=broll.id)),
+                Moment(
+                    avatar_id=avatar.id,
+                    voice_id=voice,
+                    transcript="This moment shows B-roll.",
+                    broll=Broll(asset_id=broll.id),
+                ),
                 Moment(avatar_id=avatar.id, voice_id=voice, transcript="Thanks for watching!"),
             ],
             subtitles=Subtitles(style_id=style),

@@ -33,7 +33,11 @@ class CreatedAtFallback(ResponseModel, frozen=True, kw_only=True):
 
 
 class RequestModel(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
-    """A piece of a request body: only the fields the caller set are sent."""
+    """A piece of a request body: only the fields the caller set are sent.
+
+    A field the API requires but that has a natural default (``Subtitles.enable``) defaults to
+    None and is filled in by ``__post_init__``, so that ``omit_defaults`` still sends it.
+    """
 
 
 def check_range(field: str, value: float | None, low: float, high: float) -> None:

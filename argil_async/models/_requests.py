@@ -14,18 +14,22 @@ __all__ = ["AutoBrolls", "BackgroundMusic", "Broll", "Moment", "Subtitles", "Zoo
 class Zoom(RequestModel, kw_only=True):
     """Avatar or B-roll zoom: ``level`` from 1 (100%) to 2 (200%)."""
 
-    level: float = 1.0
+    level: float | None = None
 
     def __post_init__(self) -> None:
+        self.level = 1.0 if self.level is None else self.level
         check_range("level", self.level, 1, 2)
 
 
 class Broll(RequestModel, kw_only=True):
     """B-roll shown over a moment, e.g. ``Broll(asset_id=asset.id)`` for an uploaded asset."""
 
-    type: str = "UPLOAD"
+    type: str | None = None
     asset_id: str | None = None
     zoom: Zoom | None = None
+
+    def __post_init__(self) -> None:
+        self.type = self.type or "UPLOAD"
 
 
 class Moment(RequestModel, kw_only=True):
@@ -47,19 +51,27 @@ class Moment(RequestModel, kw_only=True):
 class Subtitles(RequestModel, kw_only=True):
     """Burned-in subtitles: ``position`` Top/Middle/Bottom, ``size`` Small/Medium/Large."""
 
-    enable: bool = True
+    enable: bool | None = None
     style_id: str | None = None
     position: str | None = None
     size: str | None = None
+
+    def __post_init__(self) -> None:
+        self.enable = True if self.enable is None else self.enable
 
 
 class AutoBrolls(RequestModel, kw_only=True):
     """Automatic B-roll: ``source`` GENERATION, GOOGLE_IMAGES, STOCKS_VIDEO or AVATAR_ACTION."""
 
     source: str
-    intensity: str = "MEDIUM"
-    enable: bool = True
+    intensity: str | None = None
+    enable: bool | None = None
     layout: str | None = None
+
+    def __post_init__(self) -> None:
+        self.enable = True if self.enable is None else self.enable
+        if self.intensity is None and self.source != "AVATAR_ACTION":
+            self.intensity = "MEDIUM"  # required by the API, except for AVATAR_ACTION
 
 
 class BackgroundMusic(RequestModel, kw_only=True):
