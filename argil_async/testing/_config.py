@@ -1,0 +1,59 @@
+"""Configuration and counters of the simulator.
+
+`SimulatorConfig` is a mutable dataclass on purpose: a test may switch a fault on halfway through
+(`sim.config.rate_limit_every = 2`) and the next request sees it. Defaults are fast, so a whole
+render takes a fraction of a second.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(kw_only=True)
+class SimulatorConfig:
+    """Everything that shapes the simulator's behaviour; every field is keyword-only.
+
+    Faults (`*_every`) count the authenticated API requests in scope (`fault_methods`,
+    `fault_path_prefix`, a path relative to `/v1` such as "/videos") and fire on every Nth one.
+    """
+
+    api_key: str = "sim-test-key"
+    host: str = "127.0.0.1"
+    port: int = 0
+    avatar_training_time: float = 0.05
+    asset_processing_time: float = 0.05
+    render_audio_time: float = 0.05
+    render_video_time: float = 0.05
+    latency: float = 0.0
+    rate_limit_every: int | None = None
+    retry_after: float = 0
+    server_error_every: int | None = None
+    drop_every: int | None = None
+    fault_methods: frozenset[str] | None = None
+    fault_path_prefix: str | None = None
+    max_processing_assets: int = 5
+    strict_moments: bool = True
+    max_extras: int = 10
+    created_at_key: str = "createdAt"
+    video_file_size: int = 65536
+    drop_download_after: int | None = None
+    allow_loopback_http_callbacks: bool = True
+    webhook_timeout: float = 5.0
+    video_outcome: Callable[[dict[str, Any]], str] | None = None
+
+
+@dataclass
+class SimulatorStats:
+    """Counters a test can assert on, e.g. `sim.stats.by_route["POST /videos"] == 1`."""
+
+    requests: int = 0
+    by_route: Counter[str] = field(default_factory=Counter)
+    injected_429: int = 0
+    injected_5xx: int = 0
+    injected_drops: int = 0
+    max_processing_assets: int = 0
+    asset_rate_limited: int = 0
