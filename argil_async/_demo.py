@@ -15,7 +15,9 @@ import zlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
+
+import anyio
 
 from ._client import AsyncArgil
 from .events import WebhookReceiver
@@ -95,15 +97,15 @@ async def run_demo(options: DemoOptions) -> Video:
         async with AsyncArgil() as client:
             print(f"Using the Argil API at {client.base_url}.", file=out, flush=True)
             return await _workflow(client, options, poll=5.0, local_callbacks=False)
-    from .testing import ArgilSimulator
+    from .testing import ArgilSimulator, SimulatorConfig
 
-    config = {
-        "avatar_training_time": 1.0,
-        "asset_processing_time": 1.0,
-        "render_audio_time": 1.0,
-        "render_video_time": 1.5,
-    }
-    async with ArgilSimulator(**config) as sim:
+    config = SimulatorConfig(
+        avatar_training_time=1.0,
+        asset_processing_time=1.0,
+        render_audio_time=1.0,
+        render_video_time=1.5,
+    )
+    async with ArgilSimulator(config) as sim:
         print(
             f"No ARGIL_API_KEY set: running against the embedded simulator at {sim.base_url}.",
             file=out,
@@ -200,17 +202,13 @@ async def _render_and_wait(
 
 
 async def _collect(client: AsyncArgil, video: Video, steps: _Steps, out_dir: Path) -> None:
-    out_dir.mkdir(parents=True, exist_ok=True)
+    await anyio.Path(out_dir).mkdir(parents=True, exist_ok=True)
     async with steps.step("Export the subtitles as WebVTT") as said:
         text = await client.subtitles.export(video.id, format="vtt")
         path = out_dir / f"{video.id}.vtt"
-        path.write_text(text, encoding="utf-8")
+        await anyio.Path(path).write_text(text, encoding="utf-8")
         said(f"{len(text.splitlines())} lines -> {path}")
     async with steps.step("Download the video") as said:
-        target = await client.videos.download(video, out_dir)
-        said(f"{target.stat().st_size} bytes -> {target}")
-
-
-def describe(video: Any) -> str:
-    """One line about a finished video."""
-    return f"{video.id} {video.status} {video.video_url}"
+        sizes: list[int] = []
+        target = await client.videos.download(video, out_dir, progress=lambda n, _: sizes.append(n))
+        said(f"{sizes[-1] if sizes else 0} bytes -> {target}")

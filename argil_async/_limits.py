@@ -42,6 +42,8 @@ class AssetLimiter:
         self._by_asset: dict[str, Lease] = {}
         self._changed: anyio.Event | None = None
         self.max_in_use = 0
+        self.expected_processing: float | None = None
+        """How long processing usually takes here (a moving average of what was seen)."""
 
     @property
     def in_use(self) -> int:
@@ -87,6 +89,11 @@ class AssetLimiter:
                 lease = self._by_asset.get(asset.id)
                 if lease is not None:
                     self.release(lease)
+
+    def learn(self, duration: float) -> None:
+        """Fold one observed processing duration into ``expected_processing``."""
+        previous = self.expected_processing
+        self.expected_processing = duration if previous is None else (previous + duration) / 2
 
     def _wake(self) -> None:
         changed, self._changed = self._changed, None

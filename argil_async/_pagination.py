@@ -12,6 +12,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from .errors import InvalidRequestError
+
 __all__ = ["AsyncPaginator", "Page", "header_int"]
 
 T = TypeVar("T")
@@ -58,6 +60,12 @@ class AsyncPaginator(Generic[T]):
 
     def __init__(self, fetch: FetchPage[T]) -> None:
         self._fetch = fetch
+
+    async def fetch_page(self, number: int = 1) -> Page[T]:
+        """Fetch one page by number (from 1), e.g. to serve page N of a listing in a web UI."""
+        if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+            raise InvalidRequestError("number", f"must be an integer from 1 up, got {number!r}")
+        return await self._fetch(number)
 
     async def pages(self) -> AsyncIterator[Page[T]]:
         """Yield each page in order, stopping at the last one."""

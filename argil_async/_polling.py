@@ -28,28 +28,59 @@ async def wait_for_status(
     poll_interval: float,
     what: str,
     is_success: Callable[[T], bool] = lambda _: True,
+    expected: Callable[[], float | None] = lambda: None,
+    learn: Callable[[float], None] | None = None,
 ) -> T:
     """Poll ``fetch`` until the object's ``status`` is in ``done`` (success) or ``failed``.
 
-    Any other status, known or not, counts as still in progress.
+    Any other status, known or not, counts as still in progress. ``expected`` may give how
+    long the work usually takes: the waiter then polls around that moment instead of backing
+    off past it. ``learn`` receives the duration seen (the midpoint between the last poll that
+    saw the work pending and the one that saw it end), to improve later estimates.
     """
     _check_positive("timeout", timeout)
     _check_positive("poll_interval", poll_interval)
-    deadline = anyio.current_time() + timeout
-    interval, ceiling = poll_interval, min(30.0, poll_interval * 10)
+    started = anyio.current_time()
+    deadline = started + timeout
+    schedule = _Schedule(poll_interval, expected())
     last: T | None = None
+    pending_seen = 0.0
     while True:
         last = await fetch()
         status = _status(last)
+        if (status in done or status in failed) and learn is not None:
+            learn((pending_seen + anyio.current_time() - started) / 2)
         if status in failed or (status in done and not is_success(last)):
             raise GenerationFailedError(f"{what} ended with status {status}", resource=last)
         if status in done:
             return last
+        pending_seen = anyio.current_time() - started
         remaining = deadline - anyio.current_time()
         if remaining <= 0:
             raise WaitTimeoutError(f"{what} still {status} after {timeout:g} s", last=last)
-        await anyio.sleep(min(interval, remaining))
-        interval = min(ceiling, interval * 1.5)
+        await anyio.sleep(min(schedule.next(anyio.current_time() - started), remaining))
+
+
+class _Schedule:
+    """Sleeps between polls: backing off x1.5 from ``poll_interval`` (at most 10x it, and 30 s),
+    or, when the duration is expected, first to half of it and then in 10% steps up to twice it
+    (an estimate that is too long is thus corrected at once, and one too short costs little).
+    """
+
+    def __init__(self, poll_interval: float, expected: float | None) -> None:
+        self.interval = poll_interval
+        self.ceiling = min(30.0, poll_interval * 10)
+        self.expected = expected
+
+    def next(self, elapsed: float) -> float:
+        expected = self.expected
+        if expected is not None and elapsed < 2 * expected:
+            if elapsed < 0.5 * expected:
+                return 0.5 * expected - elapsed
+            return max(0.01, 0.1 * expected)
+        sleep = self.interval
+        self.interval = min(self.ceiling, self.interval * 1.5)
+        return sleep
 
 
 def _status(obj: Any) -> str | None:

@@ -19,7 +19,6 @@ from collections.abc import Awaitable, Callable
 
 import aiohttp
 import msgspec
-
 from _simproc import running_simulator
 
 from argil_async import AsyncArgil
@@ -74,9 +73,8 @@ def variants(
             return len(decoder.decode(await resp.read()))
 
     async def sdk(size: int) -> int:
-        async for page in client.assets.list(type="IMAGE", page_size=size).pages():
-            return len(page.items)
-        return 0
+        page = await client.assets.list(type="IMAGE", page_size=size).fetch_page(1)
+        return len(page.items)
 
     return {"aiohttp+json": raw_json, "aiohttp+msgspec": raw_msgspec, "AsyncArgil": sdk}
 

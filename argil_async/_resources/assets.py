@@ -64,13 +64,21 @@ class AssetsResource(Resource):
         return AsyncPaginator(fetch)
 
     async def upload(
-        self, *, name: str, type: str, url: str, wait: bool = True, timeout: float = 900.0
+        self,
+        *,
+        name: str,
+        type: str,
+        url: str,
+        wait: bool = True,
+        timeout: float = 900.0,
+        poll_interval: float = 0.5,
     ) -> Asset:
         """Upload an IMAGE or VIDEO from a public URL; with ``wait`` return it READY.
 
         At most ``asset_concurrency`` uploads are processing at once: further calls wait for a
         slot rather than provoke a 429. A 429 caused by another process is waited out.
-        Raises GenerationFailedError if processing fails. Example::
+        Raises GenerationFailedError if processing fails; ``timeout`` bounds the whole call.
+        Example::
 
             asset = await client.assets.upload(name="logo", type="IMAGE", url="https://...")
         """
@@ -90,7 +98,7 @@ class AssetsResource(Resource):
         limiter.bind(lease, asset)
         if not wait:
             return asset
-        return await self.wait_until_ready(asset.id, timeout=timeout)
+        return await self.wait_until_ready(asset.id, timeout=timeout, poll_interval=poll_interval)
 
     async def _create(self, body: dict[str, str], timeout: float) -> Asset:
         """POST /assets (safe to resend: a duplicate comes back as 200), outlasting 429s."""
@@ -113,8 +121,12 @@ class AssetsResource(Resource):
     async def wait_until_ready(
         self, id: str, *, timeout: float = 900.0, poll_interval: float = 1.0
     ) -> Asset:
-        """Poll until the asset is READY; GenerationFailedError if it FAILED."""
+        """Poll until the asset is READY; GenerationFailedError if it FAILED.
+
+        Polls are timed by how long this client has seen processing take so far.
+        """
         path_id("id", id)
+        limiter = self._client._asset_limiter
         return await wait_for_status(
             lambda: self.get(id),
             done=("READY",),
@@ -122,6 +134,8 @@ class AssetsResource(Resource):
             timeout=timeout,
             poll_interval=poll_interval,
             what=f"asset {id}",
+            expected=lambda: limiter.expected_processing,
+            learn=limiter.learn,
         )
 
     async def delete(self, id: str) -> None:

@@ -12,8 +12,12 @@ from ..errors import InvalidRequestError
 __all__ = ["RequestModel", "ResponseModel", "check_https", "check_range"]
 
 
-class ResponseModel(msgspec.Struct, rename="camel", kw_only=True, frozen=True):
-    """An object the API returns: unknown fields are ignored, enum-like fields stay open strings."""
+class ResponseModel(msgspec.Struct, rename="camel", kw_only=True, frozen=True, gc=False):
+    """An object the API returns: unknown fields are ignored, enum-like fields stay open strings.
+
+    Decoded from JSON, these objects can never form reference cycles, so they are not tracked
+    by the garbage collector (``gc=False``): a page of 100 assets then costs no GC passes.
+    """
 
     def to_dict(self) -> dict[str, Any]:
         """The object as JSON-ready builtins with the API's camelCase keys."""
