@@ -34,11 +34,11 @@ async def _run(script: str, sim: ArgilSimulator, cwd: Path, *args: str) -> str:
 def test_every_example_is_covered():
     """Each script in examples/ has a smoke test below."""
     assert sorted(p.name for p in EXAMPLES.glob("*.py")) == sorted(
-        ["bulk_upload.py", "quickstart_async.py", "quickstart_sync.py", "webhook_app.py"]
+        ["bulk_upload.py", "quickstart.py", "quickstart_sync.py", "webhook_app.py"]
     )
 
 
-@pytest.mark.parametrize("script", ["quickstart_async.py", "quickstart_sync.py"])
+@pytest.mark.parametrize("script", ["quickstart.py", "quickstart_sync.py"])
 async def test_quickstarts_render_and_download(sim: ArgilSimulator, tmp_path: Path, script: str):
     """The quickstarts render a video and download it."""
     text = await _run(script, sim, tmp_path, "out.mp4")
