@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import random
+import warnings
 from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
 from typing import Any
@@ -100,14 +101,17 @@ def _retrying(
             policy.max_retries + 1,
         )
 
-    retrying: Callable[[Request], Awaitable[Response]] = backoff.on_exception(
-        _waits,
-        errors.ArgilError,
-        max_tries=policy.max_retries + 1,
-        giveup=giveup,
-        jitter=None,
-        on_backoff=log_retry,
-        logger=None,
-        policy=policy,
-    )(send)
+    with warnings.catch_warnings():
+        # backoff 2.2 calls asyncio.iscoroutinefunction while decorating, deprecated in 3.14.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        retrying: Callable[[Request], Awaitable[Response]] = backoff.on_exception(
+            _waits,
+            errors.ArgilError,
+            max_tries=policy.max_retries + 1,
+            giveup=giveup,
+            jitter=None,
+            on_backoff=log_retry,
+            logger=None,
+            policy=policy,
+        )(send)
     return retrying

@@ -113,10 +113,19 @@ class AiohttpTransport:
         )
         self._connection_limit = connection_limit
         self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def _get_session(self) -> aiohttp.ClientSession:
         session = self._session
+        if session is not None and self._loop is not asyncio.get_running_loop():
+            if not session.closed:
+                raise errors.ArgilError(
+                    "this client's HTTP session belongs to another event loop: use one client "
+                    "per event loop, or `await client.aclose()` before using it on a new one"
+                )
+            session = None
         if session is None or session.closed:
+            self._loop = asyncio.get_running_loop()
             connector = aiohttp.TCPConnector(limit=self._connection_limit)
             session = aiohttp.ClientSession(
                 headers={"User-Agent": USER_AGENT},
