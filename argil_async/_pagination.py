@@ -12,9 +12,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+import msgspec
+
 from .errors import InvalidRequestError
 
-__all__ = ["AsyncPaginator", "Page", "header_int"]
+__all__ = ["AsyncPaginator", "Envelope", "Page", "header_int"]
 
 T = TypeVar("T")
 
@@ -42,6 +44,25 @@ class Page(Generic[T]):
 
     def __iter__(self) -> Iterator[T]:
         return iter(self.items)
+
+
+class Envelope(msgspec.Struct, rename="camel"):
+    """The paging metadata of the /videos and /subtitles bodies; subclasses add the items."""
+
+    total_items: int | None = None
+    total_pages: int | None = None
+    current_page: int | None = None
+    items_per_page: int | None = None
+
+    def page_of(self, items: Sequence[T], requested: int, page_size: int) -> Page[T]:
+        """A Page of ``items`` described by this envelope (the request fills what it lacks)."""
+        return Page(
+            items=items,
+            page=self.current_page or requested,
+            page_size=self.items_per_page or page_size,
+            total_count=self.total_items,
+            total_pages=self.total_pages,
+        )
 
 
 FetchPage = Callable[[int], Awaitable[Page[T]]]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 
 from .._decoding import decode
-from .._pagination import AsyncPaginator, Page
+from .._pagination import AsyncPaginator, Envelope, Page
 from ..errors import InvalidRequestError
 from ..models import SubtitleStyle
 from ._base import Resource, check_page_size, path_id, query
@@ -13,12 +13,8 @@ from ._base import Resource, check_page_size, path_id, query
 __all__ = ["SubtitlesResource"]
 
 
-class _StylePage(msgspec.Struct, rename="camel"):
-    items: list[SubtitleStyle] = []
-    total_items: int | None = None
-    total_pages: int | None = None
-    current_page: int | None = None
-    items_per_page: int | None = None
+class _StylePage(Envelope):
+    items: list[SubtitleStyle] = msgspec.field(default_factory=list)
 
 
 class SubtitlesResource(Resource):
@@ -34,13 +30,7 @@ class SubtitlesResource(Resource):
             params = query(page=page, pageSize=page_size)
             response = await self._client._request("GET", "/subtitles", params=params)
             body = decode(_StylePage, response.body)
-            return Page(
-                items=body.items,
-                page=body.current_page or page,
-                page_size=body.items_per_page or page_size or 10,
-                total_count=body.total_items,
-                total_pages=body.total_pages,
-            )
+            return body.page_of(body.items, page, page_size or 10)
 
         return AsyncPaginator(fetch)
 

@@ -12,7 +12,7 @@ import msgspec
 
 from .._decoding import decode
 from .._download import download_to
-from .._pagination import AsyncPaginator, Page
+from .._pagination import AsyncPaginator, Envelope, Page
 from .._polling import wait_for_status
 from ..errors import InvalidRequestError
 from ..models import (
@@ -28,12 +28,8 @@ from ._base import Resource, as_model, check_extras, check_page_size, check_url,
 __all__ = ["VideosResource"]
 
 
-class _VideoPage(msgspec.Struct, rename="camel"):
-    videos: list[Video] = []
-    total_items: int | None = None
-    total_pages: int | None = None
-    current_page: int | None = None
-    items_per_page: int | None = None
+class _VideoPage(Envelope):
+    videos: list[Video] = msgspec.field(default_factory=list)
 
 
 class VideosResource(Resource):
@@ -114,13 +110,7 @@ class VideosResource(Resource):
                 "GET", "/videos", params=[*base, ("page", str(page))]
             )
             body = decode(_VideoPage, response.body)
-            return Page(
-                items=body.videos,
-                page=body.current_page or page,
-                page_size=body.items_per_page or page_size or 10,
-                total_count=body.total_items,
-                total_pages=body.total_pages,
-            )
+            return body.page_of(body.videos, page, page_size or 10)
 
         return AsyncPaginator(fetch)
 
