@@ -21,6 +21,8 @@ from ._client import AsyncArgil as AsyncArgil
 from ._pagination import AsyncPaginator as AsyncPaginator
 from ._pagination import Page as Page
 from ._retry import RetryPolicy as RetryPolicy
+from ._sync.client import Argil as Argil
+from ._sync_runtime import Paginator as Paginator
 from ._transport import Timeout as Timeout
 from ._version import __version__ as __version__
 from .errors import APIConnectionError as APIConnectionError
@@ -56,6 +58,7 @@ __all__ = [
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
+    "Argil",
     "ArgilError",
     "Asset",
     "AsyncArgil",
@@ -73,6 +76,7 @@ __all__ = [
     "Moment",
     "NotFoundError",
     "Page",
+    "Paginator",
     "PermissionDeniedError",
     "RateLimitError",
     "ResponseValidationError",

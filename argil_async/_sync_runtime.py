@@ -1,0 +1,316 @@
+"""The hand-written half of the sync facade: one event-loop thread per ``Argil``, and ``Paginator``.
+
+The generated classes in ``_sync/`` are thin: each method is
+``self._runtime.call(lambda client: client.videos.get(id))``. This module owns the rest:
+
+- an anyio blocking portal (a daemon thread running an asyncio loop), started on first use;
+  the ``AsyncArgil`` and its aiohttp session are built on that loop, so they belong to it;
+- each call hands one coroutine to that loop and waits (see ``_Call``); an exception in the
+  caller while it waits (Ctrl-C included) cancels the task on the loop; many threads may
+  share one client; a thread with a running loop of its own (Jupyter) is warned once that it
+  blocks that loop;
+- ``close()`` and a ``weakref.finalize`` safety net close the session on its own loop, then stop
+  the loop and join the thread; a forked child starts a fresh loop of its own.
+
+Callbacks passed to the client (``videos.download(progress=...)``) run on the loop thread; calling
+the client from there would deadlock, so it raises instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import threading
+import warnings
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AbstractContextManager
+from typing import Any, Generic, TypeVar
+
+from anyio.from_thread import BlockingPortal, start_blocking_portal
+
+from ._client import AsyncArgil
+from ._pagination import AsyncPaginator, Page
+
+__all__ = ["PORTAL_THREAD_NAME", "Paginator", "SyncRuntime"]
+
+T = TypeVar("T")
+PORTAL_THREAD_NAME = "argil-sync-loop"
+
+
+class _Loop:
+    """A running portal, its asyncio loop, the AsyncArgil living on it, and the calls in flight."""
+
+    __slots__ = ("client", "event_loop", "manager", "pid", "portal", "tasks", "thread_id")
+
+    def __init__(self, kwargs: dict[str, Any]) -> None:
+        self.pid = os.getpid()
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self.manager: AbstractContextManager[BlockingPortal] = start_blocking_portal(
+            "asyncio", name=PORTAL_THREAD_NAME
+        )
+        self.portal = self.manager.__enter__()
+        try:
+            built = self.portal.call(_build_on_loop, kwargs)
+        except BaseException:
+            self.manager.__exit__(None, None, None)
+            raise
+        self.client, self.event_loop, self.thread_id = built
+
+    async def aclose(self) -> None:
+        """On the loop: cancel the calls still in flight, then close the session."""
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.client.aclose()
+
+
+def _build_on_loop(kwargs: dict[str, Any]) -> tuple[AsyncArgil, asyncio.AbstractEventLoop, int]:
+    return AsyncArgil(**kwargs), asyncio.get_running_loop(), threading.get_ident()
+
+
+class _Call(Generic[T]):
+    """One call crossing to the loop: a task there, a lock the caller waits on here.
+
+    Calls go straight to the portal's asyncio loop with one ``call_soon_threadsafe``, and the
+    task hands its outcome back by releasing a plain lock: anyio's ``start_task_soon`` waits
+    for a second hand-off per call and a Future adds its own, which the 150 us budget of a call
+    cannot afford.
+    """
+
+    __slots__ = ("abandoned", "done", "error", "finished", "fn", "loop", "result", "task")
+
+    def __init__(self, loop: _Loop, fn: Callable[[AsyncArgil], Awaitable[T]]) -> None:
+        self.loop, self.fn = loop, fn
+        self.abandoned = self.finished = False
+        self.done = threading.Lock()
+        self.done.acquire()
+        self.task: asyncio.Task[None] | None = None
+        self.error: BaseException | None = None
+
+    def run(self) -> T:
+        """Submit, wait, and return the result or raise the error (from the caller's thread)."""
+        try:
+            self.loop.event_loop.call_soon_threadsafe(self._start)
+            while not self.done.acquire(timeout=1.0):
+                if self.loop.event_loop.is_closed():  # closed before our callback could run
+                    raise _closed_error()
+        except BaseException:
+            # The caller gave up (Ctrl-C, a signal handler), maybe even before the submission
+            # returned: cancel the task (or make it never start), unless it has finished.
+            if not self.finished:
+                with contextlib.suppress(RuntimeError):  # a closed loop has nothing to cancel
+                    self.loop.event_loop.call_soon_threadsafe(self._cancel)
+            raise
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+        return self.result
+
+    def _start(self) -> None:
+        if not self.abandoned:
+            self.task = self.loop.event_loop.create_task(self._run())
+            self.loop.tasks.add(self.task)
+
+    async def _run(self) -> None:
+        try:
+            self.result = await self.fn(self.loop.client)
+        except asyncio.CancelledError:
+            self.error = _closed_error()
+            raise
+        except BaseException as exc:
+            self.error = exc
+        finally:
+            self.loop.tasks.discard(self.task)
+            self.finished = True
+            self.done.release()
+
+    def _cancel(self) -> None:
+        self.abandoned = True
+        if self.task is not None:
+            self.task.cancel()
+
+
+def _closed_error() -> RuntimeError:
+    return RuntimeError("the sync Argil client was closed while this call ran")
+
+
+def _shutdown(loop: _Loop) -> None:
+    """Close the session on its own loop, then stop the loop and join its thread."""
+    if loop.pid != os.getpid():
+        return  # a forked child: that thread does not exist here
+    if threading.get_ident() == loop.thread_id:
+        # The last reference died on the loop thread, which cannot join itself.
+        threading.Thread(target=_shutdown, args=(loop,), name="argil-sync-close").start()
+        return
+    try:
+        loop.portal.call(loop.aclose)
+    finally:
+        loop.manager.__exit__(None, None, None)
+
+
+class SyncRuntime:
+    """Runs ``AsyncArgil`` calls on a private event-loop thread for the sync ``Argil``."""
+
+    def __init__(self, kwargs: dict[str, Any]) -> None:
+        # Built here, in the caller's thread, so bad arguments raise at once; never used to send.
+        self.settings = AsyncArgil(**kwargs)
+        # The environment is read at construction (design §3): pin what it resolved to.
+        self._kwargs = {
+            **kwargs,
+            "api_key": self.settings._api_key,
+            "base_url": self.settings.base_url,
+        }
+        self._lock = threading.Lock()
+        self._loop: _Loop | None = None
+        self._finalizer: weakref.finalize[[_Loop], SyncRuntime] | None = None
+        self._warned = False
+        _RUNTIMES.add(self)
+
+    def call(self, fn: Callable[[AsyncArgil], Awaitable[T]]) -> T:
+        """Run ``fn(async_client)`` on the loop and wait; an exception here cancels it there."""
+        return _Call(self._started(), fn).run()
+
+    def call_plain(self, fn: Callable[[AsyncArgil], T]) -> T:
+        """Run a plain (non-async) ``fn(async_client)`` on the loop thread and return its value."""
+
+        async def run(client: AsyncArgil) -> T:
+            return fn(client)
+
+        return self.call(run)
+
+    def paginate(self, make: Callable[[AsyncArgil], AsyncPaginator[T]]) -> Paginator[T]:
+        """Wrap the AsyncPaginator that ``make`` returns; its arguments are checked now."""
+        return Paginator(self, make(self._started().client))
+
+    def close(self) -> None:
+        """Close the session and stop the loop thread; a later call starts a fresh one."""
+        loop = self._loop
+        if loop is not None:
+            self._check_thread(loop)
+        with self._lock:
+            finalizer, self._finalizer, self._loop = self._finalizer, None, None
+        if finalizer is not None:
+            finalizer()
+
+    @property
+    def thread(self) -> threading.Thread | None:
+        """The loop thread while one runs (for tests and diagnostics)."""
+        loop = self._loop
+        if loop is None:
+            return None
+        return next((t for t in threading.enumerate() if t.ident == loop.thread_id), None)
+
+    def _started(self) -> _Loop:
+        loop = self._loop
+        if loop is None:
+            with self._lock:
+                loop = self._loop
+                if loop is None:
+                    loop = self._loop = _Loop(self._kwargs)
+                    self._finalizer = weakref.finalize(self, _shutdown, loop)
+        self._check_thread(loop)
+        return loop
+
+    def _check_thread(self, loop: _Loop) -> None:
+        if threading.get_ident() == loop.thread_id:
+            raise RuntimeError(
+                "the sync Argil client was called from its own event-loop thread (from a "
+                "callback such as download's progress?); that would deadlock. Hand the work "
+                "to another thread, or use AsyncArgil in async code."
+            )
+        if not self._warned and asyncio._get_running_loop() is not None:
+            self._warned = True
+            warnings.warn(
+                "the sync Argil client is blocking this thread's running event loop while it "
+                "waits (fine in a notebook); in async code use AsyncArgil with await",
+                RuntimeWarning,
+                stacklevel=5,
+            )
+
+    def _forget_after_fork(self) -> None:
+        self._lock = threading.Lock()
+        if self._finalizer is not None:
+            self._finalizer.detach()
+        if self._loop is not None:
+            # The parent's loop, thread and session: never touched (or collected) in the child,
+            # whose inherited sockets and unclosed session would only produce noise.
+            _ABANDONED_IN_CHILD.append(self._loop)
+        self._loop, self._finalizer = None, None
+
+
+_RUNTIMES: weakref.WeakSet[SyncRuntime] = weakref.WeakSet()
+_ABANDONED_IN_CHILD: list[_Loop] = []
+
+
+def _after_fork_in_child() -> None:
+    for runtime in list(_RUNTIMES):
+        runtime._forget_after_fork()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+class Paginator(Generic[T]):
+    """The sync twin of ``AsyncPaginator``: iterate it for items, or ``.pages()`` for pages.
+
+    Each page is fetched in one trip to the event loop, never one per item; each iteration
+    starts again from page 1::
+
+        for asset in client.assets.list(status="READY", page_size=100):
+            print(asset.id)
+    """
+
+    __slots__ = ("_pager", "_runtime")
+
+    def __init__(self, runtime: SyncRuntime, pager: AsyncPaginator[T]) -> None:
+        self._runtime = runtime
+        self._pager = pager
+
+    def fetch_page(self, number: int = 1) -> Page[T]:
+        """Fetch one page by number (from 1), e.g. to serve page N of a listing in a web UI."""
+        return self._runtime.call(lambda _client: self._pager.fetch_page(number))
+
+    def pages(self) -> Iterator[Page[T]]:
+        """Yield each page in order, stopping at the last one."""
+        # A generator left early (a break) is finalized by its loop's asyncgen hooks.
+        pages = self._pager.pages()
+        while True:
+            page = self._runtime.call(lambda _client: _next_page(pages))
+            if page is None:
+                return
+            yield page
+            if page.is_last():
+                return
+
+    def __iter__(self) -> Iterator[T]:
+        for page in self.pages():
+            yield from page.items
+
+    def to_list(self, *, limit: int | None = None) -> list[T]:
+        """Collect the items (at most ``limit`` of them) into a list."""
+        collected: list[T] = []
+        for page in self.pages():
+            collected.extend(page.items)
+            if limit is not None and len(collected) >= limit:
+                return collected[:limit]
+        return collected
+
+
+async def _next_page(pages: AsyncIterator[Page[T]]) -> Page[T] | None:
+    """The next page, or None at the end (StopAsyncIteration must not cross threads).
+
+    After the last page the generator is closed in the same trip, so the caller need not come
+    back to learn that nothing follows.
+    """
+    try:
+        page = await pages.__anext__()
+    except StopAsyncIteration:
+        return None
+    if page.is_last():
+        aclose = getattr(pages, "aclose", None)
+        if aclose is not None:
+            await aclose()
+    return page
