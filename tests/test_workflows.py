@@ -57,6 +57,25 @@ async def test_upload_survives_another_process_filling_the_limit(sim_factory):
     assert sim.stats.asset_rate_limited >= 1
 
 
+async def test_upload_survives_injected_429s_without_client_retries(sim_factory):
+    """Injected 429s on POST /assets are waited out by upload itself, even with max_retries=0."""
+    sim = await sim_factory(
+        rate_limit_every=2,
+        retry_after=0.05,
+        fault_methods=frozenset({"POST"}),
+        fault_path_prefix="/assets",
+    )
+    async with client_for(sim, max_retries=0) as argil:
+        assets = await asyncio.gather(
+            *(
+                argil.assets.upload(name=f"r{i}", type="IMAGE", url=f"https://r.test/{i}.png")
+                for i in range(6)
+            )
+        )
+    assert all(a.status == "READY" for a in assets)
+    assert sim.stats.injected_429 >= 3
+
+
 async def test_wait_false_returns_processing_and_get_frees_the_slot(sim_factory):
     """upload(wait=False) returns PROCESSING at once; a later get that sees READY frees the slot."""
     sim = await sim_factory(asset_processing_time=0.05)
