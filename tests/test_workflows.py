@@ -202,3 +202,13 @@ async def test_demo_completes_against_the_simulator(tmp_path, monkeypatch):
     assert video.status == "DONE"
     assert (tmp_path / f"{video.id}.vtt").read_text().startswith("WEBVTT")
     assert (tmp_path / f"{video.id}.mp4").stat().st_size > 0
+
+
+async def test_upload_timeout_bounds_the_wait_for_a_slot(sim_factory):
+    """An upload that cannot get a slot before its timeout raises WaitTimeoutError."""
+    sim = await sim_factory(asset_processing_time=5)
+    async with client_for(sim, asset_concurrency=1) as argil:
+        await argil.assets.upload(name="a", type="IMAGE", url="https://x.test/a", wait=False)
+        with pytest.raises(WaitTimeoutError, match="slot"):
+            await argil.assets.upload(name="b", type="IMAGE", url="https://x.test/b", timeout=0.1)
+    assert sim.stats.by_route["POST /assets"] == 1

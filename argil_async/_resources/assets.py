@@ -10,7 +10,7 @@ import anyio
 from .._decoding import decode
 from .._pagination import AsyncPaginator, Page, header_int
 from .._polling import wait_for_status
-from ..errors import InvalidRequestError, RateLimitError
+from ..errors import InvalidRequestError, RateLimitError, WaitTimeoutError
 from ..models import Asset
 from ._base import Resource, check_name, check_page_size, check_url, path_id, query
 
@@ -87,22 +87,25 @@ class AssetsResource(Resource):
             "type": _upload_type(type),
             "url": check_url("url", url),
         }
+        deadline = anyio.current_time() + timeout
         limiter = self._client._asset_limiter
-        with anyio.fail_after(timeout):
+        with anyio.move_on_after(timeout):
             lease = await limiter.acquire()
+        if anyio.current_time() >= deadline:
+            raise WaitTimeoutError(f"no upload slot freed within {timeout:g} s")
         try:
-            asset = await self._create(body, timeout)
+            asset = await self._create(body, deadline)
         except BaseException:
             limiter.release(lease)
             raise
         limiter.bind(lease, asset)
         if not wait:
             return asset
-        return await self.wait_until_ready(asset.id, timeout=timeout, poll_interval=poll_interval)
+        remaining = max(deadline - anyio.current_time(), 0.001)
+        return await self.wait_until_ready(asset.id, timeout=remaining, poll_interval=poll_interval)
 
-    async def _create(self, body: dict[str, str], timeout: float) -> Asset:
+    async def _create(self, body: dict[str, str], deadline: float) -> Asset:
         """POST /assets (safe to resend: a duplicate comes back as 200), outlasting 429s."""
-        deadline = anyio.current_time() + timeout
         delay = 1.0
         while True:
             try:
@@ -110,7 +113,7 @@ class AssetsResource(Resource):
                     "POST", "/assets", body=body, idempotent=True
                 )
             except RateLimitError as exc:
-                wait = exc.retry_after if exc.retry_after is not None else delay
+                wait = exc.retry_after or delay  # a Retry-After of 0 must not spin
                 if anyio.current_time() + wait > deadline:
                     raise
                 await anyio.sleep(wait)
