@@ -44,11 +44,12 @@ async def wait_for_status(
     deadline = started + timeout
     schedule = _Schedule(poll_interval, expected())
     last: T | None = None
-    pending_seen = 0.0
+    pending_seen: float | None = None  # when a poll last saw the work still pending
     while True:
         last = await fetch()
         status = _status(last)
-        if (status in done or status in failed) and learn is not None:
+        ended = status in done or status in failed
+        if ended and learn is not None and pending_seen is not None:
             learn((pending_seen + anyio.current_time() - started) / 2)
         if status in failed or (status in done and not is_success(last)):
             raise GenerationFailedError(f"{what} ended with status {status}", resource=last)

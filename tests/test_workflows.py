@@ -212,3 +212,13 @@ async def test_upload_timeout_bounds_the_wait_for_a_slot(sim_factory):
         with pytest.raises(WaitTimeoutError, match="slot"):
             await argil.assets.upload(name="b", type="IMAGE", url="https://x.test/b", timeout=0.1)
     assert sim.stats.by_route["POST /assets"] == 1
+
+
+async def test_waiting_on_a_finished_asset_teaches_nothing(client: AsyncArgil):
+    """A wait whose first poll already sees READY leaves the processing estimate alone."""
+    asset = await client.assets.upload(name="e", type="IMAGE", url="https://x.test/e.png")
+    learnt = client._asset_limiter.expected_processing
+    assert learnt is not None
+    assert learnt > 0.01
+    await client.assets.wait_until_ready(asset.id)
+    assert client._asset_limiter.expected_processing == learnt
