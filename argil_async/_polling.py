@@ -30,13 +30,15 @@ async def wait_for_status(
     is_success: Callable[[T], bool] = lambda _: True,
     expected: Callable[[], float | None] = lambda: None,
     learn: Callable[[float], None] | None = None,
+    first: T | None = None,
 ) -> T:
     """Poll ``fetch`` until the object's ``status`` is in ``done`` (success) or ``failed``.
 
     Any other status, known or not, counts as still in progress. ``expected`` may give how
     long the work usually takes: the waiter then polls around that moment instead of backing
     off past it. ``learn`` receives the duration seen (the midpoint between the last poll that
-    saw the work pending and the one that saw it end), to improve later estimates.
+    saw the work pending and the one that saw it end), to improve later estimates. ``first``
+    is the object as just returned by the request that started the work, saving one poll.
     """
     _check_positive("timeout", timeout)
     _check_positive("poll_interval", poll_interval)
@@ -46,7 +48,7 @@ async def wait_for_status(
     last: T | None = None
     pending_seen: float | None = None  # when a poll last saw the work still pending
     while True:
-        last = await fetch()
+        last, first = (first, None) if first is not None else (await fetch(), None)
         status = _status(last)
         ended = status in done or status in failed
         if ended and learn is not None and pending_seen is not None:

@@ -102,7 +102,7 @@ class AssetsResource(Resource):
         if not wait:
             return asset
         remaining = max(deadline - anyio.current_time(), 0.001)
-        return await self.wait_until_ready(asset.id, timeout=remaining, poll_interval=poll_interval)
+        return await self._wait_ready(asset.id, remaining, poll_interval, first=asset)
 
     async def _create(self, body: dict[str, str], deadline: float) -> Asset:
         """POST /assets (safe to resend: a duplicate comes back as 200), outlasting 429s."""
@@ -129,6 +129,11 @@ class AssetsResource(Resource):
         Polls are timed by how long this client has seen processing take so far.
         """
         path_id("id", id)
+        return await self._wait_ready(id, timeout, poll_interval)
+
+    async def _wait_ready(
+        self, id: str, timeout: float, poll_interval: float, *, first: Asset | None = None
+    ) -> Asset:
         limiter = self._client._asset_limiter
         return await wait_for_status(
             lambda: self.get(id),
@@ -139,6 +144,7 @@ class AssetsResource(Resource):
             what=f"asset {id}",
             expected=lambda: limiter.expected_processing,
             learn=limiter.learn,
+            first=first,
         )
 
     async def delete(self, id: str) -> None:
