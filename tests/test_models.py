@@ -75,3 +75,11 @@ def test_to_dict_uses_wire_names():
     """to_dict gives the API's camelCase keys."""
     asset = decode(Asset, b'{"id": "a", "fileUrl": "https://f", "status": "READY"}')
     assert asset.to_dict()["fileUrl"] == "https://f"
+
+
+def test_to_dict_folds_the_create_at_spelling():
+    """to_dict shows createdAt only, whichever spelling the server used."""
+    avatar = decode(Avatar, b'{"id": "a", "createAt": "2023-11-07T05:31:56Z"}')
+    wire = avatar.to_dict()
+    assert "createAt" not in wire
+    assert wire["createdAt"].startswith("2023-11-07")

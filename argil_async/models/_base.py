@@ -35,6 +35,12 @@ class CreatedAtFallback(ResponseModel, frozen=True, kw_only=True):
         if self.created_at is None and self.create_at_ is not None:
             msgspec.structs.force_setattr(self, "created_at", self.create_at_)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The object with camelCase keys; the ``createAt`` spelling is folded into createdAt."""
+        result = super().to_dict()
+        result.pop("createAt", None)
+        return result
+
 
 class RequestModel(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
     """A piece of a request body: only the fields the caller set are sent.
