@@ -1,13 +1,23 @@
-"""The ``argil`` command (also ``python -m argil_async``)."""
+"""The ``argil`` command (also ``python -m argil_async``).
+
+``argil demo`` runs the whole workflow once; ``argil batch run|status|check`` renders many
+videos from a job file (``_cli_batch.py``); ``argil avatars list``, ``argil voices list``,
+``argil videos get ID`` and ``argil videos list`` show resources (``_cli_resources.py``).
+Without ARGIL_API_KEY every command that needs the API runs against the embedded simulator
+and says so on its first line.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from ._cli_batch import add_batch_commands
+from ._cli_resources import add_resource_commands
 from ._version import __version__
 
 __all__ = ["main"]
@@ -29,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
         help="where the subtitles and the video are written",
     )
     demo.add_argument("--yes", action="store_true", help="do not ask before spending credits")
+    add_batch_commands(commands)
+    add_resource_commands(commands)
     return parser
 
 
@@ -40,7 +52,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         asyncio.run(run_demo(DemoOptions(out_dir=args.out, assume_yes=args.yes)))
         return 0
-    return 2
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except BrokenPipeError:  # `argil videos list --json | head`: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

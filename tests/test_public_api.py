@@ -16,6 +16,7 @@ PUBLIC_MODULES = [
     "argil_async.errors",
     "argil_async.events",
     "argil_async.testing",
+    "argil_async.batch",
 ]
 
 

@@ -1,0 +1,75 @@
+"""Bulk video generation: a job file in, one rendered video per job out, exactly once.
+
+::
+
+    from argil_async import AsyncArgil
+    from argil_async.batch import load_jobs, run_batch
+
+    jobs = load_jobs("jobs.jsonl")            # the whole file is checked before any request
+    async with AsyncArgil() as client:
+        summary = await run_batch(client, jobs, out="results.jsonl", concurrency=20)
+    print(summary)                            # 500 jobs: 500 done, 0 failed, in ...
+
+Or from a shell: ``argil batch run jobs.jsonl --out results.jsonl --concurrency 20``, then
+``argil batch status results.jsonl``.
+
+**Job file.** JSONL, one job a line, in the API's camelCase (the ``POST /videos`` body plus a
+unique ``key``)::
+
+    {"key": "cust-001", "name": "Welcome Ada", "moments": [{"avatarId": "...",
+     "transcript": "Hi Ada!", "gestureSlug": "wave", "broll": {"url": "https://.../a.jpg"}}],
+     "subtitles": true, "aspectRatio": "9:16", "backgroundMusic": {"assetId": "...",
+     "volume": 0.2}, "extras": {"customer": "001"}}
+
+or CSV, one single-moment job a row, with a header row of these columns (``key``, ``name``
+and ``avatarId`` required, ``extras.<name>`` for each extra)::
+
+    key,name,avatarId,voiceId,transcript,audioUrl,gestureSlug,layout,brollAssetId,brollUrl,
+    subtitles,subtitleStyleId,aspectRatio,model,musicAssetId,musicVolume,extras.customer
+
+See :func:`load_jobs` and :class:`Job` for the rules; every fault is reported with its line
+number and field in one :class:`JobFileError`, and then nothing is sent.
+
+**Exactly once.** Each job's state lives in a SQLite journal beside the results file
+(``results.jsonl.journal``), committed before every request that creates something. Every video
+carries its job key in ``extras["argilJobKey"]``, so a create that may or may not have landed
+(a crash, a dropped connection) is looked up with ``extras_filter`` before it is sent again, and
+the API itself refuses to render a video twice. Kill a run at any moment (SIGKILL included)
+and run the same command again: finished jobs are skipped, the rest continue where they were.
+
+**Results.** ``results.jsonl`` holds one line per job (key, status, video id and URL, error,
+timings), rewritten whole at the end of every run; :func:`read_status` reads the journal
+during or after a run.
+"""
+
+from ._files import load_jobs as load_jobs
+from ._jobs import JOB_KEY_EXTRA as JOB_KEY_EXTRA
+from ._jobs import Job as Job
+from ._jobs import JobFileError as JobFileError
+from ._jobs import JobProblem as JobProblem
+from ._journal import STATES as STATES
+from ._journal import JournalError as JournalError
+from ._journal import journal_path as journal_path
+from ._results import BatchStatus as BatchStatus
+from ._results import read_status as read_status
+from ._runner import BatchOptions as BatchOptions
+from ._runner import BatchSummary as BatchSummary
+from ._runner import CallbackServer as CallbackServer
+from ._runner import run_batch as run_batch
+
+__all__ = [
+    "JOB_KEY_EXTRA",
+    "STATES",
+    "BatchOptions",
+    "BatchStatus",
+    "BatchSummary",
+    "CallbackServer",
+    "Job",
+    "JobFileError",
+    "JobProblem",
+    "JournalError",
+    "journal_path",
+    "load_jobs",
+    "read_status",
+    "run_batch",
+]

@@ -1,0 +1,243 @@
+"""One job's way through the journal states, with the reconciliation that makes it exactly once.
+
+Each step reads the job's record, talks to the API, and saves the next record; a step that
+announces a non-idempotent request (create, render) saves its intent first. So whatever the
+record says when a run starts, the next step is safe:
+
+- PENDING: upload B-roll URLs (uploads are idempotent), save CREATING, POST /videos.
+- CREATING: the create may have landed. List videos with ``extras_filter`` on the job key;
+  adopt the video found, else create.
+- CREATED: save RENDERING, POST render.
+- RENDERING: the render may have landed. GET the video: IDLE means it did not, render again;
+  any other status means it did. The API renders only IDLE videos, so a render that raced
+  an earlier one is refused (400), and that 400 is settled by the same GET.
+- RENDER_SENT, TIMED_OUT: wait for the end of the render.
+
+Failures: 401 stops the whole run (every job would fail the same way). Connection errors,
+timeouts, 408, 429 and 5xx that outlived the client's own retries are retried here, with
+jittered exponential backoff, up to ``retries`` times in a row; the step is re-run from the
+saved state, so a create that failed ambiguously is reconciled before it is sent again. Any
+other error (a 4xx, a failed render, a failed upload) fails the job; the run goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import anyio
+
+from .._client import AsyncArgil
+from ..errors import (
+    APIConnectionError,
+    APIStatusError,
+    AuthenticationError,
+    BadRequestError,
+    GenerationFailedError,
+    InternalServerError,
+    RateLimitError,
+    WaitTimeoutError,
+)
+from ..models import Video
+from ._jobs import JOB_KEY_EXTRA, Job
+from ._journal import (
+    CREATED,
+    CREATING,
+    DONE,
+    FAILED,
+    FINISHED,
+    PENDING,
+    RENDER_SENT,
+    RENDERING,
+    TIMED_OUT,
+    JobRecord,
+    JournalWriter,
+)
+from ._uploads import Uploads
+from ._waiting import Waiter
+
+__all__ = ["JobDriver", "RetrySettings", "is_transient"]
+
+logger = logging.getLogger("argil_async.batch")
+
+Step = Callable[[Job, JobRecord], Awaitable[JobRecord]]
+
+
+@dataclass(frozen=True)
+class RetrySettings:
+    """Per-job retries of transient failures: ``retries`` in a row, waits from ``wait`` s."""
+
+    retries: int = 5
+    wait: float = 1.0
+    max_wait: float = 60.0
+
+    def delay(self, failures: int) -> float:
+        """Jittered exponential backoff before retry number ``failures`` (from 1)."""
+        ceiling = min(self.max_wait, self.wait * 2 ** (failures - 1))
+        return random.uniform(ceiling / 2, ceiling)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Errors worth retrying: the request may succeed later."""
+    if isinstance(exc, (APIConnectionError, InternalServerError, RateLimitError)):
+        return True
+    return isinstance(exc, APIStatusError) and exc.status_code == 408
+
+
+class JobDriver:
+    """Takes jobs from their saved state to DONE, FAILED or TIMED_OUT."""
+
+    def __init__(
+        self,
+        client: AsyncArgil,
+        writer: JournalWriter,
+        waiter: Waiter,
+        retry: RetrySettings,
+        on_move: Callable[[str, str], None] = lambda old, new: None,
+    ) -> None:
+        self._client = client
+        self._writer = writer
+        self._waiter = waiter
+        self._retry = retry
+        self._uploads = Uploads(client)
+        self._on_move = on_move
+        self._latest: dict[str, JobRecord] = {}  # each running job's last saved record
+        self._steps: dict[str, Step] = {
+            PENDING: self._start,
+            CREATING: self._reconcile_create,
+            CREATED: self._render,
+            RENDERING: self._reconcile_render,
+            RENDER_SENT: self._wait,
+        }
+
+    async def drive(self, job: Job, record: JobRecord) -> JobRecord:
+        """Run ``job`` from ``record`` until it is finished; return its last record."""
+        if record.state != PENDING:  # a resumed job: count this run as another attempt
+            state = RENDER_SENT if record.state == TIMED_OUT else record.state
+            record = await self._save(record, state=state, attempts=record.attempts + 1)
+        failures = 0
+        while record.state not in FINISHED:
+            try:
+                record = await self._steps[record.state](job, record)
+                failures = 0
+            except AuthenticationError:
+                raise
+            except Exception as exc:
+                failures += 1
+                record = await self._recover(self._latest.get(job.key, record), exc, failures)
+        self._latest.pop(job.key, None)
+        return record
+
+    async def _recover(self, record: JobRecord, exc: Exception, failures: int) -> JobRecord:
+        """After a failed step (``record`` holds any intent it saved): retry later, or fail."""
+        if not is_transient(exc) or failures > self._retry.retries:
+            return await self._fail(record, exc)
+        logger.info("job %s: %s; retrying", record.key, _describe(exc))
+        await anyio.sleep(self._retry.delay(failures))
+        return record
+
+    async def _save(self, record: JobRecord, **changes: object) -> JobRecord:
+        new = record.moved(**changes)
+        await self._writer.save(new)
+        self._latest[new.key] = new
+        if new.state != record.state:
+            self._on_move(record.state, new.state)
+        return new
+
+    async def _fail(self, record: JobRecord, exc: Exception) -> JobRecord:
+        if not isinstance(exc, (APIStatusError, APIConnectionError, GenerationFailedError)):
+            logger.error("job %s failed unexpectedly", record.key, exc_info=exc)
+        video = getattr(exc, "resource", None)
+        status = video.status if isinstance(video, Video) else record.video_status
+        return await self._save(
+            record, state=FAILED, error=_describe(exc), video_status=status, finished_at=time.time()
+        )
+
+    async def _start(self, job: Job, record: JobRecord) -> JobRecord:
+        await self._uploads.resolve(job)  # before the intent: a failed upload creates nothing
+        record = await self._save(
+            record, state=CREATING, started_at=time.time(), attempts=record.attempts + 1
+        )
+        return await self._create(job, record)
+
+    async def _create(self, job: Job, record: JobRecord) -> JobRecord:
+        asset_ids = await self._uploads.resolve(job)
+        video = await self._client.videos.create(**job.create_arguments(asset_ids))
+        return await self._created(record, video)
+
+    async def _created(self, record: JobRecord, video: Video) -> JobRecord:
+        return await self._save(
+            record,
+            state=CREATED,
+            video_id=video.id,
+            video_status=video.status,
+            created_at=time.time(),
+        )
+
+    async def _reconcile_create(self, job: Job, record: JobRecord) -> JobRecord:
+        found = await self._client.videos.list(extras_filter={JOB_KEY_EXTRA: job.key}).to_list()
+        if not found:
+            return await self._create(job, record)
+        if len(found) > 1:
+            logger.warning("job %s: %d videos carry its key; using one", job.key, len(found))
+        adopted = min(found, key=lambda video: video.status == "IDLE")  # prefer one under way
+        logger.info("job %s: adopted video %s created by an earlier attempt", job.key, adopted.id)
+        return await self._created(record, adopted)
+
+    async def _render(self, job: Job, record: JobRecord) -> JobRecord:
+        record = await self._save(record, state=RENDERING)
+        return await self._send_render(record)
+
+    async def _send_render(self, record: JobRecord) -> JobRecord:
+        video_id = _video_id(record)
+        url = self._waiter.callback_url
+        if url is not None:
+            self._waiter.expect(video_id)
+        try:
+            video = await self._client.videos.render(video_id, callback_url=url)
+        except BadRequestError:
+            video = await self._client.videos.get(video_id)
+            if video.status == "IDLE":
+                raise  # refused for another reason (credits, ...): the job fails
+        return await self._rendering(record, video)
+
+    async def _rendering(self, record: JobRecord, video: Video) -> JobRecord:
+        return await self._save(
+            record, state=RENDER_SENT, video_status=video.status, render_sent_at=time.time()
+        )
+
+    async def _reconcile_render(self, job: Job, record: JobRecord) -> JobRecord:
+        video = await self._client.videos.get(_video_id(record))
+        if video.status == "IDLE":
+            return await self._send_render(record)
+        return await self._rendering(record, video)
+
+    async def _wait(self, job: Job, record: JobRecord) -> JobRecord:
+        try:
+            video = await self._waiter.wait(_video_id(record))
+        except WaitTimeoutError as exc:
+            last = exc.last.status if isinstance(exc.last, Video) else record.video_status
+            return await self._save(
+                record, state=TIMED_OUT, error=_describe(exc), video_status=last
+            )
+        return await self._save(
+            record,
+            state=DONE,
+            video_status=video.status,
+            video_url=video.video_url,
+            error=None,
+            finished_at=time.time(),
+        )
+
+
+def _video_id(record: JobRecord) -> str:
+    if record.video_id is None:  # the journal never leaves CREATED without an id
+        raise RuntimeError(f"job {record.key}: state {record.state} without a video id")
+    return record.video_id
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"

@@ -1,0 +1,199 @@
+"""Reading job files: JSONL (one job object a line) and CSV (one single-moment job a row).
+
+The format follows the suffix (``.jsonl``/``.ndjson``/``.json`` or ``.csv``); for any other
+name a file whose first non-blank character is ``{`` is JSONL, anything else CSV. Blank lines
+are skipped. Every line is checked and every problem reported at once, with its line number.
+
+CSV columns (a header row is required; empty cells count as absent)::
+
+    key,name,avatarId,voiceId,transcript,audioUrl,gestureSlug,layout,brollAssetId,brollUrl,
+    subtitles,subtitleStyleId,aspectRatio,model,musicAssetId,musicVolume,extras.<name>...
+
+``key``, ``name`` and ``avatarId`` are required; ``subtitles`` is true/false (implied true by
+a ``subtitleStyleId``); every ``extras.customer`` column becomes ``extras["customer"]``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from ._jobs import Job, JobFileError, JobProblem, duplicate_keys, job_problems
+
+__all__ = ["CSV_COLUMNS", "load_jobs"]
+
+_MOMENT_COLUMNS = ("avatarId", "voiceId", "transcript", "audioUrl", "gestureSlug", "layout")
+_OTHER_COLUMNS = (
+    "key",
+    "name",
+    "brollAssetId",
+    "brollUrl",
+    "subtitles",
+    "subtitleStyleId",
+    "aspectRatio",
+    "model",
+    "musicAssetId",
+    "musicVolume",
+)
+CSV_COLUMNS = ("key", "name", *_MOMENT_COLUMNS, *_OTHER_COLUMNS[2:])
+_REQUIRED_COLUMNS = ("key", "name", "avatarId")
+_CSV_FIELDS = (
+    ("moments[0].broll.url", "brollUrl"),
+    ("moments[0].broll", "brollAssetId"),
+    ("backgroundMusic.volume", "musicVolume"),
+    ("backgroundMusic", "musicAssetId"),
+    ("subtitles.styleId", "subtitleStyleId"),
+)
+_TRUE = ("true", "yes", "1", "on")
+_FALSE = ("false", "no", "0", "off")
+
+Parsed = tuple[int, object, list[JobProblem]]  # (line, the job's dict form, parse problems)
+
+
+def load_jobs(path: str | os.PathLike[str]) -> list[Job]:
+    """Read and validate a whole job file; raise :class:`JobFileError` listing every fault.
+
+    Example::
+
+        jobs = load_jobs("jobs.jsonl")     # [Job(key="cust-001", ...), ...]
+    """
+    source = Path(path)
+    try:
+        text = source.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise JobFileError(str(source), [JobProblem(0, "file", str(exc))]) from None
+    is_csv = _is_csv(source, text)
+    rows = list(_csv_rows(text) if is_csv else _jsonl_rows(text))
+    problems = [p for line, raw, early in rows for p in [*early, *_checked(raw, line, is_csv)]]
+    problems += duplicate_keys((line, _key(raw)) for line, raw, _ in rows)
+    if not rows and not problems:
+        problems.append(JobProblem(0, "file", "there are no jobs"))
+    if problems:
+        raise JobFileError(str(source), sorted(problems, key=lambda p: p.line))
+    return [Job._build(raw, line) for line, raw, _ in rows if isinstance(raw, Mapping)]
+
+
+def _checked(raw: object, line: int, is_csv: bool) -> list[JobProblem]:
+    if raw is None:
+        return []
+    problems = job_problems(raw, line)
+    if is_csv:
+        return [JobProblem(p.line, _csv_field(p.field), p.rule) for p in problems]
+    return problems
+
+
+def _csv_field(field: str) -> str:
+    """The CSV column behind a field of the job's dict form (``moments[0].voiceId``: voiceId)."""
+    for prefix, column in _CSV_FIELDS:
+        if field == prefix or field.startswith(prefix + "."):
+            return column
+    if field == "moments[0]":
+        return "row"
+    return field.removeprefix("moments[0].")
+
+
+def _key(raw: object) -> object:
+    return raw.get("key") if isinstance(raw, Mapping) else None
+
+
+def _is_csv(path: Path, text: str) -> bool:
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        return False
+    return suffix == ".csv" or not text.lstrip().startswith("{")
+
+
+def _jsonl_rows(text: str) -> Iterator[Parsed]:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield number, msgspec.json.decode(line), []
+        except msgspec.DecodeError as exc:
+            yield number, None, [JobProblem(number, "$", f"invalid JSON: {exc}")]
+
+
+def _csv_rows(text: str) -> Iterator[Parsed]:
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = reader.fieldnames or []
+        bad = _header_problems(header)
+        if bad:
+            yield 1, None, bad
+            return
+        for row in reader:
+            if any((value or "").strip() for value in row.values()):
+                yield _csv_job(reader.line_num, row)
+    except csv.Error as exc:
+        yield reader.line_num, None, [JobProblem(reader.line_num, "$", f"invalid CSV: {exc}")]
+
+
+def _header_problems(header: Sequence[str]) -> list[JobProblem]:
+    problems = [
+        JobProblem(1, column, "unknown column")
+        for column in header
+        if column not in CSV_COLUMNS and not column.startswith("extras.")
+    ]
+    problems += [
+        JobProblem(1, column, "required column is missing")
+        for column in _REQUIRED_COLUMNS
+        if column not in header
+    ]
+    return problems
+
+
+def _csv_job(line: int, row: Mapping[str, str | None]) -> Parsed:
+    """The job-file form of one CSV row (values stay strings except the typed columns)."""
+    cells = {name: value.strip() for name, value in row.items() if name and value and value.strip()}
+    if None in row:
+        return line, None, [JobProblem(line, "$", "more cells than header columns")]
+    job: dict[str, Any] = {"key": cells.get("key"), "name": cells.get("name")}
+    moment: dict[str, Any] = {name: cells[name] for name in _MOMENT_COLUMNS if name in cells}
+    if "brollAssetId" in cells or "brollUrl" in cells:
+        moment["broll"] = _broll(cells)
+    job["moments"] = [moment]
+    problems = _typed_cells(line, cells, job)
+    job.update((name, cells[name]) for name in ("aspectRatio", "model") if name in cells)
+    extras = {name[7:]: value for name, value in cells.items() if name.startswith("extras.")}
+    if extras:
+        job["extras"] = extras
+    return line, _without_none(job), problems
+
+
+def _broll(cells: Mapping[str, str]) -> dict[str, str]:
+    if "brollAssetId" in cells and "brollUrl" in cells:
+        return {"assetId": cells["brollAssetId"], "url": cells["brollUrl"]}  # refused later
+    if "brollAssetId" in cells:
+        return {"assetId": cells["brollAssetId"]}
+    return {"url": cells["brollUrl"]}
+
+
+def _typed_cells(line: int, cells: Mapping[str, str], job: dict[str, Any]) -> list[JobProblem]:
+    """Fill subtitles and music from their string cells; problems for unparsable values."""
+    problems = []
+    enable = cells.get("subtitles", "true" if "subtitleStyleId" in cells else None)
+    if enable is not None:
+        if enable.lower() not in _TRUE + _FALSE:
+            problems.append(JobProblem(line, "subtitles", "must be true or false"))
+        job["subtitles"] = {"enable": enable.lower() in _TRUE}
+        if "subtitleStyleId" in cells:
+            job["subtitles"]["styleId"] = cells["subtitleStyleId"]
+    if "musicAssetId" in cells or "musicVolume" in cells:
+        music: dict[str, Any] = {"assetId": cells.get("musicAssetId")}
+        job["backgroundMusic"] = music
+        if "musicVolume" in cells:
+            try:
+                music["volume"] = float(cells["musicVolume"])
+            except ValueError:
+                problems.append(JobProblem(line, "musicVolume", "must be a number"))
+    return problems
+
+
+def _without_none(job: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in job.items() if value is not None}

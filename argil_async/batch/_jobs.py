@@ -1,0 +1,345 @@
+"""Jobs: one video each, validated with the SDK's own request models before anything is sent.
+
+A job is the ``POST /videos`` body in the API's camelCase, plus a stable ``key``. Two additions
+to the API's shapes: ``subtitles`` may be a plain ``true``/``false``, and a moment's ``broll``
+may name a ``url`` (with ``assetType`` IMAGE or VIDEO, guessed from the extension otherwise)
+instead of an ``assetId``: the runner uploads it first (through the client's asset limiter).
+
+Rules beyond the models: ``key`` is unique in a file and at most 256 characters (it travels in
+the video's extras under :data:`JOB_KEY_EXTRA`, which a job may not set itself); unknown fields
+are refused (a typo would otherwise be dropped silently); a moment has a ``transcript`` or an
+``audioUrl``; ``extras`` plus the job key stay within the API's 10 keys of 256 characters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from .._resources._base import as_model, check_url
+from ..errors import InvalidRequestError
+from ..models import AutoBrolls, BackgroundMusic, Broll, Moment, Subtitles
+
+__all__ = [
+    "JOB_KEY_EXTRA",
+    "Job",
+    "JobFileError",
+    "JobProblem",
+    "check_jobs",
+    "job_problems",
+]
+
+JOB_KEY_EXTRA = "argilJobKey"
+MAX_EXTRAS = 10
+MAX_TEXT = 256
+ASPECT_RATIOS = ("16:9", "9:16")
+UPLOAD_TYPES = ("IMAGE", "VIDEO")
+_VIDEO_SUFFIXES = (".mp4", ".mov", ".webm", ".m4v", ".mkv")
+_JOB_FIELDS = (
+    "key",
+    "name",
+    "moments",
+    "subtitles",
+    "aspectRatio",
+    "autoBrolls",
+    "backgroundMusic",
+    "extras",
+    "model",
+)
+_UPLOAD_FIELDS = ("url", "assetType")
+
+
+@dataclass(frozen=True)
+class JobProblem:
+    """One thing wrong in a job file: where (``line``, ``field``) and which ``rule``."""
+
+    line: int
+    field: str
+    rule: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.field}: {self.rule}"
+
+
+class JobFileError(InvalidRequestError):
+    """The job file (or job list) is invalid; ``problems`` lists every fault found.
+
+    Raised before any request is sent, so nothing was created.
+    """
+
+    def __init__(self, source: str, problems: Sequence[JobProblem]) -> None:
+        self.source = source
+        self.problems = list(problems)
+        shown = "\n".join(f"  {problem}" for problem in self.problems[:50])
+        more = len(self.problems) - 50
+        tail = f"\n  ... and {more} more" if more > 0 else ""
+        count = f"{len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}"
+        super().__init__(source, f"{count}, nothing was sent:\n{shown}{tail}")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One video to make. Build it with :meth:`from_dict` (validated) or :func:`load_jobs`.
+
+    ``moments`` and the other pieces keep the API's camelCase dict form; ``line`` is where the
+    job came from in its file (0 when built in code).
+    """
+
+    key: str
+    name: str
+    moments: tuple[Mapping[str, Any], ...]
+    subtitles: Mapping[str, Any] | None = None
+    aspect_ratio: str | None = None
+    auto_brolls: Mapping[str, Any] | None = None
+    background_music: Mapping[str, Any] | None = None
+    extras: Mapping[str, str] = field(default_factory=dict)
+    model: str | None = None
+    line: int = 0
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any], *, line: int = 0) -> Job:
+        """A validated job from its job-file form; raises :class:`JobFileError`."""
+        problems = job_problems(raw, line)
+        if problems:
+            raise JobFileError(f"job {raw.get('key')!r}", problems)
+        return cls._build(raw, line)
+
+    @classmethod
+    def _build(cls, raw: Mapping[str, Any], line: int) -> Job:
+        subtitles = raw.get("subtitles")
+        if isinstance(subtitles, bool):
+            subtitles = {"enable": subtitles}
+        return cls(
+            key=raw["key"],
+            name=raw["name"],
+            moments=tuple(dict(moment) for moment in raw["moments"]),
+            subtitles=subtitles,
+            aspect_ratio=raw.get("aspectRatio"),
+            auto_brolls=raw.get("autoBrolls"),
+            background_music=raw.get("backgroundMusic"),
+            extras=dict(raw.get("extras") or {}),
+            model=raw.get("model"),
+            line=line,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The job-file form (camelCase keys, unset fields left out)."""
+        pairs = {
+            "key": self.key,
+            "name": self.name,
+            "moments": [dict(moment) for moment in self.moments],
+            "subtitles": self.subtitles,
+            "aspectRatio": self.aspect_ratio,
+            "autoBrolls": self.auto_brolls,
+            "backgroundMusic": self.background_music,
+            "extras": dict(self.extras) or None,
+            "model": self.model,
+        }
+        return {name: value for name, value in pairs.items() if value is not None}
+
+    def fingerprint(self) -> str:
+        """A digest of the job's content: the journal notices a job edited between runs."""
+        encoded = msgspec.json.encode(self.to_dict(), order="sorted")
+        return hashlib.sha256(encoded).hexdigest()[:32]
+
+    def uploads(self) -> list[tuple[str, str]]:
+        """The ``(url, IMAGE|VIDEO)`` B-rolls to upload before the video can be created."""
+        found = []
+        for moment in self.moments:
+            broll = moment.get("broll")
+            if isinstance(broll, Mapping) and "url" in broll:
+                found.append((broll["url"], broll.get("assetType") or guess_type(broll["url"])))
+        return found
+
+    def create_arguments(self, asset_ids: Mapping[str, str]) -> dict[str, Any]:
+        """Keyword arguments for ``client.videos.create``, B-roll URLs replaced by asset ids.
+
+        The pieces become the SDK's request models, which fill the fields the API requires
+        but a job may leave out (``Broll.type``, ``Subtitles.enable``, ...).
+        """
+        return {
+            "name": self.name,
+            "moments": [_model(_resolved(m, asset_ids), Moment) for m in self.moments],
+            "subtitles": _model(self.subtitles, Subtitles),
+            "aspect_ratio": self.aspect_ratio,
+            "auto_brolls": _model(self.auto_brolls, AutoBrolls),
+            "background_music": _model(self.background_music, BackgroundMusic),
+            "extras": {**self.extras, JOB_KEY_EXTRA: self.key},
+            "model": self.model,
+        }
+
+
+def _model(value: Mapping[str, Any] | None, cls: type[Any]) -> Any:
+    return None if value is None else msgspec.convert(value, cls)
+
+
+def guess_type(url: str) -> str:
+    """VIDEO for common video extensions, else IMAGE."""
+    path = url.split("?", 1)[0].lower()
+    return "VIDEO" if path.endswith(_VIDEO_SUFFIXES) else "IMAGE"
+
+
+def _resolved(moment: Mapping[str, Any], asset_ids: Mapping[str, str]) -> dict[str, Any]:
+    broll = moment.get("broll")
+    if not isinstance(broll, Mapping) or "url" not in broll:
+        return dict(moment)
+    kept = {k: v for k, v in broll.items() if k not in _UPLOAD_FIELDS}
+    return {**moment, "broll": {**kept, "assetId": asset_ids[broll["url"]]}}
+
+
+def check_jobs(jobs: Iterable[Job], source: str = "jobs") -> list[Job]:
+    """Re-validate jobs built in code and check their keys are unique; JobFileError if not."""
+    jobs = list(jobs)
+    problems = [p for job in jobs for p in job_problems(job.to_dict(), job.line)]
+    problems += duplicate_keys((job.line, job.key) for job in jobs)
+    if not jobs:
+        problems.append(JobProblem(0, "jobs", "there are no jobs"))
+    if problems:
+        raise JobFileError(source, problems)
+    return jobs
+
+
+def duplicate_keys(keys: Iterable[tuple[int, object]]) -> list[JobProblem]:
+    """A problem for each repeated key, naming the line where it first appeared."""
+    first: dict[object, int] = {}
+    problems = []
+    for line, key in keys:
+        if not isinstance(key, str):
+            continue
+        if key in first:
+            problems.append(JobProblem(line, "key", f"duplicate of line {first[key]}"))
+        else:
+            first[key] = line
+    return problems
+
+
+def job_problems(raw: object, line: int) -> list[JobProblem]:
+    """Every rule ``raw`` (a job in its job-file form) breaks; empty when it is valid."""
+    if not isinstance(raw, Mapping):
+        return [JobProblem(line, "$", "must be a JSON object")]
+    found = _Found()
+    found.unknown("", raw, _JOB_FIELDS)
+    _check_text(found, "key", raw.get("key"), required=True)
+    _check_text(found, "name", raw.get("name"), required=True, limit=None)
+    _check_moments(found, raw.get("moments"))
+    _check_subtitles(found, raw.get("subtitles"))
+    _check_choice(found, "aspectRatio", raw.get("aspectRatio"), ASPECT_RATIOS)
+    found.model("autoBrolls", raw.get("autoBrolls"), AutoBrolls)
+    found.model("backgroundMusic", raw.get("backgroundMusic"), BackgroundMusic)
+    _check_extras(found, raw.get("extras"))
+    _check_text(found, "model", raw.get("model"), required=False, limit=None)
+    return [JobProblem(line, where, rule) for where, rule in found.items]
+
+
+class _Found:
+    """Collects ``(field, rule)`` pairs while a job is checked."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[str, str]] = []
+
+    def add(self, where: str, rule: str) -> None:
+        self.items.append((where, rule))
+
+    def unknown(self, where: str, raw: Mapping[str, Any], allowed: Iterable[str]) -> None:
+        allowed = tuple(allowed)
+        for name in raw:
+            if name not in allowed:
+                self.add(_join(where, str(name)), f"unknown field (known: {', '.join(allowed)})")
+
+    def model(self, where: str, value: object, cls: type[msgspec.Struct]) -> None:
+        """Check ``value`` against a request model: its fields and its own rules."""
+        if value is None:
+            return
+        if isinstance(value, Mapping):
+            self.unknown(where, value, _wire_names(cls))
+        try:
+            as_model(where, value, cls)
+        except InvalidRequestError as exc:
+            self.add(exc.field, exc.rule)
+
+
+def _wire_names(cls: type[msgspec.Struct]) -> tuple[str, ...]:
+    return tuple(f.encode_name for f in msgspec.structs.fields(cls))
+
+
+def _join(where: str, name: str) -> str:
+    return f"{where}.{name}" if where else name
+
+
+def _check_text(
+    found: _Found, where: str, value: object, *, required: bool, limit: int | None = MAX_TEXT
+) -> None:
+    if value is None:
+        if required:
+            found.add(where, "is required")
+    elif not isinstance(value, str) or not value.strip():
+        found.add(where, "must be a non-empty string")
+    elif limit is not None and len(value) > limit:
+        found.add(where, f"must be at most {limit} characters (got {len(value)})")
+
+
+def _check_choice(found: _Found, where: str, value: object, allowed: Sequence[str]) -> None:
+    if value is not None and value not in allowed:
+        found.add(where, f"must be one of {', '.join(allowed)} (got {value!r})")
+
+
+def _check_moments(found: _Found, moments: object) -> None:
+    if moments is None:
+        found.add("moments", "is required")
+    elif not isinstance(moments, list) or not moments:
+        found.add("moments", "must be a non-empty list of moments")
+    else:
+        for index, moment in enumerate(moments):
+            _check_moment(found, f"moments[{index}]", moment)
+
+
+def _check_moment(found: _Found, where: str, moment: object) -> None:
+    if not isinstance(moment, Mapping):
+        found.add(where, "must be an object")
+        return
+    if moment.get("transcript") is None and moment.get("audioUrl") is None:
+        found.add(where, "needs a transcript or an audioUrl")
+    broll = moment.get("broll")
+    if isinstance(broll, Mapping) and "url" in broll:
+        moment = {**moment, "broll": _check_upload(found, f"{where}.broll", broll)}
+    found.model(where, {k: v for k, v in moment.items() if k != "broll"}, Moment)
+    found.model(f"{where}.broll", moment.get("broll"), Broll)
+
+
+def _check_upload(found: _Found, where: str, broll: Mapping[str, Any]) -> dict[str, Any]:
+    """Check the upload fields of a B-roll given by URL; return it as the model sees it."""
+    try:
+        check_url(f"{where}.url", broll["url"])
+    except InvalidRequestError as exc:
+        found.add(exc.field, exc.rule)
+    _check_choice(found, f"{where}.assetType", broll.get("assetType"), UPLOAD_TYPES)
+    if "assetId" in broll:
+        found.add(where, "give a url or an assetId, not both")
+    kept = {k: v for k, v in broll.items() if k not in _UPLOAD_FIELDS}
+    return {**kept, "assetId": "to-be-uploaded"}
+
+
+def _check_subtitles(found: _Found, subtitles: object) -> None:
+    if not isinstance(subtitles, bool):
+        found.model("subtitles", subtitles, Subtitles)
+
+
+def _check_extras(found: _Found, extras: object) -> None:
+    if extras is None:
+        return
+    if not isinstance(extras, Mapping):
+        found.add("extras", "must be an object of strings")
+        return
+    if JOB_KEY_EXTRA in extras:
+        found.add(f"extras.{JOB_KEY_EXTRA}", "is reserved: the runner stores the job key there")
+    if len(extras) + 1 > MAX_EXTRAS:
+        found.add("extras", f"at most {MAX_EXTRAS - 1} keys (the job key takes the tenth)")
+    for name, value in extras.items():
+        if not isinstance(value, str):
+            found.add(f"extras.{name}", "must be a string")
+        elif len(value) > MAX_TEXT:
+            found.add(f"extras.{name}", f"must be at most {MAX_TEXT} characters")

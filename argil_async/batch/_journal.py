@@ -1,0 +1,291 @@
+"""The journal: one SQLite row per job, committed at every state change, so a run can resume.
+
+States, in order (an *intent* is written and committed before the request it announces)::
+
+    PENDING -> CREATING (intent) -> CREATED (video id) -> RENDERING (intent) -> RENDER_SENT
+            -> DONE | FAILED | TIMED_OUT (the wait's deadline passed; the next run waits again)
+
+The file is ``<results>.journal`` beside the results file, in WAL mode with
+``synchronous=FULL``: a commit survives SIGKILL and power loss alike. Commits are made on a
+worker thread, never on the event loop, and grouped: every transition queued while one commit
+is on the disk goes into the next (see :class:`JournalWriter`), so hundreds of concurrent jobs
+share a few fsyncs a second. The ``meta`` table remembers which API the journal was written
+against; resuming against another one is refused (its videos would not be found there). A
+lock file (``<journal>.lock``) keeps a second run off the journal while one is running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import os
+import sqlite3
+import sys
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from ..errors import InvalidRequestError
+from ._jobs import Job
+
+__all__ = [
+    "DONE",
+    "FAILED",
+    "FINISHED",
+    "PENDING",
+    "STATES",
+    "TIMED_OUT",
+    "Journal",
+    "JournalError",
+    "JournalWriter",
+    "JobRecord",
+    "journal_path",
+]
+
+PENDING = "PENDING"
+CREATING = "CREATING"
+CREATED = "CREATED"
+RENDERING = "RENDERING"
+RENDER_SENT = "RENDER_SENT"
+DONE = "DONE"
+FAILED = "FAILED"
+TIMED_OUT = "TIMED_OUT"
+STATES = (PENDING, CREATING, CREATED, RENDERING, RENDER_SENT, DONE, FAILED, TIMED_OUT)
+#: States a run does not take further: the job's outcome is known (or, TIMED_OUT, overdue).
+FINISHED = frozenset({DONE, FAILED, TIMED_OUT})
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS jobs (
+    key TEXT PRIMARY KEY, seq INTEGER NOT NULL, line INTEGER NOT NULL,
+    fingerprint TEXT NOT NULL, state TEXT NOT NULL, video_id TEXT, video_status TEXT,
+    video_url TEXT, error TEXT, attempts INTEGER NOT NULL DEFAULT 0, started_at REAL,
+    created_at REAL, render_sent_at REAL, finished_at REAL, updated_at REAL NOT NULL
+);
+"""
+_COLUMNS = (
+    "key", "seq", "line", "fingerprint", "state", "video_id", "video_status", "video_url",
+    "error", "attempts", "started_at", "created_at", "render_sent_at", "finished_at", "updated_at",
+)  # fmt: skip
+
+
+class JournalError(InvalidRequestError):
+    """The journal cannot serve this run: another run holds it, or it was written against
+    another API, or jobs it started have been edited since."""
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """A job's row in the journal; times are Unix timestamps."""
+
+    key: str
+    seq: int
+    line: int
+    fingerprint: str
+    state: str = PENDING
+    video_id: str | None = None
+    video_status: str | None = None
+    video_url: str | None = None
+    error: str | None = None
+    attempts: int = 0
+    started_at: float | None = None
+    created_at: float | None = None
+    render_sent_at: float | None = None
+    finished_at: float | None = None
+    updated_at: float = 0.0
+
+    def moved(self, **changes: Any) -> JobRecord:
+        """A copy with ``changes`` applied and ``updated_at`` set to now."""
+        return dataclasses.replace(self, **changes, updated_at=time.time())
+
+
+def journal_path(results: str | os.PathLike[str]) -> Path:
+    """Where the journal of a results file lives: ``results.jsonl`` -> ``results.jsonl.journal``."""
+    path = Path(results)
+    return path.with_name(path.name + ".journal")
+
+
+class Journal:
+    """The SQLite file. Not thread-safe: one thread at a time (JournalWriter ensures it)."""
+
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+        self.path = path
+        self._lock: _RunLock | None = None
+        if readonly:
+            uri = f"{path.resolve().as_uri()}?mode=ro"
+            self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = _RunLock(path.with_name(path.name + ".lock"))
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        """Close the connection (WAL content is checkpointed into the main file), unlock."""
+        self._db.close()
+        if self._lock is not None:
+            self._lock.release()
+
+    def meta(self, name: str) -> str | None:
+        """A value of the meta table, or None."""
+        row = self._db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def records(self) -> dict[str, JobRecord]:
+        """Every job row, by key, in file order."""
+        cursor = self._db.execute(f"SELECT {', '.join(_COLUMNS)} FROM jobs ORDER BY seq")
+        return {row[0]: JobRecord(*row) for row in cursor}
+
+    def save(self, records: Sequence[JobRecord]) -> None:
+        """Insert or replace ``records`` in one transaction (one commit, one fsync)."""
+        marks = ", ".join("?" * len(_COLUMNS))
+        rows = [dataclasses.astuple(record) for record in records]
+        with self._transaction():
+            self._db.executemany(f"INSERT OR REPLACE INTO jobs VALUES ({marks})", rows)
+
+    def prepare(self, jobs: Sequence[Job], endpoint: str) -> dict[str, JobRecord]:
+        """Adopt ``jobs``: check the journal fits them, add the new ones; return their rows."""
+        known = self.records()
+        self._check_endpoint(endpoint)
+        _check_unchanged(jobs, known)
+        records = [_adopted(job, seq, known.get(job.key)) for seq, job in enumerate(jobs)]
+        with self._transaction():
+            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('endpoint', ?)", (endpoint,))
+            marks = ", ".join("?" * len(_COLUMNS))
+            rows = [dataclasses.astuple(record) for record in records]
+            self._db.executemany(f"INSERT OR REPLACE INTO jobs VALUES ({marks})", rows)
+        return {record.key: record for record in records}
+
+    def _check_endpoint(self, endpoint: str) -> None:
+        previous = self.meta("endpoint")
+        if previous is not None and previous != endpoint:
+            raise JournalError(
+                str(self.path),
+                f"was written against {previous}, not {endpoint}: its videos live there; "
+                "use another results path to start a new run",
+            )
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One explicit transaction (the connection is in autocommit mode otherwise)."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+
+class _RunLock:
+    """An exclusive lock on ``<journal>.lock`` for as long as a run writes the journal.
+
+    Two runs on one journal would both create the same PENDING jobs. The operating system
+    drops the lock when its process dies, SIGKILL included, so a crash never leaves it stale.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            _lock_fd(self._fd)
+        except OSError:
+            os.close(self._fd)
+            raise JournalError(
+                str(path), "another run is using this journal; wait for it or stop it"
+            ) from None
+
+    def release(self) -> None:
+        """Unlock (closing the descriptor drops the lock)."""
+        os.close(self._fd)
+
+
+def _lock_fd(fd: int) -> None:
+    """Lock ``fd`` exclusively without waiting; OSError if someone else holds it."""
+    if sys.platform == "win32":
+        import msvcrt
+
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def _adopted(job: Job, seq: int, known: JobRecord | None) -> JobRecord:
+    """The job's record: new, or the known one renumbered (and re-fingerprinted if PENDING)."""
+    if known is None:
+        return JobRecord(key=job.key, seq=seq, line=job.line, fingerprint=job.fingerprint()).moved()
+    return dataclasses.replace(known, seq=seq, line=job.line, fingerprint=job.fingerprint())
+
+
+def _check_unchanged(jobs: Iterable[Job], known: dict[str, JobRecord]) -> None:
+    """Refuse jobs edited since their video was (maybe) created: that video is the old job."""
+    changed = [
+        job.key
+        for job in jobs
+        if job.key in known
+        and known[job.key].state != PENDING
+        and known[job.key].fingerprint != job.fingerprint()
+    ]
+    if changed:
+        shown = ", ".join(changed[:10]) + (" ..." if len(changed) > 10 else "")
+        raise JournalError(
+            "jobs",
+            f"{len(changed)} started job(s) changed since the journal was written ({shown}); "
+            "give edited jobs new keys, or use another results path",
+        )
+
+
+class JournalWriter:
+    """Saves records from the event loop with group commit on a worker thread.
+
+    ``await writer.save(record)`` returns once the record is on disk. The first caller with no
+    commit under way starts a flush task, which keeps committing whatever has queued up until
+    the queue is empty; a cancelled caller does not cancel the commit it joined.
+    """
+
+    def __init__(self, journal: Journal) -> None:
+        self._journal = journal
+        self._queue: list[tuple[JobRecord, asyncio.Future[None]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+        self.commits = 0
+
+    async def save(self, record: JobRecord) -> None:
+        """Queue ``record`` and wait until the commit that includes it is done."""
+        future = asyncio.get_running_loop().create_future()
+        self._queue.append((record, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.get_running_loop().create_task(self._flush())
+        await future
+
+    async def aclose(self) -> None:
+        """Wait for the commit under way, if any."""
+        if self._flusher is not None:
+            await asyncio.shield(self._flusher)
+
+    async def _flush(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue, []
+            try:
+                await anyio.to_thread.run_sync(self._journal.save, [r for r, _ in batch])
+            except Exception as exc:  # e.g. a full disk: every saver of the batch sees it
+                _settle(batch, exc)
+            else:
+                self.commits += 1
+                _settle(batch, None)
+
+
+def _settle(batch: list[tuple[JobRecord, asyncio.Future[None]]], exc: Exception | None) -> None:
+    for _, future in batch:
+        if not future.done():
+            if exc is None:
+                future.set_result(None)
+            else:
+                future.set_exception(exc)

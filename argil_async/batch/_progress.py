@@ -1,0 +1,188 @@
+"""Progress of a run: counts per state, rate and ETA, shown live or logged periodically.
+
+``progress="auto"`` shows a live display with `rich <https://rich.readthedocs.io>`_ (the
+optional extra ``argil-async[progress]``) when the stream is a terminal and rich imports, and
+otherwise logs a line every ``interval`` seconds on the ``argil_async.batch`` logger::
+
+    batch: 120/500 finished (118 done, 2 failed) | RENDER_SENT 40, PENDING 340 | 2.1 jobs/s ...
+
+``"rich"`` and ``"log"`` force one of the two; ``"off"`` shows nothing. Rate and ETA count the
+jobs finished by this run only, so a resumed run does not look faster than it is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from typing import Any, Literal, TextIO
+
+import anyio
+
+from ..errors import InvalidRequestError
+from ._journal import DONE, FAILED, FINISHED, STATES, TIMED_OUT
+
+__all__ = ["ProgressMode", "Tracker", "check_mode", "show_progress"]
+
+logger = logging.getLogger("argil_async.batch")
+
+ProgressMode = Literal["auto", "rich", "log", "off"]
+_MODES = ("auto", "rich", "log", "off")
+
+
+class Tracker:
+    """Live counts of jobs per journal state, fed by the runner as jobs move."""
+
+    def __init__(self, states: Mapping[str, int]) -> None:
+        self.counts: Counter[str] = Counter(states)
+        self.total = sum(self.counts.values())
+        self.started = time.monotonic()
+        self._finished_before = self.finished
+
+    def move(self, old: str, new: str) -> None:
+        """A job went from ``old`` to ``new``."""
+        self.counts[old] -= 1
+        self.counts[new] += 1
+
+    @property
+    def finished(self) -> int:
+        """Jobs in a finished state (DONE, FAILED, TIMED_OUT)."""
+        return sum(self.counts[state] for state in FINISHED)
+
+    def rate(self) -> float:
+        """Jobs finished per second by this run."""
+        elapsed = time.monotonic() - self.started
+        return (self.finished - self._finished_before) / elapsed if elapsed > 0 else 0.0
+
+    def eta(self) -> float | None:
+        """Seconds until every job is finished at the current rate (None before any)."""
+        rate = self.rate()
+        return (self.total - self.finished) / rate if rate > 0 else None
+
+    def states_text(self) -> str:
+        """``RENDER_SENT 40, PENDING 340``: the unfinished states with jobs in them."""
+        live = [(s, self.counts[s]) for s in STATES if s not in FINISHED and self.counts[s] > 0]
+        return ", ".join(f"{state} {count}" for state, count in live) or "nothing left"
+
+    def outcome_text(self) -> str:
+        """``118 done, 2 failed`` (timed-out jobs count as failed here)."""
+        failed = self.counts[FAILED] + self.counts[TIMED_OUT]
+        return f"{self.counts[DONE]} done, {failed} failed"
+
+    def speed_text(self) -> str:
+        """``2.10 jobs/s | ETA 3m01s``."""
+        eta = self.eta()
+        return f"{self.rate():.2f} jobs/s | ETA {_duration(eta) if eta is not None else '--'}"
+
+    def line(self) -> str:
+        """One plain progress line."""
+        return (
+            f"batch: {self.finished}/{self.total} finished ({self.outcome_text()}) | "
+            f"{self.states_text()} | {self.speed_text()}"
+        )
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds + 0.5), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
+
+
+@contextlib.asynccontextmanager
+async def show_progress(
+    tracker: Tracker, mode: str = "auto", *, stream: TextIO | None = None, interval: float = 10.0
+) -> AsyncIterator[None]:
+    """Display ``tracker`` while the block runs, as ``mode`` says (see the module docstring)."""
+    check_mode(mode)
+    stream = stream if stream is not None else sys.stdout
+    if mode == "auto":
+        mode = "rich" if _isatty(stream) and _rich_available() else "log"
+    if mode == "off":
+        yield
+    elif mode == "rich":
+        async with _rich_display(tracker, stream):
+            yield
+    else:
+        async with _log_lines(tracker, interval):
+            yield
+
+
+def check_mode(mode: str) -> None:
+    """Raise InvalidRequestError unless ``mode`` is a progress mode."""
+    if mode not in _MODES:
+        raise InvalidRequestError("progress", f"must be one of {', '.join(_MODES)}")
+
+
+def _isatty(stream: TextIO) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def _rich_available() -> bool:
+    try:
+        import rich.progress  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@contextlib.asynccontextmanager
+async def _log_lines(tracker: Tracker, interval: float) -> AsyncIterator[None]:
+    async def tick() -> None:
+        while True:
+            await anyio.sleep(interval)
+            logger.info("%s", tracker.line())
+
+    async with _running(tick):
+        yield
+    logger.info("%s", tracker.line())
+
+
+@contextlib.asynccontextmanager
+async def _rich_display(tracker: Tracker, stream: TextIO) -> AsyncIterator[None]:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    display = Progress(
+        TextColumn("[bold]batch"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[outcome]} | {task.fields[states]} | {task.fields[speed]}"),
+        console=Console(file=stream),
+    )
+
+    def fields() -> dict[str, Any]:
+        return {
+            "completed": tracker.finished,
+            "outcome": tracker.outcome_text(),
+            "states": tracker.states_text(),
+            "speed": tracker.speed_text(),
+        }
+
+    async def refresh() -> None:
+        while True:
+            display.update(task, **fields())
+            await anyio.sleep(0.25)
+
+    with display:
+        task = display.add_task("batch", total=tracker.total, **fields())
+        async with _running(refresh):
+            yield
+        display.update(task, **fields())
+
+
+@contextlib.asynccontextmanager
+async def _running(loop: Callable[[], Coroutine[Any, Any, None]]) -> AsyncIterator[None]:
+    """Run ``loop`` in a task while the block runs (not a task group: the block's own
+    exceptions must come out as they are, not wrapped in an exception group)."""
+    task = asyncio.get_running_loop().create_task(loop())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

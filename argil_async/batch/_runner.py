@@ -1,0 +1,314 @@
+"""``run_batch``: every job created, rendered and awaited, ``concurrency`` at a time, resumably.
+
+``concurrency`` workers take the unfinished jobs (those left mid-way by an earlier run first,
+then the pending ones in file order) and drive each to its end, so at most ``concurrency``
+videos are being created or rendered at once. Jobs finished by an earlier run are skipped.
+The results file is rewritten from the journal when the run ends, however it ends (a crash
+or SIGKILL leaves it to the next run, which resumes from the journal).
+
+Callbacks (``callback=``): ``"auto"`` serves a :class:`~argil_async.events.WebhookReceiver` on
+loopback when the API itself is on loopback (the simulator), and polls otherwise, since a
+loopback address cannot be reached from Argil's servers; ``"off"`` always polls; a
+:class:`CallbackServer` serves where you say, with ``public_url`` the https address that
+reaches it (a tunnel or reverse proxy).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
+
+import anyio
+
+from .._client import AsyncArgil
+from .._urls import is_https_or_loopback, is_loopback_host
+from ..errors import InvalidRequestError
+from ._driver import JobDriver, RetrySettings
+from ._jobs import Job, check_jobs
+from ._journal import (
+    CREATED,
+    CREATING,
+    DONE,
+    FAILED,
+    RENDER_SENT,
+    RENDERING,
+    TIMED_OUT,
+    JobRecord,
+    Journal,
+    JournalWriter,
+    journal_path,
+)
+from ._progress import Tracker, check_mode, show_progress
+from ._results import write_results
+from ._waiting import Waiter, WaitSettings
+
+if TYPE_CHECKING:
+    from .._receiver import WebhookReceiver
+
+__all__ = ["BatchOptions", "BatchSummary", "CallbackServer", "run_batch"]
+
+_RESUME_ORDER = {RENDER_SENT: 0, TIMED_OUT: 0, RENDERING: 1, CREATED: 2, CREATING: 3}
+
+
+@dataclass(frozen=True)
+class CallbackServer:
+    """Where the run's webhook receiver listens, and the public URL that reaches it."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    public_url: str | None = None
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """Tuning that rarely needs changing (seconds unless said otherwise).
+
+    ``timeout`` bounds each render's wait (an overdue job is TIMED_OUT, and the next run
+    waits again); ``poll_interval`` is the first poll's interval when polling;
+    ``check_interval`` how long a callback wait goes without a GET; ``retries`` and
+    ``retry_wait`` the per-job retries of transient failures; ``endpoint`` the name of the
+    API in the journal (default: the client's base URL).
+    """
+
+    timeout: float = 3600.0
+    poll_interval: float = 5.0
+    check_interval: float = 300.0
+    retries: int = 5
+    retry_wait: float = 1.0
+    progress_interval: float = 10.0
+    endpoint: str | None = None
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    """How a run ended: job counts per final state, and where the files are."""
+
+    counts: Mapping[str, int]
+    finished_before: int
+    elapsed: float
+    results: Path
+    journal: Path
+    callbacks: bool
+
+    @property
+    def total(self) -> int:
+        """Jobs in the run."""
+        return sum(self.counts.values())
+
+    @property
+    def done(self) -> int:
+        """Jobs with a rendered video."""
+        return self.counts.get(DONE, 0)
+
+    @property
+    def failed(self) -> int:
+        """Jobs that failed or timed out."""
+        return self.counts.get(FAILED, 0) + self.counts.get(TIMED_OUT, 0)
+
+    @property
+    def ok(self) -> bool:
+        """True when every job is DONE."""
+        return self.done == self.total
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (the ``--json`` output of ``argil batch run``)."""
+        return {
+            "total": self.total,
+            "done": self.done,
+            "failed": self.failed,
+            "ok": self.ok,
+            "counts": dict(self.counts),
+            "finished_before": self.finished_before,
+            "elapsed": round(self.elapsed, 3),
+            "results": str(self.results),
+            "journal": str(self.journal),
+            "callbacks": self.callbacks,
+        }
+
+    def __str__(self) -> str:
+        skipped = f", {self.finished_before} finished earlier" if self.finished_before else ""
+        return (
+            f"{self.total} jobs: {self.done} done, {self.failed} failed{skipped}, "
+            f"in {self.elapsed:.1f} s; results in {self.results}"
+        )
+
+
+async def run_batch(
+    client: AsyncArgil,
+    jobs: Iterable[Job],
+    *,
+    out: str | os.PathLike[str],
+    concurrency: int = 10,
+    callback: Literal["auto", "off"] | CallbackServer = "auto",
+    progress: Literal["auto", "rich", "log", "off"] = "auto",
+    options: BatchOptions | None = None,
+) -> BatchSummary:
+    """Make one video per job; resumable from the journal beside ``out``. See the module doc.
+
+    Example::
+
+        jobs = load_jobs("jobs.jsonl")
+        async with AsyncArgil() as client:
+            summary = await run_batch(client, jobs, out="results.jsonl", concurrency=20)
+        print(summary)             # 500 jobs: 498 done, 2 failed, in 1520.3 s; results in ...
+    """
+    jobs = check_jobs(jobs)
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise InvalidRequestError("concurrency", f"must be an integer >= 1, got {concurrency!r}")
+    check_mode(progress)
+    options = options or BatchOptions()
+    server = _callback_server(client, callback)
+    out_path = Path(out)
+    journal = Journal(journal_path(out_path))
+    try:
+        endpoint = options.endpoint or client.base_url
+        records = await anyio.to_thread.run_sync(journal.prepare, jobs, endpoint)
+    except BaseException:
+        journal.close()
+        raise
+    run = _Run(client, journal, options, records)
+    try:
+        await run.execute(jobs, concurrency, server, progress)
+        return run.summary(jobs, out_path, callbacks=server is not None)
+    finally:  # however the run ends, the results file reflects the journal (on-loop, once)
+        write_results(out_path, _in_file_order(jobs, journal.records()))
+        journal.close()
+
+
+def _callback_server(
+    client: AsyncArgil, callback: Literal["auto", "off"] | CallbackServer
+) -> CallbackServer | None:
+    api_on_loopback = is_loopback_host(urlsplit(client.base_url).hostname)
+    if callback == "off":
+        return None
+    if callback == "auto":
+        return CallbackServer() if api_on_loopback else None
+    if not isinstance(callback, CallbackServer):
+        raise InvalidRequestError("callback", "must be 'auto', 'off' or a CallbackServer")
+    if callback.public_url is None and not (api_on_loopback and is_loopback_host(callback.host)):
+        raise InvalidRequestError("callback", "needs a public_url that reaches the receiver")
+    if callback.public_url is not None and not is_https_or_loopback(callback.public_url):
+        raise InvalidRequestError("callback", "public_url must be https (Argil requires it)")
+    return callback
+
+
+def _in_file_order(jobs: Iterable[Job], records: Mapping[str, JobRecord]) -> list[JobRecord]:
+    return [records[job.key] for job in jobs if job.key in records]
+
+
+class _Run:
+    """One execution of a batch: the journal's records, the driver, the counts."""
+
+    def __init__(
+        self,
+        client: AsyncArgil,
+        journal: Journal,
+        options: BatchOptions,
+        records: Mapping[str, JobRecord],
+    ) -> None:
+        self.client = client
+        self.journal = journal
+        self.options = options
+        self.records = dict(records)
+        self.finished_before = sum(r.state in (DONE, FAILED) for r in records.values())
+        self.tracker = Tracker(Counter(record.state for record in records.values()))
+        self.started = time.monotonic()
+
+    async def execute(
+        self, jobs: list[Job], concurrency: int, server: CallbackServer | None, progress: str
+    ) -> None:
+        """Drive every unfinished job; the journal holds the outcome."""
+        writer = JournalWriter(self.journal)
+        try:
+            async with _callbacks(server) as (receiver, url):
+                waiter = Waiter(self.client, self._wait_settings(), receiver, url)
+                retry = RetrySettings(self.options.retries, self.options.retry_wait)
+                driver = JobDriver(self.client, writer, waiter, retry, self.tracker.move)
+                async with show_progress(
+                    self.tracker, progress, interval=self.options.progress_interval
+                ):
+                    await _workers(driver, self._todo(jobs), concurrency)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await writer.aclose()
+
+    def _wait_settings(self) -> WaitSettings:
+        options = self.options
+        return WaitSettings(options.timeout, options.poll_interval, options.check_interval)
+
+    def _todo(self, jobs: list[Job]) -> list[tuple[Job, JobRecord]]:
+        """Unfinished jobs, those left mid-way first (their renders already hold slots)."""
+        todo = [
+            (job, self.records[job.key])
+            for job in jobs
+            if self.records[job.key].state not in (DONE, FAILED)
+        ]
+        return sorted(todo, key=lambda pair: _RESUME_ORDER.get(pair[1].state, 9))
+
+    def summary(self, jobs: list[Job], out: Path, *, callbacks: bool) -> BatchSummary:
+        """Counts from the journal once the run is over."""
+        final = _in_file_order(jobs, self.journal.records())
+        return BatchSummary(
+            counts=dict(Counter(record.state for record in final)),
+            finished_before=self.finished_before,
+            elapsed=time.monotonic() - self.started,
+            results=out,
+            journal=journal_path(out),
+            callbacks=callbacks,
+        )
+
+
+@contextlib.asynccontextmanager
+async def _callbacks(
+    server: CallbackServer | None,
+) -> AsyncIterator[tuple[WebhookReceiver | None, str | None]]:
+    """The run's receiver and callback URL, or (None, None) to poll."""
+    if server is None:
+        yield None, None
+        return
+    from .._receiver import WebhookReceiver
+
+    receiver = WebhookReceiver()
+    async with receiver.serve(server.host, server.port, public_base_url=server.public_url) as url:
+        try:
+            yield receiver, url
+        finally:
+            await receiver.aclose()
+
+
+async def _workers(driver: JobDriver, todo: list[tuple[Job, JobRecord]], concurrency: int) -> None:
+    """``concurrency`` tasks sharing one iterator of jobs; the first error cancels the rest."""
+    queue = iter(todo)
+
+    async def work() -> None:
+        for job, record in queue:
+            await driver.drive(job, record)
+
+    if todo:
+        await _first_error([work() for _ in range(min(concurrency, len(todo)))])
+
+
+async def _first_error(coroutines: list[Awaitable[None]]) -> None:
+    """Await all; on the first exception cancel the others and raise it as it is.
+
+    (An anyio task group would wrap it in an ExceptionGroup, and ``except*`` needs 3.11.)
+    """
+    tasks = [asyncio.ensure_future(coroutine) for coroutine in coroutines]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            error = None if task.cancelled() else task.exception()
+            if error is not None:
+                raise error
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

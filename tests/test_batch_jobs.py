@@ -1,0 +1,213 @@
+"""Job files: JSONL and CSV parsing, validation with line numbers and fields, job helpers."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from argil_async import InvalidRequestError
+from argil_async.batch import JOB_KEY_EXTRA, Job, JobFileError, load_jobs
+from argil_async.models import Broll, Moment, Subtitles
+
+AVATAR = "avatar-1"
+
+
+def job(key: str = "k1", **fields: Any) -> dict[str, Any]:
+    """A valid job dict, with ``fields`` overriding its parts."""
+    base: dict[str, Any] = {
+        "key": key,
+        "name": f"video {key}",
+        "moments": [{"avatarId": AVATAR, "transcript": "Hello!"}],
+    }
+    return {**base, **fields}
+
+
+def write_jsonl(path: Path, rows: list[Any]) -> Path:
+    """Write rows (dicts, or raw strings for broken lines) as a JSONL file."""
+    lines = [row if isinstance(row, str) else json.dumps(row) for row in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def problems_of(path: Path) -> set[tuple[int, str]]:
+    """The (line, field) pairs that load_jobs reports for ``path``."""
+    with pytest.raises(JobFileError) as caught:
+        load_jobs(path)
+    return {(problem.line, problem.field) for problem in caught.value.problems}
+
+
+def test_valid_jsonl_loads_every_job_with_its_line(tmp_path: Path):
+    """Each line becomes a Job that remembers its line; blank lines are skipped."""
+    path = tmp_path / "jobs.jsonl"
+    path.write_text(f"{json.dumps(job('a'))}\n\n{json.dumps(job('b', subtitles=True))}\n")
+    jobs = load_jobs(path)
+    assert [(j.key, j.line) for j in jobs] == [("a", 1), ("b", 3)]
+    assert jobs[1].subtitles == {"enable": True}
+
+
+def test_the_sample_job_file_is_valid():
+    """examples/batch_jobs.jsonl loads without a problem."""
+    sample = Path(__file__).resolve().parent.parent / "examples" / "batch_jobs.jsonl"
+    assert len(load_jobs(sample)) >= 3
+
+
+def test_every_bad_line_is_reported_with_its_line_and_field(tmp_path: Path):
+    """One error lists all faults of the file, each with its line number and field."""
+    path = write_jsonl(
+        tmp_path / "jobs.jsonl",
+        [
+            job("ok"),
+            "{not json",
+            job("ok"),
+            job("k4", moments=[{"avatarId": AVATAR, "transcript": "x", "zoom": {"level": 3}}]),
+            job("k5", moments=[{"avatarId": AVATAR}]),
+            job("k6", aspectRatio="4:3", colour="red"),
+            job("k7", extras={JOB_KEY_EXTRA: "mine"}),
+            job("k8", extras={f"e{i}": "v" for i in range(10)}),
+            {"name": "no key", "moments": []},
+            [1, 2],
+        ],
+    )
+    assert problems_of(path) == {
+        (2, "$"),
+        (3, "key"),
+        (4, "moments[0].zoom.level"),
+        (5, "moments[0]"),
+        (6, "aspectRatio"),
+        (6, "colour"),
+        (7, f"extras.{JOB_KEY_EXTRA}"),
+        (8, "extras"),
+        (9, "key"),
+        (9, "moments"),
+        (10, "$"),
+    }
+
+
+def test_the_error_message_names_lines_and_says_nothing_was_sent(tmp_path: Path):
+    """The message is readable: problem count, 'nothing was sent', one line per problem."""
+    path = write_jsonl(tmp_path / "jobs.jsonl", [job("a"), job("a")])
+    with pytest.raises(JobFileError) as caught:
+        load_jobs(path)
+    assert isinstance(caught.value, InvalidRequestError)
+    assert "1 problem, nothing was sent" in str(caught.value)
+    assert "line 2: key: duplicate of line 1" in str(caught.value)
+
+
+def test_request_model_rules_apply_to_nested_pieces(tmp_path: Path):
+    """Subtitles, music, auto B-rolls and B-roll go through the SDK's own request models."""
+    path = write_jsonl(
+        tmp_path / "jobs.jsonl",
+        [
+            job("a", subtitles={"enable": True, "colour": "red"}),
+            job("b", backgroundMusic={"assetId": "m", "volume": 2}),
+            job("c", autoBrolls={"intensity": "LOW"}),
+            job("d", moments=[{"avatarId": AVATAR, "transcript": "x", "broll": {"assetId": 1}}]),
+        ],
+    )
+    assert problems_of(path) == {
+        (1, "subtitles.colour"),
+        (2, "backgroundMusic.volume"),
+        (3, "autoBrolls"),
+        (4, "moments[0].broll.assetId"),
+    }
+
+
+def test_a_missing_or_empty_file_is_refused(tmp_path: Path):
+    """No file, or a file without jobs, is a JobFileError too."""
+    assert problems_of(tmp_path / "missing.jsonl") == {(0, "file")}
+    assert problems_of(write_jsonl(tmp_path / "empty.jsonl", [""])) == {(0, "file")}
+
+
+def test_csv_rows_become_single_moment_jobs(tmp_path: Path):
+    """CSV columns map onto the moment, subtitles, music and extras; line numbers count."""
+    path = tmp_path / "jobs.csv"
+    path.write_text(
+        "key,name,avatarId,transcript,subtitleStyleId,musicAssetId,musicVolume,extras.customer\n"
+        f"a,Video A,{AVATAR},Hello A,style-1,music-1,0.3,ada\n"
+        "\n"
+        f'b,"Video, B",{AVATAR},"Hello ""B""",,,,\n',
+        encoding="utf-8",
+    )
+    first, second = load_jobs(path)
+    assert first.moments == ({"avatarId": AVATAR, "transcript": "Hello A"},)
+    assert first.subtitles == {"enable": True, "styleId": "style-1"}
+    assert first.background_music == {"assetId": "music-1", "volume": 0.3}
+    assert first.extras == {"customer": "ada"}
+    assert (second.name, second.line, second.moments[0]["transcript"]) == (
+        "Video, B",
+        4,
+        'Hello "B"',
+    )
+
+
+def test_csv_problems_name_the_column(tmp_path: Path):
+    """CSV faults are reported against the CSV column, not the job's inner field names."""
+    path = tmp_path / "jobs.csv"
+    path.write_text(
+        "key,name,avatarId,transcript,musicVolume,brollUrl\n"
+        f"a,A,{AVATAR},,0.5,\n"
+        f"b,B,{AVATAR},Hi,loud,ftp://x\n",
+        encoding="utf-8",
+    )
+    assert problems_of(path) == {
+        (2, "row"),
+        (2, "musicAssetId"),
+        (3, "musicVolume"),
+        (3, "musicAssetId"),
+        (3, "brollUrl"),
+    }
+
+
+def test_csv_header_must_be_known_and_complete(tmp_path: Path):
+    """Unknown columns and missing required columns are reported on line 1."""
+    path = tmp_path / "jobs.csv"
+    path.write_text("key,name,colour\na,A,red\n", encoding="utf-8")
+    assert problems_of(path) == {(1, "colour"), (1, "avatarId")}
+
+
+def test_broll_urls_are_uploaded_then_replaced_by_asset_ids():
+    """A B-roll given by URL is listed for upload and sent as the uploaded asset's id."""
+    moments = [
+        {"avatarId": AVATAR, "transcript": "a", "broll": {"url": "https://x.test/a.mp4"}},
+        {"avatarId": AVATAR, "transcript": "b", "broll": {"url": "https://x.test/b.png"}},
+    ]
+    built = Job.from_dict(job("a", moments=moments, subtitles=True))
+    assert built.uploads() == [("https://x.test/a.mp4", "VIDEO"), ("https://x.test/b.png", "IMAGE")]
+    args = built.create_arguments({"https://x.test/a.mp4": "asset-a", "https://x.test/b.png": "b"})
+    assert args["moments"][0] == Moment(
+        avatar_id=AVATAR, transcript="a", broll=Broll(asset_id="asset-a")
+    )
+    assert args["moments"][0].broll.type == "UPLOAD"
+    assert args["subtitles"] == Subtitles(enable=True)
+    assert args["extras"] == {JOB_KEY_EXTRA: "a"}
+
+
+def test_a_broll_cannot_have_both_a_url_and_an_asset_id():
+    """url and assetId are exclusive on a B-roll."""
+    broll = {"url": "https://x.test/a.png", "assetId": "a"}
+    with pytest.raises(JobFileError) as caught:
+        Job.from_dict(job(moments=[{"avatarId": AVATAR, "transcript": "x", "broll": broll}]))
+    assert [p.field for p in caught.value.problems] == ["moments[0].broll"]
+
+
+def test_fingerprint_follows_content_not_line():
+    """The fingerprint changes with the job's content, not with its position in the file."""
+    one = Job.from_dict(job("a"), line=1)
+    assert one.fingerprint() == Job.from_dict(job("a"), line=7).fingerprint()
+    assert one.fingerprint() != Job.from_dict(job("a", name="other")).fingerprint()
+    assert Job.from_dict(one.to_dict()) == dataclasses.replace(one, line=0)
+
+
+def test_public_names_are_sorted_and_resolvable():
+    """argil_async.batch's __all__ is sorted (constants, classes, functions) and resolvable."""
+    import argil_async.batch as batch
+
+    def order(name: str) -> tuple[int, str]:
+        return (0 if name.isupper() else 1 if name[:1].isupper() else 2), name
+
+    assert list(batch.__all__) == sorted(batch.__all__, key=order)
+    assert all(hasattr(batch, name) for name in batch.__all__)

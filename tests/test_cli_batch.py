@@ -1,0 +1,161 @@
+"""`argil batch run|status|check`: exit codes, output, the embedded simulator, bad files."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from argil_async._cli import main
+from argil_async.testing import ArgilSimulator
+
+SimFactory = Callable[..., Awaitable[ArgilSimulator]]
+SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "batch_jobs.jsonl"
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    """The CLI sets logger levels for its own output; put them back after each test."""
+    names = ["aiohttp.access", "argil_async", "argil_async.batch"]
+    levels = {name: logging.getLogger(name).level for name in names}
+    yield
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+
+
+@pytest.fixture
+def use_sim(monkeypatch: pytest.MonkeyPatch) -> Callable[[ArgilSimulator], None]:
+    """Point the CLI at a simulator through the environment."""
+
+    def point(sim: ArgilSimulator) -> None:
+        monkeypatch.setenv("ARGIL_API_KEY", sim.api_key)
+        monkeypatch.setenv("ARGIL_BASE_URL", sim.base_url)
+
+    return point
+
+
+async def cli(*argv: str) -> int:
+    """Run `argil ARGV` in a worker thread (it runs its own event loop)."""
+    return await asyncio.to_thread(main, list(argv))
+
+
+def write_jobs(
+    sim: ArgilSimulator, path: Path, count: int, failing: frozenset[int] = frozenset()
+) -> Path:
+    """A JSONL job file; jobs in ``failing`` are failed by the simulator."""
+    avatar = next(a.id for a in sim.state.avatars.values() if a.status == "IDLE")
+    rows = [
+        {
+            "key": f"k{i}",
+            "name": f"v{i}",
+            "moments": [{"avatarId": avatar, "transcript": "Hi"}],
+            "extras": {"simOutcome": "FAILED"} if i in failing else {},
+        }
+        for i in range(count)
+    ]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return path
+
+
+async def test_run_exits_0_and_prints_a_summary(sim: ArgilSimulator, use_sim, tmp_path, capsys):
+    """All jobs DONE: exit 0, a one-line summary, one results line per job."""
+    use_sim(sim)
+    jobs = write_jobs(sim, tmp_path / "jobs.jsonl", 6)
+    out = tmp_path / "res.jsonl"
+    code = await cli("batch", "run", str(jobs), "--out", str(out), "--concurrency", "3")
+    assert code == 0
+    assert "6 jobs: 6 done, 0 failed, in" in capsys.readouterr().out
+    assert len(out.read_text().splitlines()) == 6
+
+
+async def test_run_exits_1_when_a_job_fails_and_status_shows_it(
+    sim: ArgilSimulator, use_sim, tmp_path, capsys
+):
+    """A failed job makes the exit code 1; `batch status` lists it with its error."""
+    use_sim(sim)
+    jobs = write_jobs(sim, tmp_path / "jobs.jsonl", 4, failing=frozenset({1}))
+    out = tmp_path / "res.jsonl"
+    assert await cli("batch", "run", str(jobs), "--out", str(out), "--json") == 1
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["done"], summary["failed"], summary["ok"]) == (3, 1, False)
+    assert await cli("batch", "status", str(out)) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("4 jobs: DONE 3, FAILED 1")
+    assert "failed  k1: GenerationFailedError" in text
+    assert await cli("batch", "status", str(out), "--json") == 0
+    assert json.loads(capsys.readouterr().out)["failed"][0]["key"] == "k1"
+
+
+async def test_a_bad_job_file_is_rejected_before_any_request(
+    sim: ArgilSimulator, use_sim, tmp_path, capsys
+):
+    """Exit 2, every bad line on stderr, no request sent and no results file."""
+    use_sim(sim)
+    path = write_jobs(sim, tmp_path / "jobs.jsonl", 3)
+    lines = path.read_text().splitlines()
+    lines[1] = lines[1].replace('"Hi"', "42")
+    path.write_text("\n".join([*lines, "{oops"]) + "\n")
+    out = tmp_path / "res.jsonl"
+    assert await cli("batch", "run", str(path), "--out", str(out)) == 2
+    err = capsys.readouterr().err
+    assert "line 2: moments[0].transcript: Expected str" in err
+    assert "line 4: $: invalid JSON" in err
+    assert sim.stats.requests == 0
+    assert not out.exists()
+    assert await cli("batch", "check", str(path)) == 2
+
+
+async def test_check_validates_without_sending(capsys):
+    """`batch check` reports how many jobs are valid."""
+    assert await cli("batch", "check", str(SAMPLE)) == 0
+    assert "3 valid jobs" in capsys.readouterr().out
+
+
+async def test_without_a_key_the_run_uses_the_embedded_simulator(
+    monkeypatch: pytest.MonkeyPatch, tmp_path, capsys
+):
+    """No ARGIL_API_KEY: the first line says so, the sample runs, a rerun starts afresh."""
+    monkeypatch.delenv("ARGIL_API_KEY", raising=False)
+    monkeypatch.delenv("ARGIL_BASE_URL", raising=False)
+    out = tmp_path / "res.jsonl"
+    assert await cli("batch", "run", str(SAMPLE), "--out", str(out), "--progress", "off") == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith("No ARGIL_API_KEY set: running against the embedded simulator")
+    assert await cli("batch", "run", str(SAMPLE), "--out", str(out), "--json") == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["ok"] is True  # stdout is pure JSON
+    assert captured.err.startswith("No ARGIL_API_KEY set")
+    assert "(discarded" in captured.err
+
+
+async def test_status_of_an_unknown_path_exits_2(tmp_path, capsys):
+    """`batch status` on a path with no results and no journal is an error."""
+    assert await cli("batch", "status", str(tmp_path / "nothing.jsonl")) == 2
+    assert "neither this results file nor its journal exists" in capsys.readouterr().err
+
+
+async def test_polling_flag_renders_without_callbacks(
+    sim: ArgilSimulator, use_sim, tmp_path, capsys
+):
+    """--poll sends renders with no callback URL."""
+    use_sim(sim)
+    jobs = write_jobs(sim, tmp_path / "jobs.jsonl", 2)
+    out = tmp_path / "res.jsonl"
+    args = ["batch", "run", str(jobs), "--out", str(out), "--poll", "--poll-interval", "0.05"]
+    assert await cli(*args, "--json") == 0
+    assert json.loads(capsys.readouterr().out)["callbacks"] is False
+    assert not sim.deliveries
+
+
+async def test_a_receiver_nobody_can_reach_exits_2(sim: ArgilSimulator, use_sim, tmp_path, capsys):
+    """--callback-host on all interfaces without --public-url is refused before any request."""
+    use_sim(sim)
+    jobs = write_jobs(sim, tmp_path / "jobs.jsonl", 1)
+    args = ["batch", "run", str(jobs), "--out", str(tmp_path / "r.jsonl")]
+    assert await cli(*args, "--callback-host", "0.0.0.0") == 2
+    assert "needs a public_url" in capsys.readouterr().err
+    assert sim.stats.requests == 0
