@@ -43,50 +43,47 @@ __all__ = [
 ]
 
 
-class VideoGenerationSucceeded(msgspec.Struct, frozen=True, kw_only=True):
+class _VideoEventBase(msgspec.Struct, frozen=True, kw_only=True):
+    video_id: str
+    video_name: str | None = None
+    video_url: str | None = None
+    extras: dict[str, str] = msgspec.field(default_factory=dict)
+    raw: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class _AvatarEventBase(msgspec.Struct, frozen=True, kw_only=True):
+    avatar_id: str
+    avatar_name: str | None = None
+    extras: dict[str, str] = msgspec.field(default_factory=dict)
+    raw: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class VideoGenerationSucceeded(_VideoEventBase, frozen=True, kw_only=True):
     """``VIDEO_GENERATION_SUCCESS``: a render finished; ``video_url`` is the final MP4.
 
     ``extras`` holds the video's extras; ``raw`` the ``data`` object exactly as received.
     """
 
     event: ClassVar[Literal["VIDEO_GENERATION_SUCCESS"]] = "VIDEO_GENERATION_SUCCESS"
-    video_id: str
-    video_name: str | None = None
-    video_url: str | None = None
-    extras: dict[str, str] = msgspec.field(default_factory=dict)
-    raw: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
-class VideoGenerationFailed(msgspec.Struct, frozen=True, kw_only=True):
+class VideoGenerationFailed(_VideoEventBase, frozen=True, kw_only=True):
     """``VIDEO_GENERATION_FAILED``: a render failed; ``video_url`` is usually None."""
 
     event: ClassVar[Literal["VIDEO_GENERATION_FAILED"]] = "VIDEO_GENERATION_FAILED"
-    video_id: str
-    video_name: str | None = None
-    video_url: str | None = None
-    extras: dict[str, str] = msgspec.field(default_factory=dict)
-    raw: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
-class AvatarTrainingSucceeded(msgspec.Struct, frozen=True, kw_only=True):
+class AvatarTrainingSucceeded(_AvatarEventBase, frozen=True, kw_only=True):
     """``AVATAR_TRAINING_SUCCESS``: the avatar is IDLE; ``voice_id`` is its (designed) voice."""
 
     event: ClassVar[Literal["AVATAR_TRAINING_SUCCESS"]] = "AVATAR_TRAINING_SUCCESS"
-    avatar_id: str
     voice_id: str | None = None
-    avatar_name: str | None = None
-    extras: dict[str, str] = msgspec.field(default_factory=dict)
-    raw: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
-class AvatarTrainingFailed(msgspec.Struct, frozen=True, kw_only=True):
+class AvatarTrainingFailed(_AvatarEventBase, frozen=True, kw_only=True):
     """``AVATAR_TRAINING_FAILED`` (also sent as ``AVATAR_GENERATION_FAILED``): training failed."""
 
     event: ClassVar[Literal["AVATAR_TRAINING_FAILED"]] = "AVATAR_TRAINING_FAILED"
-    avatar_id: str
-    avatar_name: str | None = None
-    extras: dict[str, str] = msgspec.field(default_factory=dict)
-    raw: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
 class UnknownEvent(msgspec.Struct, frozen=True, kw_only=True):
