@@ -33,67 +33,67 @@ def test_journal_path_sits_beside_the_results(tmp_path: Path):
 
 def test_prepare_adds_new_jobs_and_keeps_known_states(tmp_path: Path):
     """A second prepare keeps the saved state of known jobs and adds the new ones as PENDING."""
-    journal = Journal(tmp_path / "j")
-    first = journal.prepare(make_jobs(2), "https://api")
-    journal.save([first["j0"].moved(state=DONE, video_id="v0")])
-    again = journal.prepare(make_jobs(3), "https://api")
+    with Journal(tmp_path / "j") as journal:
+        first = journal.prepare(make_jobs(2), "https://api")
+        journal.save([first["j0"].moved(state=DONE, video_id="v0")])
+        again = journal.prepare(make_jobs(3), "https://api")
     assert [(r.key, r.state) for r in again.values()] == [
         ("j0", DONE),
         ("j1", PENDING),
         ("j2", PENDING),
     ]
-    journal.close()
-    assert Journal(tmp_path / "j").records()["j0"].video_id == "v0"
+    with Journal(tmp_path / "j") as reopened:
+        assert reopened.records()["j0"].video_id == "v0"
 
 
 def test_a_journal_from_another_api_is_refused(tmp_path: Path):
     """Resuming against another endpoint raises JournalError (an InvalidRequestError)."""
-    journal = Journal(tmp_path / "j")
-    journal.prepare(make_jobs(1), "https://api")
-    with pytest.raises(JournalError, match="was written against https://api"):
-        journal.prepare(make_jobs(1), "http://127.0.0.1:1/v1")
+    with Journal(tmp_path / "j") as journal:
+        journal.prepare(make_jobs(1), "https://api")
+        with pytest.raises(JournalError, match="was written against https://api"):
+            journal.prepare(make_jobs(1), "http://127.0.0.1:1/v1")
     assert issubclass(JournalError, InvalidRequestError)
 
 
 def test_a_started_job_may_not_change_but_a_pending_one_may(tmp_path: Path):
     """Editing a job whose video may exist is refused; editing a PENDING job is adopted."""
-    journal = Journal(tmp_path / "j")
-    records = journal.prepare(make_jobs(2), "api")
-    journal.save([records["j0"].moved(state=RENDER_SENT, video_id="v")])
     edited = [dataclasses.replace(job, name="edited") for job in make_jobs(2)]
-    with pytest.raises(JournalError, match="1 started job"):
-        journal.prepare(edited, "api")
-    adopted = journal.prepare([make_jobs(1)[0], edited[1]], "api")
+    with Journal(tmp_path / "j") as journal:
+        records = journal.prepare(make_jobs(2), "api")
+        journal.save([records["j0"].moved(state=RENDER_SENT, video_id="v")])
+        with pytest.raises(JournalError, match="1 started job"):
+            journal.prepare(edited, "api")
+        adopted = journal.prepare([make_jobs(1)[0], edited[1]], "api")
     assert adopted["j1"].fingerprint == edited[1].fingerprint()
 
 
 async def test_concurrent_saves_share_commits(tmp_path: Path):
     """Saves queued while a commit is under way join the next one (group commit)."""
-    journal = Journal(tmp_path / "j")
-    records = journal.prepare(make_jobs(200), "api")
-    writer = JournalWriter(journal)
-    await asyncio.gather(*(writer.save(r.moved(state=DONE)) for r in records.values()))
-    await writer.aclose()
-    assert writer.commits < 50
-    assert {r.state for r in journal.records().values()} == {DONE}
+    with Journal(tmp_path / "j") as journal:
+        records = journal.prepare(make_jobs(200), "api")
+        writer = JournalWriter(journal)
+        await asyncio.gather(*(writer.save(r.moved(state=DONE)) for r in records.values()))
+        await writer.aclose()
+        assert writer.commits < 50
+        assert {r.state for r in journal.records().values()} == {DONE}
 
 
 async def test_a_cancelled_saver_does_not_cancel_the_commit(tmp_path: Path):
     """Cancelling a task waiting on save() still leaves its record committed."""
-    journal = Journal(tmp_path / "j")
-    record = journal.prepare(make_jobs(1), "api")["j0"]
-    writer = JournalWriter(journal)
-    task = asyncio.ensure_future(writer.save(record.moved(state=FAILED)))
-    await asyncio.sleep(0)
-    task.cancel()
-    await writer.aclose()
-    assert journal.records()["j0"].state == FAILED
+    with Journal(tmp_path / "j") as journal:
+        record = journal.prepare(make_jobs(1), "api")["j0"]
+        writer = JournalWriter(journal)
+        task = asyncio.ensure_future(writer.save(record.moved(state=FAILED)))
+        await asyncio.sleep(0)
+        task.cancel()
+        await writer.aclose()
+        assert journal.records()["j0"].state == FAILED
 
 
 def test_results_are_written_whole_one_line_per_job(tmp_path: Path):
     """write_results replaces the file atomically with one JSON line per record."""
-    journal = Journal(tmp_path / "r.jsonl.journal")
-    records = list(journal.prepare(make_jobs(3), "api").values())
+    with Journal(tmp_path / "r.jsonl.journal") as journal:
+        records = list(journal.prepare(make_jobs(3), "api").values())
     out = tmp_path / "r.jsonl"
     out.write_text("stale\n" * 10)
     write_results(out, records)
