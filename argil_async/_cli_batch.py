@@ -1,9 +1,10 @@
 """``argil batch run JOBS --out RESULTS``, ``argil batch status RESULTS``, ``batch check JOBS``.
 
 ``run`` exits 0 when every job is DONE, 1 when any failed (or the run stopped early), 2 when
-the job file is invalid (nothing was sent) or the journal belongs to another run. Progress
-goes to stdout (live with rich on a terminal, else a log line every ``--progress-interval``
-seconds on stderr); ``--json`` prints the summary as JSON on stdout instead of a sentence.
+the job file is invalid (nothing was sent) or the journal belongs to another run, 130 when
+interrupted (Ctrl-C, SIGTERM: run it again to resume). Progress goes to stderr (live with rich
+on a terminal, else a log line every ``--progress-interval`` seconds), so stdout holds only the
+summary: a sentence, or with ``--json`` one JSON document.
 
 Without ``ARGIL_API_KEY`` the run uses the embedded simulator and adds to it the avatars,
 voices, gestures, assets and subtitle styles the jobs name (so that any job file can be tried
@@ -111,6 +112,9 @@ def _status(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     jobs = _load(args.jobs)  # validated before anything starts, simulator included
     if jobs is None:
+        return 2
+    if args.out.resolve() == args.jobs.resolve():
+        print("error: --out names the job file; the results would overwrite it", file=sys.stderr)
         return 2
     _configure_logging()
     try:

@@ -55,10 +55,19 @@ def _add_video_commands(commands: Any) -> None:
         "--extras",
         action="append",
         default=[],
+        type=_pair,
         metavar="KEY=VALUE",
         help="only videos whose extras hold this pair (repeatable)",
     )
     listing.set_defaults(handler=_handler(_list_videos, ["id", "name", "status", "createdAt"]))
+
+
+def _pair(text: str) -> tuple[str, str]:
+    """``KEY=VALUE`` (a bare ``KEY`` would silently filter on an empty value)."""
+    key, equals, value = text.partition("=")
+    if not equals or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    return key, value
 
 
 def _with_json(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -113,7 +122,7 @@ async def _get_video(client: AsyncArgil, args: argparse.Namespace) -> Video:
 
 
 async def _list_videos(client: AsyncArgil, args: argparse.Namespace) -> list[Video]:
-    extras = dict(pair.partition("=")[::2] for pair in args.extras) or None
+    extras = dict(args.extras) or None
     page_size = max(1, min(args.limit, 100))
     listing = client.videos.list(
         name_search_query=args.name, extras_filter=extras, page_size=page_size

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 
 from argil_async import InvalidRequestError
 from argil_async.batch import JOB_KEY_EXTRA, Job, JobFileError, load_jobs
+from argil_async.batch._jobs import BATCH_EXTRA, check_jobs
 from argil_async.models import Broll, Moment, Subtitles
 
 AVATAR = "avatar-1"
@@ -211,3 +213,73 @@ def test_public_names_are_sorted_and_resolvable():
 
     assert list(batch.__all__) == sorted(batch.__all__, key=order)
     assert all(hasattr(batch, name) for name in batch.__all__)
+
+
+def test_unicode_line_separators_inside_json_strings_are_not_line_breaks(tmp_path: Path):
+    """U+2028, U+2029 and NEL are valid raw in JSON strings: only newlines end a JSONL line."""
+    text = "Hi\u2028there\u2029and\x85more \u00e9\u4e2d\U0001f600"
+    rows = [job("a", moments=[{"avatarId": AVATAR, "transcript": text}]), job("b")]
+    path = tmp_path / "jobs.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    first, second = load_jobs(path)
+    assert (first.moments[0]["transcript"], second.line) == (text, 2)
+
+
+def test_bom_and_crlf_are_accepted_in_both_formats(tmp_path: Path):
+    """A UTF-8 BOM and CRLF line ends change neither the jobs nor their line numbers."""
+    jsonl = tmp_path / "jobs.jsonl"
+    jsonl.write_bytes(
+        b"\xef\xbb\xbf" + f"{json.dumps(job('a'))}\r\n\r\n{json.dumps(job('b'))}\r\n".encode()
+    )
+    assert [(j.key, j.line) for j in load_jobs(jsonl)] == [("a", 1), ("b", 3)]
+    csv_file = tmp_path / "jobs.csv"
+    csv_file.write_bytes(b"\xef\xbb\xbfkey,name,avatarId,transcript\r\na,A,av,Hi\r\n")
+    assert [(j.key, j.moments[0]["transcript"]) for j in load_jobs(csv_file)] == [("a", "Hi")]
+
+
+def test_a_csv_row_spanning_lines_is_reported_on_its_first_line(tmp_path: Path):
+    """A quoted cell with newlines does not shift the line numbers of problems."""
+    path = tmp_path / "jobs.csv"
+    path.write_text(
+        'key,name,avatarId,transcript,aspectRatio\na,A,av,"one\ntwo\nthree",4:3\n\nb,B,av,Hi,4:3\n',
+        encoding="utf-8",
+    )
+    assert problems_of(path) == {(2, "aspectRatio"), (6, "aspectRatio")}
+
+
+def test_a_csv_column_given_twice_is_refused(tmp_path: Path):
+    """A repeated header column would silently drop one of its cells: it is reported."""
+    path = tmp_path / "jobs.csv"
+    path.write_text("key,name,avatarId,transcript,key\na,A,av,Hi,b\n", encoding="utf-8")
+    assert problems_of(path) == {(1, "key")}
+
+
+def test_a_large_job_file_is_validated_quickly(tmp_path: Path):
+    """20,000 jobs load and validate in well under a second each way (no per-job reflection)."""
+    rows = [job(f"k{i}", subtitles=True, extras={"n": str(i)}) for i in range(20_000)]
+    path = write_jsonl(tmp_path / "jobs.jsonl", rows)
+    started = time.perf_counter()
+    jobs = load_jobs(path)
+    check_jobs(jobs)
+    assert len(jobs) == 20_000
+    assert time.perf_counter() - started < 4.0
+
+
+def test_a_null_or_scalar_jsonl_line_is_reported_not_skipped(tmp_path: Path):
+    """`null` is valid JSON but no job: it is a problem on its line, like any other non-object."""
+    path = write_jsonl(tmp_path / "jobs.jsonl", ["null", job("a"), "42"])
+    assert problems_of(path) == {(1, "$"), (3, "$")}
+
+
+def test_extras_leave_room_for_the_job_key_and_the_batch_id(tmp_path: Path):
+    """Eight extras are accepted; a ninth, or a reserved name, is refused."""
+    eight = {f"e{i}": "v" for i in range(8)}
+    path = write_jsonl(
+        tmp_path / "jobs.jsonl",
+        [
+            job("a", extras=eight),
+            job("b", extras={**eight, "e8": "v"}),
+            job("c", extras={BATCH_EXTRA: "x"}),
+        ],
+    )
+    assert problems_of(path) == {(2, "extras"), (3, f"extras.{BATCH_EXTRA}")}

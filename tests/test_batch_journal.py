@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import os
+import stat
+import sys
 from pathlib import Path
 
 import pytest
@@ -139,3 +142,15 @@ def test_one_run_at_a_time_holds_a_journal(tmp_path: Path):
         Journal(tmp_path / "j")
     first.close()
     Journal(tmp_path / "j").close()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes")
+def test_the_results_file_mode_follows_the_umask(tmp_path: Path):
+    """The results file is created like any other file (0644 under umask 022), not 0600."""
+    previous = os.umask(0o022)
+    try:
+        write_results(tmp_path / "r.jsonl", [])
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "r.jsonl").stat().st_mode) == 0o644
+    assert [p.name for p in tmp_path.iterdir()] == ["r.jsonl"]

@@ -26,10 +26,10 @@ JOBS = 60
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
 
 
-def write_jobs(sim: ArgilSimulator, path: Path) -> list[str]:
-    """A JSONL job file of JOBS one-moment jobs; returns their keys."""
+def write_jobs(sim: ArgilSimulator, path: Path, count: int = JOBS) -> list[str]:
+    """A JSONL job file of ``count`` one-moment jobs; returns their keys."""
     avatar = next(a.id for a in sim.state.avatars.values() if a.status == "IDLE")
-    keys = [f"kill-{i:03d}" for i in range(JOBS)]
+    keys = [f"kill-{i:03d}" for i in range(count)]
     rows = [
         {"key": key, "name": key, "moments": [{"avatarId": avatar, "transcript": f"Hi {key}"}]}
         for key in keys
@@ -72,3 +72,28 @@ async def test_sigkill_at_random_moments_then_resume_makes_each_video_once(
     assert sorted(line["key"] for line in lines) == keys, seed
     assert {line["status"] for line in lines} == {"DONE"}, seed
     assert len(sim.state.videos) == JOBS, seed
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+async def test_sigterm_or_ctrl_c_stops_cleanly_and_a_rerun_finishes(
+    sim_factory: SimFactory, tmp_path: Path, stop: signal.Signals
+):
+    """SIGTERM or Ctrl-C mid-run: exit 130, a complete results file; the rerun ends the job."""
+    sim = await sim_factory(render_audio_time=0.3, render_video_time=0.3, latency=0.02)
+    keys = write_jobs(sim, tmp_path / "jobs.jsonl", 12)
+    out = tmp_path / "results.jsonl"
+    process = await start_cli(sim, tmp_path / "jobs.jsonl", out)
+    while len(sim.state.videos) < 6 and process.returncode is None:
+        await asyncio.sleep(0.01)
+    process.send_signal(stop)
+    _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert process.returncode == 130, stderr.decode()[-2000:]
+    assert "run the same command again to resume" in stderr.decode()
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert sorted(line["key"] for line in lines) == keys
+    assert {line["status"] for line in lines} != {"DONE"}
+    process = await start_cli(sim, tmp_path / "jobs.jsonl", out)
+    _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert process.returncode == 0, stderr.decode()[-2000:]
+    per_key = {key: len(sim.state.videos_with_extras(**{JOB_KEY_EXTRA: key})) for key in keys}
+    assert set(per_key.values()) == {1}, per_key

@@ -9,7 +9,7 @@ import anyio
 import pytest
 
 from argil_async import InvalidRequestError
-from argil_async.batch._progress import Tracker, show_progress
+from argil_async.batch._progress import Tracker, check_mode, show_progress
 
 
 class FakeTerminal(io.StringIO):
@@ -72,3 +72,35 @@ async def test_off_shows_nothing_and_unknown_modes_are_refused(caplog: pytest.Lo
     with pytest.raises(InvalidRequestError):
         async with show_progress(Tracker({}), "fancy"):
             pass
+
+
+def test_jobs_timed_out_earlier_do_not_make_the_rate_negative():
+    """A resumed TIMED_OUT job leaves the finished states, then finishes: the rate stays >= 0."""
+    tracker = Tracker({"TIMED_OUT": 2, "DONE": 1})
+    tracker.started -= 1.0
+    tracker.move("TIMED_OUT", "RENDER_SENT")
+    tracker.move("TIMED_OUT", "RENDER_SENT")
+    assert (tracker.rate(), tracker.eta()) == (0.0, None)
+    tracker.move("RENDER_SENT", "DONE")
+    assert tracker.rate() == pytest.approx(1.0, rel=0.1)
+
+
+async def test_the_display_goes_to_stderr_leaving_stdout_to_results(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """With no stream given, the live display draws on stderr, so `--json` stdout stays JSON."""
+    pytest.importorskip("rich")
+    out, err = FakeTerminal(), FakeTerminal()
+    monkeypatch.setattr("sys.stdout", out)
+    monkeypatch.setattr("sys.stderr", err)
+    tracker = Tracker({"PENDING": 2})
+    async with show_progress(tracker, "auto"):
+        tracker.move("PENDING", "DONE")
+    assert (out.getvalue(), "1/2" in err.getvalue()) == ("", True)
+
+
+def test_rich_mode_without_rich_is_refused_up_front(monkeypatch: pytest.MonkeyPatch):
+    """Forcing 'rich' when it is not installed is an InvalidRequestError, before any request."""
+    monkeypatch.setattr("argil_async.batch._progress._rich_available", lambda: False)
+    with pytest.raises(InvalidRequestError, match=r"argil-async\[progress\]"):
+        check_mode("rich")

@@ -207,12 +207,13 @@ async def test_resume_reconciles_each_intermediate_state(sim_factory: SimFactory
     jobs = make_jobs(sim, 4)
     out = tmp_path / "out.jsonl"
     async with client_for(sim) as client:
-        landed = await client.videos.create(**jobs[0].create_arguments({}))
-        rendered = await client.videos.create(**jobs[2].create_arguments({}))
-        await client.videos.render(rendered.id)
-        idle = await client.videos.create(**jobs[3].create_arguments({}))
         journal = Journal(journal_path(out))
         records = journal.prepare(jobs, client.base_url)
+        batch = journal.batch  # the videos of this journal's jobs carry it
+        landed = await client.videos.create(**jobs[0].create_arguments({}, batch))
+        rendered = await client.videos.create(**jobs[2].create_arguments({}, batch))
+        await client.videos.render(rendered.id)
+        idle = await client.videos.create(**jobs[3].create_arguments({}, batch))
         journal.save(
             [
                 records["job-0000"].moved(state=CREATING),  # the create landed

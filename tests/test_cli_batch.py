@@ -159,3 +159,28 @@ async def test_a_receiver_nobody_can_reach_exits_2(sim: ArgilSimulator, use_sim,
     assert await cli(*args, "--callback-host", "0.0.0.0") == 2
     assert "needs a public_url" in capsys.readouterr().err
     assert sim.stats.requests == 0
+
+
+async def test_results_path_equal_to_the_job_file_is_refused(
+    sim: ArgilSimulator, use_sim, tmp_path, capsys
+):
+    """`--out JOBS` would overwrite the job file with results: exit 2, nothing sent or written."""
+    use_sim(sim)
+    jobs = write_jobs(sim, tmp_path / "jobs.jsonl", 2)
+    before = jobs.read_text()
+    assert await cli("batch", "run", str(jobs), "--out", str(tmp_path / "." / "jobs.jsonl")) == 2
+    assert "the job file" in capsys.readouterr().err
+    assert (jobs.read_text(), sim.stats.requests) == (before, 0)
+
+
+async def test_options_out_of_range_exit_2_before_any_request(
+    sim: ArgilSimulator, use_sim, tmp_path, capsys
+):
+    """`--poll-interval 0` (every job would fail after its render) is refused up front."""
+    use_sim(sim)
+    jobs = write_jobs(sim, tmp_path / "jobs.jsonl", 2)
+    args = ["batch", "run", str(jobs), "--out", str(tmp_path / "r.jsonl"), "--poll"]
+    assert await cli(*args, "--poll-interval", "0") == 2
+    assert "poll_interval: must be greater than 0" in capsys.readouterr().err
+    assert await cli(*args, "--retries", "-1") == 2
+    assert sim.stats.requests == 0

@@ -104,3 +104,11 @@ async def test_without_a_key_the_first_line_names_the_simulator(
     captured = capsys.readouterr()
     assert len(json.loads(captured.out)) == 4
     assert captured.err.startswith("No ARGIL_API_KEY set")
+
+
+def test_an_extras_filter_without_a_value_is_a_usage_error(capsys):
+    """`--extras team` (no `=`) exits 2 before anything runs, instead of matching team=""."""
+    with pytest.raises(SystemExit) as caught:
+        main(["videos", "list", "--extras", "team"])
+    assert caught.value.code == 2
+    assert "expected KEY=VALUE" in capsys.readouterr().err

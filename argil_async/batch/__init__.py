@@ -32,9 +32,11 @@ number and field in one :class:`JobFileError`, and then nothing is sent.
 
 **Exactly once.** Each job's state lives in a SQLite journal beside the results file
 (``results.jsonl.journal``), committed before every request that creates something. Every video
-carries its job key in ``extras["argilJobKey"]``, so a create that may or may not have landed
-(a crash, a dropped connection) is looked up with ``extras_filter`` before it is sent again, and
-the API itself refuses to render a video twice. Kill a run at any moment (SIGKILL included)
+carries its job key in ``extras["argilJobKey"]`` and the journal's batch id in
+``extras["argilBatchId"]`` (so a job may set at most 8 extras of its own), so a create that may
+or may not have landed (a crash, a dropped connection) is looked up with ``extras_filter``
+before it is sent again, never mistaking another batch's video for its own; and the API itself
+refuses to render a video twice. Kill a run at any moment (SIGKILL included)
 and run the same command again: finished jobs are skipped, the rest continue where they were.
 
 **Results.** ``results.jsonl`` holds one line per job (key, status, video id and URL, error,
@@ -43,6 +45,7 @@ during or after a run.
 """
 
 from ._files import load_jobs as load_jobs
+from ._jobs import BATCH_EXTRA as BATCH_EXTRA
 from ._jobs import JOB_KEY_EXTRA as JOB_KEY_EXTRA
 from ._jobs import Job as Job
 from ._jobs import JobFileError as JobFileError
@@ -58,6 +61,7 @@ from ._runner import CallbackServer as CallbackServer
 from ._runner import run_batch as run_batch
 
 __all__ = [
+    "BATCH_EXTRA",
     "JOB_KEY_EXTRA",
     "STATES",
     "BatchOptions",

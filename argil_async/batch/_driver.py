@@ -6,18 +6,22 @@ record says when a run starts, the next step is safe:
 
 - PENDING: upload B-roll URLs (uploads are idempotent), save CREATING, POST /videos.
 - CREATING: the create may have landed. List videos with ``extras_filter`` on the job key;
-  adopt the video found, else create.
+  adopt the video found that carries this journal's batch id too (another batch may have
+  used the same key), else create.
 - CREATED: save RENDERING, POST render.
 - RENDERING: the render may have landed. GET the video: IDLE means it did not, render again;
   any other status means it did. The API renders only IDLE videos, so a render that raced
   an earlier one is refused (400), and that 400 is settled by the same GET.
-- RENDER_SENT, TIMED_OUT: wait for the end of the render.
+- RENDER_SENT: wait for the end of the render.
+- TIMED_OUT (left by an earlier run): as RENDERING, since the render may not have landed.
 
 Failures: 401 stops the whole run (every job would fail the same way). Connection errors,
 timeouts, 408, 429 and 5xx that outlived the client's own retries are retried here, with
 jittered exponential backoff, up to ``retries`` times in a row; the step is re-run from the
-saved state, so a create that failed ambiguously is reconciled before it is sent again. Any
-other error (a 4xx, a failed render, a failed upload) fails the job; the run goes on.
+saved state, so a create that failed ambiguously is reconciled before it is sent again. Past
+the last retry a job whose render may have been sent (RENDERING, RENDER_SENT) is TIMED_OUT,
+so that the next run learns the outcome of a render that may be paid for; any other error
+(a 4xx, a failed render, a failed upload) fails the job. Either way the run goes on.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ from ..errors import (
     WaitTimeoutError,
 )
 from ..models import Video
-from ._jobs import JOB_KEY_EXTRA, Job
+from ._jobs import BATCH_EXTRA, JOB_KEY_EXTRA, Job
 from ._journal import (
     CREATED,
     CREATING,
@@ -97,8 +101,10 @@ class JobDriver:
         waiter: Waiter,
         retry: RetrySettings,
         on_move: Callable[[str, str], None] = lambda old, new: None,
+        batch: str | None = None,
     ) -> None:
         self._client = client
+        self._batch = batch
         self._writer = writer
         self._waiter = waiter
         self._retry = retry
@@ -116,7 +122,7 @@ class JobDriver:
     async def drive(self, job: Job, record: JobRecord) -> JobRecord:
         """Run ``job`` from ``record`` until it is finished; return its last record."""
         if record.state != PENDING:  # a resumed job: count this run as another attempt
-            state = RENDER_SENT if record.state == TIMED_OUT else record.state
+            state = RENDERING if record.state == TIMED_OUT else record.state
             record = await self._save(record, state=state, attempts=record.attempts + 1)
         failures = 0
         while record.state not in FINISHED:
@@ -132,12 +138,14 @@ class JobDriver:
         return record
 
     async def _recover(self, record: JobRecord, exc: Exception, failures: int) -> JobRecord:
-        """After a failed step (``record`` holds any intent it saved): retry later, or fail."""
-        if not is_transient(exc) or failures > self._retry.retries:
-            return await self._fail(record, exc)
-        logger.info("job %s: %s; retrying", record.key, _describe(exc))
-        await anyio.sleep(self._retry.delay(failures))
-        return record
+        """After a failed step (``record`` holds any intent it saved): retry later, or stop."""
+        if is_transient(exc) and failures <= self._retry.retries:
+            logger.info("job %s: %s; retrying", record.key, _describe(exc))
+            await anyio.sleep(self._retry.delay(failures))
+            return record
+        if is_transient(exc) and record.state in (RENDERING, RENDER_SENT):
+            return await self._save(record, state=TIMED_OUT, error=_describe(exc))
+        return await self._fail(record, exc)
 
     async def _save(self, record: JobRecord, **changes: object) -> JobRecord:
         new = record.moved(**changes)
@@ -165,7 +173,7 @@ class JobDriver:
 
     async def _create(self, job: Job, record: JobRecord) -> JobRecord:
         asset_ids = await self._uploads.resolve(job)
-        video = await self._client.videos.create(**job.create_arguments(asset_ids))
+        video = await self._client.videos.create(**job.create_arguments(asset_ids, self._batch))
         return await self._created(record, video)
 
     async def _created(self, record: JobRecord, video: Video) -> JobRecord:
@@ -178,7 +186,8 @@ class JobDriver:
         )
 
     async def _reconcile_create(self, job: Job, record: JobRecord) -> JobRecord:
-        found = await self._client.videos.list(extras_filter={JOB_KEY_EXTRA: job.key}).to_list()
+        listed = self._client.videos.list(extras_filter={JOB_KEY_EXTRA: job.key})
+        found = [video for video in await listed.to_list() if self._ours(video)]
         if not found:
             return await self._create(job, record)
         if len(found) > 1:
@@ -186,6 +195,10 @@ class JobDriver:
         adopted = min(found, key=lambda video: video.status == "IDLE")  # prefer one under way
         logger.info("job %s: adopted video %s created by an earlier attempt", job.key, adopted.id)
         return await self._created(record, adopted)
+
+    def _ours(self, video: Video) -> bool:
+        """Whether ``video`` was made by this batch (journals from before carry no batch id)."""
+        return self._batch is None or (video.extras or {}).get(BATCH_EXTRA) == self._batch
 
     async def _render(self, job: Job, record: JobRecord) -> JobRecord:
         record = await self._save(record, state=RENDERING)

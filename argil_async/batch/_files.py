@@ -80,7 +80,7 @@ def load_jobs(path: str | os.PathLike[str]) -> list[Job]:
 
 
 def _checked(raw: object, line: int, is_csv: bool) -> list[JobProblem]:
-    if raw is None:
+    if raw is None:  # not parsed: the row's early problems say why
         return []
     problems = job_problems(raw, line)
     if is_csv:
@@ -110,26 +110,33 @@ def _is_csv(path: Path, text: str) -> bool:
 
 
 def _jsonl_rows(text: str) -> Iterator[Parsed]:
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Not splitlines(): JSON strings may hold U+2028, U+2029 or NEL raw, and those are not
+    # line ends for the editor that shows line numbers either (read_text made \r\n into \n).
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
-            yield number, msgspec.json.decode(line), []
+            raw = msgspec.json.decode(line)
         except msgspec.DecodeError as exc:
             yield number, None, [JobProblem(number, "$", f"invalid JSON: {exc}")]
+            continue
+        early = [JobProblem(number, "$", "must be a JSON object")] if raw is None else []
+        yield number, raw, early  # (a null would otherwise pass for a line not parsed)
 
 
 def _csv_rows(text: str) -> Iterator[Parsed]:
-    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
-        header = reader.fieldnames or []
+        header = next(reader, [])
         bad = _header_problems(header)
         if bad:
             yield 1, None, bad
             return
-        for row in reader:
-            if any((value or "").strip() for value in row.values()):
-                yield _csv_job(reader.line_num, row)
+        first = reader.line_num + 1  # a record's first line: a quoted cell may span several
+        for cells in reader:
+            if any(cell.strip() for cell in cells):
+                yield _csv_job(first, header, cells)
+            first = reader.line_num + 1
     except csv.Error as exc:
         yield reader.line_num, None, [JobProblem(reader.line_num, "$", f"invalid CSV: {exc}")]
 
@@ -141,6 +148,10 @@ def _header_problems(header: Sequence[str]) -> list[JobProblem]:
         if column not in CSV_COLUMNS and not column.startswith("extras.")
     ]
     problems += [
+        JobProblem(1, column, "column given more than once")
+        for column in sorted({column for column in header if header.count(column) > 1})
+    ]
+    problems += [
         JobProblem(1, column, "required column is missing")
         for column in _REQUIRED_COLUMNS
         if column not in header
@@ -148,11 +159,12 @@ def _header_problems(header: Sequence[str]) -> list[JobProblem]:
     return problems
 
 
-def _csv_job(line: int, row: Mapping[str, str | None]) -> Parsed:
+def _csv_job(line: int, header: Sequence[str], row: Sequence[str]) -> Parsed:
     """The job-file form of one CSV row (values stay strings except the typed columns)."""
-    cells = {name: value.strip() for name, value in row.items() if name and value and value.strip()}
-    if None in row:
+    if len(row) > len(header):
         return line, None, [JobProblem(line, "$", "more cells than header columns")]
+    pairs = zip(header, row, strict=False)  # a short row leaves its last columns empty
+    cells = {name: value.strip() for name, value in pairs if name and value.strip()}
     job: dict[str, Any] = {"key": cells.get("key"), "name": cells.get("name")}
     moment: dict[str, Any] = {name: cells[name] for name in _MOMENT_COLUMNS if name in cells}
     if "brollAssetId" in cells or "brollUrl" in cells:

@@ -6,13 +6,15 @@ may name a ``url`` (with ``assetType`` IMAGE or VIDEO, guessed from the extensio
 instead of an ``assetId``: the runner uploads it first (through the client's asset limiter).
 
 Rules beyond the models: ``key`` is unique in a file and at most 256 characters (it travels in
-the video's extras under :data:`JOB_KEY_EXTRA`, which a job may not set itself); unknown fields
-are refused (a typo would otherwise be dropped silently); a moment has a ``transcript`` or an
-``audioUrl``; ``extras`` plus the job key stay within the API's 10 keys of 256 characters.
+the video's extras under :data:`JOB_KEY_EXTRA`, beside the run's batch id under
+:data:`BATCH_EXTRA`; a job may set neither itself); unknown fields are refused (a typo would
+otherwise be dropped silently); a moment has a ``transcript`` or an ``audioUrl``; ``extras``
+plus those two stay within the API's 10 keys of 256 characters.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +27,7 @@ from ..errors import InvalidRequestError
 from ..models import AutoBrolls, BackgroundMusic, Broll, Moment, Subtitles
 
 __all__ = [
+    "BATCH_EXTRA",
     "JOB_KEY_EXTRA",
     "Job",
     "JobFileError",
@@ -34,6 +37,9 @@ __all__ = [
 ]
 
 JOB_KEY_EXTRA = "argilJobKey"
+#: The journal's batch id: a job key reused by another batch never matches this one's videos.
+BATCH_EXTRA = "argilBatchId"
+_RESERVED_EXTRAS = (JOB_KEY_EXTRA, BATCH_EXTRA)
 MAX_EXTRAS = 10
 MAX_TEXT = 256
 ASPECT_RATIOS = ("16:9", "9:16")
@@ -155,12 +161,18 @@ class Job:
                 found.append((broll["url"], broll.get("assetType") or guess_type(broll["url"])))
         return found
 
-    def create_arguments(self, asset_ids: Mapping[str, str]) -> dict[str, Any]:
+    def create_arguments(
+        self, asset_ids: Mapping[str, str], batch: str | None = None
+    ) -> dict[str, Any]:
         """Keyword arguments for ``client.videos.create``, B-roll URLs replaced by asset ids.
 
         The pieces become the SDK's request models, which fill the fields the API requires
-        but a job may leave out (``Broll.type``, ``Subtitles.enable``, ...).
+        but a job may leave out (``Broll.type``, ``Subtitles.enable``, ...). The extras carry
+        the job key, and ``batch`` (the journal's batch id) when given.
         """
+        marks = {JOB_KEY_EXTRA: self.key}
+        if batch is not None:
+            marks[BATCH_EXTRA] = batch
         return {
             "name": self.name,
             "moments": [_model(_resolved(m, asset_ids), Moment) for m in self.moments],
@@ -168,7 +180,7 @@ class Job:
             "aspect_ratio": self.aspect_ratio,
             "auto_brolls": _model(self.auto_brolls, AutoBrolls),
             "background_music": _model(self.background_music, BackgroundMusic),
-            "extras": {**self.extras, JOB_KEY_EXTRA: self.key},
+            "extras": {**self.extras, **marks},
             "model": self.model,
         }
 
@@ -262,6 +274,7 @@ class _Found:
             self.add(exc.field, exc.rule)
 
 
+@functools.cache  # msgspec.structs.fields resolves annotations: far too slow to run per job
 def _wire_names(cls: type[msgspec.Struct]) -> tuple[str, ...]:
     return tuple(f.encode_name for f in msgspec.structs.fields(cls))
 
@@ -334,10 +347,12 @@ def _check_extras(found: _Found, extras: object) -> None:
     if not isinstance(extras, Mapping):
         found.add("extras", "must be an object of strings")
         return
-    if JOB_KEY_EXTRA in extras:
-        found.add(f"extras.{JOB_KEY_EXTRA}", "is reserved: the runner stores the job key there")
-    if len(extras) + 1 > MAX_EXTRAS:
-        found.add("extras", f"at most {MAX_EXTRAS - 1} keys (the job key takes the tenth)")
+    for name in _RESERVED_EXTRAS:
+        if name in extras:
+            found.add(f"extras.{name}", "is reserved: the runner marks its videos with it")
+    if len(extras) + len(_RESERVED_EXTRAS) > MAX_EXTRAS:
+        most = MAX_EXTRAS - len(_RESERVED_EXTRAS)
+        found.add("extras", f"at most {most} keys (the job key and batch id take the others)")
     for name, value in extras.items():
         if not isinstance(value, str):
             found.add(f"extras.{name}", "must be a string")

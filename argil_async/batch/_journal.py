@@ -3,15 +3,18 @@
 States, in order (an *intent* is written and committed before the request it announces)::
 
     PENDING -> CREATING (intent) -> CREATED (video id) -> RENDERING (intent) -> RENDER_SENT
-            -> DONE | FAILED | TIMED_OUT (the wait's deadline passed; the next run waits again)
+            -> DONE | FAILED | TIMED_OUT (the render's outcome was not learned in time: the
+               wait's deadline passed or the API stayed unreachable; the next run waits again)
 
 The file is ``<results>.journal`` beside the results file, in WAL mode with
 ``synchronous=FULL``: a commit survives SIGKILL and power loss alike. Commits are made on a
 worker thread, never on the event loop, and grouped: every transition queued while one commit
 is on the disk goes into the next (see :class:`JournalWriter`), so hundreds of concurrent jobs
 share a few fsyncs a second. The ``meta`` table remembers which API the journal was written
-against; resuming against another one is refused (its videos would not be found there). A
-lock file (``<journal>.lock``) keeps a second run off the journal while one is running.
+against; resuming against another one is refused (its videos would not be found there), and
+the batch id its videos carry in their extras. Jobs no longer in the job file keep their rows
+(with ``seq`` -1), so that they resume if they come back, but leave the status. A lock file
+(``<journal>.lock``) keeps a second run off the journal while one is running.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import os
 import sqlite3
 import sys
 import time
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,6 +156,11 @@ class Journal:
         row = self._db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
         return None if row is None else str(row[0])
 
+    @property
+    def batch(self) -> str | None:
+        """The id this journal's videos carry in their extras (None in journals from before)."""
+        return self.meta("batch")
+
     def records(self) -> dict[str, JobRecord]:
         """Every job row, by key, in file order."""
         cursor = self._db.execute(f"SELECT {', '.join(_COLUMNS)} FROM jobs ORDER BY seq")
@@ -170,10 +179,14 @@ class Journal:
         self._check_endpoint(endpoint)
         _check_unchanged(jobs, known)
         records = [_adopted(job, seq, known.get(job.key)) for seq, job in enumerate(jobs)]
+        current = {job.key for job in jobs}
+        dropped = [dataclasses.replace(r, seq=-1) for k, r in known.items() if k not in current]
         with self._transaction():
+            if self.meta("endpoint") is None:  # a new journal: its videos carry a new batch id
+                self._db.execute("INSERT INTO meta VALUES ('batch', ?)", (uuid.uuid4().hex,))
             self._db.execute("INSERT OR IGNORE INTO meta VALUES ('endpoint', ?)", (endpoint,))
             marks = ", ".join("?" * len(_COLUMNS))
-            rows = [dataclasses.astuple(record) for record in records]
+            rows = [dataclasses.astuple(record) for record in [*records, *dropped]]
             self._db.executemany(f"INSERT OR REPLACE INTO jobs VALUES ({marks})", rows)
         return {record.key: record for record in records}
 

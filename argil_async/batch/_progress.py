@@ -1,8 +1,9 @@
 """Progress of a run: counts per state, rate and ETA, shown live or logged periodically.
 
 ``progress="auto"`` shows a live display with `rich <https://rich.readthedocs.io>`_ (the
-optional extra ``argil-async[progress]``) when the stream is a terminal and rich imports, and
-otherwise logs a line every ``interval`` seconds on the ``argil_async.batch`` logger::
+optional extra ``argil-async[progress]``) on stderr when stderr is a terminal and rich imports
+(stdout is left to results and ``--json`` output), and otherwise logs a line every
+``interval`` seconds on the ``argil_async.batch`` logger::
 
     batch: 120/500 finished (118 done, 2 failed) | RENDER_SENT 40, PENDING 340 | 2.1 jobs/s ...
 
@@ -41,12 +42,14 @@ class Tracker:
         self.counts: Counter[str] = Counter(states)
         self.total = sum(self.counts.values())
         self.started = time.monotonic()
-        self._finished_before = self.finished
+        self._finished_now = 0  # by this run (a job TIMED_OUT before is waited for again)
 
     def move(self, old: str, new: str) -> None:
         """A job went from ``old`` to ``new``."""
         self.counts[old] -= 1
         self.counts[new] += 1
+        if new in FINISHED and old not in FINISHED:
+            self._finished_now += 1
 
     @property
     def finished(self) -> int:
@@ -56,7 +59,7 @@ class Tracker:
     def rate(self) -> float:
         """Jobs finished per second by this run."""
         elapsed = time.monotonic() - self.started
-        return (self.finished - self._finished_before) / elapsed if elapsed > 0 else 0.0
+        return self._finished_now / elapsed if elapsed > 0 else 0.0
 
     def eta(self) -> float | None:
         """Seconds until every job is finished at the current rate (None before any)."""
@@ -98,7 +101,7 @@ async def show_progress(
 ) -> AsyncIterator[None]:
     """Display ``tracker`` while the block runs, as ``mode`` says (see the module docstring)."""
     check_mode(mode)
-    stream = stream if stream is not None else sys.stdout
+    stream = stream if stream is not None else sys.stderr
     if mode == "auto":
         mode = "rich" if _isatty(stream) and _rich_available() else "log"
     if mode == "off":
@@ -112,9 +115,13 @@ async def show_progress(
 
 
 def check_mode(mode: str) -> None:
-    """Raise InvalidRequestError unless ``mode`` is a progress mode."""
+    """Raise InvalidRequestError unless ``mode`` is a progress mode that can be shown."""
     if mode not in _MODES:
         raise InvalidRequestError("progress", f"must be one of {', '.join(_MODES)}")
+    if mode == "rich" and not _rich_available():  # else an ImportError once the run started
+        raise InvalidRequestError(
+            "progress", "'rich' needs rich: pip install argil-async[progress]"
+        )
 
 
 def _isatty(stream: TextIO) -> bool:

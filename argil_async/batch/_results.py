@@ -16,7 +16,8 @@ and it holds exactly one line per job after every run, however many runs it took
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
+import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -71,7 +72,11 @@ def write_results(path: Path, records: Iterable[JobRecord]) -> None:
     """Replace ``path`` atomically with one line per record."""
     encoder = msgspec.json.Encoder()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    # Not mkstemp: its 0600 would become the results file's mode; this one follows the umask.
+    fd = os.open(
+        temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666
+    )
     try:
         with os.fdopen(fd, "wb") as stream:
             for record in records:
@@ -80,7 +85,7 @@ def write_results(path: Path, records: Iterable[JobRecord]) -> None:
             os.fsync(stream.fileno())
         os.replace(temporary, path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
 
 
@@ -135,12 +140,12 @@ def read_status(results: str | os.PathLike[str]) -> BatchStatus:
     path = Path(results)
     journal_file = journal_path(path)
     if journal_file.exists():
-        journal = Journal(journal_file, readonly=True)
         try:
-            records = journal.records().values()
-        finally:
-            journal.close()
-        return status_of((r.key, r.state, r.error) for r in records)
+            with Journal(journal_file, readonly=True) as journal:
+                records = journal.records().values()
+        except sqlite3.Error as exc:  # not a journal, or one whose first commit is under way
+            raise InvalidRequestError(str(journal_file), f"cannot be read: {exc}") from None
+        return status_of((r.key, r.state, r.error) for r in records if r.seq >= 0)
     if path.exists():
         return status_of(_results_rows(path))
     raise InvalidRequestError(str(path), "neither this results file nor its journal exists")

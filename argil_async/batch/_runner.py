@@ -20,7 +20,7 @@ import contextlib
 import os
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -85,6 +85,19 @@ class BatchOptions:
     retry_wait: float = 1.0
     progress_interval: float = 10.0
     endpoint: str | None = None
+
+    def __post_init__(self) -> None:
+        # Checked before any request: a zero poll interval, say, would fail every job only
+        # once its render was paid for.
+        for name in ("timeout", "poll_interval", "check_interval", "progress_interval"):
+            _check_number(name, getattr(self, name), "greater than 0", lambda v: v > 0)
+        for name in ("retries", "retry_wait"):
+            _check_number(name, getattr(self, name), "0 or more", lambda v: v >= 0)
+
+
+def _check_number(name: str, value: object, rule: str, ok: Callable[[float], bool]) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not ok(value):
+        raise InvalidRequestError(name, f"must be {rule}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -167,6 +180,8 @@ async def run_batch(
     options = options or BatchOptions()
     server = _callback_server(client, callback)
     out_path = Path(out)
+    if await anyio.Path(out_path).is_dir():  # else found when writing results, after every job
+        raise InvalidRequestError("out", f"{out_path} is a directory, not a results file")
     journal = Journal(journal_path(out_path))
     try:
         endpoint = options.endpoint or client.base_url
@@ -179,8 +194,10 @@ async def run_batch(
         await run.execute(jobs, concurrency, server, progress)
         return run.summary(jobs, out_path, callbacks=server is not None)
     finally:  # however the run ends, the results file reflects the journal (on-loop, once)
-        write_results(out_path, _in_file_order(jobs, journal.records()))
-        journal.close()
+        try:
+            write_results(out_path, _in_file_order(jobs, journal.records()))
+        finally:
+            journal.close()
 
 
 def _callback_server(
@@ -231,7 +248,9 @@ class _Run:
             async with _callbacks(server) as (receiver, url):
                 waiter = Waiter(self.client, self._wait_settings(), receiver, url)
                 retry = RetrySettings(self.options.retries, self.options.retry_wait)
-                driver = JobDriver(self.client, writer, waiter, retry, self.tracker.move)
+                driver = JobDriver(
+                    self.client, writer, waiter, retry, self.tracker.move, self.journal.batch
+                )
                 async with show_progress(
                     self.tracker, progress, interval=self.options.progress_interval
                 ):
