@@ -68,6 +68,10 @@ class AsyncArgil:
                 "no API key: pass AsyncArgil(api_key=...) or set the ARGIL_API_KEY "
                 "environment variable",
             )
+        if key != key.strip() or not key.isprintable():
+            raise errors.InvalidRequestError(
+                "api_key", "has spaces around it or control characters in it (a line ending?)"
+            )
         url = base_url or os.environ.get("ARGIL_BASE_URL") or DEFAULT_BASE_URL
         self.base_url = _checked_base_url(url)
         if max_retries < 0:

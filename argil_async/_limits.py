@@ -1,10 +1,10 @@
 """The workspace's limit of 5 assets processing at once, enforced on the client side.
 
 An upload takes a slot before its POST and keeps it until the client sees the asset leave
-PROCESSING (through ``get``, ``list`` or ``wait_until_ready``), so 50 concurrent uploads run
-5 at a time without provoking a single 429, at the limit's full throughput. A slot whose asset
-is never looked at again is reclaimed after ``lease_timeout`` seconds, so a forgotten asset
-cannot block the client for ever.
+PROCESSING (through ``get``, ``list`` or ``wait_until_ready``) or go (``delete``, a 404), so
+50 concurrent uploads run 5 at a time without provoking a single 429, at the limit's full
+throughput. A slot whose asset is never looked at again is reclaimed after ``lease_timeout``
+seconds, so a forgotten asset cannot block the client for ever.
 """
 
 from __future__ import annotations
@@ -86,9 +86,13 @@ class AssetLimiter:
             return
         for asset in assets:
             if asset.status != "PROCESSING":
-                lease = self._by_asset.get(asset.id)
-                if lease is not None:
-                    self.release(lease)
+                self.forget(asset.id)
+
+    def forget(self, asset_id: str) -> None:
+        """Free the slot of an asset that is gone (deleted, or unknown to the server)."""
+        lease = self._by_asset.get(asset_id)
+        if lease is not None:
+            self.release(lease)
 
     def learn(self, duration: float) -> None:
         """Fold one observed processing duration into ``expected_processing``."""

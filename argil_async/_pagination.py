@@ -16,7 +16,7 @@ import msgspec
 
 from .errors import InvalidRequestError
 
-__all__ = ["AsyncPaginator", "Envelope", "Page", "header_int"]
+__all__ = ["AsyncPaginator", "Envelope", "Page", "check_limit", "header_int"]
 
 T = TypeVar("T")
 
@@ -110,6 +110,8 @@ class AsyncPaginator(Generic[T]):
 
     async def to_list(self, *, limit: int | None = None) -> list[T]:
         """Collect the items (at most ``limit`` of them) into a list."""
+        if check_limit(limit) == 0:
+            return []
         collected: list[T] = []
         async for page in self.pages():
             collected.extend(page.items)
@@ -119,6 +121,13 @@ class AsyncPaginator(Generic[T]):
 
 
 _NOTHING = object()
+
+
+def check_limit(limit: int | None) -> int | None:
+    """``to_list``'s limit: None (everything) or a whole number of items from 0 up."""
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+        raise InvalidRequestError("limit", f"must be an integer from 0 up, got {limit!r}")
+    return limit
 
 
 def header_int(headers: Mapping[str, str], name: str) -> int | None:

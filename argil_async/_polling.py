@@ -14,7 +14,7 @@ import anyio
 
 from .errors import GenerationFailedError, InvalidRequestError, WaitTimeoutError
 
-__all__ = ["wait_for_status"]
+__all__ = ["check_positive", "wait_for_status"]
 
 T = TypeVar("T")
 
@@ -40,15 +40,21 @@ async def wait_for_status(
     saw the work pending and the one that saw it end), to improve later estimates. ``first``
     is the object as just returned by the request that started the work, saving one poll.
     """
-    _check_positive("timeout", timeout)
-    _check_positive("poll_interval", poll_interval)
+    check_positive("timeout", timeout)
+    check_positive("poll_interval", poll_interval)
     started = anyio.current_time()
     deadline = started + timeout
     schedule = _Schedule(poll_interval, expected())
     last: T | None = None
     pending_seen: float | None = None  # when a poll last saw the work still pending
     while True:
-        last, first = (first, None) if first is not None else (await fetch(), None)
+        if first is None:
+            first = await _fetch_before(deadline, min(1.0, timeout / 10), fetch)
+            if first is None:
+                raise WaitTimeoutError(
+                    f"{what} still {_status(last)} after {timeout:g} s", last=last
+                )
+        last, first = first, None
         status = _status(last)
         ended = status in done or status in failed
         if ended and learn is not None and pending_seen is not None:
@@ -62,6 +68,18 @@ async def wait_for_status(
         if remaining <= 0:
             raise WaitTimeoutError(f"{what} still {status} after {timeout:g} s", last=last)
         await anyio.sleep(min(schedule.next(anyio.current_time() - started), remaining))
+
+
+async def _fetch_before(
+    deadline: float, grace: float, fetch: Callable[[], Awaitable[T]]
+) -> T | None:
+    """``fetch()``, or None if the deadline passes first: a hanging poll must not outlive it.
+
+    The poll made as the last sleep ends at the deadline still gets ``grace`` to answer.
+    """
+    with anyio.move_on_after(max(deadline - anyio.current_time(), grace)):
+        return await fetch()
+    return None
 
 
 class _Schedule:
@@ -91,6 +109,7 @@ def _status(obj: Any) -> str | None:
     return status if isinstance(status, str) else None
 
 
-def _check_positive(field: str, value: float) -> None:
+def check_positive(field: str, value: float) -> None:
+    """Raise InvalidRequestError unless ``value`` (a duration in seconds) is above 0."""
     if not value > 0:
         raise InvalidRequestError(field, f"must be greater than 0 seconds, got {value!r}")

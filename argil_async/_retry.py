@@ -1,8 +1,9 @@
 """Retries: the only module that imports ``backoff`` (it has had no release since 2022).
 
 Policy (design.md section 4): up to ``max_retries`` resends on connection errors, timeouts,
-408, 429 and 5xx, waiting 0.5 s doubling up to 8 s with full jitter, or the server's
-``Retry-After`` when it gives one. A Retry-After above ``retry_after_cap`` raises at once.
+408, 429 and any 5xx, waiting 0.5 s doubling up to 8 s with full jitter, or the server's
+``Retry-After`` (on a 429, a 503 or any other) when it gives one. A Retry-After above
+``retry_after_cap`` raises at once.
 A request that is not idempotent (creating a video, starting a render) is resent only when the
 server certainly did not process it: a 429, or a connection that could not be opened.
 """
@@ -19,13 +20,11 @@ from typing import Any
 import backoff
 
 from . import errors
-from ._transport import Request, Response
+from ._transport import Request, Response, parse_retry_after
 
 __all__ = ["RetryPolicy", "with_retries"]
 
 logger = logging.getLogger("argil_async")
-
-_RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,21 +39,32 @@ class RetryPolicy:
 
     def should_retry(self, exc: BaseException, *, idempotent: bool) -> bool:
         """Whether ``exc`` may be retried for a request that is (or is not) idempotent."""
-        if isinstance(exc, errors.RateLimitError):
-            return exc.retry_after is None or exc.retry_after <= self.retry_after_cap
         if isinstance(exc, errors.APIStatusError):
-            return idempotent and exc.status_code in _RETRYABLE_STATUS
+            status = exc.status_code
+            # A 429 was not acted on, so even a render may be resent; other statuses may have been.
+            wanted = status == 429 or (idempotent and (status == 408 or status >= 500))
+            retry_after = _retry_after(exc)
+            return wanted and (retry_after is None or retry_after <= self.retry_after_cap)
         if isinstance(exc, errors.APIConnectionError):
             return idempotent or not exc.maybe_sent
         return False
 
     def wait_for(self, exc: BaseException, attempt: int) -> float:
         """Seconds to sleep before retry number ``attempt`` (0-based) after ``exc``."""
-        retry_after = getattr(exc, "retry_after", None)
+        retry_after = _retry_after(exc)
         if retry_after is not None:
             return float(retry_after) * self.wait_scale
         ceiling = min(self.max_wait, self.initial_wait * 2**attempt)
         return random.uniform(0, ceiling) * self.wait_scale
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    """The server's Retry-After, in seconds, from a 429 or any other status error."""
+    if isinstance(exc, errors.RateLimitError):
+        return exc.retry_after
+    if isinstance(exc, errors.APIStatusError):
+        return parse_retry_after(exc.headers.get("Retry-After"))
+    return None
 
 
 def _waits(policy: RetryPolicy) -> Generator[float, BaseException | None, None]:

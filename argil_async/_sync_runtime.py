@@ -31,7 +31,7 @@ from typing import Any, Generic, TypeVar
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from ._client import AsyncArgil
-from ._pagination import AsyncPaginator, Page
+from ._pagination import AsyncPaginator, Page, check_limit
 
 __all__ = ["PORTAL_THREAD_NAME", "Paginator", "SyncRuntime"]
 
@@ -42,10 +42,13 @@ PORTAL_THREAD_NAME = "argil-sync-loop"
 class _Loop:
     """A running portal, its asyncio loop, the AsyncArgil living on it, and the calls in flight."""
 
-    __slots__ = ("client", "event_loop", "manager", "pid", "portal", "tasks", "thread_id")
+    __slots__ = (
+        "client", "closing", "event_loop", "manager", "pid", "portal", "tasks", "thread_id"
+    )  # fmt: skip
 
     def __init__(self, kwargs: dict[str, Any]) -> None:
         self.pid = os.getpid()
+        self.closing = False
         self.tasks: set[asyncio.Task[Any]] = set()
         self.manager: AbstractContextManager[BlockingPortal] = start_blocking_portal(
             "asyncio", name=PORTAL_THREAD_NAME
@@ -60,6 +63,7 @@ class _Loop:
 
     async def aclose(self) -> None:
         """On the loop: cancel the calls still in flight, then close the session."""
+        self.closing = True  # calls reaching the loop from now on are refused (see _Call._start)
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
@@ -92,7 +96,10 @@ class _Call(Generic[T]):
     def run(self) -> T:
         """Submit, wait, and return the result or raise the error (from the caller's thread)."""
         try:
-            self.loop.event_loop.call_soon_threadsafe(self._start)
+            try:
+                self.loop.event_loop.call_soon_threadsafe(self._start)
+            except RuntimeError:  # that loop closed after this call picked it
+                raise _closed_error() from None
             while not self.done.acquire(timeout=1.0):
                 if self.loop.event_loop.is_closed():  # closed before our callback could run
                     raise _closed_error()
@@ -109,9 +116,14 @@ class _Call(Generic[T]):
         return self.result
 
     def _start(self) -> None:
-        if not self.abandoned:
-            self.task = self.loop.event_loop.create_task(self._run())
-            self.loop.tasks.add(self.task)
+        if self.abandoned:
+            return
+        if self.loop.closing:  # it must not reopen the session that is being closed
+            self.error, self.finished = _closed_error(), True
+            self.done.release()
+            return
+        self.task = self.loop.event_loop.create_task(self._run())
+        self.loop.tasks.add(self.task)
 
     async def _run(self) -> None:
         try:
@@ -162,7 +174,8 @@ class SyncRuntime:
             "api_key": self.settings._api_key,
             "base_url": self.settings.base_url,
         }
-        self._lock = threading.Lock()
+        # Re-entrant: close() from a signal handler may interrupt this thread while it holds it.
+        self._lock = threading.RLock()
         self._loop: _Loop | None = None
         self._finalizer: weakref.finalize[[_Loop], SyncRuntime] | None = None
         self._warned = False
@@ -181,8 +194,13 @@ class SyncRuntime:
         return self.call(run)
 
     def paginate(self, make: Callable[[AsyncArgil], AsyncPaginator[T]]) -> Paginator[T]:
-        """Wrap the AsyncPaginator that ``make`` returns; its arguments are checked now."""
-        return Paginator(self, make(self._started().client))
+        """A Paginator over what ``make(client)`` lists; its arguments are checked now.
+
+        ``make`` runs once here, on the never-used ``settings`` client, only for its checks;
+        each iteration makes its own AsyncPaginator on the client of the loop running then.
+        """
+        make(self.settings)
+        return Paginator(self, make)
 
     def close(self) -> None:
         """Close the session and stop the loop thread; a later call starts a fresh one."""
@@ -230,7 +248,7 @@ class SyncRuntime:
             )
 
     def _forget_after_fork(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         if self._finalizer is not None:
             self._finalizer.detach()
         if self._loop is not None:
@@ -263,22 +281,33 @@ class Paginator(Generic[T]):
             print(asset.id)
     """
 
-    __slots__ = ("_pager", "_runtime")
+    __slots__ = ("_make", "_runtime")
 
-    def __init__(self, runtime: SyncRuntime, pager: AsyncPaginator[T]) -> None:
+    def __init__(
+        self, runtime: SyncRuntime, make: Callable[[AsyncArgil], AsyncPaginator[T]]
+    ) -> None:
         self._runtime = runtime
-        self._pager = pager
+        self._make = make  # bound to a client per use: the loop (and client) may be restarted
 
     def fetch_page(self, number: int = 1) -> Page[T]:
         """Fetch one page by number (from 1), e.g. to serve page N of a listing in a web UI."""
-        return self._runtime.call(lambda _client: self._pager.fetch_page(number))
+        return self._runtime.call(lambda client: self._make(client).fetch_page(number))
 
     def pages(self) -> Iterator[Page[T]]:
         """Yield each page in order, stopping at the last one."""
         # A generator left early (a break) is finalized by its loop's asyncgen hooks.
-        pages = self._pager.pages()
+        started: list[tuple[AsyncArgil, AsyncIterator[Page[T]]]] = []
+
+        async def next_page(client: AsyncArgil) -> Page[T] | None:
+            if not started:
+                started.append((client, self._make(client).pages()))
+            owner, pages = started[0]
+            if owner is not client:  # closed since the last page: that generator is gone
+                raise RuntimeError("the sync Argil client was closed during this iteration")
+            return await _next_page(pages)
+
         while True:
-            page = self._runtime.call(lambda _client: _next_page(pages))
+            page = self._runtime.call(next_page)
             if page is None:
                 return
             yield page
@@ -291,6 +320,8 @@ class Paginator(Generic[T]):
 
     def to_list(self, *, limit: int | None = None) -> list[T]:
         """Collect the items (at most ``limit`` of them) into a list."""
+        if check_limit(limit) == 0:
+            return []
         collected: list[T] = []
         for page in self.pages():
             collected.extend(page.items)

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
+from urllib.parse import urlsplit
 
 import aiohttp
 import msgspec
@@ -149,6 +150,7 @@ class AiohttpTransport:
                 params=list(request.params) or None,
                 data=request.body,
                 headers=headers,
+                allow_redirects=False,  # a redirect elsewhere would carry the key there
             ) as resp:
                 body = await resp.read()
                 return Response(resp.status, resp.headers, body)
@@ -220,13 +222,6 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     return max(0.0, when.timestamp() - current)
 
 
-class _ErrorBody(msgspec.Struct):
-    code: int | None = None
-    message: str | None = None
-    error: str | None = None
-
-
-_error_decoder = msgspec.json.Decoder(_ErrorBody)
 _STATUS_ERRORS: dict[int, type[errors.APIStatusError]] = {
     400: errors.BadRequestError,
     401: errors.AuthenticationError,
@@ -240,9 +235,12 @@ _STATUS_ERRORS: dict[int, type[errors.APIStatusError]] = {
 def raise_for_status(response: Response) -> None:
     """Raise the APIStatusError subclass that matches a non-2xx response."""
     status = response.status
-    if status < 400:
+    if status < 300:
         return
-    code, message = _describe(response.body, status)
+    if status < 400:
+        code, message = None, _redirect_message(response.headers.get("Location"))
+    else:
+        code, message = _describe(response.body, status)
     request_id = next(
         (response.headers[h] for h in _REQUEST_ID_HEADERS if h in response.headers), None
     )
@@ -262,12 +260,34 @@ def raise_for_status(response: Response) -> None:
     raise error
 
 
+def _redirect_message(location: str | None) -> str:
+    host = urlsplit(location).netloc if location else ""
+    where = f" to {host}" if host else ""
+    return f"redirect{where} not followed: the API key is only ever sent to the base URL"
+
+
 def _describe(body: bytes, status: int) -> tuple[int | None, str]:
-    """The ``code`` and ``message`` of an error body; the raw text when it is not the JSON shape."""
+    """The ``code`` and ``message`` of an error body; the raw text when it has no message.
+
+    Besides the API's ``{"code", "message"}`` this reads ``{"error": "..."}``, a list of
+    messages (``{"message": ["a", "b"]}``) and a nested ``{"error": {"message": ...}}``.
+    """
     try:
-        parsed = _error_decoder.decode(body)
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        text = body.decode("utf-8", "replace").strip()
-        return None, text[:500] or f"HTTP {status}"
-    message = parsed.message or parsed.error or body.decode("utf-8", "replace")[:500]
-    return parsed.code, message or f"HTTP {status}"
+        parsed = msgspec.json.decode(body)
+    except msgspec.DecodeError:
+        parsed = None
+    code, message = None, None
+    if isinstance(parsed, dict):
+        raw_code, error = parsed.get("code"), parsed.get("error")
+        code = raw_code if type(raw_code) is int else None
+        nested = error.get("message") if isinstance(error, dict) else None
+        message = _text(parsed.get("message")) or _text(nested) or _text(error)
+    if message is None:
+        message = body.decode("utf-8", "replace").strip()[:500] or f"HTTP {status}"
+    return code, message
+
+
+def _text(value: object) -> str | None:
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        value = "; ".join(value)
+    return value if isinstance(value, str) and value else None

@@ -90,7 +90,8 @@ class APIStatusError(ArgilError):
         self.status_code = status_code
         self.code = code if code is not None else status_code
         self.body = body
-        self.headers: Mapping[str, str] = dict(headers or {})
+        # Kept as given (not copied to a dict): the transport's headers are case-insensitive.
+        self.headers: Mapping[str, str] = headers if headers is not None else {}
         self.request_id = request_id
         suffix = f" (request id {request_id})" if request_id else ""
         super().__init__(f"{status_code}: {message}{suffix}")

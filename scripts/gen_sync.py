@@ -117,14 +117,44 @@ def relative_to_out(absolute: str) -> str:
     return absolute
 
 
-def used_names(nodes: list[ast.AST]) -> set[str]:
-    """Root names the annotations and defaults refer to."""
+def signature_names(args: ast.arguments, returns: ast.expr | None = None) -> set[str]:
+    """Root names a signature's annotations and default values refer to."""
+    params = [*args.posonlyargs, *args.args, args.vararg, *args.kwonlyargs, args.kwarg]
+    annotations = [p.annotation for p in params if p is not None and p.annotation is not None]
     names: set[str] = set()
-    for node in nodes:
-        for sub in ast.walk(node):
-            if isinstance(sub, ast.Name):
-                names.add(sub.id)
+    for annotation in [*annotations, *([returns] if returns else [])]:
+        names |= annotation_names(annotation)
+    for default in [*args.defaults, *args.kw_defaults]:
+        if default is not None:
+            names |= expression_names(default)
     return names
+
+
+def annotation_names(node: ast.expr) -> set[str]:
+    """Root names of an annotation: a string one is parsed, Literal values are not names."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        try:
+            return annotation_names(ast.parse(node.value.strip(), mode="eval").body)
+        except SyntaxError:
+            raise Skipped(f"cannot read the annotation {node.value!r}") from None
+    if isinstance(node, ast.Subscript):
+        kind = ast.unparse(node.value).rsplit(".", 1)[-1]
+        if kind == "Literal":
+            return annotation_names(node.value)
+        if kind == "Annotated" and isinstance(node.slice, ast.Tuple):  # metadata is no type
+            return annotation_names(node.value) | annotation_names(node.slice.elts[0])
+    names = {node.id} if isinstance(node, ast.Name) else set()
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.expr):
+            names |= annotation_names(child)
+    return names
+
+
+def expression_names(node: ast.expr) -> set[str]:
+    """Root names a default value uses, less those a lambda inside it binds."""
+    walked = list(ast.walk(node))
+    bound = {sub.arg for sub in walked if isinstance(sub, ast.arg)}
+    return {sub.id for sub in walked if isinstance(sub, ast.Name)} - bound
 
 
 def add_imports(imports: Imports, names: set[str], module: ModuleType) -> None:
@@ -223,7 +253,7 @@ def twin(func: object, accessor: str, imports: Imports, module: ModuleType) -> s
         raise Skipped(f"a plain def returning {return_text} has no sync twin")
     else:
         runner = "call_plain"
-    add_imports(imports, used_names([node.args, *([returns] if returns else [])]), module)
+    add_imports(imports, signature_names(node.args, returns), module)
     params = {a.arg for a in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]}
     client = next(n for n in ("client", "async_client", "client_") if n not in params)
     target = f"{client}.{accessor}.{node.name}" if accessor else f"{client}.{node.name}"
@@ -288,7 +318,7 @@ def client_module(resources: list[tuple[str, type]], out: Output) -> str:
     imports.add(f"from {RUNTIME} import SyncRuntime", "SyncRuntime")
     imports.add("from types import TracebackType", "TracebackType")
     init = function_node(AsyncArgil.__init__)
-    add_imports(imports, used_names([init.args]), source)
+    add_imports(imports, signature_names(init.args), source)
     settings = ", ".join(f'"{a}": {a}' for a in named_params(init.args))
     if init.args.kwarg:
         settings += f", **{init.args.kwarg.arg}"

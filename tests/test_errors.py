@@ -49,6 +49,7 @@ async def test_status_maps_to_class(status: int, cls: type[APIStatusError]):
         "req-9",
     )
     assert error.headers["X-Request-Id"] == "req-9"
+    assert error.headers["x-request-id"] == "req-9"
     assert b"why" in error.body
 
 
@@ -76,6 +77,27 @@ async def test_error_shape_with_error_key_is_understood():
     client, _ = scripted_client(json_response(400, {"error": "bad thing"}), max_retries=0)
     with pytest.raises(BadRequestError, match="bad thing"):
         await client.voices.list()
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            {"statusCode": 400, "message": ["name must be a string", "moments is empty"]},
+            "name must be a string; moments is empty",
+        ),
+        ({"code": "E_VALIDATION", "message": "bad moment"}, "bad moment"),
+        ({"error": {"code": 7, "message": "nested why"}}, "nested why"),
+        ({"message": None, "error": "Bad Request"}, "Bad Request"),
+    ],
+)
+async def test_odd_error_shapes_still_give_the_message(body: object, message: str):
+    """Framework-style bodies (a list of messages, a string code, a nested error) read well."""
+    client, _ = scripted_client(json_response(400, body), max_retries=0)
+    with pytest.raises(BadRequestError) as info:
+        await client.voices.list()
+    assert info.value.message == message
+    assert info.value.code == 400
 
 
 async def test_garbled_success_body_is_response_validation_error():

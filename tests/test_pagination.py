@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from fakes import json_response, scripted_client
 
+from argil_async import InvalidRequestError
 from argil_async._transport import Request, Response
 
 
@@ -119,3 +121,12 @@ async def test_to_list_limit_stops_early():
     )
     assert len(await client.assets.list().to_list(limit=5)) == 5
     assert len(transport.requests) == 1
+
+
+async def test_to_list_limit_must_not_be_negative():
+    """to_list(limit=-1) names the argument instead of silently dropping the last item."""
+    client, transport = scripted_client(json_response(200, _assets(0, 3)))
+    with pytest.raises(InvalidRequestError, match="limit"):
+        await client.assets.list().to_list(limit=-1)
+    assert await client.assets.list().to_list(limit=0) == []
+    assert transport.requests == []

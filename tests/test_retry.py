@@ -6,6 +6,7 @@ import time
 
 import pytest
 from fakes import json_response, scripted_client
+from multidict import CIMultiDict
 
 from argil_async import (
     APIConnectionError,
@@ -35,6 +36,26 @@ async def test_get_retried_on_5xx_then_succeeds():
     video = await client.videos.get("v1")
     assert video.id == "v1"
     assert len(transport.requests) == 3
+
+
+@pytest.mark.parametrize("status", [501, 507, 520, 524])
+async def test_every_5xx_is_retried_for_a_get(status: int):
+    """Any 5xx (a CDN's 520-524 too) is retried for a GET, as the policy says."""
+    client, transport = scripted_client(
+        json_response(status, {"code": status, "message": "edge"}), json_response(200, VIDEO)
+    )
+    assert (await client.videos.get("v1")).id == "v1"
+    assert len(transport.requests) == 2
+
+
+def test_retry_after_on_a_503_is_honoured_and_capped():
+    """A 503's Retry-After sets the wait; one above the cap gives up at once."""
+    policy = RetryPolicy()
+    busy = InternalServerError("x", status_code=503, headers=CIMultiDict({"retry-after": "4"}))
+    assert policy.wait_for(busy, 0) == 4.0
+    assert policy.should_retry(busy, idempotent=True)
+    closed = InternalServerError("x", status_code=503, headers={"Retry-After": "3600"})
+    assert not policy.should_retry(closed, idempotent=True)
 
 
 async def test_retries_stop_after_max_retries():

@@ -179,6 +179,22 @@ def test_200_lifecycles_leave_no_threads_and_no_resource_warnings(sim: ArgilSimu
     assert {t.ident for t in threading.enumerate()} <= before
 
 
+def test_listing_made_before_close_iterates_after_it_without_leaking(sim: ArgilSimulator) -> None:
+    """A Paginator kept across close() runs on the client's new loop and leaves no session open."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        client = Argil(api_key=sim.api_key, base_url=sim.base_url)
+        listing = client.subtitles.list()
+        assert len(listing.to_list()) == 15
+        client.close()
+        assert len(list(listing)) == 15
+        assert len(listing.fetch_page(2)) == 5
+        client.close()
+        del client, listing
+        gc.collect()
+    assert [str(w.message) for w in caught] == []
+
+
 def test_deprecated_method_still_warns(client: Argil) -> None:
     """avatars.create_from_video emits its DeprecationWarning through the sync client too."""
     with pytest.warns(DeprecationWarning, match="deprecated"):

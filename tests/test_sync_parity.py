@@ -9,12 +9,13 @@ import typing
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
 from argil_async import Argil, AsyncArgil, AsyncPaginator, Paginator
 from argil_async._resources._base import Resource
+from argil_async.models import Asset, Video
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -168,6 +169,27 @@ def test_generator_reports_methods_it_cannot_twin() -> None:
     out = gen_sync.Output()
     gen_sync.class_twins(Odd, "odd", gen_sync.Imports(), out, "odd")
     assert out.skipped == ["odd.stream: async generators have no sync twin"]
+
+
+def test_generator_reads_string_annotations_literals_and_lambda_defaults() -> None:
+    """Forward references ("Video") get imported; Literal values and lambda parameters don't."""
+
+    class Forward(Resource):
+        async def get(  # pragma: no cover
+            self,
+            id: "str",  # noqa: UP037
+            *ids: "Asset",  # noqa: UP037
+            fmt: Literal["vtt", "ass"] = "vtt",
+            pick: Callable[[int], int] = lambda n: n + 1,
+        ) -> "Video | None":  # noqa: UP037
+            """Fetch."""
+            return None
+
+    out, imports = gen_sync.Output(), gen_sync.Imports()
+    source = gen_sync.class_twins(Forward, "fwd", imports, out, "fwd")
+    assert out.skipped == []
+    assert {"Asset", "Video", "Literal", "Callable"} <= set(imports.needed)
+    assert "client.fwd.get(id, *ids, fmt=fmt, pick=pick)" in source
 
 
 def test_callback_parameters_are_documented_as_running_on_the_loop_thread() -> None:

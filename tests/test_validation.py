@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from fakes import scripted_client
 
-from argil_async import BackgroundMusic, InvalidRequestError, Moment, Zoom
+from argil_async import AsyncArgil, BackgroundMusic, InvalidRequestError, Moment, Zoom
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -61,6 +61,9 @@ async def _rejected(call: Any, field: str) -> InvalidRequestError:
         ),
         ("videos.render", {"id": "v1", "callback_url": "http://example.com/hook"}, "callback_url"),
         ("videos.get", {"id": ""}, "id"),
+        ("videos.render", {"id": ".."}, "id"),
+        ("webhooks.delete", {"id": "."}, "id"),
+        ("subtitles.export", {"video_id": ".."}, "video_id"),
         ("videos.list", {"page_size": 0}, "page_size"),
         ("assets.list", {"page_size": 101}, "page_size"),
         ("subtitles.export", {"video_id": "v", "format": "srt"}, "format"),
@@ -78,6 +81,17 @@ async def _rejected(call: Any, field: str) -> InvalidRequestError:
             "voice_speed",
         ),
         ("voices.create", {"name": "v", "audio_url": "http://x.test/a.mp3"}, "audio_url"),
+        (
+            "voices.create",
+            {"name": "v", "audio_url": "https://x.test/a.mp3", "voice_stability": "high"},
+            "voice_stability",
+        ),
+        ("videos.create", {"name": "v", "moments": [Moment(avatar_id=5)]}, "moments[0].avatarId"),
+        (
+            "videos.create",
+            {"name": "v", "moments": [Moment(avatar_id="a", transcript=["hi"])]},
+            "moments[0].transcript",
+        ),
     ],
 )
 async def test_bad_input_is_rejected_before_sending(
@@ -101,6 +115,8 @@ def test_request_models_validate_on_construction():
         Zoom(level=2.5)
     with pytest.raises(InvalidRequestError, match="volume: must be between 0 and 1"):
         BackgroundMusic(asset_id="m", volume=-0.1)
+    with pytest.raises(InvalidRequestError, match="level: must be a number"):
+        Zoom(level="2")  # type: ignore[arg-type]
     assert Moment(avatar_id="a", transcript="hi", zoom=Zoom(level=1.5)).zoom == Zoom(level=1.5)
 
 
@@ -109,6 +125,25 @@ async def test_missing_image_file_names_the_path(tmp_path: Path):
     client, _ = scripted_client()
     error = await _rejected(client.avatars.create(name="n", image=tmp_path / "nope.png"), "image")
     assert "nope.png" in str(error)
+
+
+async def test_upload_rejects_a_non_positive_timeout():
+    """upload(timeout=0) names the timeout, sends nothing and holds no upload slot."""
+    client, transport = scripted_client()
+    upload = client.assets.upload(name="n", type="IMAGE", url="https://x.test/a", timeout=0)
+    await _rejected(upload, "timeout")
+    assert transport.requests == []
+    assert client._asset_limiter.in_use == 0
+
+
+@pytest.mark.parametrize("key", ["sk-123\n", " sk-123", "sk\r\nX-Injected: 1"])
+def test_api_key_with_whitespace_is_refused_without_echoing_it(key: str):
+    """A key with control characters or stray spaces (a line read from a file) names api_key."""
+    with pytest.raises(InvalidRequestError) as info:
+        AsyncArgil(api_key=key)
+    assert info.value.field == "api_key"
+    assert "sk-123" not in str(info.value)
+    assert "sk\r" not in str(info.value)
 
 
 async def test_waiters_reject_non_positive_timeouts():

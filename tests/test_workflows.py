@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 
 import anyio
 import pytest
 from client_fixtures import client_for
+from fakes import json_response, scripted_client
 
 from argil_async import (
     APIConnectionError,
     AsyncArgil,
     GenerationFailedError,
     Moment,
+    NotFoundError,
+    Video,
     WaitTimeoutError,
 )
 from argil_async._demo import DemoOptions, make_png, run_demo
+from argil_async._limits import Lease
 from argil_async.events import VideoGenerationFailed, VideoGenerationSucceeded, WebhookReceiver
 
 
@@ -191,6 +196,20 @@ async def test_download_reports_progress(client: AsyncArgil, tmp_path):
     assert seen[-1] == (path.stat().st_size, path.stat().st_size)
 
 
+@pytest.mark.parametrize("video_id", ["../escaped", "..", "sub/dir", "/abs"])
+async def test_download_into_a_directory_stays_inside_it(tmp_path, video_id: str):
+    """An id from the server never makes download(video, directory) write outside it."""
+    inside = tmp_path / "inside"
+    inside.mkdir()
+    client, transport = scripted_client()
+    transport.files["https://cdn.test/v.mp4"] = b"mp4 bytes"
+    video = Video(id=video_id, status="DONE", video_url="https://cdn.test/v.mp4")
+    path = await client.videos.download(video, inside)
+    assert path.parent == inside
+    assert path.read_bytes() == b"mp4 bytes"
+    assert [p.name for p in tmp_path.iterdir()] == ["inside"]
+
+
 async def test_demo_completes_against_the_simulator(tmp_path, monkeypatch):
     """The demo runs the whole workflow on the embedded simulator and writes its files."""
     monkeypatch.delenv("ARGIL_API_KEY", raising=False)
@@ -212,6 +231,42 @@ async def test_upload_timeout_bounds_the_wait_for_a_slot(sim_factory):
         with pytest.raises(WaitTimeoutError, match="slot"):
             await argil.assets.upload(name="b", type="IMAGE", url="https://x.test/b", timeout=0.1)
     assert sim.stats.by_route["POST /assets"] == 1
+
+
+async def test_slot_granted_at_the_deadline_is_not_leaked():
+    """A slot that arrives just as the upload's timeout fires is used or given back, never lost."""
+    client, _ = scripted_client(json_response(201, {"id": "a1", "status": "READY"}))
+    limiter = client._asset_limiter
+    take = limiter.acquire
+
+    async def late_acquire() -> Lease:
+        with anyio.CancelScope(shield=True):
+            await anyio.sleep(0.05)  # the slot frees up only after the deadline
+        return await take()
+
+    limiter.acquire = late_acquire  # type: ignore[method-assign]
+    with contextlib.suppress(WaitTimeoutError):
+        await client.assets.upload(
+            name="n", type="IMAGE", url="https://x.test/n", wait=False, timeout=0.01
+        )
+    assert limiter.in_use == 0
+
+
+async def test_deleting_or_losing_a_processing_asset_frees_its_slot():
+    """A processing upload that is deleted, or that the server no longer knows, frees its slot."""
+    processing = json_response(201, {"id": "a1", "status": "PROCESSING"})
+    gone = json_response(404, {"code": 404, "message": "Asset not found"})
+    client, _ = scripted_client(
+        processing, json_response(200, {"message": "Asset deleted"}), processing, gone
+    )
+    limiter = client._asset_limiter
+    await client.assets.upload(name="n", type="IMAGE", url="https://x.test/n", wait=False)
+    await client.assets.delete("a1")
+    assert limiter.in_use == 0
+    await client.assets.upload(name="n", type="IMAGE", url="https://x.test/n", wait=False)
+    with pytest.raises(NotFoundError):
+        await client.assets.get("a1")
+    assert limiter.in_use == 0
 
 
 async def test_waiting_on_a_finished_asset_teaches_nothing(client: AsyncArgil):

@@ -36,8 +36,12 @@ class Resource:
 
 
 def path_id(field: str, value: object) -> str:
-    """A non-empty id, quoted so that it cannot change the request path."""
-    if not isinstance(value, str) or not value.strip():
+    """A non-empty id, quoted so that it cannot change the request path.
+
+    Quoting leaves ``.`` and ``..`` alone, and URLs resolve them (``/videos/../render`` is
+    ``/render``), so they are refused.
+    """
+    if not isinstance(value, str) or not value.strip() or value in (".", ".."):
         raise InvalidRequestError(field, f"must be a non-empty string id, got {value!r}")
     return quote(value, safe="")
 
@@ -77,17 +81,16 @@ def as_model(field: str, value: object, cls: type[Any]) -> Any:
     """Accept a request model or a dict with camelCase keys; validate it, keep what was given.
 
     A dict is checked against the model (types, ranges) but sent as given, so keys the SDK
-    does not know yet still reach the server.
+    does not know yet still reach the server. A model is checked too: building a Struct does
+    not check the types of its fields (``Moment(avatar_id=5)`` builds).
     """
-    if isinstance(value, cls):
-        return value
-    if not isinstance(value, Mapping):
+    if not isinstance(value, (cls, Mapping)):
         raise InvalidRequestError(field, f"must be a {cls.__name__} or a dict, got {value!r}")
     try:
-        msgspec.convert(value, cls)
-    except msgspec.ValidationError as exc:
+        msgspec.convert(msgspec.to_builtins(value) if isinstance(value, cls) else value, cls)
+    except (msgspec.ValidationError, TypeError) as exc:
         raise InvalidRequestError(*_field_and_rule(field, str(exc))) from None
-    return dict(value)
+    return value if isinstance(value, cls) else dict(value)
 
 
 def _field_and_rule(prefix: str, message: str) -> tuple[str, str]:

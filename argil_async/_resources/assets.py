@@ -9,8 +9,8 @@ import anyio
 
 from .._decoding import decode
 from .._pagination import AsyncPaginator, Page, header_int
-from .._polling import wait_for_status
-from ..errors import InvalidRequestError, RateLimitError, WaitTimeoutError
+from .._polling import check_positive, wait_for_status
+from ..errors import InvalidRequestError, NotFoundError, RateLimitError, WaitTimeoutError
 from ..models import Asset
 from ._base import Resource, check_name, check_page_size, check_url, path_id, query
 
@@ -26,7 +26,11 @@ class AssetsResource(Resource):
 
     async def get(self, id: str) -> Asset:
         """Fetch one asset (the upload's status lives here)."""
-        asset, _ = await self._client._get(f"/assets/{path_id('id', id)}", Asset)
+        try:
+            asset, _ = await self._client._get(f"/assets/{path_id('id', id)}", Asset)
+        except NotFoundError:
+            self._client._asset_limiter.forget(id)  # gone: it processes nothing any more
+            raise
         self._client._asset_limiter.observe((asset,))
         return asset
 
@@ -87,11 +91,13 @@ class AssetsResource(Resource):
             "type": _upload_type(type),
             "url": check_url("url", url),
         }
+        check_positive("timeout", timeout)
         deadline = anyio.current_time() + timeout
         limiter = self._client._asset_limiter
+        lease = None
         with anyio.move_on_after(timeout):
             lease = await limiter.acquire()
-        if anyio.current_time() >= deadline:
+        if lease is None:
             raise WaitTimeoutError(f"no upload slot freed within {timeout:g} s")
         try:
             asset = await self._create(body, deadline)
@@ -150,6 +156,7 @@ class AssetsResource(Resource):
     async def delete(self, id: str) -> None:
         """Delete an uploaded asset (a soft delete: videos that use it still render)."""
         await self._client._request("DELETE", f"/assets/{path_id('id', id)}")
+        self._client._asset_limiter.forget(id)
 
 
 def _upload_type(value: object) -> str:

@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import anyio
 import msgspec
@@ -170,7 +171,8 @@ class VideosResource(Resource):
             )
         target = Path(path)
         if await anyio.Path(target).is_dir():
-            target = target / f"{video.id}.mp4"
+            # The id comes from the server: quoted, it cannot name a path outside the folder.
+            target = target / f"{quote(video.id, safe='')}.mp4"
         return await download_to(self._client._transport, url, target, progress=progress)
 
 

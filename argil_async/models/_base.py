@@ -52,6 +52,8 @@ class RequestModel(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=T
 
 def check_range(field: str, value: float | None, low: float, high: float) -> None:
     """Raise InvalidRequestError unless ``low <= value <= high`` (None passes)."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        raise InvalidRequestError(field, f"must be a number, got {value!r}")
     if value is not None and not low <= value <= high:
         raise InvalidRequestError(field, f"must be between {low:g} and {high:g}, got {value!r}")
 
