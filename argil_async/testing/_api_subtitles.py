@@ -67,36 +67,42 @@ async def export_subtitles(request: web.Request) -> web.Response:
     )
 
 
-def _cues(video: Video) -> list[tuple[float, float, str]]:
-    """(start, end, text) per moment, back to back; audio-only moments have no words."""
-    cues, start = [], 0.0
+def _cues(video: Video) -> list[tuple[int, int, str]]:
+    """(start ms, end ms, text) per moment, back to back; audio-only moments have no words.
+
+    Whole milliseconds, so summing durations cannot drift to 59.999... s ("00:00:60.000").
+    """
+    cues, start = [], 0
     for moment in video.moments:
-        end = start + moment_duration(moment)
-        cues.append((start, end, str(moment.get("transcript", "[audio]"))))
+        end = start + round(moment_duration(moment) * 1000)
+        text = " ".join(str(moment.get("transcript", "[audio]")).split())  # one line per cue
+        cues.append((start, end, text))
         start = end
     return cues
 
 
-def _clock(seconds: float, *, ass: bool = False) -> str:
+def _clock(ms: int, *, ass: bool = False) -> str:
     """`00:00:02.500` for VTT, `0:00:02.50` for ASS."""
-    minutes, secs = divmod(seconds, 60)
-    hours, minutes = divmod(int(minutes), 60)
+    seconds, ms = divmod(ms, 1000)
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
     if ass:
-        return f"{hours}:{minutes:02d}:{secs:05.2f}"
-    return f"{hours:02d}:{minutes:02d}:{secs:06.3f}"
+        return f"{hours}:{minutes:02d}:{seconds:02d}.{ms // 10:02d}"
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}.{ms:03d}"
 
 
 def _vtt(video: Video) -> str:
-    """A WebVTT document with one cue per moment."""
+    """A WebVTT document with one cue per moment; `&`, `<` and `>` escaped as the format asks."""
     lines = ["WEBVTT", ""]
     for start, end, text in _cues(video):
-        lines += [f"{_clock(start)} --> {_clock(end)}", text, ""]
+        escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        lines += [f"{_clock(start)} --> {_clock(end)}", escaped, ""]
     return "\n".join(lines)
 
 
 def _ass(video: Video, styling: bool) -> str:
     """A minimal ASS document; the style section only with `includeStyling=true`."""
-    header = f"[Script Info]\nTitle: {video.name}\nScriptType: v4.00+\n\n"
+    header = f"[Script Info]\nTitle: {' '.join(video.name.split())}\nScriptType: v4.00+\n\n"
     events = ["[Events]", "Format: Layer, Start, End, Style, Text"]
     for start, end, text in _cues(video):
         events.append(

@@ -84,9 +84,13 @@ def check_number(value: Any, where: str, low: float, high: float) -> float:
 def check_url(value: Any, where: str, *, https_only: bool = False) -> str:
     """An absolute http(s) URL with a host; `https_only` where the docs demand HTTPS."""
     url = check_str(value, where)
-    parts = urlsplit(url)
     schemes = ("https",) if https_only else ("http", "https")
-    if parts.scheme not in schemes or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        valid = parts.scheme in schemes and bool(parts.hostname)
+    except ValueError:  # e.g. an unclosed IPv6 bracket: "http://[oops/"
+        valid = False
+    if not valid:
         raise bad_request(f"{where}: must be an absolute {' or '.join(schemes)} URL")
     return url
 
@@ -94,9 +98,10 @@ def check_url(value: Any, where: str, *, https_only: bool = False) -> str:
 def check_callback_url(value: Any, where: str, *, allow_loopback_http: bool) -> str:
     """A per-render callback: HTTPS, or plain HTTP to a loopback host when allowed (local tests)."""
     url = check_url(value, where)
-    if url.startswith("https://"):
+    parts = urlsplit(url)  # parses: check_url accepted it; the scheme comes back lower-case
+    if parts.scheme == "https":
         return url
-    if allow_loopback_http and is_loopback(urlsplit(url).hostname or ""):
+    if allow_loopback_http and is_loopback(parts.hostname or ""):
         return url
     raise bad_request(f"{where}: must be an https URL (http is accepted for loopback hosts only)")
 

@@ -1,15 +1,17 @@
 """The request pipeline around every handler: recording, latency, auth, faults, error bodies.
 
-Order for an API request (under /v1): record it and count it, sleep `latency`, authenticate
-(401), inject a configured fault (429, 500/503, or a drop after processing), run the handler,
-turn any error into `{code, message}`, stamp `X-Request-Id`, report the exchange to the hook.
-File routes only get the error body and the request id.
+Order for an API request (under /v1): record it and count it (413 for an oversized body), sleep
+`latency`, authenticate (401), inject a configured fault (429, 500/503, or a drop after
+processing), run the handler, turn any error into `{code, message}` (an unexpected exception is a
+logged 500), stamp `X-Request-Id`, report the exchange to the hook. File routes only get the
+error body and the request id.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hmac
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 
@@ -22,6 +24,8 @@ from ._runtime import RUNTIME, Runtime
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
+log = logging.getLogger("argil_async.testing")
+
 
 @web.middleware
 async def simulator_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -32,8 +36,8 @@ async def simulator_middleware(request: web.Request, handler: Handler) -> web.St
         response.headers["X-Request-Id"] = request_id
         return response
     rt = request.app[RUNTIME]
-    record = await _record(request, rt, request_id)
-    drop, response = await _answer(request, handler, rt, record)
+    record, refusal = await _record(request, rt, request_id)
+    drop, response = await _answer(request, handler, rt, record, refusal)
     response.headers["X-Request-Id"] = request_id
     if drop:
         rt.stats.injected_drops += 1
@@ -45,8 +49,17 @@ async def simulator_middleware(request: web.Request, handler: Handler) -> web.St
     return response
 
 
-async def _record(request: web.Request, rt: Runtime, request_id: str) -> RecordedRequest:
-    """Read the whole body, count the request and keep it in `sim.received`."""
+async def _record(
+    request: web.Request, rt: Runtime, request_id: str
+) -> tuple[RecordedRequest, ApiError | None]:
+    """Read the whole body, count the request and keep it in `sim.received`.
+
+    A body over the size limit is recorded as empty, with the 413 to answer instead.
+    """
+    try:
+        body, refusal = await request.read(), None
+    except web.HTTPRequestEntityTooLarge as exc:
+        body, refusal = b"", ApiError(413, f"body: {exc.text}")
     resource = request.match_info.route.resource
     template = resource.canonical.removeprefix("/v1") if resource is not None else "<unmatched>"
     record = RecordedRequest(
@@ -57,19 +70,25 @@ async def _record(request: web.Request, rt: Runtime, request_id: str) -> Recorde
         path_params=dict(request.match_info),
         query_string=request.query_string,
         headers={name.lower(): value for name, value in request.headers.items()},
-        body=await request.read(),
+        body=body,
     )
     rt.stats.requests += 1
     rt.stats.by_route[record.route] += 1
     rt.received.append(record)
-    return record
+    return record, refusal
 
 
 async def _answer(
-    request: web.Request, handler: Handler, rt: Runtime, record: RecordedRequest
+    request: web.Request,
+    handler: Handler,
+    rt: Runtime,
+    record: RecordedRequest,
+    refusal: ApiError | None,
 ) -> tuple[bool, web.StreamResponse]:
     """(drop the connection afterwards?, the response) after latency, auth and faults."""
     try:
+        if refusal is not None:
+            raise refusal
         if rt.config.latency > 0:
             await asyncio.sleep(rt.config.latency)
         _authenticate(request, rt.config.api_key)
@@ -92,18 +111,32 @@ async def _respond(request: web.Request, handler: Handler) -> web.StreamResponse
         detail = f" (allowed: {allow})" if allow else ""
         message = f"{request.method} {request.path}: {exc.reason}{detail}"
         return error_response(exc.status, message, {"Allow": allow} if allow else None)
+    except Exception:
+        log.exception("simulator bug while handling %s %s", request.method, request.path)
+        message = f"server: simulator bug while handling {request.method} {request.path} (logged)"
+        return error_response(500, message)
 
 
 def _authenticate(request: web.Request, api_key: str) -> None:
     """Accept `x-api-key`, or the `Authorization: ApiKey <key>` form of the asset docs."""
     supplied = request.headers.get("x-api-key")
-    if supplied is None:
-        scheme, _, value = request.headers.get("Authorization", "").partition(" ")
-        supplied = value.strip() if scheme.lower() == "apikey" else None
+    authorization = request.headers.get("Authorization")
+    if supplied is None and authorization is not None:
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() != "apikey":
+            raise ApiError(
+                401, "Authorization: only the ApiKey scheme is accepted; send x-api-key: <key>"
+            )
+        supplied = value.strip()
     if supplied is None:
         raise ApiError(401, "x-api-key: header is required")
-    if not hmac.compare_digest(supplied.encode(), api_key.encode()):
+    if not hmac.compare_digest(_key_bytes(supplied), _key_bytes(api_key)):
         raise ApiError(401, "x-api-key: invalid API key")
+
+
+def _key_bytes(key: str) -> bytes:
+    """Bytes to compare; header bytes that are not UTF-8 arrive as lone surrogates."""
+    return key.encode("utf-8", "surrogatepass")
 
 
 def _inject_fault(rt: Runtime, record: RecordedRequest) -> bool:

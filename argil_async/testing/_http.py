@@ -79,10 +79,10 @@ def int_param(
     rule = (
         f"must be an integer between {low} and {high}" if high else f"must be an integer >= {low}"
     )
-    try:
-        value = int(raw)
-    except ValueError:
-        raise bad_request(f"{name}: {rule}") from None
+    # Plain ASCII digits only: int() would also take "1_0", " 1" and digits of other scripts.
+    if not (raw.isascii() and raw.isdigit()):
+        raise bad_request(f"{name}: {rule}")
+    value = int(raw)
     if value < low or (high is not None and value > high):
         raise bad_request(f"{name}: {rule}")
     return value

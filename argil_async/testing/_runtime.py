@@ -21,7 +21,7 @@ from ._state import WorkspaceState
 
 ExchangeHook = Callable[[RecordedRequest, int, Mapping[str, str], bytes], None]
 
-RECEIVED_LIMIT = 10_000
+RECEIVED_LIMIT = 10_000  # also the number of deliveries kept: a long-running server stays bounded
 
 
 class Runtime:
@@ -32,7 +32,7 @@ class Runtime:
         self.state = WorkspaceState()
         self.stats = SimulatorStats()
         self.received: deque[RecordedRequest] = deque(maxlen=RECEIVED_LIMIT)
-        self.deliveries: list[Delivery] = []
+        self.deliveries: deque[Delivery] = deque(maxlen=RECEIVED_LIMIT)
         self.on_exchange: ExchangeHook | None = None
         self.origin = f"http://{config.host}:{config.port}"
         self.fault_counter = 0

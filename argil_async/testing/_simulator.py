@@ -76,8 +76,8 @@ class ArgilSimulator:
         return self._runtime.received
 
     @property
-    def deliveries(self) -> list[Delivery]:
-        """Finished webhook deliveries (status or error), in completion order."""
+    def deliveries(self) -> deque[Delivery]:
+        """The last 10,000 finished webhook deliveries (status or error), in completion order."""
         return self._runtime.deliveries
 
     @property

@@ -49,7 +49,7 @@ async def test_sim_outcome_marker_fails_the_asset(sim: ArgilSimulator, api: Api)
 
 async def test_sixth_concurrent_upload_is_429(sim_factory, http):
     """With 5 PROCESSING the 6th upload is 429 with Retry-After; the slot frees afterwards."""
-    sim = await sim_factory(asset_processing_time=0.2)
+    sim = await sim_factory(asset_processing_time=1.0)  # all 6 must arrive while 5 still process
     api = Api(http, sim)
     replies = await asyncio.gather(*(api.post("/assets", json=upload(n)) for n in range(6)))
     assert sorted(r.status for r in replies) == [201] * 5 + [429]
@@ -61,8 +61,22 @@ async def test_sixth_concurrent_upload_is_429(sim_factory, http):
     assert (await api.post("/assets", json=upload(99))).status == 201
 
 
-async def test_duplicate_url_returns_existing_with_200(sim: ArgilSimulator, api: Api):
+async def test_limit_spares_duplicates_and_delete_frees_a_slot(sim_factory, http):
+    """At the limit a duplicate is still 200, and deleting a PROCESSING asset frees its slot."""
+    sim = await sim_factory(asset_processing_time=30)
+    api = Api(http, sim)
+    created = [(await api.post("/assets", json=upload(n))).json() for n in range(5)]
+    assert (await api.post("/assets", json=upload(0))).status == 200
+    assert (await api.post("/assets", json=upload(5))).status == 429
+    assert (await api.delete(f"/assets/{created[0]['id']}")).status == 200
+    assert (await api.post("/assets", json=upload(5))).status == 201
+    assert sim.state.processing_assets() == 5
+
+
+async def test_duplicate_url_returns_existing_with_200(sim_factory, http):
     """The same url and type again is 200 with the existing asset, even while PROCESSING."""
+    sim = await sim_factory(asset_processing_time=30)  # still PROCESSING however slow the host
+    api = Api(http, sim)
     first = (await api.post("/assets", json=upload(3))).json()
     again = await api.post("/assets", json=upload(3, name="other name"))
     assert again.status == 200
@@ -101,8 +115,10 @@ async def test_upload_validation(api: Api, body, message):
     assert reply.json()["message"].startswith(message)
 
 
-async def test_list_defaults_to_ready_and_filters_by_type(sim: ArgilSimulator, api: Api):
+async def test_list_defaults_to_ready_and_filters_by_type(sim_factory, http):
     """The default listing hides PROCESSING uploads; status= and repeated type= filter."""
+    sim = await sim_factory(asset_processing_time=30)  # still PROCESSING however slow the host
+    api = Api(http, sim)
     await api.post("/assets", json=upload(4))
     default = (await api.get("/assets")).json()
     assert {a["type"] for a in default} == {"AUDIO"}

@@ -98,8 +98,10 @@ async def test_image_avatar_validation(api: Api, change, message):
     assert reply.json()["message"].startswith(message)
 
 
-async def test_deprecated_video_avatar_goes_through_not_trained(sim: ArgilSimulator, api: Api):
+async def test_deprecated_video_avatar_goes_through_not_trained(sim_factory, http):
     """The video-dataset body starts NOT_TRAINED, then TRAINING, then IDLE."""
+    sim = await sim_factory(avatar_training_time=1.0)  # half a second in each state, observable
+    api = Api(http, sim)
     body = {
         "name": "Old style",
         "datasetVideo": {"url": "https://cdn.test/d.mp4"},

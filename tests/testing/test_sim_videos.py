@@ -137,8 +137,9 @@ async def test_music_must_be_audio_and_broll_ready(sim: ArgilSimulator, api: Api
     assert "must be READY" in (await api.post("/videos", json=body)).json()["message"]
 
 
-async def test_training_avatar_cannot_be_used(sim: ArgilSimulator, api: Api):
+async def test_training_avatar_cannot_be_used(sim_factory, http):
     """An avatar that is still TRAINING is refused."""
+    api = Api(http, await sim_factory(avatar_training_time=30))  # TRAINING however slow the host
     created = (
         await api.post(
             "/avatars",
@@ -165,8 +166,10 @@ async def test_tolerated_variants(sim_factory, http):
     assert reply.json()["subtitles"]["position"] == "Middle"
 
 
-async def test_render_runs_to_done_with_urls(sim: ArgilSimulator, api: Api):
+async def test_render_runs_to_done_with_urls(sim_factory, http):
     """Render: 200 GENERATING_AUDIO, then GENERATING_VIDEO with duration, then DONE with URLs."""
+    sim = await sim_factory(render_video_time=0.5)  # a window wide enough to observe
+    api = Api(http, sim)
     video = await api.create_video(subtitles={"enable": True})
     reply = await api.post(f"/videos/{video['id']}/render")
     assert (reply.status, reply.json()["status"]) == (200, "GENERATING_AUDIO")
@@ -338,3 +341,13 @@ async def test_created_at_key_quirk(sim_factory, http):
     avatar = (await Api(http, sim).get("/avatars")).json()[0]
     assert "createAt" in avatar
     assert "createdAt" not in avatar
+
+
+async def test_render_callback_scheme_is_case_insensitive(sim_factory, http):
+    """An https callbackUrl whose scheme is written in upper case is accepted as https."""
+    sim = await sim_factory(allow_loopback_http_callbacks=False)
+    api = Api(http, sim)
+    video = await api.create_video()
+    url = "HTTPS://127.0.0.1:9/cb"
+    reply = await api.post(f"/videos/{video['id']}/render", json={"callbackUrl": url})
+    assert (reply.status, reply.json()["status"]) == (200, "GENERATING_AUDIO")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -170,3 +171,30 @@ async def test_unreachable_receiver_is_recorded(sim: ArgilSimulator, api: Api):
     [delivery] = sim.deliveries
     assert delivery.status is None
     assert delivery.error
+
+
+async def test_drain_outlasts_a_silent_receiver(sim: ArgilSimulator, api: Api):
+    """With the default timeouts, drain() returns once a delivery to a silent receiver times out."""
+    release = asyncio.Event()
+
+    async def silent(request: web.Request) -> web.Response:
+        await release.wait()
+        return web.Response()
+
+    app = web.Application()
+    app.router.add_post("/hook", silent)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
+        await api.post("/webhooks", json={"callbackUrl": url, "events": ALL_EVENTS})
+        video = await api.create_video()
+        await api.post(f"/videos/{video['id']}/render")
+        await sim.drain()
+        [delivery] = sim.deliveries
+        assert delivery.status is None
+        assert "Timeout" in (delivery.error or "")
+    finally:
+        release.set()
+        await runner.cleanup()
