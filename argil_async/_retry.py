@@ -82,20 +82,37 @@ def with_retries(
 ) -> Callable[[Request], Awaitable[Response]]:
     """Wrap ``send`` (which raises ArgilError subclasses) in the retry policy.
 
+    The first attempt goes straight to ``send``: backoff's bookkeeping (timestamps, detail
+    dicts, handler calls) costs about 18 us, a tenth of a whole request's CPU, so it starts
+    only once an attempt has failed in a retryable way. backoff then replays that failure as
+    its own first attempt, so it sees exactly the sequence it would have seen from the start.
     The two backoff wrappers (idempotent or not) are built once here, not per request.
     """
+    if policy.max_retries == 0:
+        return send
     safe = _retrying(send, policy, idempotent=True)
     unsafe = _retrying(send, policy, idempotent=False)
 
-    def dispatch(request: Request) -> Awaitable[Response]:
-        return safe(request) if request.idempotent else unsafe(request)
+    async def dispatch(request: Request) -> Response:
+        try:
+            return await send(request)
+        except errors.ArgilError as exc:
+            if not policy.should_retry(exc, idempotent=request.idempotent):
+                raise
+            failed = [exc]
+        return await (safe if request.idempotent else unsafe)(request, failed)
 
     return dispatch
 
 
 def _retrying(
     send: Callable[[Request], Awaitable[Response]], policy: RetryPolicy, *, idempotent: bool
-) -> Callable[[Request], Awaitable[Response]]:
+) -> Callable[[Request, list[errors.ArgilError]], Awaitable[Response]]:
+    async def attempt(request: Request, failed: list[errors.ArgilError]) -> Response:
+        if failed:
+            raise failed.pop()  # the first attempt's failure, replayed for backoff
+        return await send(request)
+
     def giveup(exc: Exception) -> bool:
         return not policy.should_retry(exc, idempotent=idempotent)
 
@@ -114,14 +131,16 @@ def _retrying(
     with warnings.catch_warnings():
         # backoff 2.2 calls asyncio.iscoroutinefunction while decorating, deprecated in 3.14.
         warnings.simplefilter("ignore", DeprecationWarning)
-        retrying: Callable[[Request], Awaitable[Response]] = backoff.on_exception(
-            _waits,
-            errors.ArgilError,
-            max_tries=policy.max_retries + 1,
-            giveup=giveup,
-            jitter=None,
-            on_backoff=log_retry,
-            logger=None,
-            policy=policy,
-        )(send)
+        retrying: Callable[[Request, list[errors.ArgilError]], Awaitable[Response]] = (
+            backoff.on_exception(
+                _waits,
+                errors.ArgilError,
+                max_tries=policy.max_retries + 1,
+                giveup=giveup,
+                jitter=None,
+                on_backoff=log_retry,
+                logger=None,
+                policy=policy,
+            )(attempt)
+        )
     return retrying

@@ -108,7 +108,9 @@ class AiohttpTransport:
     ) -> None:
         self._base_url = base_url.rstrip("/")
         # Only API requests carry these (the key): a download from a CDN must never see it.
+        # Built once, with and without a JSON body, rather than merged on every request.
         self._api_headers = dict(headers)
+        self._json_headers = {**self._api_headers, "Content-Type": "application/json"}
         self._timeout = aiohttp.ClientTimeout(
             total=timeout.total, sock_connect=timeout.connect, sock_read=timeout.read
         )
@@ -140,9 +142,9 @@ class AiohttpTransport:
     async def send(self, request: Request) -> Response:
         """Send ``request``; map aiohttp's failures to APIConnectionError / APITimeoutError."""
         session = self._get_session()
-        headers = {**self._api_headers, **request.headers}
-        if request.body is not None:
-            headers.setdefault("Content-Type", "application/json")
+        headers = self._api_headers if request.body is None else self._json_headers
+        if request.headers:
+            headers = {**headers, **request.headers}
         try:
             async with session.request(
                 request.method,
