@@ -41,6 +41,10 @@ class AsyncArgil:
     public API. ``timeout`` is the read timeout in seconds (or a :class:`Timeout` for each
     phase). ``max_retries`` resends failed requests where that is safe. ``asset_concurrency``
     caps how many uploaded assets may be processing at once (the workspace allows 5).
+
+    For tests: ``retry_policy`` replaces the whole policy, ``max_retries`` included (e.g.
+    ``RetryPolicy(wait_scale=0)`` turns the waits off), and ``transport`` replaces the HTTP
+    layer with any object that has ``send``, ``stream`` and ``aclose``.
     """
 
     assets: AssetsResource

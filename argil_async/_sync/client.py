@@ -34,6 +34,10 @@ class Argil:
     phase). ``max_retries`` resends failed requests where that is safe. ``asset_concurrency``
     caps how many uploaded assets may be processing at once (the workspace allows 5).
 
+    For tests: ``retry_policy`` replaces the whole policy, ``max_retries`` included (e.g.
+    ``RetryPolicy(wait_scale=0)`` turns the waits off), and ``transport`` replaces the HTTP
+    layer with any object that has ``send``, ``stream`` and ``aclose``.
+
     It runs an event loop on a private thread, started on first use and stopped by
     ``close()`` (or ``with``); it works in notebooks, and threads may share one client.
     Callbacks (``videos.download(progress=...)``) run on that thread.
