@@ -220,6 +220,30 @@ def callback_note(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
     return CALLBACK_NOTE.format(names=shown + (" runs" if len(names) == 1 else " run"), them=them)
 
 
+def deprecation_warning(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
+    """The ``warnings.warn(..., DeprecationWarning, ...)`` a method opens with, if any.
+
+    The async method warns on the loop thread, where Python's default filters hide it, so the
+    twin repeats the call first, in the caller's thread and pointing at the caller's line.
+    Its arguments must be literals, since they are copied into another module.
+    """
+    body = node.body[1:] if ast.get_docstring(node) is not None else node.body
+    first = body[0] if body else None
+    if not (isinstance(first, ast.Expr) and isinstance(first.value, ast.Call)):
+        return ""
+    call = first.value
+    if ast.unparse(call.func) != "warnings.warn" or "DeprecationWarning" not in map(
+        ast.unparse, call.args
+    ):
+        return ""
+    values = [*call.args, *(keyword.value for keyword in call.keywords)]
+    if not all(
+        isinstance(v, ast.Constant) or ast.unparse(v) == "DeprecationWarning" for v in values
+    ):
+        raise Skipped("a deprecation warning with non-literal arguments cannot be repeated")
+    return ast.unparse(call)
+
+
 def call_arguments(args: ast.arguments) -> str:
     """How the twin passes its own parameters on, unchanged."""
     parts = [a.arg for a in [*args.posonlyargs, *args.args][1:]]
@@ -265,6 +289,10 @@ def twin(func: object, accessor: str, imports: Imports, module: ModuleType) -> s
         doc = f"{doc}\n\n{textwrap.fill(note, 88)}"
     arrow = f" -> {return_text}" if return_text else ""
     body = call if return_text == "None" else f"return {call}"
+    warning = deprecation_warning(node)
+    if warning:
+        imports.add("import warnings")
+        body = f"{warning}\n        {body}"
     return (
         f"    def {node.name}({ast.unparse(node.args)}){arrow}:\n"
         f"        {doc_literal(doc, '        ')}\n"

@@ -204,3 +204,17 @@ def test_deprecated_method_still_warns(client: Argil) -> None:
             consent_video_url="https://cdn.example.test/consent.mp4",
         )
     assert avatar.id
+
+
+def test_deprecation_is_raised_in_the_callers_thread_at_the_callers_line(client: Argil) -> None:
+    """The sync twin warns in the calling thread, attributed to the caller's file."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        client.avatars.create_from_video(
+            name="Old way",
+            dataset_video_url="https://cdn.example.test/train.mp4",
+            consent_video_url="https://cdn.example.test/consent.mp4",
+        )
+    ours = [w for w in caught if issubclass(w.category, DeprecationWarning)]
+    assert ours
+    assert ours[0].filename == __file__

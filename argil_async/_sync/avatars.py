@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping
 
 from .._sync_runtime import SyncRuntime
@@ -54,6 +55,11 @@ class SyncAvatarsResource:
         extras: Mapping[str, str] | None = None,
     ) -> Avatar:
         """Deprecated by Argil: create an avatar from a training video and a consent video."""
+        warnings.warn(
+            "video-based avatar creation is deprecated by Argil; use avatars.create(image=...)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self._runtime.call(
             lambda client: client.avatars.create_from_video(
                 name=name,
