@@ -20,7 +20,7 @@ Importing this module does not import aiohttp; ``WebhookReceiver`` loads it on f
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias, TypeVar
 
 import msgspec
 
@@ -49,6 +49,9 @@ class _VideoEventBase(msgspec.Struct, frozen=True, kw_only=True):
     video_url: str | None = None
     extras: dict[str, str] = msgspec.field(default_factory=dict)
     raw: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+_VideoEventT = TypeVar("_VideoEventT", bound=_VideoEventBase)
 
 
 class _AvatarEventBase(msgspec.Struct, frozen=True, kw_only=True):
@@ -207,26 +210,23 @@ def _normalize_extras(value: Any) -> dict[str, str]:
     }
 
 
-def _build_video_succeeded(data: dict[str, Any]) -> Event:
+def _build_video(cls: type[_VideoEventT], data: dict[str, Any]) -> _VideoEventT:
     wire = msgspec.convert(data, _VideoData)
-    return VideoGenerationSucceeded(
+    return cls(
         video_id=wire.video_id,
         video_name=wire.video_name,
         video_url=wire.video_url or None,
         extras=_normalize_extras(wire.extras),
         raw=data,
     )
+
+
+def _build_video_succeeded(data: dict[str, Any]) -> Event:
+    return _build_video(VideoGenerationSucceeded, data)
 
 
 def _build_video_failed(data: dict[str, Any]) -> Event:
-    wire = msgspec.convert(data, _VideoData)
-    return VideoGenerationFailed(
-        video_id=wire.video_id,
-        video_name=wire.video_name,
-        video_url=wire.video_url or None,
-        extras=_normalize_extras(wire.extras),
-        raw=data,
-    )
+    return _build_video(VideoGenerationFailed, data)
 
 
 def _build_avatar_succeeded(data: dict[str, Any]) -> Event:
