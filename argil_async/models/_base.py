@@ -9,7 +9,7 @@ import msgspec
 
 from ..errors import InvalidRequestError
 
-__all__ = ["RequestModel", "ResponseModel", "check_https", "check_range"]
+__all__ = ["RequestModel", "ResponseModel", "check_range"]
 
 
 class ResponseModel(msgspec.Struct, rename="camel", kw_only=True, frozen=True, gc=False):
@@ -56,13 +56,3 @@ def check_range(field: str, value: float | None, low: float, high: float) -> Non
         raise InvalidRequestError(field, f"must be a number, got {value!r}")
     if value is not None and not low <= value <= high:
         raise InvalidRequestError(field, f"must be between {low:g} and {high:g}, got {value!r}")
-
-
-def check_https(field: str, url: str | None, *, allow_loopback_http: bool = True) -> None:
-    """Raise InvalidRequestError unless ``url`` is https (http only for loopback hosts)."""
-    if url is None:
-        return
-    from .._urls import is_https_or_loopback
-
-    if not is_https_or_loopback(url, allow_loopback_http=allow_loopback_http):
-        raise InvalidRequestError(field, f"must be an https:// URL, got {url[:80]!r}")
