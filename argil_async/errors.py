@@ -12,7 +12,9 @@ Every exception derives from :class:`ArgilError`, so one ``except ArgilError`` c
     │   └── InternalServerError 5xx
     ├── ResponseValidationError                     the server sent something we cannot decode
     ├── WaitTimeoutError                            a wait_until_* deadline passed (.last)
-    └── GenerationFailedError                       a waited-on resource failed (.resource)
+    ├── GenerationFailedError                       a waited-on resource failed (.resource)
+    └── WebhookError  .status_code .reason          a webhook delivery to refuse (400/401/413)
+        └── WebhookSignatureError 401               a Standard Webhooks signature did not verify
 
 Example::
 
@@ -43,6 +45,8 @@ __all__ = [
     "RateLimitError",
     "ResponseValidationError",
     "WaitTimeoutError",
+    "WebhookError",
+    "WebhookSignatureError",
 ]
 
 
@@ -151,3 +155,23 @@ class GenerationFailedError(ArgilError):
     def __init__(self, message: str, *, resource: Any = None) -> None:
         self.resource = resource
         super().__init__(message)
+
+
+class WebhookError(ArgilError):
+    """A webhook delivery to refuse: answer ``status_code`` (400, 401 or 413) to the sender.
+
+    ``reason`` is a short word (``"unauthorized"``, ``"invalid_body"``, ``"too_large"``), the
+    key of :attr:`WebhookReceiver.rejected <argil_async.events.WebhookReceiver.rejected>`.
+    """
+
+    def __init__(self, message: str, *, status_code: int, reason: str) -> None:
+        self.status_code = status_code
+        self.reason = reason
+        super().__init__(message)
+
+
+class WebhookSignatureError(WebhookError):
+    """A Standard Webhooks signature is missing, malformed, outside the tolerance or wrong."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, status_code=401, reason="unauthorized")
