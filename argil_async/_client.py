@@ -88,6 +88,7 @@ class AsyncArgil:
         )
         policy = retry_policy or RetryPolicy(max_retries=max_retries)
         self._send = with_retries(self._send_once, policy)
+        self._retry_policy = policy
         self._asset_limiter = AssetLimiter(asset_concurrency)
         self.assets = AssetsResource(self)
         self.avatars = AvatarsResource(self)
