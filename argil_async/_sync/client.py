@@ -8,7 +8,11 @@ from types import TracebackType
 
 from .._retry import RetryPolicy
 from .._sync_runtime import SyncRuntime
-from .._transport import DEFAULT_MAX_RESPONSE_SIZE, Timeout, Transport
+from .._transport import (
+    DEFAULT_MAX_RESPONSE_SIZE,
+    Timeout,
+    Transport,
+)
 from .assets import SyncAssetsResource
 from .avatars import SyncAvatarsResource
 from .subtitles import SyncSubtitlesResource
