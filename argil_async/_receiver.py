@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import inspect
 import logging
-import os
-import secrets
 import urllib.parse
 import weakref
 from collections import OrderedDict
@@ -20,6 +17,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from argil_async import _receiver_web
+from argil_async._receiver_auth import Credentials, SeenIds
 from argil_async.errors import (
     InvalidRequestError,
     ResponseValidationError,
@@ -34,9 +32,7 @@ from argil_async.events import (
     VideoEvent,
     VideoGenerationFailed,
     VideoGenerationSucceeded,
-    _signing_key,
     parse_event,
-    verify_signature,
 )
 
 if TYPE_CHECKING:
@@ -49,8 +45,6 @@ logger = logging.getLogger("argil_async.events")
 
 HandlerT = TypeVar("HandlerT", bound=Callable[[Event], object])
 _Key = tuple[str, str]  # ("video" | "avatar", id)
-SECRET_ENV = "ARGIL_WEBHOOK_SECRET"
-SIGNING_SECRET_ENV = "ARGIL_WEBHOOK_SIGNING_SECRET"
 
 
 class _EventStream:
@@ -127,25 +121,17 @@ class WebhookReceiver:
         max_buffered: int = 10_000,
         max_seen_ids: int = 10_000,
     ) -> None:
-        if secret is not None and (not isinstance(secret, str) or not secret):
-            raise InvalidRequestError("secret", "must be a non-empty string or None")
         if not isinstance(path, str) or not path.startswith("/"):
             raise InvalidRequestError("path", "must start with '/'")
         _check_count("max_body_size", max_body_size, minimum=1)
         _check_count("max_buffered", max_buffered, minimum=0)
         _check_count("max_seen_ids", max_seen_ids, minimum=0)
-        signing = signing_secret or os.environ.get(SIGNING_SECRET_ENV) or None
-        if signing is not None:
-            _signing_key(signing)  # refuse a malformed signing secret now, not per delivery
-        self._signing_secret = signing
-        self._secret = _token(secret, signed=signing is not None)
-        self._secret_bytes = (self._secret or "").encode()
+        self._credentials = Credentials(secret, signing_secret)
         self._path = path
         self._max_body_size = max_body_size
         self._max_buffered = max_buffered
-        self._max_seen_ids = max_seen_ids
         self._recent: OrderedDict[_Key, Event] = OrderedDict()
-        self._seen_ids: OrderedDict[str, None] = OrderedDict()
+        self._seen_ids = SeenIds(max_seen_ids)
         self._waiters: dict[_Key, set[asyncio.Future[Event]]] = {}
         self._handlers: list[Callable[[Event], object]] = []
         self._streams: weakref.WeakSet[_EventStream] = weakref.WeakSet()
@@ -162,7 +148,7 @@ class WebhookReceiver:
     @property
     def secret(self) -> str | None:
         """The token deliveries must carry (``?token=``), or None when only signatures count."""
-        return self._secret
+        return self._credentials.token
 
     @property
     def path(self) -> str:
@@ -216,7 +202,8 @@ class WebhookReceiver:
         parts = urllib.parse.urlsplit(public_base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise InvalidRequestError("public_base_url", "must be an absolute http(s) URL")
-        token = urllib.parse.urlencode({"token": self._secret}) if self._secret else ""
+        secret = self._credentials.token
+        token = urllib.parse.urlencode({"token": secret}) if secret else ""
         query = "&".join(part for part in (parts.query, token) if part)
         path = parts.path.rstrip("/") + self._path
         return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, query, ""))
@@ -246,7 +233,7 @@ class WebhookReceiver:
         except WebhookError as exc:
             self._refused(exc)
             raise
-        if webhook_id is not None and self._seen(webhook_id):
+        if webhook_id is not None and self._seen_ids.add(webhook_id):
             self._duplicates += 1
             return event
         self._received += 1
@@ -352,41 +339,15 @@ class WebhookReceiver:
         if len(raw) > self._max_body_size:
             raise WebhookError("body too large", status_code=413, reason="too_large")
         fields = {str(name).lower(): str(value) for name, value in headers.items()}
-        self._authenticate(raw, fields, query)
+        self._credentials.check(raw, fields, query)
         try:
             return parse_event(raw), fields.get("webhook-id")
         except ResponseValidationError as exc:
             raise WebhookError(str(exc), status_code=400, reason="invalid_body") from None
 
-    def _authenticate(
-        self, body: bytes, fields: Mapping[str, str], query: Mapping[str, str] | str | None
-    ) -> None:
-        """A signature when one is sent and we hold the secret, else the token, must match."""
-        if self._signing_secret is not None and "webhook-signature" in fields:
-            verify_signature(body, fields, self._signing_secret)
-            return
-        if not self._token_matches(_query_token(query)):
-            raise WebhookError(
-                "missing or invalid token or signature", status_code=401, reason="unauthorized"
-            )
-
-    def _token_matches(self, token: str | None) -> bool:
-        if token is None or self._secret is None:
-            return False
-        return hmac.compare_digest(token.encode("utf-8", "surrogatepass"), self._secret_bytes)
-
     def _refused(self, error: WebhookError) -> None:
         self._rejected[error.reason] = self._rejected.get(error.reason, 0) + 1
         logger.warning("rejected webhook delivery: %s (%d)", error.reason, error.status_code)
-
-    def _seen(self, webhook_id: str) -> bool:
-        """Whether ``webhook_id`` was accepted before; remembers the last ``max_seen_ids``."""
-        if webhook_id in self._seen_ids:
-            return True
-        self._seen_ids[webhook_id] = None
-        while len(self._seen_ids) > self._max_seen_ids:
-            self._seen_ids.popitem(last=False)
-        return False
 
     def _dispatch(self, event: Event) -> None:
         key = _key_of(event)
@@ -434,26 +395,6 @@ class WebhookReceiver:
                 waiters.discard(future)
                 if not waiters:
                     del self._waiters[key]
-
-
-def _token(secret: str | None, *, signed: bool) -> str | None:
-    """The token: given, else ``ARGIL_WEBHOOK_SECRET``, else none (signed) or a random one."""
-    if secret is not None:
-        return secret
-    from_env = os.environ.get(SECRET_ENV)
-    if from_env:
-        return from_env
-    return None if signed else secrets.token_urlsafe(32)
-
-
-def _query_token(query: Mapping[str, str] | str | None) -> str | None:
-    if query is None:
-        return None
-    if isinstance(query, str):
-        values = urllib.parse.parse_qs(query, keep_blank_values=True).get("token")
-        return values[0] if values else None
-    value = query.get("token")
-    return value if isinstance(value, str) else None
 
 
 def _resolve(future: asyncio.Future[Event], event: Event) -> None:

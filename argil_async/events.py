@@ -25,7 +25,7 @@ import hashlib
 import hmac
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol, TypeAlias, TypeVar
 
 import msgspec
 
@@ -43,6 +43,7 @@ __all__ = [
     "RedactTokenFilter",
     "UnknownEvent",
     "VideoEvent",
+    "VideoEventSource",
     "VideoGenerationFailed",
     "VideoGenerationSucceeded",
     "WebhookReceiver",
@@ -118,6 +119,18 @@ Event: TypeAlias = (
     | AvatarTrainingFailed
     | UnknownEvent
 )
+
+
+class VideoEventSource(Protocol):
+    """What ``videos.wait_until_done(receiver=...)`` and ``videos.generate`` listen to.
+
+    :class:`WebhookReceiver` is one; anything else that can wait for a video's event (one fed
+    by a message bus shared by all workers, say) can stand in for it.
+    """
+
+    async def wait_for_video(self, video_id: str, *, timeout: float | None = None) -> VideoEvent:
+        """Return the success or failure event of ``video_id`` once it has arrived."""
+        ...
 
 
 # Wire shapes: camelCase keys, ``extras`` left untyped so objects, JSON strings and null all pass.

@@ -14,7 +14,7 @@ from ..errors import InvalidRequestError
 from ..models import VIDEO_FAILED_STATUSES, Video
 
 if TYPE_CHECKING:
-    from ..events import WebhookReceiver
+    from ..events import VideoEventSource
     from .videos import VideosResource
 
 __all__ = ["check_callback", "finish", "key_or_new", "wait_done"]
@@ -33,7 +33,7 @@ async def finish(
     video: Video,
     *,
     callback_url: str | None,
-    receiver: WebhookReceiver | None,
+    receiver: VideoEventSource | None,
     timeout: float,
     poll_interval: float,
     on_created: Callback | None,
@@ -62,7 +62,7 @@ async def wait_done(
     *,
     timeout: float,
     poll_interval: float,
-    receiver: WebhookReceiver | None,
+    receiver: VideoEventSource | None,
     seen: _StatusReport | None = None,
 ) -> Video:
     """Poll with backoff until the video ends; a webhook event for it cuts the current sleep.

@@ -6,7 +6,7 @@ import functools
 import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 import anyio
@@ -17,6 +17,7 @@ from .._download import download_to
 from .._pagination import AsyncPaginator, Envelope, Page
 from .._polling import check_positive
 from ..errors import InvalidRequestError
+from ..events import VideoEventSource
 from ..models import (
     AutoBrolls,
     BackgroundMusic,
@@ -26,9 +27,6 @@ from ..models import (
 )
 from . import _generate, _paid
 from ._base import Resource, as_model, check_extras, check_page_size, check_url, path_id, query
-
-if TYPE_CHECKING:
-    from ..events import WebhookReceiver
 
 __all__ = ["VideosResource"]
 
@@ -169,7 +167,7 @@ class VideosResource(Resource):
         *,
         timeout: float = 1800.0,
         poll_interval: float = 5.0,
-        receiver: WebhookReceiver | None = None,
+        receiver: VideoEventSource | None = None,
     ) -> Video:
         """Poll until DONE with a video URL; GenerationFailedError on FAILED or moderation.
 
@@ -197,7 +195,7 @@ class VideosResource(Resource):
         model: str | None = None,
         idempotency_key: str | None = None,
         callback_url: str | None = None,
-        receiver: WebhookReceiver | None = None,
+        receiver: VideoEventSource | None = None,
         timeout: float = 1800.0,
         poll_interval: float = 5.0,
         on_created: Callable[[Video], object] | None = None,

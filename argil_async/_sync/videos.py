@@ -7,13 +7,11 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .._sync_runtime import Paginator, SyncRuntime
+from ..events import VideoEventSource
 from ..models import AutoBrolls, BackgroundMusic, Moment, Subtitles, Video
-
-if TYPE_CHECKING:
-    from ..events import WebhookReceiver
 
 __all__ = ["SyncVideosResource"]
 
@@ -120,7 +118,7 @@ class SyncVideosResource:
         *,
         timeout: float = 1800.0,
         poll_interval: float = 5.0,
-        receiver: WebhookReceiver | None = None,
+        receiver: VideoEventSource | None = None,
     ) -> Video:
         """Poll until DONE with a video URL; GenerationFailedError on FAILED or moderation.
 
@@ -149,7 +147,7 @@ class SyncVideosResource:
         model: str | None = None,
         idempotency_key: str | None = None,
         callback_url: str | None = None,
-        receiver: WebhookReceiver | None = None,
+        receiver: VideoEventSource | None = None,
         timeout: float = 1800.0,
         poll_interval: float = 5.0,
         on_created: Callable[[Video], object] | None = None,
