@@ -273,6 +273,8 @@ def twin(func: object, accessor: str, imports: Imports, module: ModuleType) -> s
         runner = "call"
     elif return_text.startswith("Paginator["):
         runner = "paginate"
+    elif return_text == "AsyncArgil" and not accessor:  # a copy of the client (with_options)
+        runner, return_text, returns = "derive", "Argil", None
     elif _ASYNC_RETURN.search(return_text):
         raise Skipped(f"a plain def returning {return_text} has no sync twin")
     else:
@@ -282,6 +284,8 @@ def twin(func: object, accessor: str, imports: Imports, module: ModuleType) -> s
     client = next(n for n in ("client", "async_client", "client_") if n not in params)
     target = f"{client}.{accessor}.{node.name}" if accessor else f"{client}.{node.name}"
     call = f"self._runtime.{runner}(lambda {client}: {target}({call_arguments(node.args)}))"
+    if runner == "derive":
+        call = f"Argil._on({call})"
     source_doc = ast.get_docstring(node, clean=False)
     doc = sync_doc(inspect.cleandoc(source_doc or f"The sync twin of ``{node.name}``."))
     note = callback_note(node)
@@ -379,6 +383,14 @@ def client_module(resources: list[tuple[str, type]], out: Output) -> str:
         f"{''.join(annotations)}\n"
         f"    def __init__({ast.unparse(init.args)}) -> None:\n"
         f"        self._runtime = SyncRuntime({{{settings}}})\n"
+        "        self._attach()\n\n"
+        "    @classmethod\n"
+        "    def _on(cls, runtime: SyncRuntime) -> Argil:\n"
+        "        client = cls.__new__(cls)\n"
+        "        client._runtime = runtime\n"
+        "        client._attach()\n"
+        "        return client\n\n"
+        "    def _attach(self) -> None:\n"
         f"{''.join(assigns)}\n"
         "    def __repr__(self) -> str:\n"
         '        return repr(self._runtime.settings).replace("AsyncArgil(", "Argil(", 1)\n\n'
