@@ -11,7 +11,12 @@ from typing_extensions import Unpack
 from .._options import RequestOptions
 from .._retry import RetryPolicy
 from .._sync_runtime import SyncRuntime
-from .._transport import ConnectorArg, Timeout, TraceConfigs, Transport
+from .._transport import (
+    ConnectorArg,
+    Timeout,
+    TraceConfigs,
+    Transport,
+)
 from .assets import SyncAssetsResource
 from .avatars import SyncAvatarsResource
 from .subtitles import SyncSubtitlesResource
