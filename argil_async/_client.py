@@ -20,6 +20,7 @@ from ._decoding import decode, encode
 from ._limits import AssetLimiter
 from ._observe import CallObserver, configure_logging, logger, run_observed, wants_observer
 from ._options import RequestOptions, check_options, merged_query
+from ._redact import register_secret
 from ._resources.assets import AssetsResource
 from ._resources.avatars import AvatarsResource
 from ._resources.subtitles import SubtitlesResource
@@ -28,6 +29,7 @@ from ._resources.voices import VoicesResource
 from ._resources.webhooks import WebhooksResource
 from ._retry import RetryPolicy, with_retries
 from ._transport import (
+    DEFAULT_MAX_RESPONSE_SIZE,
     AiohttpTransport,
     ConnectorArg,
     Request,
@@ -61,6 +63,9 @@ class AsyncArgil:
     public API. ``timeout`` is the read timeout in seconds (or a :class:`Timeout` for each
     phase). ``max_retries`` resends failed requests where that is safe. ``asset_concurrency``
     caps how many uploaded assets may be processing at once (the workspace allows 5).
+    ``max_response_size`` (bytes, default 32 MiB) bounds any API response body: a larger one
+    raises :class:`ResponseTooLargeError` instead of filling memory. The key is masked (``***``)
+    in every error, even when the server echoes it.
 
     HTTP: proxies come from ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` (``trust_env``) or
     ``proxy``; ``trace_configs`` (aiohttp ``TraceConfig``) observe each request; ``connector``
@@ -92,6 +97,7 @@ class AsyncArgil:
         trust_env: bool = True,
         trace_configs: TraceConfigs = (),
         connector: ConnectorArg | None = None,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
         transport: Transport | None = None,
         retry_policy: RetryPolicy | None = None,
     ) -> None:
@@ -113,6 +119,8 @@ class AsyncArgil:
         self.timeout = Timeout.of(timeout)
         self.max_retries = max_retries
         self._api_key = key
+        register_secret(key)
+        self.max_response_size = _checked_size(max_response_size)
         self._transport: Transport = transport or AiohttpTransport(
             self.base_url,
             {"x-api-key": key, "Accept": "application/json"},
@@ -121,6 +129,7 @@ class AsyncArgil:
             trust_env=trust_env,
             trace_configs=trace_configs,
             connector=connector,
+            max_response_size=self.max_response_size,
         )
         self._policy = retry_policy or RetryPolicy(max_retries=max_retries)
         self._send = with_retries(self._send_once, self._policy)
@@ -188,6 +197,8 @@ class AsyncArgil:
                 raise
             observer.attempt_ended(started, response, None)
         raise_for_status(response)
+        if len(response.body) > self.max_response_size:  # a transport that did not enforce it
+            raise errors.ResponseTooLargeError(self.max_response_size, received=len(response.body))
         return response
 
     async def _request(
@@ -275,6 +286,14 @@ class AsyncArgil:
 def _server_of(base_url: str) -> tuple[str, int]:
     parts = urlsplit(base_url)
     return parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+
+
+def _checked_size(size: int) -> int:
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise errors.InvalidRequestError(
+            "max_response_size", f"must be a whole number of bytes from 1 up, got {size!r}"
+        )
+    return size
 
 
 def _checked_base_url(url: str) -> str:

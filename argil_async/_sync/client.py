@@ -12,6 +12,7 @@ from .._options import RequestOptions
 from .._retry import RetryPolicy
 from .._sync_runtime import SyncRuntime
 from .._transport import (
+    DEFAULT_MAX_RESPONSE_SIZE,
     ConnectorArg,
     Timeout,
     TraceConfigs,
@@ -41,6 +42,9 @@ class Argil:
     public API. ``timeout`` is the read timeout in seconds (or a :class:`Timeout` for each
     phase). ``max_retries`` resends failed requests where that is safe. ``asset_concurrency``
     caps how many uploaded assets may be processing at once (the workspace allows 5).
+    ``max_response_size`` (bytes, default 32 MiB) bounds any API response body: a larger one
+    raises :class:`ResponseTooLargeError` instead of filling memory. The key is masked (``***``)
+    in every error, even when the server echoes it.
 
     HTTP: proxies come from ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` (``trust_env``) or
     ``proxy``; ``trace_configs`` (aiohttp ``TraceConfig``) observe each request; ``connector``
@@ -76,6 +80,7 @@ class Argil:
         trust_env: bool = True,
         trace_configs: TraceConfigs = (),
         connector: ConnectorArg | None = None,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
         transport: Transport | None = None,
         retry_policy: RetryPolicy | None = None,
     ) -> None:
@@ -90,6 +95,7 @@ class Argil:
                 "trust_env": trust_env,
                 "trace_configs": trace_configs,
                 "connector": connector,
+                "max_response_size": max_response_size,
                 "transport": transport,
                 "retry_policy": retry_policy,
             }
@@ -113,6 +119,7 @@ class Argil:
         self.base_url = self._runtime.settings.base_url
         self.timeout = self._runtime.settings.timeout
         self.max_retries = self._runtime.settings.max_retries
+        self.max_response_size = self._runtime.settings.max_response_size
 
     def __repr__(self) -> str:
         return repr(self._runtime.settings).replace("AsyncArgil(", "Argil(", 1)
