@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 
 import pytest
 from client_fixtures import client_for
-from conftest import SimFactory
 
 from argil_async import (
     APITimeoutError,
@@ -22,6 +22,8 @@ from argil_async import (
     with_raw_response,
 )
 from argil_async.testing import ArgilSimulator
+
+SimFactory = Callable[..., Awaitable[ArgilSimulator]]
 
 
 async def test_extra_headers_query_and_body_reach_the_server(sim_factory: SimFactory):
