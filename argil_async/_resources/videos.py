@@ -156,7 +156,7 @@ class VideosResource(Resource):
             response = await self._client._request("POST", path, body=body)
             return decode(Video, response.body)
 
-        policy = self._client._retry_policy
+        policy = self._client._policy
         return await _paid.render_once(
             self, send, id, retries=policy.max_retries, wait=policy.wait_for
         )
@@ -281,7 +281,7 @@ async def _keyed(videos: VideosResource, key: str, send: Callable[[], Awaitable[
     existing = await lookup()
     if existing is not None:
         return existing
-    policy = videos._client._retry_policy
+    policy = videos._client._policy
     what = f"create of video with key {key!r}"
     return await _paid.settle(
         send, lookup, retries=policy.max_retries, wait=policy.wait_for, what=what
