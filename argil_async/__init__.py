@@ -18,12 +18,16 @@ the whole API locally for tests and demos.
 
 from ._client import DEFAULT_BASE_URL as DEFAULT_BASE_URL
 from ._client import AsyncArgil as AsyncArgil
+from ._exports import rehome as _rehome
 from ._pagination import AsyncPaginator as AsyncPaginator
 from ._pagination import Page as Page
 from ._retry import RetryPolicy as RetryPolicy
 from ._sync.client import Argil as Argil
 from ._sync_runtime import Paginator as Paginator
+from ._transport import Request as Request
+from ._transport import Response as Response
 from ._transport import Timeout as Timeout
+from ._transport import Transport as Transport
 from ._version import __version__ as __version__
 from .errors import APIConnectionError as APIConnectionError
 from .errors import APIStatusError as APIStatusError
@@ -79,11 +83,14 @@ __all__ = [
     "Paginator",
     "PermissionDeniedError",
     "RateLimitError",
+    "Request",
+    "Response",
     "ResponseValidationError",
     "RetryPolicy",
     "SubtitleStyle",
     "Subtitles",
     "Timeout",
+    "Transport",
     "Video",
     "Voice",
     "WaitTimeoutError",
@@ -91,3 +98,5 @@ __all__ = [
     "Zoom",
     "__version__",
 ]
+
+_rehome(__name__, globals())
