@@ -42,6 +42,7 @@ from .errors import InvalidRequestError as InvalidRequestError
 from .errors import NotFoundError as NotFoundError
 from .errors import PermissionDeniedError as PermissionDeniedError
 from .errors import RateLimitError as RateLimitError
+from .errors import ResponseTooLargeError as ResponseTooLargeError
 from .errors import ResponseValidationError as ResponseValidationError
 from .errors import WaitTimeoutError as WaitTimeoutError
 from .models import Asset as Asset
@@ -85,6 +86,7 @@ __all__ = [
     "RateLimitError",
     "Request",
     "Response",
+    "ResponseTooLargeError",
     "ResponseValidationError",
     "RetryPolicy",
     "SubtitleStyle",
