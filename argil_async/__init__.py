@@ -19,6 +19,10 @@ the whole API locally for tests and demos.
 from ._client import DEFAULT_BASE_URL as DEFAULT_BASE_URL
 from ._client import AsyncArgil as AsyncArgil
 from ._exports import rehome as _rehome
+from ._observe import ResponseInfo as ResponseInfo
+from ._options import RawResponse as RawResponse
+from ._options import RequestOptions as RequestOptions
+from ._options import with_raw_response as with_raw_response
 from ._pagination import AsyncPaginator as AsyncPaginator
 from ._pagination import Page as Page
 from ._retry import RetryPolicy as RetryPolicy
@@ -86,6 +90,9 @@ __all__ = [
     "RateLimitError",
     "Request",
     "Response",
+    "RawResponse",
+    "RequestOptions",
+    "ResponseInfo",
     "ResponseTooLargeError",
     "ResponseValidationError",
     "RetryPolicy",
@@ -99,6 +106,7 @@ __all__ = [
     "Webhook",
     "Zoom",
     "__version__",
+    "with_raw_response",
 ]
 
 _rehome(__name__, globals())
