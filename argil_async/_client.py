@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from . import errors
 from ._decoding import decode, encode
 from ._limits import AssetLimiter
+from ._redact import register_secret
 from ._resources.assets import AssetsResource
 from ._resources.avatars import AvatarsResource
 from ._resources.subtitles import SubtitlesResource
@@ -18,7 +19,15 @@ from ._resources.videos import VideosResource
 from ._resources.voices import VoicesResource
 from ._resources.webhooks import WebhooksResource
 from ._retry import RetryPolicy, with_retries
-from ._transport import AiohttpTransport, Request, Response, Timeout, Transport, raise_for_status
+from ._transport import (
+    DEFAULT_MAX_RESPONSE_SIZE,
+    AiohttpTransport,
+    Request,
+    Response,
+    Timeout,
+    Transport,
+    raise_for_status,
+)
 from ._urls import is_https_or_loopback
 
 __all__ = ["DEFAULT_BASE_URL", "AsyncArgil"]
@@ -41,6 +50,9 @@ class AsyncArgil:
     public API. ``timeout`` is the read timeout in seconds (or a :class:`Timeout` for each
     phase). ``max_retries`` resends failed requests where that is safe. ``asset_concurrency``
     caps how many uploaded assets may be processing at once (the workspace allows 5).
+    ``max_response_size`` (bytes, default 32 MiB) bounds any API response body: a larger one
+    raises :class:`ResponseTooLargeError` instead of filling memory. The key is masked (``***``)
+    in every error, even when the server echoes it.
 
     For tests: ``retry_policy`` replaces the whole policy, ``max_retries`` included (e.g.
     ``RetryPolicy(wait_scale=0)`` turns the waits off), and ``transport`` replaces the HTTP
@@ -62,6 +74,7 @@ class AsyncArgil:
         max_retries: int = 2,
         *,
         asset_concurrency: int = 5,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
         transport: Transport | None = None,
         retry_policy: RetryPolicy | None = None,
     ) -> None:
@@ -83,8 +96,13 @@ class AsyncArgil:
         self.timeout = Timeout.of(timeout)
         self.max_retries = max_retries
         self._api_key = key
+        register_secret(key)
+        self.max_response_size = _checked_size(max_response_size)
         self._transport: Transport = transport or AiohttpTransport(
-            self.base_url, {"x-api-key": key, "Accept": "application/json"}, self.timeout
+            self.base_url,
+            {"x-api-key": key, "Accept": "application/json"},
+            self.timeout,
+            max_response_size=self.max_response_size,
         )
         policy = retry_policy or RetryPolicy(max_retries=max_retries)
         self._send = with_retries(self._send_once, policy)
@@ -117,6 +135,8 @@ class AsyncArgil:
     async def _send_once(self, request: Request) -> Response:
         response = await self._transport.send(request)
         raise_for_status(response)
+        if len(response.body) > self.max_response_size:  # a transport that did not enforce it
+            raise errors.ResponseTooLargeError(self.max_response_size, received=len(response.body))
         return response
 
     async def _request(
@@ -140,6 +160,14 @@ class AsyncArgil:
         """GET ``path`` and decode its body as ``cls``."""
         response = await self._request("GET", path, params=params)
         return decode(cls, response.body), response
+
+
+def _checked_size(size: int) -> int:
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise errors.InvalidRequestError(
+            "max_response_size", f"must be a whole number of bytes from 1 up, got {size!r}"
+        )
+    return size
 
 
 def _checked_base_url(url: str) -> str:
