@@ -16,6 +16,8 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
+from aiohttp.abc import AbstractAccessLogger
+
 from argil_async import _receiver_web
 from argil_async._receiver_auth import Credentials, SeenIds
 from argil_async.errors import (
@@ -37,7 +39,6 @@ from argil_async.events import (
 
 if TYPE_CHECKING:
     from aiohttp import web
-    from aiohttp.abc import AbstractAccessLogger
 
 __all__ = ["WebhookReceiver"]
 

@@ -281,7 +281,7 @@ _BUILDERS = {
 }
 
 
-SIGNATURE_TOLERANCE = 300.0  # seconds, both ways (Standard Webhooks)
+_TOLERANCE = 300.0  # seconds, both ways (Standard Webhooks)
 
 
 def verify_signature(
@@ -289,7 +289,7 @@ def verify_signature(
     headers: Mapping[str, str],
     secret: str | bytes,
     *,
-    tolerance: float = SIGNATURE_TOLERANCE,
+    tolerance: float = _TOLERANCE,
     now: float | None = None,
 ) -> None:
     """Check a Standard Webhooks signature; raise :class:`WebhookSignatureError` unless valid.
@@ -363,3 +363,14 @@ def __getattr__(name: str) -> Any:
 
         return WebhookReceiver
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _rehome_loaded() -> None:
+    """Report ``argil_async.events`` as the module of the classes loaded so far."""
+    from argil_async._exports import rehome
+
+    namespace = globals()
+    rehome(__name__, {**namespace, "__all__": [n for n in __all__ if n in namespace]})
+
+
+_rehome_loaded()
