@@ -157,6 +157,13 @@ class AiohttpTransport:
 
     async def _get_session(self) -> aiohttp.ClientSession:
         session = self._session
+        if session is None or session.closed or self._loop is not asyncio.get_running_loop():
+            session = await self._open_session()
+        return session
+
+    async def _open_session(self) -> aiohttp.ClientSession:
+        """A session for the running loop (the one in use, unless its loop has ended)."""
+        session = self._session
         if session is not None and self._loop is not asyncio.get_running_loop():
             if not session.closed and not _ended(self._loop):
                 raise errors.ArgilError(
@@ -199,7 +206,9 @@ class AiohttpTransport:
 
     async def send(self, request: Request) -> Response:
         """Send ``request``; map aiohttp's failures to APIConnectionError / APITimeoutError."""
-        session = await self._get_session()
+        session = self._session
+        if session is None or session.closed or self._loop is not asyncio.get_running_loop():
+            session = await self._open_session()
         headers = self._api_headers if request.body is None else self._json_headers
         if request.headers:
             headers = {**headers, **request.headers}
