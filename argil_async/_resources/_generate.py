@@ -15,7 +15,7 @@ from ..models import VIDEO_FAILED_STATUSES, Video
 
 if TYPE_CHECKING:
     from ..events import VideoEventSource
-    from .videos import VideosResource
+    from .videos import AsyncVideosResource
 
 __all__ = ["check_callback", "finish", "key_or_new", "wait_done"]
 
@@ -29,7 +29,7 @@ def check_callback(field: str, callback: object) -> None:
 
 
 async def finish(
-    videos: VideosResource,
+    videos: AsyncVideosResource,
     video: Video,
     *,
     callback_url: str | None,
@@ -57,7 +57,7 @@ async def finish(
 
 
 async def wait_done(
-    videos: VideosResource,
+    videos: AsyncVideosResource,
     video_id: str,
     *,
     timeout: float,

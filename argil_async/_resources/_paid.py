@@ -26,7 +26,7 @@ from ..errors import (
 from ..models import Video
 
 if TYPE_CHECKING:
-    from .videos import VideosResource
+    from .videos import AsyncVideosResource
 
 __all__ = [
     "IDEMPOTENCY_EXTRA",
@@ -100,7 +100,7 @@ async def _check(
 
 
 async def find_existing(
-    videos: VideosResource,
+    videos: AsyncVideosResource,
     extras: Mapping[str, str],
     accept: Callable[[Video], bool] = lambda video: True,
 ) -> Video | None:
@@ -117,14 +117,14 @@ async def find_existing(
     return min(found, key=lambda video: video.status == "IDLE")
 
 
-async def rendered(videos: VideosResource, video_id: str) -> Video | None:
+async def rendered(videos: AsyncVideosResource, video_id: str) -> Video | None:
     """The video if a render has landed (it left IDLE), else None."""
     video = await videos.get(video_id)
     return None if video.status == "IDLE" else video
 
 
 async def render_once(
-    videos: VideosResource,
+    videos: AsyncVideosResource,
     send: Callable[[], Awaitable[Video]],
     video_id: str,
     *,

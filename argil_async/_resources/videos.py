@@ -275,7 +275,9 @@ class AsyncVideosResource(Resource):
         return await download_to(self._client._transport, url, target, progress=progress)
 
 
-async def _keyed(videos: VideosResource, key: str, send: Callable[[], Awaitable[Video]]) -> Video:
+async def _keyed(
+    videos: AsyncVideosResource, key: str, send: Callable[[], Awaitable[Video]]
+) -> Video:
     """Return the video carrying ``key``, else create it, looking it up after any doubt."""
     lookup = functools.partial(_paid.find_existing, videos, {_paid.IDEMPOTENCY_EXTRA: key})
     existing = await lookup()
