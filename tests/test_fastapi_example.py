@@ -80,19 +80,21 @@ async def order(
     return answers
 
 
+@pytest.mark.timeout(600)
 async def test_fifty_concurrent_orders_on_two_workers_with_faults(sim_factory: Any, tmp_path: Path):
     """Every order ends DONE or a typed error, no video twice, none unrendered, no token logged."""
-    sim = await sim_factory(server_error_every=9, drop_every=7)  # every kind of request
+    # Faults hit every kind of request; a long delivery timeout, as the machine may be loaded.
+    sim = await sim_factory(server_error_every=9, drop_every=7, webhook_timeout=20)
     log = tmp_path / "uvicorn.log"
     process, base_url = await start_uvicorn(sim, log)
     try:
         await wait_ready(base_url, log)
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=90)) as session:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=300)) as session:
             avatar_id = next(iter(sim.state.avatars))
             results = await asyncio.gather(
                 *(order(session, base_url, avatar_id, n) for n in range(ORDERS))
             )
-        await sim.drain()
+        await sim.drain(timeout=60)
     finally:
         process.send_signal(signal.SIGINT)
         await asyncio.wait_for(process.wait(), 30)
@@ -111,7 +113,9 @@ async def test_fifty_concurrent_orders_on_two_workers_with_faults(sim_factory: A
     assert sim.stats.injected_drops > 0
     assert len({a["worker"] for a in answers}) == 2  # both workers served orders
     assert len(sim.deliveries) >= ORDERS
-    assert all(d.status == 200 for d in sim.deliveries)  # no 401: the workers share the token
+    assert all(d.status == 200 for d in sim.deliveries), [  # no 401: the workers share the token
+        (d.status, d.error) for d in sim.deliveries if d.status != 200
+    ]
 
     text = log.read_text()
     assert "/argil/webhook?token=***" in text
