@@ -8,6 +8,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from . import _validation as check
 from . import errors
 from ._decoding import decode, encode
 from ._limits import AssetLimiter
@@ -65,23 +66,20 @@ class AsyncArgil:
         transport: Transport | None = None,
         retry_policy: RetryPolicy | None = None,
     ) -> None:
-        key = api_key if api_key is not None else os.environ.get("ARGIL_API_KEY")
-        if not key:
-            raise errors.InvalidRequestError(
-                "api_key",
-                "no API key: pass AsyncArgil(api_key=...) or set the ARGIL_API_KEY "
-                "environment variable",
-            )
-        if key != key.strip() or not key.isprintable():
-            raise errors.InvalidRequestError(
-                "api_key", "has spaces around it or control characters in it (a line ending?)"
-            )
+        key = _checked_key(api_key if api_key is not None else os.environ.get("ARGIL_API_KEY"))
+        if base_url is not None:
+            check.text("base_url", base_url)
         url = base_url or os.environ.get("ARGIL_BASE_URL") or DEFAULT_BASE_URL
         self.base_url = _checked_base_url(url)
-        if max_retries < 0:
-            raise errors.InvalidRequestError("max_retries", "must be 0 or more")
-        self.timeout = Timeout.of(timeout)
-        self.max_retries = max_retries
+        self.timeout = _checked_timeout(timeout)
+        self.max_retries = check.integer("max_retries", max_retries, low=0)
+        check.integer("asset_concurrency", asset_concurrency, low=1)
+        if retry_policy is not None and not isinstance(retry_policy, RetryPolicy):
+            raise check.fail("retry_policy", "must be a RetryPolicy", retry_policy)
+        if transport is not None and not all(
+            callable(getattr(transport, name, None)) for name in ("send", "stream", "aclose")
+        ):
+            raise check.fail("transport", "must have send, stream and aclose methods", transport)
         self._api_key = key
         self._transport: Transport = transport or AiohttpTransport(
             self.base_url, {"x-api-key": key, "Accept": "application/json"}, self.timeout
@@ -142,9 +140,41 @@ class AsyncArgil:
         return decode(cls, response.body), response
 
 
+def _checked_key(key: object) -> str:
+    """A key that can go in a header; never echoed in the error, even in part."""
+    if key is None or key == "":
+        raise errors.InvalidRequestError(
+            "api_key",
+            "no API key: pass AsyncArgil(api_key=...) or set the ARGIL_API_KEY "
+            "environment variable",
+        )
+    if not isinstance(key, str):
+        raise check.fail("api_key", "must be a string", type(key).__name__)
+    if key != key.strip() or not key.isprintable() or not key.isascii():
+        raise errors.InvalidRequestError(
+            "api_key",
+            "has spaces around it, control or non-ASCII characters in it (a line ending?)",
+        )
+    return key
+
+
+def _checked_timeout(timeout: object) -> Timeout:
+    """A number of seconds (the read timeout) or a :class:`Timeout` with sane fields."""
+    if not isinstance(timeout, Timeout):
+        return Timeout.of(check.number("timeout", timeout, positive=True))
+    check.number("timeout.connect", timeout.connect, positive=True)
+    check.number("timeout.read", timeout.read, positive=True)
+    if timeout.total is not None:
+        check.number("timeout.total", timeout.total, positive=True)
+    return timeout
+
+
 def _checked_base_url(url: str) -> str:
-    if not is_https_or_loopback(url):
-        host = urlsplit(url).hostname if "://" in url else None
+    if not check.text("base_url", url).isprintable() or not is_https_or_loopback(url):
+        try:
+            host = urlsplit(url).hostname if "://" in url else None
+        except ValueError:
+            host = None
         raise errors.InvalidRequestError(
             "base_url",
             f"must be an https:// URL (plain http is allowed only for loopback hosts), "

@@ -7,9 +7,7 @@ from typing import Any
 
 import msgspec
 
-from ..errors import InvalidRequestError
-
-__all__ = ["RequestModel", "ResponseModel", "check_range"]
+__all__ = ["RequestModel", "ResponseModel"]
 
 
 class ResponseModel(msgspec.Struct, rename="camel", kw_only=True, frozen=True, gc=False):
@@ -47,12 +45,9 @@ class RequestModel(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=T
 
     A field the API requires but that has a natural default (``Subtitles.enable``) defaults to
     None and is filled in by ``__post_init__``, so that ``omit_defaults`` still sends it.
+    Rules across fields live in :meth:`check`, run when a request is built (the model may be
+    assembled step by step before that).
     """
 
-
-def check_range(field: str, value: float | None, low: float, high: float) -> None:
-    """Raise InvalidRequestError unless ``low <= value <= high`` (None passes)."""
-    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
-        raise InvalidRequestError(field, f"must be a number, got {value!r}")
-    if value is not None and not low <= value <= high:
-        raise InvalidRequestError(field, f"must be between {low:g} and {high:g}, got {value!r}")
+    def check(self) -> None:
+        """Raise InvalidRequestError (naming the field) if the model breaks a cross-field rule."""

@@ -25,7 +25,7 @@ __all__ = [
 ]
 
 
-class Asset(ResponseModel, frozen=True, kw_only=True):
+class Asset(CreatedAtFallback, frozen=True, kw_only=True):
     """A B-roll upload (IMAGE, VIDEO) or a system music track (AUDIO).
 
     ``status``: PROCESSING, READY or FAILED; ``file_url`` stays None until READY.
@@ -37,7 +37,6 @@ class Asset(ResponseModel, frozen=True, kw_only=True):
     status: str | None = None
     file_url: str | None = None
     thumbnail_url: str | None = None
-    created_at: datetime | None = None
 
 
 class Gesture(ResponseModel, frozen=True, kw_only=True):
@@ -102,7 +101,7 @@ class VideoSubtitles(ResponseModel, frozen=True, kw_only=True):
     enable: bool | None = None
 
 
-class Video(ResponseModel, frozen=True, kw_only=True):
+class Video(CreatedAtFallback, frozen=True, kw_only=True):
     """A video: ``status`` is IDLE, GENERATING_AUDIO, GENERATING_VIDEO, DONE or FAILED.
 
     CONTENT_MODERATED has been seen in the wild and is treated as a failure. ``video_url`` is
@@ -111,7 +110,6 @@ class Video(ResponseModel, frozen=True, kw_only=True):
 
     id: str
     name: str | None = None
-    created_at: datetime | None = None
     updated_at: datetime | None = None
     status: str | None = None
     duration: float | None = None
