@@ -215,6 +215,10 @@ def file_path(field: str, value: object) -> str:
         path = os.fsdecode(path)
     if not path or "\x00" in path:
         raise fail(field, "must be a non-empty file path without NUL characters", value)
+    try:
+        os.fsencode(path)
+    except UnicodeEncodeError:
+        raise fail(field, "must be a path the file system can encode", value) from None
     return path
 
 

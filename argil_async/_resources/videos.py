@@ -16,6 +16,7 @@ from .._decoding import decode
 from .._download import download_to
 from .._pagination import AsyncPaginator, Envelope, Page
 from .._polling import wait_for_status
+from ..errors import ArgilError
 from ..models import (
     VIDEO_FAILED_STATUSES,
     AutoBrolls,
@@ -194,7 +195,12 @@ class VideosResource(Resource):
         if await anyio.Path(target).is_dir():
             # The id comes from the server: quoted, it cannot name a path outside the folder.
             target = target / f"{quote(video.id, safe='')}.mp4"
-        return await download_to(self._client._transport, url, target, progress=progress)
+        try:
+            return await download_to(self._client._transport, url, target, progress=progress)
+        except ArgilError:
+            raise
+        except OSError as exc:  # the folder is missing, read-only, full...
+            raise check.fail("path", f"cannot be written ({exc})", str(target)) from None
 
 
 def _moments(moments: object) -> list[Moment]:
