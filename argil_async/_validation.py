@@ -56,6 +56,7 @@ _NOT_JSON = (
     decimal.Decimal,
 )
 MAX_EXTRAS = 10
+_ENCODE = msgspec.json.Encoder().encode
 
 
 def fail(field: str, rule: str, value: object = ...) -> InvalidRequestError:
@@ -262,11 +263,14 @@ def request_model(field: str, value: object, cls: type[M], *, whole: bool = True
     raw = _builtins(field, value)
     if isinstance(value, Mapping):
         raw = _wire_keys(field, raw, cls)
-    json_value(field, raw)
     try:
-        model = msgspec.convert(raw, cls)
+        model = msgspec.convert(raw, cls)  # strict types: no bytes or dates for strings
+        _ENCODE(model)  # a lone surrogate fails here
     except msgspec.ValidationError as exc:
         raise InvalidRequestError(*_field_and_rule(field, str(exc))) from None
+    except UnicodeEncodeError:
+        json_value(field, raw)  # finds and names the culprit
+        raise fail(field, "must hold valid Unicode text only") from None
     check = getattr(model, "check", None) if whole else None
     try:
         if check is not None:
