@@ -12,6 +12,7 @@ from . import _validation as check
 from . import errors
 from ._decoding import decode, encode
 from ._limits import AssetLimiter
+from ._redact import register_secret
 from ._resources.assets import AssetsResource
 from ._resources.avatars import AvatarsResource
 from ._resources.subtitles import SubtitlesResource
@@ -19,7 +20,15 @@ from ._resources.videos import VideosResource
 from ._resources.voices import VoicesResource
 from ._resources.webhooks import WebhooksResource
 from ._retry import RetryPolicy, with_retries
-from ._transport import AiohttpTransport, Request, Response, Timeout, Transport, raise_for_status
+from ._transport import (
+    DEFAULT_MAX_RESPONSE_SIZE,
+    AiohttpTransport,
+    Request,
+    Response,
+    Timeout,
+    Transport,
+    raise_for_status,
+)
 from ._urls import is_https_or_loopback
 
 __all__ = ["DEFAULT_BASE_URL", "AsyncArgil"]
@@ -42,6 +51,9 @@ class AsyncArgil:
     public API. ``timeout`` is the read timeout in seconds (or a :class:`Timeout` for each
     phase). ``max_retries`` resends failed requests where that is safe. ``asset_concurrency``
     caps how many uploaded assets may be processing at once (the workspace allows 5).
+    ``max_response_size`` (bytes, default 32 MiB) bounds any API response body: a larger one
+    raises :class:`ResponseTooLargeError` instead of filling memory. The key is masked (``***``)
+    in every error, even when the server echoes it.
 
     For tests: ``retry_policy`` replaces the whole policy, ``max_retries`` included (e.g.
     ``RetryPolicy(wait_scale=0)`` turns the waits off), and ``transport`` replaces the HTTP
@@ -63,6 +75,7 @@ class AsyncArgil:
         max_retries: int = 2,
         *,
         asset_concurrency: int = 5,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
         transport: Transport | None = None,
         retry_policy: RetryPolicy | None = None,
     ) -> None:
@@ -81,8 +94,13 @@ class AsyncArgil:
         ):
             raise check.fail("transport", "must have send, stream and aclose methods", transport)
         self._api_key = key
+        register_secret(key)
+        self.max_response_size = _checked_size(max_response_size)
         self._transport: Transport = transport or AiohttpTransport(
-            self.base_url, {"x-api-key": key, "Accept": "application/json"}, self.timeout
+            self.base_url,
+            {"x-api-key": key, "Accept": "application/json"},
+            self.timeout,
+            max_response_size=self.max_response_size,
         )
         policy = retry_policy or RetryPolicy(max_retries=max_retries)
         self._send = with_retries(self._send_once, policy)
@@ -115,6 +133,8 @@ class AsyncArgil:
     async def _send_once(self, request: Request) -> Response:
         response = await self._transport.send(request)
         raise_for_status(response)
+        if len(response.body) > self.max_response_size:  # a transport that did not enforce it
+            raise errors.ResponseTooLargeError(self.max_response_size, received=len(response.body))
         return response
 
     async def _request(
@@ -167,6 +187,10 @@ def _checked_timeout(timeout: object) -> Timeout:
     if timeout.total is not None:
         check.number("timeout.total", timeout.total, positive=True)
     return timeout
+
+
+def _checked_size(size: object) -> int:
+    return check.integer("max_response_size", size, low=1)
 
 
 def _checked_base_url(url: str) -> str:

@@ -8,7 +8,11 @@ from types import TracebackType
 
 from .._retry import RetryPolicy
 from .._sync_runtime import SyncRuntime
-from .._transport import Timeout, Transport
+from .._transport import (
+    DEFAULT_MAX_RESPONSE_SIZE,
+    Timeout,
+    Transport,
+)
 from .assets import SyncAssetsResource
 from .avatars import SyncAvatarsResource
 from .subtitles import SyncSubtitlesResource
@@ -33,6 +37,9 @@ class Argil:
     public API. ``timeout`` is the read timeout in seconds (or a :class:`Timeout` for each
     phase). ``max_retries`` resends failed requests where that is safe. ``asset_concurrency``
     caps how many uploaded assets may be processing at once (the workspace allows 5).
+    ``max_response_size`` (bytes, default 32 MiB) bounds any API response body: a larger one
+    raises :class:`ResponseTooLargeError` instead of filling memory. The key is masked (``***``)
+    in every error, even when the server echoes it.
 
     For tests: ``retry_policy`` replaces the whole policy, ``max_retries`` included (e.g.
     ``RetryPolicy(wait_scale=0)`` turns the waits off), and ``transport`` replaces the HTTP
@@ -58,6 +65,7 @@ class Argil:
         max_retries: int = 2,
         *,
         asset_concurrency: int = 5,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
         transport: Transport | None = None,
         retry_policy: RetryPolicy | None = None,
     ) -> None:
@@ -68,6 +76,7 @@ class Argil:
                 "timeout": timeout,
                 "max_retries": max_retries,
                 "asset_concurrency": asset_concurrency,
+                "max_response_size": max_response_size,
                 "transport": transport,
                 "retry_policy": retry_policy,
             }
@@ -81,6 +90,7 @@ class Argil:
         self.base_url = self._runtime.settings.base_url
         self.timeout = self._runtime.settings.timeout
         self.max_retries = self._runtime.settings.max_retries
+        self.max_response_size = self._runtime.settings.max_response_size
 
     def __repr__(self) -> str:
         return repr(self._runtime.settings).replace("AsyncArgil(", "Argil(", 1)
