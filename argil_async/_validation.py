@@ -258,11 +258,12 @@ def request_model(field: str, value: object, cls: type[M], *, whole: bool = True
     ``whole=False`` the rules across fields (``Moment``'s transcript or audio) are left out,
     for a caller that reports those in its own words.
     """
-    if not isinstance(value, (cls, Mapping)):
+    if isinstance(value, dict) or (not isinstance(value, cls) and isinstance(value, Mapping)):
+        raw = _wire_keys(field, _builtins(field, dict(value)), cls)
+    elif isinstance(value, cls):
+        raw = _builtins(field, value)
+    else:
         raise fail(field, f"must be a {cls.__name__} or a dict", value)
-    raw = _builtins(field, value)
-    if isinstance(value, Mapping):
-        raw = _wire_keys(field, raw, cls)
     try:
         model = msgspec.convert(raw, cls)  # strict types: no bytes or dates for strings
         _ENCODE(model)  # a lone surrogate fails here
@@ -289,17 +290,18 @@ def _builtins(field: str, value: object) -> Any:
         raise fail(field, f"holds a value that is not JSON ({exc})") from None
 
 
-def _wire_keys(field: str, value: Mapping[Any, Any], cls: type[msgspec.Struct]) -> Any:
+def _wire_keys(field: str, value: dict[Any, Any], cls: type[msgspec.Struct]) -> Any:
     """The dict with camelCase keys; snake_case ones renamed; unknown ones refused."""
     names = _field_names(cls)
+    types = _TYPES[cls]
     out: dict[str, Any] = {}
     for key, item in value.items():
         wire = names.get(key) if isinstance(key, str) else None
         if wire is None:
             known = ", ".join(sorted(set(names.values())))
             raise fail(f"{field}.{key}", f"is not a field of {cls.__name__} (known: {known})")
-        child = _field_types(cls).get(wire)
-        if child is not None and isinstance(item, Mapping):
+        child = types[wire]
+        if child is not None and type(item) is dict:
             item = _wire_keys(f"{field}.{wire}", item, child)
         out[wire] = item
     return out
@@ -319,11 +321,6 @@ def _field_names(cls: type[msgspec.Struct]) -> dict[str, str]:
         }
         _TYPES[cls] = {f.encode_name: _struct_of(f.type) for f in fields}
     return _NAMES[cls]
-
-
-def _field_types(cls: type[msgspec.Struct]) -> dict[str, Any]:
-    _field_names(cls)
-    return _TYPES[cls]
 
 
 def _struct_of(annotation: Any) -> Any:
