@@ -107,7 +107,7 @@ class AsyncArgil:
             check.text("base_url", base_url)
         url = base_url or os.environ.get("ARGIL_BASE_URL") or DEFAULT_BASE_URL
         self.base_url = _checked_base_url(url)
-        self.timeout = _checked_timeout(timeout)
+        self.timeout = check.timeout("timeout", timeout)
         self.max_retries = check.integer("max_retries", max_retries, low=0)
         check.integer("asset_concurrency", asset_concurrency, low=1)
         if retry_policy is not None and not isinstance(retry_policy, RetryPolicy):
@@ -302,17 +302,6 @@ def _checked_key(key: object) -> str:
             "has spaces around it, control or non-ASCII characters in it (a line ending?)",
         )
     return key
-
-
-def _checked_timeout(timeout: object) -> Timeout:
-    """A number of seconds (the read timeout) or a :class:`Timeout` with sane fields."""
-    if not isinstance(timeout, Timeout):
-        return Timeout.of(check.number("timeout", timeout, positive=True))
-    check.number("timeout.connect", timeout.connect, positive=True)
-    check.number("timeout.read", timeout.read, positive=True)
-    if timeout.total is not None:
-        check.number("timeout.total", timeout.total, positive=True)
-    return timeout
 
 
 def _checked_size(size: object) -> int:

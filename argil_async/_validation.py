@@ -19,6 +19,7 @@ from urllib.parse import quote, urlsplit
 
 import msgspec
 
+from ._transport import Timeout
 from ._urls import is_https_or_loopback
 from .errors import InvalidRequestError
 
@@ -38,8 +39,10 @@ __all__ = [
     "query",
     "request_model",
     "seconds",
+    "string_map",
     "text",
     "text_list",
+    "timeout",
     "url",
 ]
 
@@ -152,6 +155,25 @@ def _bounds(low: float | None, high: float | None) -> str:
     if low is not None:
         return f" from {low:g} up"
     return f" up to {high:g}" if high is not None else ""
+
+
+def timeout(field: str, value: object) -> Timeout:
+    """A client or call timeout: seconds (the read timeout) or a :class:`Timeout` of sane parts."""
+    if not isinstance(value, Timeout):
+        return Timeout.of(number(field, value, positive=True))
+    number(f"{field}.connect", value.connect, positive=True)
+    number(f"{field}.read", value.read, positive=True)
+    if value.total is not None:
+        number(f"{field}.total", value.total, positive=True)
+    return value
+
+
+def string_map(field: str, value: object, *, any_values: bool = False) -> dict[str, Any]:
+    """A mapping of strings to strings (to any JSON value with ``any_values``)."""
+    if not isinstance(value, Mapping):
+        raise fail(field, "must be a mapping with string keys", value)
+    check = json_value if any_values else text
+    return {text(field, key): check(f"{field}[{key!r}]", item) for key, item in value.items()}
 
 
 def seconds(field: str, value: object) -> float:
