@@ -48,6 +48,7 @@ timings), rewritten whole at the end of every run; :func:`read_status` reads the
 during or after a run.
 """
 
+from .._exports import rehome as _rehome
 from ._files import load_jobs as load_jobs
 from ._jobs import BATCH_EXTRA as BATCH_EXTRA
 from ._jobs import JOB_KEY_EXTRA as JOB_KEY_EXTRA
@@ -85,3 +86,5 @@ __all__ = [
     "read_status",
     "run_batch",
 ]
+
+_rehome(__name__, globals())
