@@ -83,21 +83,28 @@ def _inline(schema: Any, defs: dict[str, Any]) -> Any:
     return schema
 
 
-class CreatedAtFallback(ResponseModel, frozen=True, kw_only=True):
-    """Accepts the docs' ``createAt`` spelling where the schema says ``createdAt``."""
-
-    created_at: datetime | None = None
-    create_at_: datetime | None = msgspec.field(default=None, name="createAt")
+class FoldsCreateAt(ResponseModel, frozen=True, kw_only=True):
+    """Reads the docs' ``createAt`` spelling into ``created_at``; subclasses declare both
+    fields (``create_at_`` named ``createAt`` on the wire), where they fit in the repr."""
 
     def __post_init__(self) -> None:
-        if self.created_at is None and self.create_at_ is not None:
-            msgspec.structs.force_setattr(self, "created_at", self.create_at_)
+        create_at = getattr(self, "create_at_", None)
+        if getattr(self, "created_at", None) is None and create_at is not None:
+            msgspec.structs.force_setattr(self, "created_at", create_at)
 
     def to_dict(self, *, case: Literal["camel", "snake"] = "camel") -> dict[str, Any]:
         """The object's keys (see ResponseModel); ``createAt`` is folded into createdAt."""
         result = super().to_dict(case=case)
         result.pop("createAt", None)
+        result.pop("create_at_", None)
         return result
+
+
+class CreatedAtFallback(FoldsCreateAt, frozen=True, kw_only=True):
+    """Accepts the docs' ``createAt`` spelling where the schema says ``createdAt``."""
+
+    created_at: datetime | None = None
+    create_at_: datetime | None = msgspec.field(default=None, name="createAt")
 
 
 class RequestModel(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):

@@ -10,7 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ._base import CreatedAtFallback, ResponseModel
+import msgspec
+
+from ._base import CreatedAtFallback, FoldsCreateAt, ResponseModel
 
 __all__ = [
     "Asset",
@@ -25,7 +27,7 @@ __all__ = [
 ]
 
 
-class Asset(CreatedAtFallback, frozen=True, kw_only=True):
+class Asset(FoldsCreateAt, frozen=True, kw_only=True):
     """A B-roll upload (IMAGE, VIDEO) or a system music track (AUDIO).
 
     ``status``: PROCESSING, READY or FAILED; ``file_url`` stays None until READY.
@@ -37,6 +39,8 @@ class Asset(CreatedAtFallback, frozen=True, kw_only=True):
     status: str | None = None
     file_url: str | None = None
     thumbnail_url: str | None = None
+    created_at: datetime | None = None
+    create_at_: datetime | None = msgspec.field(default=None, name="createAt")
 
 
 class Gesture(ResponseModel, frozen=True, kw_only=True):
@@ -101,7 +105,7 @@ class VideoSubtitles(ResponseModel, frozen=True, kw_only=True):
     enable: bool | None = None
 
 
-class Video(CreatedAtFallback, frozen=True, kw_only=True):
+class Video(FoldsCreateAt, frozen=True, kw_only=True):
     """A video: ``status`` is IDLE, GENERATING_AUDIO, GENERATING_VIDEO, DONE or FAILED.
 
     CONTENT_MODERATED has been seen in the wild and is treated as a failure. ``video_url`` is
@@ -110,6 +114,7 @@ class Video(CreatedAtFallback, frozen=True, kw_only=True):
 
     id: str
     name: str | None = None
+    created_at: datetime | None = None
     updated_at: datetime | None = None
     status: str | None = None
     duration: float | None = None
@@ -120,6 +125,7 @@ class Video(CreatedAtFallback, frozen=True, kw_only=True):
     aspect_ratio: str | None = None
     subtitles: VideoSubtitles | None = None
     extras: dict[str, str] | None = None
+    create_at_: datetime | None = msgspec.field(default=None, name="createAt")
 
 
 class SubtitleStyle(ResponseModel, frozen=True, kw_only=True):
