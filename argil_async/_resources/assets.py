@@ -16,7 +16,7 @@ from ..errors import NotFoundError, RateLimitError, WaitTimeoutError
 from ..models import Asset
 from ._base import Resource
 
-__all__ = ["AssetsResource"]
+__all__ = ["AsyncAssetsResource"]
 
 _UPLOAD_TYPES = ("IMAGE", "VIDEO")
 
@@ -29,7 +29,7 @@ class _UploadBody(msgspec.Struct):
     url: str
 
 
-class AssetsResource(Resource):
+class AsyncAssetsResource(Resource):
     """Upload images and videos by URL for B-roll; list the AUDIO tracks for music."""
 
     __slots__ = ()

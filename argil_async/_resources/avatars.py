@@ -17,7 +17,7 @@ from .._polling import wait_for_status
 from ..models import AVATAR_FAILED_STATUSES, Avatar
 from ._base import Resource
 
-__all__ = ["AvatarsResource"]
+__all__ = ["AsyncAvatarsResource"]
 
 
 class _Source(msgspec.Struct, omit_defaults=True):
@@ -42,7 +42,7 @@ class _VideoAvatarBody(msgspec.Struct, rename="camel", omit_defaults=True, kw_on
     extras: dict[str, str] | None = None
 
 
-class AvatarsResource(Resource):
+class AsyncAvatarsResource(Resource):
     """Avatars present the moments of a video; only IDLE avatars can be used."""
 
     __slots__ = ()

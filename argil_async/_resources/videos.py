@@ -27,7 +27,7 @@ from ..models import (
 )
 from ._base import Resource
 
-__all__ = ["VideosResource"]
+__all__ = ["AsyncVideosResource"]
 
 M = TypeVar("M", bound=msgspec.Struct)
 
@@ -53,7 +53,7 @@ class _RenderBody(msgspec.Struct, rename="camel", omit_defaults=True):
     callback_url: str | None = None
 
 
-class VideosResource(Resource):
+class AsyncVideosResource(Resource):
     """Videos are made of moments; creating one is free, rendering costs credits."""
 
     __slots__ = ()

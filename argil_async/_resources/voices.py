@@ -10,7 +10,7 @@ from .._decoding import decode
 from ..models import Voice
 from ._base import Resource
 
-__all__ = ["VoicesResource"]
+__all__ = ["AsyncVoicesResource"]
 
 Rule = Callable[[str, object], object]
 _SETTING_RULES: dict[str, Rule] = {
@@ -25,7 +25,7 @@ _SETTING_RULES: dict[str, Rule] = {
 }
 
 
-class VoicesResource(Resource):
+class AsyncVoicesResource(Resource):
     """Voices: list, fetch, and clone one from an audio file."""
 
     __slots__ = ()

@@ -11,7 +11,7 @@ from .._decoding import decode
 from ..models import WEBHOOK_EVENTS, Webhook
 from ._base import Resource
 
-__all__ = ["WebhooksResource"]
+__all__ = ["AsyncWebhooksResource"]
 
 
 class _WebhookBody(msgspec.Struct, rename="camel", omit_defaults=True):
@@ -21,7 +21,7 @@ class _WebhookBody(msgspec.Struct, rename="camel", omit_defaults=True):
     events: list[str] | None = None
 
 
-class WebhooksResource(Resource):
+class AsyncWebhooksResource(Resource):
     """Webhooks receive ``{"event": ..., "data": ...}`` POSTs; see ``argil_async.events``."""
 
     __slots__ = ()
