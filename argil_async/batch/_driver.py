@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import anyio
 
 from .._client import AsyncArgil
+from .._resources._paid import find_existing, rendered
 from ..errors import (
     APIConnectionError,
     APIStatusError,
@@ -188,18 +189,14 @@ class JobDriver:
         )
 
     async def _reconcile_create(self, job: Job, record: JobRecord) -> JobRecord:
-        listed = self._client.videos.list(extras_filter={JOB_KEY_EXTRA: job.key})
         retired = record.retired_ids
-        found = [
-            video
-            for video in await listed.to_list()
-            if self._ours(video) and video.id not in retired
-        ]
-        if not found:
+        adopted = await find_existing(  # the lookup videos.create(idempotency_key=) uses
+            self._client.videos,
+            {JOB_KEY_EXTRA: job.key},
+            lambda video: self._ours(video) and video.id not in retired,
+        )
+        if adopted is None:
             return await self._create(job, record)
-        if len(found) > 1:
-            logger.warning("job %s: %d videos carry its key; using one", job.key, len(found))
-        adopted = min(found, key=lambda video: video.status == "IDLE")  # prefer one under way
         logger.info("job %s: adopted video %s created by an earlier attempt", job.key, adopted.id)
         return await self._created(record, adopted)
 
@@ -230,8 +227,8 @@ class JobDriver:
         )
 
     async def _reconcile_render(self, job: Job, record: JobRecord) -> JobRecord:
-        video = await self._client.videos.get(_video_id(record))
-        if video.status == "IDLE":
+        video = await rendered(self._client.videos, _video_id(record))  # as videos.render does
+        if video is None:
             return await self._send_render(record)
         return await self._rendering(record, video)
 
