@@ -10,16 +10,20 @@ from urllib.parse import quote
 
 import anyio
 import msgspec
+from typing_extensions import Unpack
 
 from .. import _validation as check
 from .._decoding import decode
 from .._download import download_to
+from .._options import RequestOptions, WaitOptions, check_options
 from .._pagination import AsyncPaginator, Envelope, Page
 from .._polling import wait_for_status
 from ..errors import ArgilError
 from ..models import (
     VIDEO_FAILED_STATUSES,
+    AspectRatio,
     AutoBrolls,
+    AvatarModel,
     BackgroundMusic,
     Moment,
     Subtitles,
@@ -64,11 +68,12 @@ class AsyncVideosResource(Resource):
         name: str,
         moments: Sequence[Moment | Mapping[str, Any]],
         subtitles: Subtitles | Mapping[str, Any] | None = None,
-        aspect_ratio: str | None = None,
+        aspect_ratio: AspectRatio | None = None,
         auto_brolls: AutoBrolls | Mapping[str, Any] | None = None,
         background_music: BackgroundMusic | Mapping[str, Any] | None = None,
         extras: Mapping[str, str] | None = None,
-        model: str | None = None,
+        model: AvatarModel | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Video:
         """Create a video (status IDLE); nothing is rendered until :meth:`render`.
 
@@ -91,12 +96,13 @@ class AsyncVideosResource(Resource):
             extras=check.extras(extras),
             model=check.optional_text("model", model),
         )
-        response = await self._client._request("POST", "/videos", body=body)
+        response = await self._client._request("POST", "/videos", body=body, options=options)
         return decode(Video, response.body)
 
-    async def get(self, id: str) -> Video:
+    async def get(self, id: str, **options: Unpack[RequestOptions]) -> Video:
         """Fetch one video (poll it while it renders)."""
-        video, _ = await self._client._get(f"/videos/{check.path_id('id', id)}", Video)
+        path = f"/videos/{check.path_id('id', id)}"
+        video, _ = await self._client._get(path, Video, options=options)
         return video
 
     def list(
@@ -107,12 +113,14 @@ class AsyncVideosResource(Resource):
         voice_id: str | None = None,
         extras_filter: Mapping[str, str] | None = None,
         page_size: int | None = None,
+        **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[Video]:
         """Iterate over videos, newest first; ``extras_filter`` matches extras key/values.
 
         Example: ``client.videos.list(extras_filter={"job": "welcome-42"})``.
         """
         check.page_size(page_size)
+        check_options(options)
         extras_json = None
         if extras_filter is not None:
             filter_ = check.extras(extras_filter, field="extras_filter")
@@ -126,19 +134,21 @@ class AsyncVideosResource(Resource):
         )
 
         async def fetch(page: int) -> Page[Video]:
-            response = await self._client._request(
-                "GET", "/videos", params=[*base, ("page", str(page))]
-            )
+            params = [*base, ("page", str(page))]
+            response = await self._client._request("GET", "/videos", params=params, options=options)
             body = decode(_VideoPage, response.body)
             return body.page_of(body.videos, page, page_size or 10)
 
         return AsyncPaginator(fetch)
 
-    async def delete(self, id: str) -> None:
+    async def delete(self, id: str, **options: Unpack[RequestOptions]) -> None:
         """Delete a video."""
-        await self._client._request("DELETE", f"/videos/{check.path_id('id', id)}")
+        path = f"/videos/{check.path_id('id', id)}"
+        await self._client._request("DELETE", path, options=options)
 
-    async def render(self, id: str, *, callback_url: str | None = None) -> Video:
+    async def render(
+        self, id: str, *, callback_url: str | None = None, **options: Unpack[RequestOptions]
+    ) -> Video:
         """Start rendering (costs credits; never resent after a failure that may have landed).
 
         ``callback_url`` (https) receives one VIDEO_GENERATION_SUCCESS or _FAILED POST when
@@ -148,17 +158,25 @@ class AsyncVideosResource(Resource):
         if callback_url is not None:
             body = _RenderBody(check.url("callback_url", callback_url, https_only=True))
         response = await self._client._request(
-            "POST", f"/videos/{check.path_id('id', id)}/render", body=body
+            "POST", f"/videos/{check.path_id('id', id)}/render", body=body, options=options
         )
         return decode(Video, response.body)
 
     async def wait_until_done(
-        self, id: str, *, timeout: float = 1800.0, poll_interval: float = 5.0
+        self,
+        id: str,
+        *,
+        timeout: float = 1800.0,
+        poll_interval: float = 5.0,
+        **options: Unpack[WaitOptions],
     ) -> Video:
-        """Poll until DONE with a video URL; GenerationFailedError on FAILED or moderation."""
+        """Poll until DONE with a video URL; GenerationFailedError on FAILED or moderation.
+
+        ``timeout`` bounds the whole wait; the options go with every poll.
+        """
         check.path_id("id", id)
         return await wait_for_status(
-            lambda: self.get(id),
+            lambda: self.get(id, **options),
             done=("DONE",),
             failed=VIDEO_FAILED_STATUSES,
             timeout=timeout,
@@ -174,19 +192,20 @@ class AsyncVideosResource(Resource):
         *,
         subtitled: bool = False,
         progress: Callable[[int, int | None], None] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Path:
         """Download a DONE video's file to ``path`` (a file, or a directory for ``<id>.mp4``).
 
         The file is written under a temporary name and renamed at the end, so a failed
         download never leaves a partial file under the final name. ``progress`` is called
-        with (bytes so far, total or None).
+        with (bytes so far, total or None). The options apply to fetching the video by id.
         """
         target = Path(check.file_path("path", path))
         check.boolean("subtitled", subtitled)
         if progress is not None and not callable(progress):
             raise check.fail("progress", "must be a callable or None", progress)
         if not isinstance(id_or_video, Video):
-            id_or_video = await self.get(check.path_id("id_or_video", id_or_video))
+            id_or_video = await self.get(check.path_id("id_or_video", id_or_video), **options)
         video = id_or_video
         url = video.video_url_subtitled if subtitled else video.video_url
         if not url:

@@ -9,8 +9,19 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from typing_extensions import Unpack
+
+from .._options import RequestOptions, WaitOptions
 from .._sync_runtime import Paginator, SyncRuntime
-from ..models import AutoBrolls, BackgroundMusic, Moment, Subtitles, Video
+from ..models import (
+    AspectRatio,
+    AutoBrolls,
+    AvatarModel,
+    BackgroundMusic,
+    Moment,
+    Subtitles,
+    Video,
+)
 
 __all__ = ["VideosResource"]
 
@@ -29,11 +40,12 @@ class VideosResource:
         name: str,
         moments: Sequence[Moment | Mapping[str, Any]],
         subtitles: Subtitles | Mapping[str, Any] | None = None,
-        aspect_ratio: str | None = None,
+        aspect_ratio: AspectRatio | None = None,
         auto_brolls: AutoBrolls | Mapping[str, Any] | None = None,
         background_music: BackgroundMusic | Mapping[str, Any] | None = None,
         extras: Mapping[str, str] | None = None,
-        model: str | None = None,
+        model: AvatarModel | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Video:
         """Create a video (status IDLE); nothing is rendered until :meth:`render`.
 
@@ -56,12 +68,13 @@ class VideosResource:
                 background_music=background_music,
                 extras=extras,
                 model=model,
+                **options,
             )
         )
 
-    def get(self, id: str) -> Video:
+    def get(self, id: str, **options: Unpack[RequestOptions]) -> Video:
         """Fetch one video (poll it while it renders)."""
-        return self._runtime.call(lambda client: client.videos.get(id))
+        return self._runtime.call(lambda client: client.videos.get(id, **options))
 
     def list(
         self,
@@ -71,6 +84,7 @@ class VideosResource:
         voice_id: str | None = None,
         extras_filter: Mapping[str, str] | None = None,
         page_size: int | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Paginator[Video]:
         """Iterate over videos, newest first; ``extras_filter`` matches extras key/values.
 
@@ -83,30 +97,41 @@ class VideosResource:
                 voice_id=voice_id,
                 extras_filter=extras_filter,
                 page_size=page_size,
+                **options,
             )
         )
 
-    def delete(self, id: str) -> None:
+    def delete(self, id: str, **options: Unpack[RequestOptions]) -> None:
         """Delete a video."""
-        self._runtime.call(lambda client: client.videos.delete(id))
+        self._runtime.call(lambda client: client.videos.delete(id, **options))
 
-    def render(self, id: str, *, callback_url: str | None = None) -> Video:
+    def render(
+        self, id: str, *, callback_url: str | None = None, **options: Unpack[RequestOptions]
+    ) -> Video:
         """Start rendering (costs credits; never resent after a failure that may have landed).
 
         ``callback_url`` (https) receives one VIDEO_GENERATION_SUCCESS or _FAILED POST when
         this render ends: see ``argil_async.events.WebhookReceiver``.
         """
         return self._runtime.call(
-            lambda client: client.videos.render(id, callback_url=callback_url)
+            lambda client: client.videos.render(id, callback_url=callback_url, **options)
         )
 
     def wait_until_done(
-        self, id: str, *, timeout: float = 1800.0, poll_interval: float = 5.0
+        self,
+        id: str,
+        *,
+        timeout: float = 1800.0,
+        poll_interval: float = 5.0,
+        **options: Unpack[WaitOptions],
     ) -> Video:
-        """Poll until DONE with a video URL; GenerationFailedError on FAILED or moderation."""
+        """Poll until DONE with a video URL; GenerationFailedError on FAILED or moderation.
+
+        ``timeout`` bounds the whole wait; the options go with every poll.
+        """
         return self._runtime.call(
             lambda client: client.videos.wait_until_done(
-                id, timeout=timeout, poll_interval=poll_interval
+                id, timeout=timeout, poll_interval=poll_interval, **options
             )
         )
 
@@ -117,18 +142,19 @@ class VideosResource:
         *,
         subtitled: bool = False,
         progress: Callable[[int, int | None], None] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Path:
         """Download a DONE video's file to ``path`` (a file, or a directory for ``<id>.mp4``).
 
         The file is written under a temporary name and renamed at the end, so a failed
         download never leaves a partial file under the final name. ``progress`` is called
-        with (bytes so far, total or None).
+        with (bytes so far, total or None). The options apply to fetching the video by id.
 
         Sync client: ``progress`` runs on the client's event-loop thread, not the caller's; keep
         it quick and do not call the client from it.
         """
         return self._runtime.call(
             lambda client: client.videos.download(
-                id_or_video, path, subtitled=subtitled, progress=progress
+                id_or_video, path, subtitled=subtitled, progress=progress, **options
             )
         )
