@@ -48,6 +48,7 @@ timings), rewritten whole at the end of every run; :func:`read_status` reads the
 during or after a run.
 """
 
+from .._exports import rehome as _rehome
 from ._estimate import CostEstimate as CostEstimate
 from ._estimate import JobCost as JobCost
 from ._estimate import estimate_cost as estimate_cost
@@ -97,3 +98,5 @@ __all__ = [
     "resolve_names",
     "run_batch",
 ]
+
+_rehome(__name__, globals())
