@@ -1,4 +1,4 @@
-"""``argil batch run|retry|status|check|estimate``: many videos from a job file.
+"""``argil batch run|retry|status|check|estimate|download``: many videos from a job file.
 
 Progress goes to stderr (live with rich on a terminal, else a log line every
 ``--progress-interval`` seconds), so stdout holds only the summary: a sentence, or with
@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ._cli_batch_status import add_status_command, print_interrupted
-from ._cli_batch_tools import add_gate_flags, add_tool_commands, gate
+from ._cli_batch_tools import add_download_command, add_gate_flags, add_tool_commands, gate
 from ._cli_common import Session, api_session, print_json
 from .batch import (
     BatchOptions,
@@ -80,6 +80,7 @@ def add_batch_commands(commands: Any) -> None:
         _sub(actions, "check", "validate a job file (--online: against the API)"),
         _sub(actions, "estimate", "estimated credits, from the published prices"),
     )
+    add_download_command(_sub(actions, "download", "fetch every finished video, resumably"))
 
 
 def _sub(actions: Any, name: str, text: str) -> argparse.ArgumentParser:

@@ -1,4 +1,8 @@
-"""``argil batch check [--online]``, ``argil batch estimate``, and the gate before ``run``.
+"""``argil batch check [--online]``, ``estimate``, ``download``, and the gate before ``run``.
+
+``download RESULTS --to DIR`` fetches every finished video (``--subtitled``: the subtitled
+version; ``--subtitles vtt|ass``: the subtitles too), concurrently, atomically, named by job
+key; run it again to resume. Exit 0, 1 when a download failed, 2 for a bad path or no key.
 
 Before a run against the API, avatar and voice names are resolved to ids, and the estimated
 cost of the jobs still to render is shown (stderr); on a terminal the run asks before
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,12 +22,13 @@ from pathlib import Path
 from ._cli_common import Session, api_session, print_json, print_table
 from .batch import Job, JobFileError, load_jobs
 from .batch._estimate import CostEstimate, estimate_cost
+from .batch._fetch import DownloadReport, download_results
 from .batch._journal import FAILED, FINISHED, Journal
 from .batch._layout import journal_path
 from .batch._online import check_online, resolve_names
-from .errors import ArgilError
+from .errors import ArgilError, InvalidRequestError
 
-__all__ = ["add_tool_commands", "add_gate_flags", "gate"]
+__all__ = ["add_download_command", "add_gate_flags", "add_tool_commands", "gate"]
 
 
 def add_tool_commands(check: argparse.ArgumentParser, estimate: argparse.ArgumentParser) -> None:
@@ -35,6 +41,51 @@ def add_tool_commands(check: argparse.ArgumentParser, estimate: argparse.Argumen
     estimate.add_argument("--wpm", type=float, default=150.0, help="words per minute (150)")
     check.set_defaults(handler=_check)
     estimate.set_defaults(handler=_estimate)
+
+
+def add_download_command(download: argparse.ArgumentParser) -> None:
+    """Arguments of ``batch download``."""
+    download.add_argument("results", type=Path, help="the results file given to `run --out`")
+    download.add_argument("--to", type=Path, required=True, help="the folder for the videos")
+    download.add_argument("--subtitled", action="store_true", help="the subtitled versions")
+    download.add_argument("--subtitles", choices=("vtt", "ass"), help="also the subtitles")
+    download.add_argument("--concurrency", type=int, default=8, help="downloads at once (8)")
+    download.add_argument("--simulate", action="store_true", help="use the embedded simulator")
+    download.add_argument("--json", action="store_true", help="print JSON")
+    download.set_defaults(handler=_download)
+
+
+def _download(args: argparse.Namespace) -> int:
+    if not (os.environ.get("ARGIL_API_KEY") or args.simulate):
+        print("error: ARGIL_API_KEY is not set (the videos live in Argil)", file=sys.stderr)
+        return 2
+    try:
+        report = asyncio.run(_download_async(args))
+    except InvalidRequestError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ArgilError as exc:
+        print(f"error: {exc} (run it again: finished files are kept)", file=sys.stderr)
+        return 1
+    if args.json:
+        print_json(report.to_dict())
+    else:
+        print(report)
+        for key, error in report.failed.items():
+            print(f"failed  {key}: {error}", file=sys.stderr)
+    return 0 if report.ok else 1
+
+
+async def _download_async(args: argparse.Namespace) -> DownloadReport:
+    async with api_session(json_output=True, simulate=args.simulate) as session:
+        return await download_results(
+            session.client,
+            args.results,
+            args.to,
+            subtitled=args.subtitled,
+            subtitles=args.subtitles,
+            concurrency=args.concurrency,
+        )
 
 
 def add_gate_flags(run: argparse.ArgumentParser) -> None:

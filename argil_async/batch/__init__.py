@@ -52,6 +52,8 @@ from .._exports import rehome as _rehome
 from ._estimate import CostEstimate as CostEstimate
 from ._estimate import JobCost as JobCost
 from ._estimate import estimate_cost as estimate_cost
+from ._fetch import DownloadReport as DownloadReport
+from ._fetch import download_results as download_results
 from ._files import load_jobs as load_jobs
 from ._jobs import BATCH_EXTRA as BATCH_EXTRA
 from ._jobs import JOB_KEY_EXTRA as JOB_KEY_EXTRA
@@ -82,6 +84,7 @@ __all__ = [
     "BatchSummary",
     "CallbackServer",
     "CostEstimate",
+    "DownloadReport",
     "Job",
     "JobCost",
     "JobFailure",
@@ -91,6 +94,7 @@ __all__ = [
     "OnlineCheck",
     "ResultsWriteError",
     "check_online",
+    "download_results",
     "estimate_cost",
     "journal_path",
     "load_jobs",
