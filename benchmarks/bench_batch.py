@@ -33,10 +33,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _simproc import running_simulator  # noqa: E402
+from _simproc import running_simulator
 
-from argil_async import AsyncArgil  # noqa: E402
-from argil_async.batch import BatchOptions, load_jobs, run_batch  # noqa: E402
+from argil_async import AsyncArgil
+from argil_async.batch import BatchOptions, load_jobs, run_batch
 
 AVATAR = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
 
@@ -131,9 +131,10 @@ def main() -> None:
         figures = phase_load(args) if args.phase == "load" else phase_run(args)
         print(json.dumps(figures))
         return
-    argv = [a for a in sys.argv[1:]]
+    argv = sys.argv[1:]
     load = child("load", argv)
-    print(f"load: {args.load_jobs} jobs in {load['load_s']:.2f} s, peak RSS {load['rss_mb']:.0f} MB")
+    loaded = f"{args.load_jobs} jobs in {load['load_s']:.2f} s"
+    print(f"load: {loaded}, peak RSS {load['rss_mb']:.0f} MB")
     run = child("run", argv)
     ideal = math.ceil(args.jobs / args.concurrency) * (args.render_time + 2 * args.latency)
     mode = "polling" if args.poll else "callbacks"
