@@ -79,7 +79,9 @@ class APIConnectionError(ArgilError):
     connection could not be opened), which is what makes a non-idempotent POST safe to resend.
     """
 
-    maybe_sent: bool = True
+    def __init__(self, message: str, *, maybe_sent: bool = True) -> None:
+        super().__init__(message)
+        self.maybe_sent = maybe_sent
 
 
 class APITimeoutError(APIConnectionError, TimeoutError):
