@@ -222,12 +222,13 @@ def _session(
 
 def _check_flags(args: argparse.Namespace, session: Session) -> None:
     """InvalidRequestError for flags run_batch would refuse, before any request."""
+    from ._validation import integer
     from .batch._progress import check_mode
-    from .batch._runner import _callback_server, _check_positive
+    from .batch._runner import _callback_server
 
-    _check_positive("concurrency", args.concurrency)
+    integer("concurrency", args.concurrency, low=1)
     if args.max_failures is not None:
-        _check_positive("max_failures", args.max_failures)
+        integer("max_failures", args.max_failures, low=1)
     check_mode(args.progress)
     _callback_server(session.client, _callback(args))
 

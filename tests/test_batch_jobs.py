@@ -287,7 +287,19 @@ def _variants(seed: int) -> list[object]:
     import random
 
     rng = random.Random(seed)
-    odd = ["", " ", "x" * 256, "x" * 257, None, 5, True, "\u2028", "é", "https://a.test/a.mp3"]
+    odd = [
+        "",
+        " ",
+        "x" * 256,
+        "x" * 257,
+        None,
+        5,
+        True,
+        "\u2028",
+        "é",
+        "\ud800",
+        "https://a.test/a.mp3",
+    ]
 
     def text() -> object:
         return "ok" if rng.random() < 0.8 else rng.choice(odd)

@@ -299,9 +299,9 @@ def simply_valid(raw: object) -> bool:
 def _moment_ok(moment: Mapping[str, Any]) -> bool:
     if moment.get("transcript") is None and moment.get("audioUrl") is None:
         return False
-    try:  # what as_model does for a dict, without its per-call overhead
-        msgspec.convert(moment, Moment)
-    except (msgspec.ValidationError, TypeError, ValueError):  # InvalidRequestError included
+    try:  # the same check as job_problems (unknown keys, types, lone surrogates ...)
+        as_model("moment", moment, Moment)
+    except InvalidRequestError:
         return False
     return True
 
