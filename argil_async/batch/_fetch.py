@@ -23,7 +23,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import anyio
 
@@ -84,7 +84,7 @@ async def download_results(
     to: str | os.PathLike[str],
     *,
     subtitled: bool = False,
-    subtitles: str | None = None,
+    subtitles: Literal["vtt", "ass"] | None = None,
     concurrency: int = 8,
 ) -> DownloadReport:
     """Download the video of every DONE job of a batch into ``to`` (see the module doc)."""
@@ -131,7 +131,7 @@ async def _fetch_one(
     key: str,
     video_id: str,
     subtitled: bool,
-    subtitles: str | None,
+    subtitles: Literal["vtt", "ass"] | None,
 ) -> None:
     stem = file_stem(key)
     video_file = report.folder / f"{stem}.mp4"
