@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from . import errors
 from ._decoding import decode, encode
-from ._limits import AssetLimiter
+from ._limits import AssetLimiter, InProcessAssetLimiter
 from ._resources.assets import AssetsResource
 from ._resources.avatars import AvatarsResource
 from ._resources.subtitles import SubtitlesResource
@@ -18,7 +18,15 @@ from ._resources.videos import VideosResource
 from ._resources.voices import VoicesResource
 from ._resources.webhooks import WebhooksResource
 from ._retry import RetryPolicy, with_retries
-from ._transport import AiohttpTransport, Request, Response, Timeout, Transport, raise_for_status
+from ._transport import (
+    AiohttpTransport,
+    Request,
+    Response,
+    Timeout,
+    Transport,
+    parse_retry_after,
+    raise_for_status,
+)
 from ._urls import is_https_or_loopback
 
 __all__ = ["DEFAULT_BASE_URL", "AsyncArgil"]
@@ -40,7 +48,9 @@ class AsyncArgil:
     ``api_key`` defaults to ``ARGIL_API_KEY``; ``base_url`` to ``ARGIL_BASE_URL``, else the
     public API. ``timeout`` is the read timeout in seconds (or a :class:`Timeout` for each
     phase). ``max_retries`` resends failed requests where that is safe. ``asset_concurrency``
-    caps how many uploaded assets may be processing at once (the workspace allows 5).
+    caps how many uploaded assets may be processing at once (the workspace allows 5);
+    ``asset_limiter`` replaces that count with a limiter of your own, such as
+    ``argil_async.limits.RedisAssetLimiter`` to share the 5 slots across a fleet of processes.
 
     For tests: ``retry_policy`` replaces the whole policy, ``max_retries`` included (e.g.
     ``RetryPolicy(wait_scale=0)`` turns the waits off), and ``transport`` replaces the HTTP
@@ -61,7 +71,8 @@ class AsyncArgil:
         timeout: float | Timeout = 60.0,
         max_retries: int = 2,
         *,
-        asset_concurrency: int = 5,
+        asset_concurrency: int | None = None,
+        asset_limiter: AssetLimiter | None = None,
         transport: Transport | None = None,
         retry_policy: RetryPolicy | None = None,
     ) -> None:
@@ -88,7 +99,7 @@ class AsyncArgil:
         )
         policy = retry_policy or RetryPolicy(max_retries=max_retries)
         self._send = with_retries(self._send_once, policy)
-        self._asset_limiter = AssetLimiter(asset_concurrency)
+        self._asset_limiter = _asset_limiter(asset_concurrency, asset_limiter)
         self.assets = AssetsResource(self)
         self.avatars = AvatarsResource(self)
         self.voices = VoicesResource(self)
@@ -113,9 +124,12 @@ class AsyncArgil:
     async def aclose(self) -> None:
         """Close the HTTP session; the client may be used again afterwards (a new one opens)."""
         await self._transport.aclose()
+        await self._asset_limiter.aclose()
 
     async def _send_once(self, request: Request) -> Response:
         response = await self._transport.send(request)
+        if response.status == 429 and request.method == "POST" and request.path == "/assets":
+            await _pause_uploads(self._asset_limiter, response)
         raise_for_status(response)
         return response
 
@@ -140,6 +154,28 @@ class AsyncArgil:
         """GET ``path`` and decode its body as ``cls``."""
         response = await self._request("GET", path, params=params)
         return decode(cls, response.body), response
+
+
+def _asset_limiter(concurrency: int | None, limiter: AssetLimiter | None) -> AssetLimiter:
+    """The limiter to use: the one given, else an in-process one of ``concurrency`` slots."""
+    if limiter is None:
+        return InProcessAssetLimiter(5 if concurrency is None else concurrency)
+    if concurrency is not None:
+        raise errors.InvalidRequestError(
+            "asset_limiter", "give asset_concurrency or asset_limiter, not both"
+        )
+    if not isinstance(limiter, AssetLimiter):
+        raise errors.InvalidRequestError(
+            "asset_limiter", f"must implement argil_async.limits.AssetLimiter, got {limiter!r}"
+        )
+    return limiter
+
+
+async def _pause_uploads(limiter: AssetLimiter, response: Response) -> None:
+    """A 429 on an upload with a Retry-After: every upload sharing ``limiter`` waits it out."""
+    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+    if retry_after is not None and retry_after > 0:
+        await limiter.pause(retry_after)
 
 
 def _checked_base_url(url: str) -> str:

@@ -16,6 +16,8 @@ from openapi_check import OpenAPIChecker
 from argil_async import AsyncArgil
 from argil_async.testing import ArgilSimulator
 
+pytest_plugins = ["redis_fixtures"]  # redis_url, redis_name: a real Redis server
+
 SimFactory = Callable[..., Awaitable[ArgilSimulator]]
 
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import anyio
 
 from .._decoding import decode
+from .._limits import AssetLimiter
 from .._pagination import AsyncPaginator, Page, header_int
 from .._polling import check_positive, wait_for_status
 from ..errors import InvalidRequestError, NotFoundError, RateLimitError, WaitTimeoutError
@@ -29,9 +30,9 @@ class AssetsResource(Resource):
         try:
             asset, _ = await self._client._get(f"/assets/{path_id('id', id)}", Asset)
         except NotFoundError:
-            self._client._asset_limiter.forget(id)  # gone: it processes nothing any more
+            await self._client._asset_limiter.forget(id)  # gone: it processes nothing any more
             raise
-        self._client._asset_limiter.observe((asset,))
+        await self._client._asset_limiter.observe((asset,))
         return asset
 
     def list(
@@ -55,7 +56,7 @@ class AssetsResource(Resource):
         async def fetch(page: int) -> Page[Asset]:
             params = [*base, ("page", str(page))]
             items, response = await self._client._get("/assets", builtins.list[Asset], params)
-            self._client._asset_limiter.observe(items)
+            await self._client._asset_limiter.observe(items)
             headers = response.headers
             return Page(
                 items=items,
@@ -79,8 +80,10 @@ class AssetsResource(Resource):
     ) -> Asset:
         """Upload an IMAGE or VIDEO from a public URL; with ``wait`` return it READY.
 
-        At most ``asset_concurrency`` uploads are processing at once: further calls wait for a
-        slot rather than provoke a 429. A 429 caused by another process is waited out.
+        At most ``asset_concurrency`` uploads are processing at once (or the slots of the
+        client's ``asset_limiter``): further calls wait for a slot rather than provoke a 429.
+        A 429 caused by another process is waited out, and its Retry-After pauses every
+        upload that shares the limiter.
         Raises GenerationFailedError if processing fails; ``timeout`` bounds the whole call.
         Example::
 
@@ -102,9 +105,10 @@ class AssetsResource(Resource):
         try:
             asset = await self._create(body, deadline)
         except BaseException:
-            limiter.release(lease)
+            with anyio.CancelScope(shield=True):
+                await limiter.release(lease)
             raise
-        limiter.bind(lease, asset)
+        await limiter.bind(lease, asset)
         if not wait:
             return asset
         remaining = max(deadline - anyio.current_time(), 0.001)
@@ -113,7 +117,9 @@ class AssetsResource(Resource):
     async def _create(self, body: dict[str, str], deadline: float) -> Asset:
         """POST /assets (safe to resend: a duplicate comes back as 200), outlasting 429s."""
         delay = 1.0
+        limiter = self._client._asset_limiter
         while True:
+            await _cooled(limiter, deadline)  # a 429 seen by anyone sharing it pauses us
             try:
                 response = await self._client._request(
                     "POST", "/assets", body=body, idempotent=True
@@ -156,7 +162,15 @@ class AssetsResource(Resource):
     async def delete(self, id: str) -> None:
         """Delete an uploaded asset (a soft delete: videos that use it still render)."""
         await self._client._request("DELETE", f"/assets/{path_id('id', id)}")
-        self._client._asset_limiter.forget(id)
+        await self._client._asset_limiter.forget(id)
+
+
+async def _cooled(limiter: AssetLimiter, deadline: float) -> None:
+    """Wait out a shared pause, or raise WaitTimeoutError if it outlasts the deadline."""
+    with anyio.move_on_after(max(deadline - anyio.current_time(), 0.0)) as scope:
+        await limiter.cooled()
+    if scope.cancelled_caught:
+        raise WaitTimeoutError("uploads stayed paused by a 429 until the call's timeout")
 
 
 def _upload_type(value: object) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from types import TracebackType
 
+from .._limits import AssetLimiter
 from .._retry import RetryPolicy
 from .._sync_runtime import SyncRuntime
 from .._transport import Timeout, Transport
@@ -32,7 +33,9 @@ class Argil:
     ``api_key`` defaults to ``ARGIL_API_KEY``; ``base_url`` to ``ARGIL_BASE_URL``, else the
     public API. ``timeout`` is the read timeout in seconds (or a :class:`Timeout` for each
     phase). ``max_retries`` resends failed requests where that is safe. ``asset_concurrency``
-    caps how many uploaded assets may be processing at once (the workspace allows 5).
+    caps how many uploaded assets may be processing at once (the workspace allows 5);
+    ``asset_limiter`` replaces that count with a limiter of your own, such as
+    ``argil_async.limits.RedisAssetLimiter`` to share the 5 slots across a fleet of processes.
 
     For tests: ``retry_policy`` replaces the whole policy, ``max_retries`` included (e.g.
     ``RetryPolicy(wait_scale=0)`` turns the waits off), and ``transport`` replaces the HTTP
@@ -57,7 +60,8 @@ class Argil:
         timeout: float | Timeout = 60.0,
         max_retries: int = 2,
         *,
-        asset_concurrency: int = 5,
+        asset_concurrency: int | None = None,
+        asset_limiter: AssetLimiter | None = None,
         transport: Transport | None = None,
         retry_policy: RetryPolicy | None = None,
     ) -> None:
@@ -68,6 +72,7 @@ class Argil:
                 "timeout": timeout,
                 "max_retries": max_retries,
                 "asset_concurrency": asset_concurrency,
+                "asset_limiter": asset_limiter,
                 "transport": transport,
                 "retry_policy": retry_policy,
             }
