@@ -38,6 +38,7 @@ from .errors import InvalidRequestError as InvalidRequestError
 from .errors import NotFoundError as NotFoundError
 from .errors import PermissionDeniedError as PermissionDeniedError
 from .errors import RateLimitError as RateLimitError
+from .errors import ResponseTooLargeError as ResponseTooLargeError
 from .errors import ResponseValidationError as ResponseValidationError
 from .errors import WaitTimeoutError as WaitTimeoutError
 from .models import Asset as Asset
@@ -79,6 +80,7 @@ __all__ = [
     "Paginator",
     "PermissionDeniedError",
     "RateLimitError",
+    "ResponseTooLargeError",
     "ResponseValidationError",
     "RetryPolicy",
     "SubtitleStyle",

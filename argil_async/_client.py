@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from . import errors
 from ._decoding import decode, encode
 from ._limits import AssetLimiter, InProcessAssetLimiter
+from ._redact import register_secret
 from ._resources.assets import AssetsResource
 from ._resources.avatars import AvatarsResource
 from ._resources.subtitles import SubtitlesResource
@@ -19,6 +20,7 @@ from ._resources.voices import VoicesResource
 from ._resources.webhooks import WebhooksResource
 from ._retry import RetryPolicy, with_retries
 from ._transport import (
+    DEFAULT_MAX_RESPONSE_SIZE,
     AiohttpTransport,
     Request,
     Response,
@@ -51,6 +53,9 @@ class AsyncArgil:
     caps how many uploaded assets may be processing at once (the workspace allows 5);
     ``asset_limiter`` replaces that count with a limiter of your own, such as
     ``argil_async.limits.RedisAssetLimiter`` to share the 5 slots across a fleet of processes.
+    ``max_response_size`` (bytes, default 32 MiB) bounds any API response body: a larger one
+    raises :class:`ResponseTooLargeError` instead of filling memory. The key is masked (``***``)
+    in every error, even when the server echoes it.
 
     For tests: ``retry_policy`` replaces the whole policy, ``max_retries`` included (e.g.
     ``RetryPolicy(wait_scale=0)`` turns the waits off), and ``transport`` replaces the HTTP
@@ -73,6 +78,7 @@ class AsyncArgil:
         *,
         asset_concurrency: int | None = None,
         asset_limiter: AssetLimiter | None = None,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
         transport: Transport | None = None,
         retry_policy: RetryPolicy | None = None,
     ) -> None:
@@ -94,8 +100,13 @@ class AsyncArgil:
         self.timeout = Timeout.of(timeout)
         self.max_retries = max_retries
         self._api_key = key
+        register_secret(key)
+        self.max_response_size = _checked_size(max_response_size)
         self._transport: Transport = transport or AiohttpTransport(
-            self.base_url, {"x-api-key": key, "Accept": "application/json"}, self.timeout
+            self.base_url,
+            {"x-api-key": key, "Accept": "application/json"},
+            self.timeout,
+            max_response_size=self.max_response_size,
         )
         policy = retry_policy or RetryPolicy(max_retries=max_retries)
         self._send = with_retries(self._send_once, policy)
@@ -131,6 +142,8 @@ class AsyncArgil:
         if response.status == 429 and request.method == "POST" and request.path == "/assets":
             await _pause_uploads(self._asset_limiter, response)
         raise_for_status(response)
+        if len(response.body) > self.max_response_size:  # a transport that did not enforce it
+            raise errors.ResponseTooLargeError(self.max_response_size, received=len(response.body))
         return response
 
     async def _request(
@@ -176,6 +189,14 @@ async def _pause_uploads(limiter: AssetLimiter, response: Response) -> None:
     retry_after = parse_retry_after(response.headers.get("Retry-After"))
     if retry_after is not None and retry_after > 0:
         await limiter.pause(retry_after)
+
+
+def _checked_size(size: int) -> int:
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise errors.InvalidRequestError(
+            "max_response_size", f"must be a whole number of bytes from 1 up, got {size!r}"
+        )
+    return size
 
 
 def _checked_base_url(url: str) -> str:

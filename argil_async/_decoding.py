@@ -22,12 +22,18 @@ def _decoder(cls: Any) -> msgspec.json.Decoder[Any]:
 
 
 def decode(cls: type[T], body: bytes) -> T:
-    """Decode a response body as ``cls``; anything undecodable is a ResponseValidationError."""
+    """Decode a response body as ``cls``; anything undecodable is a ResponseValidationError.
+
+    That includes JSON nested deeper than the interpreter's stack allows (RecursionError) and
+    a body too big to materialise (MemoryError): a hostile server must not escape untyped.
+    """
     try:
         result: T = _decoder(cast(Hashable, cls)).decode(body)
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+    except (msgspec.MsgspecError, RecursionError, MemoryError, UnicodeError) as exc:
         name = getattr(cls, "__name__", str(cls))
+        reason = "JSON nested too deeply" if isinstance(exc, RecursionError) else str(exc)
         raise ResponseValidationError(
-            f"could not decode the response as {name}: {exc}", body=body
+            f"could not decode the response as {name}: {reason or type(exc).__name__}",
+            body=body,
         ) from exc
     return result

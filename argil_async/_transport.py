@@ -10,19 +10,22 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import time
+import zlib
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import aiohttp
 import msgspec
 
 from . import errors
+from ._redact import redact_bytes
 from ._version import __version__
 
 __all__ = [
+    "DEFAULT_MAX_RESPONSE_SIZE",
     "AiohttpTransport",
     "Request",
     "Response",
@@ -33,6 +36,10 @@ __all__ = [
 
 USER_AGENT = f"argil-async/{__version__} (python; aiohttp/{aiohttp.__version__})"
 _REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid", "cf-ray")
+DEFAULT_MAX_RESPONSE_SIZE = 32 * 1024 * 1024  # the largest listing page is well under 1 MiB
+_ERROR_BODY_LIMIT = 64 * 1024  # an error body is read for its message: the start is enough
+# aiohttp 3.10+ tells a connect timeout apart; 3.9 reports it as a ServerTimeoutError.
+_CONNECT_TIMEOUT: Any = getattr(aiohttp, "ConnectionTimeoutError", ())
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +112,7 @@ class AiohttpTransport:
         timeout: Timeout,
         *,
         connection_limit: int = 100,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         # Only API requests carry these (the key): a download from a CDN must never see it.
@@ -115,6 +123,7 @@ class AiohttpTransport:
             total=timeout.total, sock_connect=timeout.connect, sock_read=timeout.read
         )
         self._connection_limit = connection_limit
+        self._max_response_size = max_response_size
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -135,6 +144,7 @@ class AiohttpTransport:
                 timeout=self._timeout,
                 connector=connector,
                 skip_auto_headers=("Accept-Encoding",),
+                response_class=_SingleAttemptResponse,
             )
             self._session = session
         return session
@@ -153,8 +163,9 @@ class AiohttpTransport:
                 data=request.body,
                 headers=headers,
                 allow_redirects=False,  # a redirect elsewhere would carry the key there
+                auto_decompress=False,  # inflated by _read_capped, within max_response_size
             ) as resp:
-                body = await resp.read()
+                body = await _read_capped(resp, self._max_response_size)
                 return Response(resp.status, resp.headers, body)
         except aiohttp.ClientError as exc:
             raise _connection_error(exc) from exc
@@ -183,6 +194,74 @@ class AiohttpTransport:
             await session.close()
 
 
+class _SingleAttemptResponse(aiohttp.ClientResponse):
+    """A response whose dropped connection aiohttp does not resend on its own.
+
+    aiohttp (3.10+) sends an idempotent request a second time when the connection drops before
+    the response starts (ServerDisconnectedError / ClientOSError from ``start``), outside any
+    retry budget: ``max_retries=0`` gave 2 arrivals. Re-raising those as another
+    ClientConnectionError leaves every resend to the SDK's retry policy.
+    """
+
+    async def start(self, connection: Any) -> aiohttp.ClientResponse:
+        try:
+            return await super().start(connection)
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+            raise _DroppedError(exc) from exc
+
+
+class _DroppedError(aiohttp.ClientConnectionError):
+    """The connection dropped before the response: not resent by aiohttp (see above)."""
+
+    def __init__(self, cause: aiohttp.ClientError) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+async def _read_capped(resp: aiohttp.ClientResponse, limit: int) -> bytes:
+    """The body, inflated if the server compressed it, refused beyond ``limit`` bytes.
+
+    The declared Content-Length is checked before reading, and the running size while
+    reading, so a chunked or compressed (gzip bomb) body stops at the limit. An error
+    status keeps the start of its body instead (its status matters more than its size).
+    """
+    truncate = resp.status >= 400
+    if truncate:
+        limit = min(limit, _ERROR_BODY_LIMIT)
+    elif resp.content_length is not None and resp.content_length > limit:
+        raise errors.ResponseTooLargeError(limit, received=resp.content_length)
+    inflater = _inflater(resp.headers.get("Content-Encoding"))
+    body = bytearray()
+    async for chunk in resp.content.iter_any():
+        body += _inflate(inflater, chunk, limit + 1 - len(body)) if inflater else chunk
+        if len(body) > limit:
+            resp.close()  # the rest stays unread: never reuse this connection
+            if truncate:
+                return bytes(body[:limit])
+            raise errors.ResponseTooLargeError(limit, received=len(body))
+    if inflater is not None and not inflater.eof and not truncate:
+        raise errors.ResponseValidationError("compressed response body ended early")
+    return bytes(body)
+
+
+def _inflate(inflater: Any, chunk: bytes, room: int) -> bytes:
+    """At most ``room`` bytes inflated from ``chunk`` (a bomb stops at the limit)."""
+    try:
+        return bytes(inflater.decompress(chunk, room))
+    except zlib.error as exc:
+        raise errors.ResponseValidationError(f"corrupt compressed response body: {exc}") from exc
+
+
+def _inflater(encoding: str | None) -> Any:
+    """A zlib decompressor for gzip/deflate; None for identity; unknown codings refused."""
+    coding = (encoding or "identity").strip().lower()
+    if coding in ("", "identity"):
+        return None
+    if coding in ("gzip", "x-gzip", "deflate"):
+        return zlib.decompressobj(wbits=47)  # 32 + 15: gzip or zlib header, detected
+    raise errors.ResponseValidationError(f"unsupported response Content-Encoding {coding!r}")
+
+
 async def _chunks(resp: aiohttp.ClientResponse, size: int = 1 << 16) -> AsyncIterator[bytes]:
     try:
         async for chunk in resp.content.iter_chunked(size):
@@ -195,7 +274,9 @@ async def _chunks(resp: aiohttp.ClientResponse, size: int = 1 << 16) -> AsyncIte
 
 def _connection_error(exc: aiohttp.ClientError) -> errors.APIConnectionError:
     """Map an aiohttp error, remembering whether the request may have reached the server."""
-    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+    if isinstance(exc, _DroppedError):
+        exc = exc.cause
+    if isinstance(exc, _CONNECT_TIMEOUT):
         error: errors.APIConnectionError = errors.APITimeoutError("timed out connecting")
         error.maybe_sent = False
         return error
@@ -242,6 +323,8 @@ def raise_for_status(response: Response) -> None:
     if status < 400:
         code, message = None, _redirect_message(response.headers.get("Location"))
     else:
+        # Masked before _describe truncates it: a key cut in half would no longer match.
+        response = Response(status, response.headers, redact_bytes(response.body))
         code, message = _describe(response.body, status)
     request_id = next(
         (response.headers[h] for h in _REQUEST_ID_HEADERS if h in response.headers), None
@@ -276,7 +359,7 @@ def _describe(body: bytes, status: int) -> tuple[int | None, str]:
     """
     try:
         parsed = msgspec.json.decode(body)
-    except msgspec.DecodeError:
+    except (msgspec.MsgspecError, RecursionError, MemoryError):
         parsed = None
     code, message = None, None
     if isinstance(parsed, dict):

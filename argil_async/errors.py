@@ -11,8 +11,12 @@ Every exception derives from :class:`ArgilError`, so one ``except ArgilError`` c
     │   ├── NotFoundError 404     ConflictError 409          RateLimitError 429 (.retry_after)
     │   └── InternalServerError 5xx
     ├── ResponseValidationError                     the server sent something we cannot decode
+    │   └── ResponseTooLargeError                   ... or more than max_response_size bytes
     ├── WaitTimeoutError                            a wait_until_* deadline passed (.last)
     └── GenerationFailedError                       a waited-on resource failed (.resource)
+
+The API key and webhook tokens are masked (``***``) in every message, body and header an
+error keeps, so errors are safe to log even when the server echoes what it was sent.
 
 Example::
 
@@ -26,6 +30,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+
+from ._redact import redact_bytes, redact_headers, redact_text
 
 __all__ = [
     "APIConnectionError",
@@ -41,13 +47,20 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "ResponseTooLargeError",
     "ResponseValidationError",
     "WaitTimeoutError",
 ]
 
 
 class ArgilError(Exception):
-    """Base class of every error raised by argil_async."""
+    """Base class of every error raised by argil_async; its text never shows a known secret."""
+
+    def __str__(self) -> str:
+        return redact_text(super().__str__())
+
+    def __repr__(self) -> str:
+        return redact_text(super().__repr__())
 
 
 class InvalidRequestError(ArgilError, ValueError):
@@ -86,12 +99,12 @@ class APIStatusError(ArgilError):
         headers: Mapping[str, str] | None = None,
         request_id: str | None = None,
     ) -> None:
-        self.message = message
+        self.message = message = redact_text(message)
         self.status_code = status_code
         self.code = code if code is not None else status_code
-        self.body = body
+        self.body = redact_bytes(body)
         # Kept as given (not copied to a dict): the transport's headers are case-insensitive.
-        self.headers: Mapping[str, str] = headers if headers is not None else {}
+        self.headers: Mapping[str, str] = redact_headers(headers) if headers is not None else {}
         self.request_id = request_id
         suffix = f" (request id {request_id})" if request_id else ""
         super().__init__(f"{status_code}: {message}{suffix}")
@@ -133,8 +146,25 @@ class ResponseValidationError(ArgilError):
     """The server answered 2xx with a body that could not be decoded into the expected model."""
 
     def __init__(self, message: str, *, body: bytes = b"") -> None:
-        self.body = body
-        super().__init__(message)
+        self.body = redact_bytes(body)
+        super().__init__(redact_text(message))
+
+
+class ResponseTooLargeError(ResponseValidationError):
+    """The response body exceeded ``max_response_size`` bytes (``limit``); reading stopped there.
+
+    Raised from the declared Content-Length before reading, or as soon as a streamed (chunked or
+    compressed) body passes the limit, so a hostile or broken server cannot exhaust memory.
+    """
+
+    def __init__(self, limit: int, *, received: int | None = None) -> None:
+        self.limit = limit
+        self.received = received
+        size = f"{received} bytes or more" if received is not None else "a declared size"
+        super().__init__(
+            f"response body too large: {size} over the {limit}-byte limit "
+            f"(raise AsyncArgil(max_response_size=...) if it is expected)"
+        )
 
 
 class WaitTimeoutError(ArgilError, TimeoutError):

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import inspect
+import subprocess
 import sys
 import typing
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Literal
+from typing import Any
 
 import pytest
 
 from argil_async import Argil, AsyncArgil, AsyncPaginator, Paginator
 from argil_async._resources._base import Resource
-from argil_async.models import Asset, Video
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -158,38 +159,135 @@ def test_check_reports_stale_missing_and_extra_files(tmp_path: Path) -> None:
     ]
 
 
-def test_generator_reports_methods_it_cannot_twin() -> None:
-    """A public async generator on a resource is reported as skipped, not silently dropped."""
+FAKE_MODULE = """
+from __future__ import annotations
 
-    class Odd(Resource):
-        async def stream(self) -> typing.AsyncIterator[int]:  # pragma: no cover
-            """Yield numbers."""
-            yield 1
+import builtins
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, overload
 
+from typing_extensions import Unpack
+
+from .._pagination import AsyncPaginator
+from ..models import Asset, Video
+from ._base import Resource
+
+if TYPE_CHECKING:
+    from .._receiver import WebhookReceiver
+    from ..errors import ArgilError
+
+Format = Literal["vtt", "ass"]
+
+
+class Options(TypedDict, total=False):
+    timeout: float
+
+
+class FakeResource(Resource):
+    \"\"\"A resource made up for the generator's tests.\"\"\"
+
+    @overload
+    async def get(self, id: str, *, raw: Literal[False] = False) -> Video: ...
+    @overload
+    async def get(self, id: str, *, raw: Literal[True]) -> bytes: ...
+    async def get(self, id: str, *, raw: bool = False) -> Video | bytes:
+        \"\"\"Fetch one, e.g. ``await client.fake.get("v1")``.\"\"\"
+        return builtins.bytes()
+
+    async def generate(
+        self,
+        *ids: "Asset",
+        fmt: Format = "vtt",
+        pick: Callable[[int], int] = lambda n: n + 1,
+        on_created: Callable[[Video], Awaitable[None] | None] | None = None,
+        receiver: WebhookReceiver | None = None,
+        **options: Unpack[Options],
+    ) -> "Video | None":
+        \"\"\"Make one.\"\"\"
+        return None
+
+    def list(self, *, page_size: int | None = None) -> AsyncPaginator[Asset]:
+        return AsyncPaginator(self._fetch)
+
+    async def stream(self) -> Any:
+        yield 1
+
+    @property
+    def with_raw_response(self) -> Any:
+        return self
+
+    def helper(self) -> int:
+        return 1
+
+    async def _private(self) -> None:
+        return None
+"""
+
+
+def _generate(text: str) -> tuple[str, list[str]]:
+    source = gen_sync.Source("argil_async._resources.fake", ast.parse(text), "fake.py")
+    cls = source.find_class("FakeResource")
+    assert cls is not None
     out = gen_sync.Output()
-    gen_sync.class_twins(Odd, "odd", gen_sync.Imports(), out, "odd")
-    assert out.skipped == ["odd.stream: async generators have no sync twin"]
+    module = gen_sync.resource_module(source, cls, "fake", out)
+    return gen_sync.formatted("fake.py", module), out.skipped
 
 
-def test_generator_reads_string_annotations_literals_and_lambda_defaults() -> None:
-    """Forward references ("Video") get imported; Literal values and lambda parameters don't."""
+def test_generator_reports_members_it_cannot_twin() -> None:
+    """Async generators, properties and plain defs are reported as skipped, not dropped."""
+    _, skipped = _generate(FAKE_MODULE)
+    assert skipped == [
+        "fake.stream: async generators have no sync twin",
+        "fake.with_raw_response: @property members are not twinned",
+        "fake.helper: a plain def returning int has no sync twin",
+    ]
 
-    class Forward(Resource):
-        async def get(  # pragma: no cover
-            self,
-            id: "str",  # noqa: UP037
-            *ids: "Asset",  # noqa: UP037
-            fmt: Literal["vtt", "ass"] = "vtt",
-            pick: Callable[[int], int] = lambda n: n + 1,
-        ) -> "Video | None":  # noqa: UP037
-            """Fetch."""
-            return None
 
-    out, imports = gen_sync.Output(), gen_sync.Imports()
-    source = gen_sync.class_twins(Forward, "fwd", imports, out, "fwd")
-    assert out.skipped == []
-    assert {"Asset", "Video", "Literal", "Callable"} <= set(imports.needed)
-    assert "client.fwd.get(id, *ids, fmt=fmt, pick=pick)" in source
+def test_generator_keeps_what_signatures_need_and_drops_the_rest() -> None:
+    """Literals, aliases, TYPE_CHECKING imports, Unpack and lambdas survive; unused imports go."""
+    text, _ = _generate(FAKE_MODULE)
+    compile(text, "fake.py", "exec")
+    assert "from .._resources.fake import Format, Options\n" in text
+    assert "from ..models import Asset, Video\n" in text
+    assert "if TYPE_CHECKING:\n    from .._receiver import WebhookReceiver\n" in text
+    assert "ArgilError" not in text
+    assert "builtins" not in text
+    assert "lambda client: client.fake.generate(\n" in text
+    assert "*ids, fmt=fmt, pick=pick, on_created=on_created, receiver=receiver, **options" in text
+    assert "**options: Unpack[Options]" in text
+    assert "def list(self, *, page_size: int | None = None) -> Paginator[Asset]:" in text
+    assert "_private" not in text
+    assert "``pick`` and ``on_created`` run on the client's event-loop thread" in text
+
+
+def test_generator_drops_an_emptied_type_checking_block() -> None:
+    """When no twin uses a TYPE_CHECKING import, the block and TYPE_CHECKING itself go."""
+    text, _ = _generate(FAKE_MODULE.replace("receiver: WebhookReceiver | None = None,", ""))
+    compile(text, "fake.py", "exec")
+    assert "TYPE_CHECKING" not in text
+    assert "pass" not in text
+
+
+def test_generator_keeps_overloads_before_the_twin() -> None:
+    """``@overload`` stubs become plain ``def`` stubs, then the delegating twin follows."""
+    text, _ = _generate(FAKE_MODULE)
+    assert text.count("    @overload\n    def get(") == 2
+    assert "async def" not in text
+    assert 'Fetch one, e.g. ``client.fake.get("v1")``.' in text
+    assert "return self._runtime.call(lambda client: client.fake.get(id, raw=raw))" in text
+
+
+def test_generator_never_imports_the_package() -> None:
+    """Generation reads source only: a fresh interpreter never imports argil_async."""
+    code = (
+        "import runpy, sys; sys.argv = ['gen_sync', '--check']; "
+        "g = runpy.run_path('scripts/gen_sync.py', run_name='gen'); g['generate'](); "
+        "print(sorted(m for m in sys.modules if m.startswith('argil_async')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"
 
 
 def test_callback_parameters_are_documented_as_running_on_the_loop_thread() -> None:

@@ -9,7 +9,11 @@ from types import TracebackType
 from .._limits import AssetLimiter
 from .._retry import RetryPolicy
 from .._sync_runtime import SyncRuntime
-from .._transport import Timeout, Transport
+from .._transport import (
+    DEFAULT_MAX_RESPONSE_SIZE,
+    Timeout,
+    Transport,
+)
 from .assets import SyncAssetsResource
 from .avatars import SyncAvatarsResource
 from .subtitles import SyncSubtitlesResource
@@ -36,6 +40,9 @@ class Argil:
     caps how many uploaded assets may be processing at once (the workspace allows 5);
     ``asset_limiter`` replaces that count with a limiter of your own, such as
     ``argil_async.limits.RedisAssetLimiter`` to share the 5 slots across a fleet of processes.
+    ``max_response_size`` (bytes, default 32 MiB) bounds any API response body: a larger one
+    raises :class:`ResponseTooLargeError` instead of filling memory. The key is masked (``***``)
+    in every error, even when the server echoes it.
 
     For tests: ``retry_policy`` replaces the whole policy, ``max_retries`` included (e.g.
     ``RetryPolicy(wait_scale=0)`` turns the waits off), and ``transport`` replaces the HTTP
@@ -62,6 +69,7 @@ class Argil:
         *,
         asset_concurrency: int | None = None,
         asset_limiter: AssetLimiter | None = None,
+        max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
         transport: Transport | None = None,
         retry_policy: RetryPolicy | None = None,
     ) -> None:
@@ -73,6 +81,7 @@ class Argil:
                 "max_retries": max_retries,
                 "asset_concurrency": asset_concurrency,
                 "asset_limiter": asset_limiter,
+                "max_response_size": max_response_size,
                 "transport": transport,
                 "retry_policy": retry_policy,
             }
@@ -86,6 +95,7 @@ class Argil:
         self.base_url = self._runtime.settings.base_url
         self.timeout = self._runtime.settings.timeout
         self.max_retries = self._runtime.settings.max_retries
+        self.max_response_size = self._runtime.settings.max_response_size
 
     def __repr__(self) -> str:
         return repr(self._runtime.settings).replace("AsyncArgil(", "Argil(", 1)

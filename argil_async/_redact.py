@@ -1,0 +1,75 @@
+"""Secrets out of errors: the API key and webhook tokens never reach a message, body or header.
+
+A server may echo what it was sent (``401: invalid api key sk_live_...``), and a callback URL
+carries its webhook token in the query (``?token=...``). Every :class:`~argil_async.ArgilError`
+passes what it keeps through :func:`redact_text` / :func:`redact_bytes` / :func:`redact_headers`,
+so ``str(exc)``, ``repr(exc)``, tracebacks, ``exc.body`` and ``exc.headers`` are safe to log::
+
+    register_secret("sk_live_abc123456")
+    redact_text("401: invalid api key sk_live_abc123456")   # '401: invalid api key ***'
+
+Keys are registered process-wide by each client (the set only grows, and holds a handful of
+short strings), so an error built anywhere, by any client, is scrubbed of every known key.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Mapping
+from urllib.parse import quote
+
+from multidict import CIMultiDict
+
+__all__ = ["MASK", "redact_bytes", "redact_headers", "redact_text", "register_secret"]
+
+MASK = "***"
+_MIN_SECRET = 8  # shorter strings would mask ordinary words; real API keys are much longer
+# A secret-bearing query parameter in any URL (webhook callback tokens, signed links).
+_QUERY_SECRET = re.compile(
+    r"(?i)([?&;](?:token|secret|signature|sig|key|apikey|api_key|api-key|access_token|"
+    r"password|auth)=)[^&#\s\"'<>\\]+"
+)
+_QUERY_SECRET_BYTES = re.compile(_QUERY_SECRET.pattern.encode())
+_USERINFO = re.compile(r"(?i)([a-z][a-z0-9+.-]*://)[^/\s@\"'<>]+@")
+_lock = threading.Lock()
+_secrets: tuple[str, ...] = ()
+_secret_bytes: tuple[bytes, ...] = ()
+
+
+def register_secret(secret: str) -> None:
+    """Mask ``secret`` (and its JSON-escaped and URL-quoted spellings) from now on."""
+    global _secrets, _secret_bytes
+    if len(secret) < _MIN_SECRET or secret in _secrets:
+        return
+    spellings = {secret, json.dumps(secret)[1:-1], quote(secret, safe="")}
+    with _lock:
+        # Longest first, so a spelling that contains another is masked whole.
+        merged = sorted(set(_secrets) | spellings, key=len, reverse=True)
+        _secrets = tuple(merged)
+        _secret_bytes = tuple(s.encode("utf-8", "surrogatepass") for s in merged)
+
+
+def redact_text(text: str) -> str:
+    """``text`` with every registered secret and every query token replaced by ``***``."""
+    for secret in _secrets:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    text = _QUERY_SECRET.sub(rf"\g<1>{MASK}", text)
+    return _USERINFO.sub(rf"\g<1>{MASK}@", text)
+
+
+def redact_bytes(body: bytes) -> bytes:
+    """``body`` with every registered secret and every query token replaced by ``***``."""
+    for secret in _secret_bytes:
+        if secret in body:
+            body = body.replace(secret, MASK.encode())
+    return _QUERY_SECRET_BYTES.sub(rb"\g<1>" + MASK.encode(), body)
+
+
+def redact_headers(headers: Mapping[str, str]) -> Mapping[str, str]:
+    """``headers`` unchanged when clean, else a case-insensitive copy with values redacted."""
+    if all(redact_text(value) == value for value in headers.values()):
+        return headers
+    return CIMultiDict((name, redact_text(value)) for name, value in headers.items())
