@@ -18,6 +18,10 @@ the whole API locally for tests and demos.
 
 from ._client import DEFAULT_BASE_URL as DEFAULT_BASE_URL
 from ._client import AsyncArgil as AsyncArgil
+from ._observe import ResponseInfo as ResponseInfo
+from ._options import RawResponse as RawResponse
+from ._options import RequestOptions as RequestOptions
+from ._options import with_raw_response as with_raw_response
 from ._pagination import AsyncPaginator as AsyncPaginator
 from ._pagination import Page as Page
 from ._retry import RetryPolicy as RetryPolicy
@@ -80,6 +84,9 @@ __all__ = [
     "Paginator",
     "PermissionDeniedError",
     "RateLimitError",
+    "RawResponse",
+    "RequestOptions",
+    "ResponseInfo",
     "ResponseTooLargeError",
     "ResponseValidationError",
     "RetryPolicy",
@@ -92,4 +99,5 @@ __all__ = [
     "Webhook",
     "Zoom",
     "__version__",
+    "with_raw_response",
 ]

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+import anyio
+import msgspec
+from typing_extensions import Unpack
+
 from . import errors
 from ._decoding import decode, encode
 from ._limits import AssetLimiter, InProcessAssetLimiter
+from ._observe import CallObserver, configure_logging, logger, run_observed, wants_observer
+from ._options import RequestOptions, check_options, merged_query
 from ._redact import register_secret
 from ._resources.assets import AssetsResource
 from ._resources.avatars import AvatarsResource
@@ -22,9 +31,11 @@ from ._retry import RetryPolicy, with_retries
 from ._transport import (
     DEFAULT_MAX_RESPONSE_SIZE,
     AiohttpTransport,
+    ConnectorArg,
     Request,
     Response,
     Timeout,
+    TraceConfigs,
     Transport,
     parse_retry_after,
     raise_for_status,
@@ -35,6 +46,8 @@ __all__ = ["DEFAULT_BASE_URL", "AsyncArgil"]
 
 DEFAULT_BASE_URL = "https://api.argil.ai/v1"
 T = TypeVar("T")
+Send = Callable[[Request], Awaitable[Response]]
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
 class AsyncArgil:
@@ -57,6 +70,12 @@ class AsyncArgil:
     raises :class:`ResponseTooLargeError` instead of filling memory. The key is masked (``***``)
     in every error, even when the server echoes it.
 
+    HTTP: proxies come from ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` (``trust_env``) or
+    ``proxy``; ``trace_configs`` (aiohttp ``TraceConfig``) observe each request; ``connector``
+    is an aiohttp connector (limits, TLS), or a function making one, which lets the client
+    move to a new event loop. Every API method also takes the :class:`RequestOptions`
+    keywords, and :meth:`with_options` makes a copy with other defaults.
+
     For tests: ``retry_policy`` replaces the whole policy, ``max_retries`` included (e.g.
     ``RetryPolicy(wait_scale=0)`` turns the waits off), and ``transport`` replaces the HTTP
     layer with any object that has ``send``, ``stream`` and ``aclose``.
@@ -78,6 +97,10 @@ class AsyncArgil:
         *,
         asset_concurrency: int | None = None,
         asset_limiter: AssetLimiter | None = None,
+        proxy: str | None = None,
+        trust_env: bool = True,
+        trace_configs: TraceConfigs = (),
+        connector: ConnectorArg | None = None,
         max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
         transport: Transport | None = None,
         retry_policy: RetryPolicy | None = None,
@@ -106,11 +129,22 @@ class AsyncArgil:
             self.base_url,
             {"x-api-key": key, "Accept": "application/json"},
             self.timeout,
+            proxy=proxy,
+            trust_env=trust_env,
+            trace_configs=trace_configs,
+            connector=connector,
             max_response_size=self.max_response_size,
         )
-        policy = retry_policy or RetryPolicy(max_retries=max_retries)
-        self._send = with_retries(self._send_once, policy)
+        self._policy = retry_policy or RetryPolicy(max_retries=max_retries)
+        self._send = with_retries(self._send_once, self._policy)
+        self._senders: dict[int, Send] = {self._policy.max_retries: self._send}
+        self._defaults: RequestOptions = {}
+        self._server = _server_of(self.base_url)
         self._asset_limiter = _asset_limiter(asset_concurrency, asset_limiter)
+        configure_logging()
+        self._attach_resources()
+
+    def _attach_resources(self) -> None:
         self.assets = AssetsResource(self)
         self.avatars = AvatarsResource(self)
         self.voices = VoicesResource(self)
@@ -120,6 +154,24 @@ class AsyncArgil:
 
     def __repr__(self) -> str:
         return f"AsyncArgil(base_url={self.base_url!r}, api_key='***')"
+
+    def with_options(self, **options: Unpack[RequestOptions]) -> AsyncArgil:
+        """A copy of this client with other defaults, sharing its HTTP session and limiter.
+
+        Example::
+
+            patient = client.with_options(timeout=Timeout(total=120), max_retries=5)
+            video = await patient.videos.get(video_id)
+
+        Closing either closes the shared session (the next call opens a new one).
+        """
+        checked = check_options(options)
+        clone = copy.copy(self)
+        clone._defaults = {**self._defaults, **checked}
+        clone.timeout = checked.get("timeout", self.timeout)  # type: ignore[assignment]
+        clone.max_retries = checked.get("max_retries", self.max_retries)
+        clone._attach_resources()
+        return clone
 
     async def __aenter__(self) -> AsyncArgil:
         return self
@@ -138,7 +190,17 @@ class AsyncArgil:
         await self._asset_limiter.aclose()
 
     async def _send_once(self, request: Request) -> Response:
-        response = await self._transport.send(request)
+        observer: CallObserver | None = request.observer
+        if observer is None:
+            response = await self._transport.send(request)
+        else:
+            started = observer.attempt_started()
+            try:
+                response = await self._transport.send(request)
+            except BaseException as exc:
+                observer.attempt_ended(started, None, exc)
+                raise
+            observer.attempt_ended(started, response, None)
         if response.status == 429 and request.method == "POST" and request.path == "/assets":
             await _pause_uploads(self._asset_limiter, response)
         raise_for_status(response)
@@ -154,18 +216,77 @@ class AsyncArgil:
         params: Sequence[tuple[str, str]] = (),
         body: Any = None,
         idempotent: bool | None = None,
+        options: RequestOptions | None = None,
     ) -> Response:
         """Send one API request through the retry policy and return the 2xx response."""
         if idempotent is None:
             idempotent = method != "POST"
+        options = {**self._defaults, **check_options(options)} if options else self._defaults
+        if options:
+            return await self._request_with(method, path, params, body, idempotent, options)
         payload = None if body is None else encode(body)
-        return await self._send(Request(method, path, tuple(params), payload, idempotent))
+        request = Request(method, path, tuple(params), payload, idempotent)
+        log = logger.isEnabledFor(logging.INFO)
+        if wants_observer(log):
+            return await self._observed(request, self._send, log)
+        return await self._send(request)
+
+    async def _request_with(
+        self,
+        method: str,
+        path: str,
+        params: Sequence[tuple[str, str]],
+        body: Any,
+        idempotent: bool,
+        options: RequestOptions,
+    ) -> Response:
+        """The same, with per-call options: timeouts, retries, extra headers/query/body."""
+        extra_body = options.get("extra_body")
+        if extra_body is not None and method in _BODY_METHODS:
+            body = {**(msgspec.to_builtins(body) if body is not None else {}), **extra_body}
+        timeout = options.get("timeout")
+        request = Request(
+            method,
+            path,
+            merged_query(params, options.get("extra_query", {})),
+            None if body is None else encode(body),
+            idempotent,
+            options.get("extra_headers", {}),
+            timeout=timeout,  # type: ignore[arg-type]
+        )
+        send = self._sender(options.get("max_retries", self._policy.max_retries))
+        total = (timeout if isinstance(timeout, Timeout) else self.timeout).total
+        log = logger.isEnabledFor(logging.INFO)
+        if total is None:
+            return await self._observed(request, send, log)
+        with anyio.move_on_after(total):
+            return await self._observed(request, send, log)
+        raise errors.APITimeoutError(f"{method} {path} did not finish within {total:g} s")
+
+    def _sender(self, max_retries: int) -> Send:
+        """The retry pipeline for ``max_retries`` (built once per distinct value)."""
+        send = self._senders.get(max_retries)
+        if send is None:
+            policy = dataclasses.replace(self._policy, max_retries=max_retries)
+            send = self._senders[max_retries] = with_retries(self._send_once, policy)
+        return send
+
+    async def _observed(self, request: Request, send: Send, log: bool) -> Response:
+        if not wants_observer(log):
+            return await send(request)
+        observer = CallObserver(request.method, request.path, self._server, log)
+        request = dataclasses.replace(request, observer=observer)
+        return await run_observed(send, request, observer)
 
     async def _get(
-        self, path: str, cls: type[T], params: Sequence[tuple[str, str]] = ()
+        self,
+        path: str,
+        cls: type[T],
+        params: Sequence[tuple[str, str]] = (),
+        options: RequestOptions | None = None,
     ) -> tuple[T, Response]:
         """GET ``path`` and decode its body as ``cls``."""
-        response = await self._request("GET", path, params=params)
+        response = await self._request("GET", path, params=params, options=options)
         return decode(cls, response.body), response
 
 
@@ -189,6 +310,11 @@ async def _pause_uploads(limiter: AssetLimiter, response: Response) -> None:
     retry_after = parse_retry_after(response.headers.get("Retry-After"))
     if retry_after is not None and retry_after > 0:
         await limiter.pause(retry_after)
+
+
+def _server_of(base_url: str) -> tuple[str, int]:
+    parts = urlsplit(base_url)
+    return parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
 
 
 def _checked_size(size: int) -> int:

@@ -202,6 +202,13 @@ class SyncRuntime:
         make(self.settings)
         return Paginator(self, make)
 
+    def derive(self, make: Callable[[AsyncArgil], AsyncArgil]) -> SyncRuntime:
+        """A runtime on the same loop thread whose calls go to ``make(client)`` instead.
+
+        This is ``Argil.with_options``: the copy shares the loop, the session and the limiter.
+        """
+        return _DerivedRuntime(self, make)
+
     def close(self) -> None:
         """Close the session and stop the loop thread; a later call starts a fresh one."""
         loop = self._loop
@@ -269,6 +276,34 @@ def _after_fork_in_child() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+class _DerivedRuntime(SyncRuntime):
+    """A view of a parent runtime that hands each call ``make(client)`` (built once per loop)."""
+
+    def __init__(self, parent: SyncRuntime, make: Callable[[AsyncArgil], AsyncArgil]) -> None:
+        self._parent, self._make = parent, make
+        self.settings = make(parent.settings)  # checks the options now, in the caller's thread
+        self._made: tuple[AsyncArgil, AsyncArgil] | None = None
+
+    def call(self, fn: Callable[[AsyncArgil], Awaitable[T]]) -> T:
+        """Run ``fn`` on the parent's loop with this view's client."""
+        return self._parent.call(lambda client: fn(self._client(client)))
+
+    def close(self) -> None:
+        """Close the shared session and loop (as the parent's ``close()`` would)."""
+        self._parent.close()
+
+    @property
+    def thread(self) -> threading.Thread | None:
+        """The shared loop thread."""
+        return self._parent.thread
+
+    def _client(self, client: AsyncArgil) -> AsyncArgil:
+        made = self._made
+        if made is None or made[0] is not client:
+            made = self._made = (client, self._make(client))
+        return made[1]
 
 
 class Paginator(Generic[T]):

@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import time
+import weakref
 import zlib
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeAlias
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -27,11 +28,14 @@ from ._version import __version__
 __all__ = [
     "DEFAULT_MAX_RESPONSE_SIZE",
     "AiohttpTransport",
+    "ConnectorArg",
     "Request",
     "Response",
     "Timeout",
+    "TraceConfigs",
     "Transport",
     "raise_for_status",
+    "request_id_of",
 ]
 
 USER_AGENT = f"argil-async/{__version__} (python; aiohttp/{aiohttp.__version__})"
@@ -40,6 +44,12 @@ DEFAULT_MAX_RESPONSE_SIZE = 32 * 1024 * 1024  # the largest listing page is well
 _ERROR_BODY_LIMIT = 64 * 1024  # an error body is read for its message: the start is enough
 # aiohttp 3.10+ tells a connect timeout apart; 3.9 reports it as a ServerTimeoutError.
 _CONNECT_TIMEOUT: Any = getattr(aiohttp, "ConnectionTimeoutError", ())
+
+#: A connector, or a function making one (needed when the client outlives an event loop:
+#: a connector belongs to the loop it was made on).
+ConnectorArg: TypeAlias = aiohttp.BaseConnector | Callable[[], aiohttp.BaseConnector]
+#: aiohttp ``TraceConfig`` objects, to observe every HTTP request the client makes.
+TraceConfigs: TypeAlias = Sequence[aiohttp.TraceConfig]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +83,8 @@ class Request:
     body: bytes | None = None
     idempotent: bool = True
     headers: Mapping[str, str] = field(default_factory=dict)
+    timeout: Timeout | None = None  # this call's own timeouts, else the client's
+    observer: Any = None  # the call's logging/tracing/metadata hooks (see _observe.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +115,12 @@ class Transport(Protocol):
 
 
 class AiohttpTransport:
-    """An aiohttp-backed transport; the session is created lazily on the loop that first uses it."""
+    """An aiohttp-backed transport; the session is created lazily on the loop that first uses it.
+
+    ``trust_env`` (default) honours ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY``; ``proxy``
+    names one explicitly. A session whose event loop has ended is replaced on the next loop
+    (``asyncio.run`` twice), and a session left open is closed when its loop shuts down.
+    """
 
     def __init__(
         self,
@@ -112,6 +129,10 @@ class AiohttpTransport:
         timeout: Timeout,
         *,
         connection_limit: int = 100,
+        proxy: str | None = None,
+        trust_env: bool = True,
+        trace_configs: TraceConfigs = (),
+        connector: ConnectorArg | None = None,
         max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
     ) -> None:
         self._base_url = base_url.rstrip("/")
@@ -119,42 +140,59 @@ class AiohttpTransport:
         # Built once, with and without a JSON body, rather than merged on every request.
         self._api_headers = dict(headers)
         self._json_headers = {**self._api_headers, "Content-Type": "application/json"}
-        self._timeout = aiohttp.ClientTimeout(
-            total=timeout.total, sock_connect=timeout.connect, sock_read=timeout.read
-        )
+        self._timeout = client_timeout(timeout)
         self._connection_limit = connection_limit
+        self._proxy, self._trust_env = proxy, trust_env
+        self._trace_configs = list(trace_configs)
+        self._connector = connector
         self._max_response_size = max_response_size
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_watch: AsyncGenerator[None, None] | None = None
 
-    def _get_session(self) -> aiohttp.ClientSession:
+    async def _get_session(self) -> aiohttp.ClientSession:
         session = self._session
         if session is not None and self._loop is not asyncio.get_running_loop():
-            if not session.closed:
+            if not session.closed and not _ended(self._loop):
                 raise errors.ArgilError(
                     "this client's HTTP session belongs to another event loop: use one client "
                     "per event loop, or `await client.aclose()` before using it on a new one"
                 )
+            if not session.closed:
+                session.detach()  # its loop has ended: nothing is left to close it on
             session = None
         if session is None or session.closed:
             self._loop = asyncio.get_running_loop()
-            connector = aiohttp.TCPConnector(limit=self._connection_limit)
-            session = aiohttp.ClientSession(
-                headers={"User-Agent": USER_AGENT},
-                timeout=self._timeout,
-                connector=connector,
-                skip_auto_headers=("Accept-Encoding",),
-                response_class=_SingleAttemptResponse,
-            )
-            self._session = session
+            session = self._session = self._new_session()
+            self._loop_watch = _close_at_loop_end(weakref.ref(self), session)
+            await self._loop_watch.__anext__()
         return session
+
+    def _new_session(self) -> aiohttp.ClientSession:
+        connector = self._connector
+        owned = not isinstance(connector, aiohttp.BaseConnector)  # a user's instance stays theirs
+        if connector is None:
+            connector = aiohttp.TCPConnector(limit=self._connection_limit)
+        elif not isinstance(connector, aiohttp.BaseConnector):
+            connector = connector()
+        return aiohttp.ClientSession(
+            headers={"User-Agent": USER_AGENT},
+            timeout=self._timeout,
+            connector=connector,
+            connector_owner=owned,
+            skip_auto_headers=("Accept-Encoding",),
+            response_class=_SingleAttemptResponse,
+            trust_env=self._trust_env,
+            trace_configs=self._trace_configs or None,
+        )
 
     async def send(self, request: Request) -> Response:
         """Send ``request``; map aiohttp's failures to APIConnectionError / APITimeoutError."""
-        session = self._get_session()
+        session = await self._get_session()
         headers = self._api_headers if request.body is None else self._json_headers
         if request.headers:
             headers = {**headers, **request.headers}
+        timeout = self._timeout if request.timeout is None else client_timeout(request.timeout)
         try:
             async with session.request(
                 request.method,
@@ -163,6 +201,8 @@ class AiohttpTransport:
                 data=request.body,
                 headers=headers,
                 allow_redirects=False,  # a redirect elsewhere would carry the key there
+                proxy=self._proxy,
+                timeout=timeout,
                 auto_decompress=False,  # inflated by _read_capped, within max_response_size
             ) as resp:
                 body = await _read_capped(resp, self._max_response_size)
@@ -175,9 +215,9 @@ class AiohttpTransport:
     @asynccontextmanager
     async def stream(self, url: str) -> AsyncIterator[tuple[Response, AsyncIterator[bytes]]]:
         """GET an absolute URL (a file download) and yield its headers and a chunk iterator."""
-        session = self._get_session()
+        session = await self._get_session()
         try:
-            async with session.get(url) as resp:
+            async with session.get(url, proxy=self._proxy) as resp:
                 head = Response(resp.status, resp.headers, b"")
                 if resp.status >= 400:
                     head = Response(resp.status, resp.headers, await resp.read())
@@ -190,8 +230,40 @@ class AiohttpTransport:
     async def aclose(self) -> None:
         """Close the session (if one was opened); safe to call twice."""
         session, self._session = self._session, None
+        watch, self._loop_watch = self._loop_watch, None
         if session is not None and not session.closed:
             await session.close()
+        if watch is not None and self._loop is asyncio.get_running_loop():
+            await watch.aclose()
+
+
+def client_timeout(timeout: Timeout) -> aiohttp.ClientTimeout:
+    """aiohttp's form of a :class:`Timeout` (``total`` bounds one attempt here)."""
+    return aiohttp.ClientTimeout(
+        total=timeout.total, sock_connect=timeout.connect, sock_read=timeout.read
+    )
+
+
+def _ended(loop: asyncio.AbstractEventLoop | None) -> bool:
+    return loop is None or loop.is_closed()
+
+
+async def _close_at_loop_end(
+    transport: weakref.ref[AiohttpTransport], session: aiohttp.ClientSession
+) -> AsyncGenerator[None, None]:
+    """Park until the loop shuts down (``asyncio.run`` finalizes async generators), then close.
+
+    This is how a client that was never closed still closes its session on its own loop,
+    instead of "Unclosed client session" at exit. The transport keeps this generator alive.
+    """
+    try:
+        yield
+    finally:
+        if not session.closed:
+            await session.close()
+        owner = transport()
+        if owner is not None and owner._session is session:
+            owner._session = None
 
 
 class _SingleAttemptResponse(aiohttp.ClientResponse):
@@ -326,9 +398,7 @@ def raise_for_status(response: Response) -> None:
         # Masked before _describe truncates it: a key cut in half would no longer match.
         response = Response(status, response.headers, redact_bytes(response.body))
         code, message = _describe(response.body, status)
-    request_id = next(
-        (response.headers[h] for h in _REQUEST_ID_HEADERS if h in response.headers), None
-    )
+    request_id = request_id_of(response.headers)
     cls = _STATUS_ERRORS.get(status)
     if cls is None:
         cls = errors.InternalServerError if status >= 500 else errors.APIStatusError
@@ -343,6 +413,11 @@ def raise_for_status(response: Response) -> None:
     if isinstance(error, errors.RateLimitError):
         error.retry_after = parse_retry_after(response.headers.get("Retry-After"))
     raise error
+
+
+def request_id_of(headers: Mapping[str, str]) -> str | None:
+    """The request id a response carries, under whichever header the server used."""
+    return next((headers[h] for h in _REQUEST_ID_HEADERS if h in headers), None)
 
 
 def _redirect_message(location: str | None) -> str:

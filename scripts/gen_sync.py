@@ -47,6 +47,14 @@ __slots__ = ("_runtime",)
 def __init__(self, runtime: SyncRuntime) -> None:
     self._runtime = runtime
 """
+CLIENT_ON = """
+@classmethod
+def _on(cls, runtime: SyncRuntime) -> Argil:
+    client = cls.__new__(cls)
+    client._runtime = runtime
+    client._attach()
+    return client
+"""
 CLIENT_BODY = """
 def __repr__(self) -> str:
     return repr(self._runtime.settings).replace("AsyncArgil(", "Argil(", 1)
@@ -303,11 +311,14 @@ def twin(node: Def, accessor: str) -> ast.FunctionDef:
         raise Skipped(f"@{decorators[0]} members are not twinned")
     plain = plain_def(node)
     returns = ast.unparse(plain.returns) if plain.returns else ""
-    run = runner(node, returns)
+    derived = returns == "AsyncArgil" and not accessor  # a copy of the client: with_options
+    run = "derive" if derived else runner(node, returns)
     params = {a.arg for a in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]}
     client = next(n for n in ("client", "async_client", "client_") if n not in params)
     target = ".".join(part for part in (client, accessor, node.name) if part)
     call = f"self._runtime.{run}(lambda {client}: {target}({call_arguments(node.args)}))"
+    if derived:  # an Argil on a runtime that shares the loop thread (SyncRuntime.derive)
+        call, plain.returns = f"Argil._on({call})", ast.Name("Argil")
     body = ast.parse(call if returns == "None" else f"return {call}").body
     doc = sync_doc(ast.get_docstring(node) or f"The sync twin of ``{node.name}``.")
     note = callback_note(node)
@@ -365,12 +376,12 @@ def client_module(source: Source, cls: ast.ClassDef, found: list[Resource], out:
     names = [a.arg for a in [*init.args.posonlyargs, *init.args.args][1:] + init.args.kwonlyargs]
     settings = ", ".join(f'"{a}": {a}' for a in names)
     settings += f", **{init.args.kwarg.arg}" if init.args.kwarg else ""
-    lines = [f"self._runtime = SyncRuntime({{{settings}}})"]
-    lines += [f"self.{attr} = Sync{kind.name}(self._runtime)" for attr, _, kind in found]
+    lines = [f"self.{attr} = Sync{kind.name}(self._runtime)" for attr, _, kind in found]
     skip = {attr for attr, _, _ in found}
     lines += [f"self.{a} = self._runtime.settings.{a}" for a in public_attributes(init, skip)]
     new_init = plain_def(init)
-    new_init.body = ast.parse("\n".join(lines)).body
+    new_init.body = ast.parse(f"self._runtime = SyncRuntime({{{settings}}})\nself._attach()").body
+    attach = ast.parse("def _attach(self) -> None:\n    " + "\n    ".join(lines)).body
     rest = sync_doc(ast.get_docstring(cls) or "").split("\n", 1)[1]
     sync = copy.deepcopy(cls)
     sync.name, sync.bases, sync.keywords, sync.decorator_list = "Argil", [], [], []
@@ -380,6 +391,8 @@ def client_module(source: Source, cls: ast.ClassDef, found: list[Resource], out:
         docstring(CLIENT_DOC.format(rest=rest), " " * 4),
         *annotations,
         new_init,
+        *ast.parse(CLIENT_ON).body,
+        *attach,
         *ast.parse(CLIENT_BODY).body,
         *twins(public, "", out),
     ]

@@ -6,12 +6,17 @@ from __future__ import annotations
 
 from types import TracebackType
 
+from typing_extensions import Unpack
+
 from .._limits import AssetLimiter
+from .._options import RequestOptions
 from .._retry import RetryPolicy
 from .._sync_runtime import SyncRuntime
 from .._transport import (
     DEFAULT_MAX_RESPONSE_SIZE,
+    ConnectorArg,
     Timeout,
+    TraceConfigs,
     Transport,
 )
 from .assets import SyncAssetsResource
@@ -44,6 +49,12 @@ class Argil:
     raises :class:`ResponseTooLargeError` instead of filling memory. The key is masked (``***``)
     in every error, even when the server echoes it.
 
+    HTTP: proxies come from ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` (``trust_env``) or
+    ``proxy``; ``trace_configs`` (aiohttp ``TraceConfig``) observe each request; ``connector``
+    is an aiohttp connector (limits, TLS), or a function making one, which lets the client
+    move to a new event loop. Every API method also takes the :class:`RequestOptions`
+    keywords, and :meth:`with_options` makes a copy with other defaults.
+
     For tests: ``retry_policy`` replaces the whole policy, ``max_retries`` included (e.g.
     ``RetryPolicy(wait_scale=0)`` turns the waits off), and ``transport`` replaces the HTTP
     layer with any object that has ``send``, ``stream`` and ``aclose``.
@@ -69,6 +80,10 @@ class Argil:
         *,
         asset_concurrency: int | None = None,
         asset_limiter: AssetLimiter | None = None,
+        proxy: str | None = None,
+        trust_env: bool = True,
+        trace_configs: TraceConfigs = (),
+        connector: ConnectorArg | None = None,
         max_response_size: int = DEFAULT_MAX_RESPONSE_SIZE,
         transport: Transport | None = None,
         retry_policy: RetryPolicy | None = None,
@@ -81,11 +96,25 @@ class Argil:
                 "max_retries": max_retries,
                 "asset_concurrency": asset_concurrency,
                 "asset_limiter": asset_limiter,
+                "proxy": proxy,
+                "trust_env": trust_env,
+                "trace_configs": trace_configs,
+                "connector": connector,
                 "max_response_size": max_response_size,
                 "transport": transport,
                 "retry_policy": retry_policy,
             }
         )
+        self._attach()
+
+    @classmethod
+    def _on(cls, runtime: SyncRuntime) -> Argil:
+        client = cls.__new__(cls)
+        client._runtime = runtime
+        client._attach()
+        return client
+
+    def _attach(self) -> None:
         self.assets = SyncAssetsResource(self._runtime)
         self.avatars = SyncAvatarsResource(self._runtime)
         self.voices = SyncVoicesResource(self._runtime)
@@ -117,3 +146,15 @@ class Argil:
         Safe to call twice; using the client again afterwards starts a new loop.
         """
         self._runtime.close()
+
+    def with_options(self, **options: Unpack[RequestOptions]) -> Argil:
+        """A copy of this client with other defaults, sharing its HTTP session and limiter.
+
+        Example::
+
+            patient = client.with_options(timeout=Timeout(total=120), max_retries=5)
+            video = patient.videos.get(video_id)
+
+        Closing either closes the shared session (the next call opens a new one).
+        """
+        return Argil._on(self._runtime.derive(lambda client: client.with_options(**options)))

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -17,12 +18,71 @@ class ResponseModel(msgspec.Struct, rename="camel", kw_only=True, frozen=True, g
 
     Decoded from JSON, these objects can never form reference cycles, so they are not tracked
     by the garbage collector (``gc=False``): a page of 100 assets then costs no GC passes.
+
+    In web frameworks they serialize as the API's JSON: ``dict(video)`` equals
+    ``video.to_dict()`` (FastAPI's encoder uses that for unannotated endpoints), and pydantic
+    (FastAPI's ``-> Video`` annotations, ``response_model``) is told how to validate, dump
+    and describe them.
     """
 
-    def to_dict(self) -> dict[str, Any]:
-        """The object as JSON-ready builtins with the API's camelCase keys."""
+    def to_dict(self, *, case: Literal["camel", "snake"] = "camel") -> dict[str, Any]:
+        """The object as JSON-ready builtins: the API's camelCase keys, or snake_case ones.
+
+        Example: ``asset.to_dict(case="snake")["file_url"]``.
+        """
+        if case == "snake":
+            return _snake(self)  # type: ignore[no-any-return]
         result: dict[str, Any] = msgspec.to_builtins(self)
         return result
+
+    def __iter__(self) -> Iterator[tuple[str, Any]]:
+        """``(key, value)`` pairs of :meth:`to_dict`, so ``dict(model)`` is the API's JSON."""
+        return iter(self.to_dict().items())
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        """Let pydantic (FastAPI) accept these models and dump them as the API's JSON."""
+        from pydantic_core import core_schema
+
+        def validate(value: Any) -> Any:
+            return value if isinstance(value, cls) else msgspec.convert(value, cls)
+
+        return core_schema.no_info_plain_validator_function(
+            validate,
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                lambda model: model.to_dict()
+            ),
+        )
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: Any, handler: Any) -> dict[str, Any]:
+        """The model's JSON Schema (for OpenAPI documents), from msgspec, references inlined."""
+        generated = msgspec.json.schema(cls)
+        return _inline(generated, generated.get("$defs", {}))  # type: ignore[no-any-return]
+
+
+def _snake(value: Any) -> Any:
+    """Builtins with the Python attribute names (snake_case) instead of the wire names."""
+    if isinstance(value, msgspec.Struct):
+        fields = msgspec.structs.fields(value)
+        return {f.name: _snake(getattr(value, f.name)) for f in fields if not f.name.endswith("_")}
+    if isinstance(value, (list, tuple)):
+        return [_snake(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _snake(item) for key, item in value.items()}
+    return msgspec.to_builtins(value)
+
+
+def _inline(schema: Any, defs: dict[str, Any]) -> Any:
+    """Replace ``{"$ref": "#/$defs/X"}`` by X's schema (the models have no cycles)."""
+    if isinstance(schema, dict):
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return _inline(defs[ref.removeprefix("#/$defs/")], defs)
+        return {k: _inline(v, defs) for k, v in schema.items() if k != "$defs"}
+    if isinstance(schema, list):
+        return [_inline(item, defs) for item in schema]
+    return schema
 
 
 class CreatedAtFallback(ResponseModel, frozen=True, kw_only=True):
@@ -35,9 +95,9 @@ class CreatedAtFallback(ResponseModel, frozen=True, kw_only=True):
         if self.created_at is None and self.create_at_ is not None:
             msgspec.structs.force_setattr(self, "created_at", self.create_at_)
 
-    def to_dict(self) -> dict[str, Any]:
-        """The object with camelCase keys; the ``createAt`` spelling is folded into createdAt."""
-        result = super().to_dict()
+    def to_dict(self, *, case: Literal["camel", "snake"] = "camel") -> dict[str, Any]:
+        """The object's keys (see ResponseModel); ``createAt`` is folded into createdAt."""
+        result = super().to_dict(case=case)
         result.pop("createAt", None)
         return result
 
