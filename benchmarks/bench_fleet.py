@@ -1,8 +1,10 @@
 """N processes x M uploads sharing the 5-processing limit through Redis: wall time vs ideal.
 
-The ideal is ceil(N x M / 5) x processing time: the limit's full throughput, as if one
-process had made every upload. Each worker is this script in its own process with its own
-``RedisAssetLimiter`` (same name); they start together once all are loaded. The simulator
+The ideal is ceil(N x M / 5) x processing time: the limit's full throughput. The baseline,
+measured in the same run, is one process making all N x M uploads with the default
+in-process limiter: what this machine achieves without Redis or a fleet. Each worker is this
+script in its own process with its own ``RedisAssetLimiter`` (same name); they start
+together once all are loaded. The simulator
 runs in a thread of this process and counts the 429s it answered and the most assets it saw
 processing at once. Redis: ``--redis-url``, else a ``redis-server`` started here.
 
@@ -29,8 +31,9 @@ from argil_async.testing import ArgilSimulator
 
 
 async def worker(base_url: str, key: str, redis_url: str, name: str, uploads: int) -> None:
-    """Upload ``uploads`` images at once through the shared limiter; print how many READY."""
-    limiter = RedisAssetLimiter(redis_url, name=name)
+    """Upload ``uploads`` images at once through the shared limiter (or, with the name
+    "local", the in-process one); print how many are READY."""
+    limiter = None if name == "local" else RedisAssetLimiter(redis_url, name=name)
     async with AsyncArgil(api_key=key, base_url=base_url, asset_limiter=limiter) as client:
         tag = uuid.uuid4().hex[:8]
         assets = await asyncio.gather(
@@ -71,16 +74,18 @@ def redis_server(url: str | None) -> Iterator[str]:
         process.wait(timeout=10)
 
 
-def run_fleet(args: argparse.Namespace, redis_url: str) -> tuple[float, int, int, int]:
-    """Start the workers, release them together; (wall time, READY, 429s, peak processing)."""
-    name = f"bench-{uuid.uuid4().hex[:8]}"
-    with ArgilSimulator.in_thread(asset_processing_time=args.processing_time) as sim:
+def run_fleet(
+    processing_time: float, shape: list[int], redis_url: str, name: str
+) -> tuple[float, int, int, int]:
+    """One worker per entry of ``shape`` (its uploads), released together;
+    (wall time, READY, 429s, peak processing)."""
+    with ArgilSimulator.in_thread(asset_processing_time=processing_time) as sim:
         argv = [sys.executable, __file__, "--worker", sim.base_url, sim.api_key, redis_url, name]
         workers = [
             subprocess.Popen(
-                [*argv, str(args.uploads)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+                [*argv, str(uploads)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
             )
-            for _ in range(args.processes)
+            for uploads in shape
         ]
         for process in workers:  # each prints "go?" once imported and ready
             assert process.stdout is not None
@@ -113,16 +118,22 @@ def main() -> None:
     parser.add_argument("--processing-time", type=float, default=1.0)
     parser.add_argument("--redis-url")
     args = parser.parse_args()
-    with redis_server(args.redis_url) as redis_url:
-        took, ready, limited, peak = run_fleet(args, redis_url)
+    name = f"bench-{uuid.uuid4().hex[:8]}"
     total = args.processes * args.uploads
+    with redis_server(args.redis_url) as redis_url:
+        fleet = run_fleet(args.processing_time, [args.uploads] * args.processes, redis_url, name)
+        alone = run_fleet(args.processing_time, [total], redis_url, "local")
     ideal = math.ceil(total / 5) * args.processing_time
     shape = f"{args.processes} processes x {args.uploads} uploads"
-    print(f"{shape}, processing {args.processing_time:g} s each, limit 5 shared through Redis")
-    print(f"  wall time   {took:6.2f} s   ideal {ideal:.2f} s   ratio {took / ideal:.3f}x")
-    print(f"  READY       {ready} of {total}")
-    print(f"  429s        {limited}")
-    print(f"  peak        {peak} processing at once")
+    print(f"{shape}, processing {args.processing_time:g} s each, limit 5; ideal {ideal:.2f} s")
+    for label, (took, ready, limited, peak) in (
+        ("fleet, Redis limiter", fleet),
+        ("baseline: 1 process, in-process limiter", alone),
+    ):
+        print(f"  {label}")
+        print(f"    wall time   {took:6.2f} s   ratio {took / ideal:.3f}x of the ideal")
+        print(f"    READY {ready} of {total}, 429s {limited}, peak {peak} processing at once")
+    print(f"  fleet / baseline: {fleet[0] / alone[0]:.3f}x")
 
 
 if __name__ == "__main__":
