@@ -18,6 +18,7 @@ the whole API locally for tests and demos.
 
 from ._client import DEFAULT_BASE_URL as DEFAULT_BASE_URL
 from ._client import AsyncArgil as AsyncArgil
+from ._exports import rehome as _rehome
 from ._observe import ResponseInfo as ResponseInfo
 from ._options import RawResponse as RawResponse
 from ._options import RequestOptions as RequestOptions
@@ -27,7 +28,10 @@ from ._pagination import Page as Page
 from ._retry import RetryPolicy as RetryPolicy
 from ._sync.client import Argil as Argil
 from ._sync_runtime import Paginator as Paginator
+from ._transport import Request as Request
+from ._transport import Response as Response
 from ._transport import Timeout as Timeout
+from ._transport import Transport as Transport
 from ._version import __version__ as __version__
 from .errors import APIConnectionError as APIConnectionError
 from .errors import APIStatusError as APIStatusError
@@ -85,7 +89,9 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "RawResponse",
+    "Request",
     "RequestOptions",
+    "Response",
     "ResponseInfo",
     "ResponseTooLargeError",
     "ResponseValidationError",
@@ -93,6 +99,7 @@ __all__ = [
     "SubtitleStyle",
     "Subtitles",
     "Timeout",
+    "Transport",
     "Video",
     "Voice",
     "WaitTimeoutError",
@@ -101,3 +108,5 @@ __all__ = [
     "__version__",
     "with_raw_response",
 ]
+
+_rehome(__name__, globals())

@@ -1,14 +1,15 @@
-"""``argil batch run JOBS --out RESULTS``, ``argil batch status RESULTS``, ``batch check JOBS``.
+"""``argil batch run|retry|status|check|estimate|download``: many videos from a job file.
 
-``run`` exits 0 when every job is DONE, 1 when any failed (or the run stopped early), 2 when
-the job file is invalid (nothing was sent) or the journal belongs to another run, 130 when
-interrupted (Ctrl-C, SIGTERM: run it again to resume). Progress goes to stderr (live with rich
-on a terminal, else a log line every ``--progress-interval`` seconds), so stdout holds only the
-summary: a sentence, or with ``--json`` one JSON document.
+Progress goes to stderr (live with rich on a terminal, else a log line every
+``--progress-interval`` seconds), so stdout holds only the summary: a sentence, or with
+``--json`` one JSON document. The exit codes and job-file columns are in ``BATCH_EPILOG``
+(``argil batch --help``) and the README.
 
-Without ``ARGIL_API_KEY`` the run uses the embedded simulator and adds to it the avatars,
-voices, gestures, assets and subtitle styles the jobs name (so that any job file can be tried
-offline). That simulator dies with the process, so a journal it left is started afresh.
+Without ``ARGIL_API_KEY`` a run uses the embedded simulator only when told (``--simulate``) or
+when attached to a terminal, and says so on its first line; a cron job gets exit 2. The
+simulator is given the avatars, voices, gestures, assets and subtitle styles the jobs name (so
+that any job file can be tried offline); it dies with the process, so a journal it left is
+started afresh.
 """
 
 from __future__ import annotations
@@ -17,49 +18,86 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ._cli_batch_status import add_status_command, print_interrupted
 from ._cli_common import Session, api_session, print_json
 from .batch import (
     BatchOptions,
     CallbackServer,
     Job,
     JobFileError,
-    journal_path,
     load_jobs,
-    read_status,
     run_batch,
 )
+from .batch._layout import state_paths
+from .batch._results import ResultsWriteError
 from .errors import ArgilError, InvalidRequestError
 
-__all__ = ["add_batch_commands"]
+__all__ = ["BATCH_EPILOG", "add_batch_commands"]
 
 EMBEDDED = "embedded-simulator"
 _SIMULATOR_TIMINGS = {"render_audio_time": 0.5, "render_video_time": 1.0, "latency": 0.01}
 
+BATCH_EPILOG = """\
+job file: JSONL (one POST /videos body a line, plus a unique "key") or CSV with a header of
+  key,name,avatarId,voiceId,transcript,audioUrl,gestureSlug,layout,brollAssetId,brollUrl,
+  subtitles,subtitleStyleId,aspectRatio,model,musicAssetId,musicVolume,extras.<name>...
+  (key, name and avatarId required; avatarId and voiceId may be names with `check --online`)
+
+results file (JSONL, one line a job): key, status (DONE, FAILED, TIMED_OUT or an unfinished
+  state), video_id, video_status, video_url, error, cause (FAILED, CONTENT_MODERATED,
+  TIMED_OUT, error), line, attempts, batch, timings. Journal and lock: .argil-batch/ beside it.
+
+exit codes: 0 every job DONE (or nothing wrong found) | 1 a job failed or timed out, the run
+  stopped early (--max-failures), the API failed (run again to resume) or the results file
+  could not be written | 2 nothing was sent: invalid job file or flags, a journal that cannot
+  serve, no ARGIL_API_KEY (use --simulate), estimate above --max-credits or declined |
+  130 interrupted (Ctrl-C, SIGTERM: run the same command again to resume)
+"""
+
 
 def add_batch_commands(commands: Any) -> None:
-    """Add ``batch run``, ``batch status`` and ``batch check`` to the ``argil`` parser."""
-    batch = commands.add_parser("batch", help="render many videos from a job file, resumably")
+    """Add ``batch run|retry|status|check|estimate|download`` to the ``argil`` parser."""
+    batch = commands.add_parser(
+        "batch",
+        help="render many videos from a job file, resumably",
+        epilog=BATCH_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     actions = batch.add_subparsers(dest="action", required=True)
-    _add_run(actions.add_parser("run", help="create, render and wait for every job"))
-    status = actions.add_parser("status", help="what is done, failed and pending")
-    status.add_argument("results", type=Path, help="the results file given to `run --out`")
-    status.add_argument("--json", action="store_true", help="print JSON")
-    status.set_defaults(handler=_status)
-    check = actions.add_parser("check", help="validate a job file without sending anything")
+    _add_run(_sub(actions, "run", "create, render and wait for every job"), retry=False)
+    _add_run(_sub(actions, "retry", "run the failed jobs of a results file again"), retry=True)
+    add_status_command(_sub(actions, "status", "what is done, failed and unfinished"))
+    check = _sub(actions, "check", "validate a job file (--online: against the API)")
     check.add_argument("jobs", type=Path, help="a .jsonl or .csv job file")
     check.set_defaults(handler=_check)
 
 
-def _add_run(run: argparse.ArgumentParser) -> None:
+def _sub(actions: Any, name: str, text: str) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = actions.add_parser(
+        name, help=text, epilog=BATCH_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    return parser
+
+
+def _add_run(run: argparse.ArgumentParser, *, retry: bool) -> None:
     run.add_argument("jobs", type=Path, help="a .jsonl or .csv job file")
     run.add_argument("--out", type=Path, required=True, help="the results file (JSONL)")
+    if not retry:
+        run.add_argument(
+            "--retry-failed", action="store_true", help="run FAILED jobs again (edits allowed)"
+        )
     run.add_argument("--concurrency", type=int, default=10, help="videos in flight (default 10)")
+    run.add_argument(
+        "--max-failures", type=int, help="stop starting jobs after N failures in a row"
+    )
+    run.add_argument("--simulate", action="store_true", help="use the embedded simulator")
     run.add_argument("--poll", action="store_true", help="poll instead of using render callbacks")
     run.add_argument("--callback-host", help="serve the webhook receiver on this address")
     run.add_argument("--callback-port", type=int, default=0, help="... and port (default: any)")
@@ -72,7 +110,7 @@ def _add_run(run: argparse.ArgumentParser) -> None:
     )
     run.add_argument("--progress-interval", type=float, default=10.0, help="log line interval")
     run.add_argument("--json", action="store_true", help="print the summary as JSON")
-    run.set_defaults(handler=_run)
+    run.set_defaults(handler=_run, retry_failed=retry)
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -91,24 +129,6 @@ def _load(path: Path) -> list[Job] | None:
         return None
 
 
-def _status(args: argparse.Namespace) -> int:
-    try:
-        status = read_status(args.results)
-    except ArgilError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if args.json:
-        print_json(status.to_dict())
-        return 0
-    counts = ", ".join(f"{state} {count}" for state, count in status.counts.items())
-    print(f"{status.total} jobs: {counts}")
-    for key, error in status.failed:
-        print(f"failed  {key}: {error}")
-    for key in status.pending:
-        print(f"pending {key}")
-    return 0
-
-
 def _run(args: argparse.Namespace) -> int:
     jobs = _load(args.jobs)  # validated before anything starts, simulator included
     if jobs is None:
@@ -116,12 +136,31 @@ def _run(args: argparse.Namespace) -> int:
     if args.out.resolve() == args.jobs.resolve():
         print("error: --out names the job file; the results would overwrite it", file=sys.stderr)
         return 2
+    if not _may_run(args):
+        return 2
     _configure_logging()
     try:
         return asyncio.run(_run_async(args, jobs))
     except (KeyboardInterrupt, asyncio.CancelledError):
-        print("interrupted: run the same command again to resume", file=sys.stderr)
+        print_interrupted(args.out)
         return 130
+
+
+def _may_run(args: argparse.Namespace) -> bool:
+    """With no key, only ``--simulate`` or a terminal may use the simulator."""
+    if os.environ.get("ARGIL_API_KEY") or args.simulate or _on_terminal():
+        return True
+    print(
+        "error: ARGIL_API_KEY is not set, and this is not a terminal: nothing was sent.\n"
+        "  Set ARGIL_API_KEY to run against Argil, or pass --simulate to try the job file on "
+        "the embedded simulator (its videos are not real).",
+        file=sys.stderr,
+    )
+    return False
+
+
+def _on_terminal() -> bool:
+    return sys.stdin.isatty() and sys.stderr.isatty()
 
 
 async def _run_async(args: argparse.Namespace, jobs: list[Job]) -> int:
@@ -136,18 +175,29 @@ async def _run_async(args: argparse.Namespace, jobs: list[Job]) -> int:
                     callback=_callback(args),
                     progress=args.progress,
                     options=_options(args, session),
+                    retry_failed=args.retry_failed,
+                    max_failures=args.max_failures,
                 )
+        except ResultsWriteError as exc:  # every job went through; only the file is missing
+            if exc.summary is not None:
+                _print_summary(args, exc.summary)
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
         except InvalidRequestError as exc:  # the job file, the journal, the flags
             print(f"error: {exc}", file=sys.stderr)
             return 2
         except ArgilError as exc:
             print(f"error: {exc} (run the same command again to resume)", file=sys.stderr)
             return 1
+    _print_summary(args, summary)
+    return 0 if summary.ok else 1
+
+
+def _print_summary(args: argparse.Namespace, summary: Any) -> None:
     if args.json:
         print_json(summary.to_dict())
     else:
         print(summary)
-    return 0 if summary.ok else 1
 
 
 def _session(
@@ -157,13 +207,14 @@ def _session(
         from ._cli_simulated import adopt_job_resources  # imports the simulator: only offline
 
         adopt_job_resources(sim, jobs)
-        _forget_embedded_journal(args.out)
+        _forget_embedded_batch(args.out)
 
     return api_session(
         json_output=args.json,
         notice_detail=" The avatars, voices and assets the jobs name are added to it.",
         simulator_config=_SIMULATOR_TIMINGS,
         prepare=prepare,
+        simulate=args.simulate,
     )
 
 
@@ -210,19 +261,18 @@ def _cancel_on_sigterm() -> Iterator[None]:
         loop.remove_signal_handler(signal.SIGTERM)
 
 
-def _forget_embedded_journal(out: Path) -> None:
-    """A journal left by an embedded-simulator run points at videos that died with it."""
+def _forget_embedded_batch(out: Path) -> None:
+    """A batch left by an embedded-simulator run points at videos that died with it."""
     from .batch._journal import Journal
+    from .batch._layout import read_identity
 
-    path = journal_path(out)
-    if not path.exists():
-        return
-    journal = Journal(path)
-    try:
-        embedded = journal.meta("endpoint") == EMBEDDED
-    finally:
-        journal.close()
+    paths = state_paths(out)
+    identity = read_identity(paths.identity)
+    embedded = identity is not None and identity.endpoint == EMBEDDED
+    if not embedded and paths.journal.exists():
+        with Journal(paths.journal, lock=paths.lock) as journal:
+            embedded = journal.meta("endpoint") == EMBEDDED
     if embedded:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        print(f"(discarded {path}: it was left by an earlier simulated run)", file=sys.stderr)
+        for path in [*paths.journal_files(), paths.identity, out]:
+            path.unlink(missing_ok=True)
+        print(f"(discarded {out}: it was left by an earlier simulated run)", file=sys.stderr)

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 __all__ = ["Session", "api_session", "print_json", "print_table"]
 
 SIMULATOR_NOTICE = "No ARGIL_API_KEY set: running against the embedded simulator at {url}."
+SIMULATE_NOTICE = "--simulate: running against the embedded simulator at {url}."
 
 
 @dataclass
@@ -41,19 +42,22 @@ async def api_session(
     notice_detail: str = "",
     simulator_config: dict[str, Any] | None = None,
     prepare: Callable[[ArgilSimulator], None] | None = None,
+    simulate: bool = False,
 ) -> AsyncIterator[Session]:
-    """The API when ARGIL_API_KEY is set, else a fresh embedded simulator (announced).
+    """The API when ARGIL_API_KEY is set (and not ``simulate``), else a fresh embedded
+    simulator (announced on the first line).
 
     ``prepare`` may seed the simulator once it is announced, before the client is made.
     """
-    if os.environ.get("ARGIL_API_KEY"):
+    if os.environ.get("ARGIL_API_KEY") and not simulate:
         async with AsyncArgil() as client:
             yield Session(client)
         return
     from .testing import ArgilSimulator
 
     async with ArgilSimulator(**(simulator_config or {})) as sim:
-        notice = SIMULATOR_NOTICE.format(url=sim.base_url) + notice_detail
+        text = SIMULATE_NOTICE if simulate else SIMULATOR_NOTICE
+        notice = text.format(url=sim.base_url) + notice_detail
         print(notice, file=sys.stderr if json_output else sys.stdout, flush=True)
         if prepare is not None:
             prepare(sim)

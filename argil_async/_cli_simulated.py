@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .batch import Job
-from .testing import ArgilSimulator, Asset, SubtitleStyle, Voice
+from .testing import ArgilSimulator, SimAsset, SimSubtitleStyle, SimVoice
 
 __all__ = ["adopt_job_resources"]
 
@@ -29,7 +29,7 @@ def adopt_job_resources(sim: ArgilSimulator, jobs: Iterable[Job]) -> None:
             _adopt_asset(sim, music["assetId"], "AUDIO")
         style = (job.subtitles or {}).get("styleId")
         if style and style not in sim.state.subtitle_styles:
-            sim.state.subtitle_styles[style] = SubtitleStyle(name=f"style {style}", id=style)
+            sim.state.subtitle_styles[style] = SimSubtitleStyle(name=f"style {style}", id=style)
 
 
 def _adopt_moment(sim: ArgilSimulator, moment: Mapping[str, Any]) -> None:
@@ -45,7 +45,7 @@ def _adopt_moment(sim: ArgilSimulator, moment: Mapping[str, Any]) -> None:
         gestures.append({"label": slug, "slug": slug, "startFrame": 0})
     voice_id = moment.get("voiceId")
     if voice_id and voice_id not in state.voices:
-        state.voices[voice_id] = Voice(name=f"voice {voice_id}", id=voice_id)
+        state.voices[voice_id] = SimVoice(name=f"voice {voice_id}", id=voice_id)
     broll = moment.get("broll") or {}
     if "assetId" in broll:
         _adopt_asset(sim, broll["assetId"], "IMAGE")
@@ -54,7 +54,7 @@ def _adopt_moment(sim: ArgilSimulator, moment: Mapping[str, Any]) -> None:
 def _adopt_asset(sim: ArgilSimulator, asset_id: str, kind: str) -> None:
     if asset_id in sim.state.assets:
         return
-    sim.state.assets[asset_id] = Asset(
+    sim.state.assets[asset_id] = SimAsset(
         name=f"asset {asset_id}",
         type=kind,
         status="READY",

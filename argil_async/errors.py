@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ._redact import redact_bytes, redact_headers, redact_text
+from . import _redact
 
 __all__ = [
     "APIConnectionError",
@@ -57,10 +57,10 @@ class ArgilError(Exception):
     """Base class of every error raised by argil_async; its text never shows a known secret."""
 
     def __str__(self) -> str:
-        return redact_text(super().__str__())
+        return _redact.redact_text(super().__str__())
 
     def __repr__(self) -> str:
-        return redact_text(super().__repr__())
+        return _redact.redact_text(super().__repr__())
 
 
 class InvalidRequestError(ArgilError, ValueError):
@@ -99,12 +99,14 @@ class APIStatusError(ArgilError):
         headers: Mapping[str, str] | None = None,
         request_id: str | None = None,
     ) -> None:
-        self.message = message = redact_text(message)
+        self.message = message = _redact.redact_text(message)
         self.status_code = status_code
         self.code = code if code is not None else status_code
-        self.body = redact_bytes(body)
+        self.body = _redact.redact_bytes(body)
         # Kept as given (not copied to a dict): the transport's headers are case-insensitive.
-        self.headers: Mapping[str, str] = redact_headers(headers) if headers is not None else {}
+        self.headers: Mapping[str, str] = (
+            _redact.redact_headers(headers) if headers is not None else {}
+        )
         self.request_id = request_id
         suffix = f" (request id {request_id})" if request_id else ""
         super().__init__(f"{status_code}: {message}{suffix}")
@@ -146,8 +148,8 @@ class ResponseValidationError(ArgilError):
     """The server answered 2xx with a body that could not be decoded into the expected model."""
 
     def __init__(self, message: str, *, body: bytes = b"") -> None:
-        self.body = redact_bytes(body)
-        super().__init__(redact_text(message))
+        self.body = _redact.redact_bytes(body)
+        super().__init__(_redact.redact_text(message))
 
 
 class ResponseTooLargeError(ResponseValidationError):

@@ -14,7 +14,8 @@ travels in the callback URL's query string), answers quickly and lets you wait f
         if isinstance(event, VideoGenerationSucceeded):
             print(event.video_url)
 
-Importing this module does not import aiohttp; ``WebhookReceiver`` loads it on first access.
+Importing this module does not import ``aiohttp.web`` (the server side); ``WebhookReceiver``
+loads it on first access.
 """
 
 from __future__ import annotations
@@ -262,7 +263,11 @@ _BUILDERS = {
 def __getattr__(name: str) -> Any:
     # WebhookReceiver needs aiohttp.web; load it only when someone asks for it.
     if name == "WebhookReceiver":
+        from argil_async._exports import rehome
         from argil_async._receiver import WebhookReceiver
+
+        globals()[name] = WebhookReceiver  # loaded once; the next access skips __getattr__
+        rehome(__name__, globals())
 
         return WebhookReceiver
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

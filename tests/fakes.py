@@ -1,4 +1,4 @@
-"""Transports for tests that need no sockets: one answers from a queue, one on the sync loop."""
+"""Transports for tests with no sockets: MockTransport (a queue), LoopTransport (the sync loop)."""
 
 from __future__ import annotations
 
@@ -8,56 +8,17 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
-import msgspec
-from multidict import CIMultiDict
 
 from argil_async import Argil, AsyncArgil, RetryPolicy
 from argil_async._sync_runtime import PORTAL_THREAD_NAME
 from argil_async._transport import Request, Response
+from argil_async.testing import MockTransport, json_response
 
-Answer = Response | BaseException | Callable[[Request], Response]
-
-
-def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
-    """A JSON response with the given status, body and headers."""
-    all_headers = CIMultiDict({"Content-Type": "application/json", **(headers or {})})
-    return Response(status, all_headers, msgspec.json.encode(body))
+# The scripted transport is public now, as argil_async.testing.MockTransport.
+ScriptedTransport = MockTransport
 
 
-class ScriptedTransport:
-    """Answers each request with the next scripted answer and records what was sent."""
-
-    def __init__(self, *answers: Answer) -> None:
-        self.answers = list(answers)
-        self.requests: list[Request] = []
-        self.files: dict[str, bytes] = {}  # what stream() serves, by absolute URL
-        self.closed = False
-
-    async def send(self, request: Request) -> Response:
-        self.requests.append(request)
-        if not self.answers:
-            raise AssertionError(f"unexpected request {request.method} {request.path}")
-        answer = self.answers.pop(0)
-        if isinstance(answer, BaseException):
-            raise answer
-        return answer(request) if callable(answer) else answer
-
-    @asynccontextmanager
-    async def stream(self, url: str) -> AsyncIterator[tuple[Response, AsyncIterator[bytes]]]:
-        if url not in self.files:
-            raise AssertionError(f"unexpected download of {url}")
-        data = self.files[url]
-
-        async def chunks() -> AsyncIterator[bytes]:
-            yield data
-
-        yield Response(200, CIMultiDict({"Content-Length": str(len(data))}), b""), chunks()
-
-    async def aclose(self) -> None:
-        self.closed = True
-
-
-def scripted_client(*answers: Answer, max_retries: int = 2) -> tuple[AsyncArgil, ScriptedTransport]:
+def scripted_client(*answers: Any, max_retries: int = 2) -> tuple[AsyncArgil, ScriptedTransport]:
     """A client wired to a ScriptedTransport, with retry waits turned off."""
     transport = ScriptedTransport(*answers)
     client = AsyncArgil(

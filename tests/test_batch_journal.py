@@ -29,9 +29,10 @@ def make_jobs(count: int) -> list[Job]:
     ]
 
 
-def test_journal_path_sits_beside_the_results(tmp_path: Path):
-    """results.jsonl keeps its journal in results.jsonl.journal."""
-    assert journal_path(tmp_path / "results.jsonl") == tmp_path / "results.jsonl.journal"
+def test_journal_path_sits_in_a_hidden_folder_beside_the_results(tmp_path: Path):
+    """results.jsonl keeps its journal in .argil-batch/results.jsonl.journal."""
+    expected = tmp_path / ".argil-batch" / "results.jsonl.journal"
+    assert journal_path(tmp_path / "results.jsonl") == expected
 
 
 def test_prepare_adds_new_jobs_and_keeps_known_states(tmp_path: Path):
@@ -103,8 +104,8 @@ def test_results_are_written_whole_one_line_per_job(tmp_path: Path):
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert [line["key"] for line in lines] == ["j0", "j1", "j2"]
     assert set(lines[0]) == {
-        "key", "status", "video_id", "video_status", "video_url", "error", "line", "attempts",
-        "timings",
+        "key", "status", "video_id", "video_status", "video_url", "error", "cause", "line",
+        "attempts", "batch", "timings",
     }  # fmt: skip
     assert list(tmp_path.glob(".r.jsonl.*")) == []
 
@@ -117,11 +118,12 @@ def test_status_reads_the_journal_or_else_the_results(tmp_path: Path):
     journal.save([records["j0"].moved(state=DONE), records["j1"].moved(state=FAILED, error="x")])
     journal.close()
     status = read_status(out)
-    assert (status.counts, status.failed, status.pending) == (
+    assert (status.counts, status.failed, status.unfinished) == (
         {PENDING: 1, DONE: 1, FAILED: 1},
-        [("j1", "x")],
+        1,
         ["j2"],
     )
+    assert [(f.key, f.error, f.cause) for f in status.failures] == [("j1", "x", "error")]
     journal = Journal(journal_path(out))
     write_results(out, journal.records().values())
     journal.close()

@@ -75,8 +75,9 @@ async def test_status_can_be_read_while_a_run_writes_the_journal(
 
 def test_status_of_a_file_that_is_not_a_journal_is_a_clear_error(tmp_path: Path):
     """A corrupt journal gives InvalidRequestError (exit 2 in the CLI), not a traceback."""
+    journal_path(tmp_path / "out.jsonl").parent.mkdir()
     journal_path(tmp_path / "out.jsonl").write_text("not sqlite")
-    with pytest.raises(ValueError, match="cannot be read"):
+    with pytest.raises(ValueError, match="is not a batch journal"):
         read_status(tmp_path / "out.jsonl")
 
 

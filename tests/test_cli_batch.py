@@ -84,10 +84,15 @@ async def test_run_exits_1_when_a_job_fails_and_status_shows_it(
     assert (summary["done"], summary["failed"], summary["ok"]) == (3, 1, False)
     assert await cli("batch", "status", str(out)) == 0
     text = capsys.readouterr().out
-    assert text.startswith("4 jobs: DONE 3, FAILED 1")
-    assert "failed  k1: GenerationFailedError" in text
+    assert text.startswith("4 jobs: DONE 3, FAILED 1\nfailures by cause: FAILED 1")
+    assert "k1" not in text  # a summary by default
+    assert await cli("batch", "status", str(out), "--failed") == 0
+    assert "line 2  k1  FAILED  " in capsys.readouterr().out
     assert await cli("batch", "status", str(out), "--json") == 0
-    assert json.loads(capsys.readouterr().out)["failed"][0]["key"] == "k1"
+    document = json.loads(capsys.readouterr().out)
+    assert (document["failed"], document["causes"]) == (1, {"FAILED": 1})
+    assert document["failures"][0]["key"] == "k1"
+    assert document["failures"][0]["video_id"] is not None
 
 
 async def test_a_bad_job_file_is_rejected_before_any_request(
@@ -122,14 +127,29 @@ async def test_without_a_key_the_run_uses_the_embedded_simulator(
     monkeypatch.delenv("ARGIL_API_KEY", raising=False)
     monkeypatch.delenv("ARGIL_BASE_URL", raising=False)
     out = tmp_path / "res.jsonl"
-    assert await cli("batch", "run", str(SAMPLE), "--out", str(out), "--progress", "off") == 0
+    run = ("batch", "run", str(SAMPLE), "--out", str(out), "--simulate")
+    assert await cli(*run, "--progress", "off") == 0
     first = capsys.readouterr().out.splitlines()[0]
-    assert first.startswith("No ARGIL_API_KEY set: running against the embedded simulator")
-    assert await cli("batch", "run", str(SAMPLE), "--out", str(out), "--json") == 0
+    assert first.startswith("--simulate: running against the embedded simulator")
+    assert await cli(*run, "--json") == 0
     captured = capsys.readouterr()
     assert json.loads(captured.out)["ok"] is True  # stdout is pure JSON
-    assert captured.err.startswith("No ARGIL_API_KEY set")
+    assert captured.err.startswith("--simulate: running")
     assert "(discarded" in captured.err
+
+
+async def test_without_a_key_or_a_terminal_the_run_refuses_the_simulator(
+    monkeypatch: pytest.MonkeyPatch, tmp_path, capsys
+):
+    """No ARGIL_API_KEY, no terminal, no --simulate: exit 2 naming both ways out, no file."""
+    monkeypatch.delenv("ARGIL_API_KEY", raising=False)
+    out = tmp_path / "res.jsonl"
+    assert await cli("batch", "run", str(SAMPLE), "--out", str(out)) == 2
+    err = capsys.readouterr().err
+    assert "ARGIL_API_KEY" in err
+    assert "--simulate" in err
+    assert not out.exists()
+    assert not (tmp_path / ".argil-batch").exists()
 
 
 async def test_status_of_an_unknown_path_exits_2(tmp_path, capsys):

@@ -1,14 +1,18 @@
-"""The public surface: sorted, resolvable __all__ lists, and the contract's names present."""
+"""The public surface: honest __all__ lists, public module names, the contract's names."""
 
 from __future__ import annotations
 
 import importlib
 import inspect
+import pickle
+import typing
+from types import ModuleType
 
+import msgspec
 import pytest
 
 import argil_async
-from argil_async import errors
+from argil_async import Video, errors
 
 PUBLIC_MODULES = [
     "argil_async",
@@ -35,6 +39,64 @@ def test_all_is_sorted_and_resolvable(name: str):
     assert exported == sorted(exported, key=_isort_key)
     missing = [n for n in exported if not hasattr(module, n)]
     assert not missing
+
+
+def _public_names(module: ModuleType) -> set[str]:
+    """Names a user would take as public: no underscore, not a module, defined by the package.
+
+    Defined here, re-exported from a private module or (for a package) from its own public
+    submodules, or a constant or type alias; names imported from elsewhere are not counted.
+    """
+    name = module.__name__
+    public = set()
+    for attr, value in vars(module).items():
+        if attr.startswith("_") or inspect.ismodule(value) or attr == "TYPE_CHECKING":
+            continue
+        owner = getattr(value, "__module__", None) if not isinstance(value, str) else None
+        ours = owner is None or owner == name or owner.startswith((f"{name}.", "argil_async._"))
+        if ours or typing.get_origin(value) is not None:
+            public.add(attr)
+    return public
+
+
+@pytest.mark.parametrize("name", PUBLIC_MODULES)
+def test_all_equals_the_public_names(name: str):
+    """__all__ lists every public-looking name of the module, and nothing else (no leaks)."""
+    module = importlib.import_module(name)
+    for attr in module.__all__:  # load lazy attributes first
+        getattr(module, attr)
+    assert set(module.__all__) - {"__version__"} == _public_names(module)
+
+
+@pytest.mark.parametrize("name", PUBLIC_MODULES)
+def test_public_classes_report_their_public_module(name: str):
+    """repr(), tracebacks and pickles name the public module, never a private one."""
+    module = importlib.import_module(name)
+    for attr in module.__all__:
+        value = getattr(module, attr)
+        if inspect.isclass(value):
+            assert not value.__module__.startswith("argil_async._"), (attr, value.__module__)
+            assert getattr(importlib.import_module(value.__module__), attr) is value
+            assert typing.get_type_hints(value) is not None  # annotations still resolve
+
+
+def test_models_still_decode_and_pickle_under_their_public_module():
+    """Moving __module__ keeps msgspec decoding (string annotations) and pickling working."""
+    video = msgspec.json.decode(b'{"id": "v1", "moments": [{"transcript": "hi"}]}', type=Video)
+    assert repr(video).startswith("Video(id='v1'")
+    assert pickle.loads(pickle.dumps(video)) == video
+    assert type(video).__module__ == "argil_async.models"
+
+
+def test_renamed_simulator_records_keep_their_old_names_with_a_warning():
+    """argil_async.testing.Video (v0.1) is SimVideo now; the old name still works, warning."""
+    import argil_async.testing as testing
+
+    with pytest.warns(DeprecationWarning, match="SimVideo"):
+        assert testing.Video is testing.SimVideo  # type: ignore[attr-defined]
+    assert testing.SimVideo is not argil_async.Video
+    with pytest.raises(AttributeError):
+        testing.Nothing  # type: ignore[attr-defined]  # noqa: B018
 
 
 def test_every_error_is_exported_at_top_level():

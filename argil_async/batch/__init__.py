@@ -30,20 +30,25 @@ and ``avatarId`` required, ``extras.<name>`` for each extra)::
 See :func:`load_jobs` and :class:`Job` for the rules; every fault is reported with its line
 number and field in one :class:`JobFileError`, and then nothing is sent.
 
-**Exactly once.** Each job's state lives in a SQLite journal beside the results file
-(``results.jsonl.journal``), committed before every request that creates something. Every video
-carries its job key in ``extras["argilJobKey"]`` and the journal's batch id in
-``extras["argilBatchId"]`` (so a job may set at most 8 extras of its own), so a create that may
-or may not have landed (a crash, a dropped connection) is looked up with ``extras_filter``
-before it is sent again, never mistaking another batch's video for its own; and the API itself
-refuses to render a video twice. Kill a run at any moment (SIGKILL included)
-and run the same command again: finished jobs are skipped, the rest continue where they were.
+**Exactly once.** Each job's state lives in a SQLite journal in a hidden folder beside the
+results file (``.argil-batch/results.jsonl.journal``), committed before every request that
+creates something. Every video carries its job key in ``extras["argilJobKey"]`` and the
+journal's batch id in ``extras["argilBatchId"]`` (so a job may set at most 8 extras of its
+own), so a create that may or may not have landed (a crash, a dropped connection) is looked up
+with ``extras_filter`` before it is sent again, never mistaking another batch's video for its
+own; and the API itself refuses to render a video twice. Kill a run at any moment (SIGKILL
+included) and run the same command again: finished jobs are skipped, the rest continue where
+they were. A journal lost or damaged (deleted, emptied, its ``-wal`` removed) never starts a
+second batch: the batch id is kept in ``.argil-batch/results.jsonl.batch`` and in the results,
+and the next run adopts the batch's videos by job key before creating anything; what cannot be
+recovered is refused with :class:`JournalError`, nothing sent.
 
 **Results.** ``results.jsonl`` holds one line per job (key, status, video id and URL, error,
 timings), rewritten whole at the end of every run; :func:`read_status` reads the journal
 during or after a run.
 """
 
+from .._exports import rehome as _rehome
 from ._files import load_jobs as load_jobs
 from ._jobs import BATCH_EXTRA as BATCH_EXTRA
 from ._jobs import JOB_KEY_EXTRA as JOB_KEY_EXTRA
@@ -51,9 +56,11 @@ from ._jobs import Job as Job
 from ._jobs import JobFileError as JobFileError
 from ._jobs import JobProblem as JobProblem
 from ._journal import STATES as STATES
-from ._journal import JournalError as JournalError
-from ._journal import journal_path as journal_path
+from ._layout import JournalError as JournalError
+from ._layout import journal_path as journal_path
 from ._results import BatchStatus as BatchStatus
+from ._results import JobFailure as JobFailure
+from ._results import ResultsWriteError as ResultsWriteError
 from ._results import read_status as read_status
 from ._runner import BatchOptions as BatchOptions
 from ._runner import BatchSummary as BatchSummary
@@ -69,11 +76,15 @@ __all__ = [
     "BatchSummary",
     "CallbackServer",
     "Job",
+    "JobFailure",
     "JobFileError",
     "JobProblem",
     "JournalError",
+    "ResultsWriteError",
     "journal_path",
     "load_jobs",
     "read_status",
     "run_batch",
 ]
+
+_rehome(__name__, globals())

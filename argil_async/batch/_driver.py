@@ -15,13 +15,14 @@ record says when a run starts, the next step is safe:
 - RENDER_SENT: wait for the end of the render.
 - TIMED_OUT (left by an earlier run): as RENDERING, since the render may not have landed.
 
-Failures: 401 stops the whole run (every job would fail the same way). Connection errors,
-timeouts, 408, 429 and 5xx that outlived the client's own retries are retried here, with
-jittered exponential backoff, up to ``retries`` times in a row; the step is re-run from the
-saved state, so a create that failed ambiguously is reconciled before it is sent again. Past
-the last retry a job whose render may have been sent (RENDERING, RENDER_SENT) is TIMED_OUT,
-so that the next run learns the outcome of a render that may be paid for; any other error
-(a 4xx, a failed render, a failed upload) fails the job. Either way the run goes on.
+Failures: 401 and a journal that cannot be written stop the whole run (every job would fail the
+same way). Connection errors, timeouts, 408, 429 and 5xx that outlived the client's own retries
+are retried here, with jittered exponential backoff, up to ``retries`` times in a row; the step
+is re-run from the saved state, so a create that failed ambiguously is reconciled before it is
+sent again. Past the last retry a job whose render may have been sent (RENDERING, RENDER_SENT)
+is TIMED_OUT, so that the next run learns the outcome of a render that may be paid for; any
+other error (a 4xx, a failed render, a failed upload) fails the job. Either way the run goes
+on.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ from ._journal import (
     JobRecord,
     JournalWriter,
 )
+from ._layout import JournalError
 from ._uploads import Uploads
 from ._waiting import Waiter
 
@@ -129,7 +131,7 @@ class JobDriver:
             try:
                 record = await self._steps[record.state](job, record)
                 failures = 0
-            except AuthenticationError:
+            except (AuthenticationError, JournalError):
                 raise
             except Exception as exc:
                 failures += 1
@@ -187,7 +189,12 @@ class JobDriver:
 
     async def _reconcile_create(self, job: Job, record: JobRecord) -> JobRecord:
         listed = self._client.videos.list(extras_filter={JOB_KEY_EXTRA: job.key})
-        found = [video for video in await listed.to_list() if self._ours(video)]
+        retired = record.retired_ids
+        found = [
+            video
+            for video in await listed.to_list()
+            if self._ours(video) and video.id not in retired
+        ]
         if not found:
             return await self._create(job, record)
         if len(found) > 1:

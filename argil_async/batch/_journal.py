@@ -6,7 +6,8 @@ States, in order (an *intent* is written and committed before the request it ann
             -> DONE | FAILED | TIMED_OUT (the render's outcome was not learned in time: the
                wait's deadline passed or the API stayed unreachable; the next run waits again)
 
-The file is ``<results>.journal`` beside the results file, in WAL mode with
+The file is ``.argil-batch/<results>.journal`` beside the results file (see ``_layout``), in
+WAL mode with
 ``synchronous=FULL``: a commit survives SIGKILL and power loss alike. Commits are made on a
 worker thread, never on the event loop, and grouped: every transition queued while one commit
 is on the disk goes into the next (see :class:`JournalWriter`), so hundreds of concurrent jobs
@@ -14,7 +15,13 @@ share a few fsyncs a second. The ``meta`` table remembers which API the journal 
 against; resuming against another one is refused (its videos would not be found there), and
 the batch id its videos carry in their extras. Jobs no longer in the job file keep their rows
 (with ``seq`` -1), so that they resume if they come back, but leave the status. A lock file
-(``<journal>.lock``) keeps a second run off the journal while one is running.
+keeps a second run off the journal while one is running. A job retried after a failure
+(``retry_failed``) goes back to PENDING and keeps the ids of its earlier videos in
+``retired``, so that reconciliation never adopts them.
+
+The runner uses a journal through :meth:`Journal.prepare`, :meth:`Journal.records`,
+:meth:`Journal.save` (through a :class:`JournalWriter`), :attr:`Journal.batch` and
+:meth:`Journal.close`: another store of job state (a coordinator) offers the same methods.
 """
 
 from __future__ import annotations
@@ -27,15 +34,15 @@ import sqlite3
 import sys
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import anyio
 
-from ..errors import InvalidRequestError
 from ._jobs import Job
+from ._layout import JournalError, journal_path
 
 __all__ = [
     "DONE",
@@ -69,18 +76,16 @@ CREATE TABLE IF NOT EXISTS jobs (
     key TEXT PRIMARY KEY, seq INTEGER NOT NULL, line INTEGER NOT NULL,
     fingerprint TEXT NOT NULL, state TEXT NOT NULL, video_id TEXT, video_status TEXT,
     video_url TEXT, error TEXT, attempts INTEGER NOT NULL DEFAULT 0, started_at REAL,
-    created_at REAL, render_sent_at REAL, finished_at REAL, updated_at REAL NOT NULL
+    created_at REAL, render_sent_at REAL, finished_at REAL, updated_at REAL NOT NULL,
+    retired TEXT
 );
 """
+_SQLITE_HEADER = b"SQLite format 3\x00"
 _COLUMNS = (
     "key", "seq", "line", "fingerprint", "state", "video_id", "video_status", "video_url",
-    "error", "attempts", "started_at", "created_at", "render_sent_at", "finished_at", "updated_at",
+    "error", "attempts", "started_at", "created_at", "render_sent_at", "finished_at",
+    "updated_at", "retired",
 )  # fmt: skip
-
-
-class JournalError(InvalidRequestError):
-    """The journal cannot serve this run: another run holds it, or it was written against
-    another API, or jobs it started have been edited since."""
 
 
 @dataclass(frozen=True)
@@ -102,41 +107,47 @@ class JobRecord:
     render_sent_at: float | None = None
     finished_at: float | None = None
     updated_at: float = 0.0
+    retired: str | None = None
+
+    @property
+    def retired_ids(self) -> frozenset[str]:
+        """Videos of earlier attempts that a retry replaced (never adopted again)."""
+        return frozenset(self.retired.split(",")) if self.retired else frozenset()
 
     def moved(self, **changes: Any) -> JobRecord:
         """A copy with ``changes`` applied and ``updated_at`` set to now."""
         return dataclasses.replace(self, **changes, updated_at=time.time())
 
 
-def journal_path(results: str | os.PathLike[str]) -> Path:
-    """Where the journal of a results file lives: ``results.jsonl`` -> ``results.jsonl.journal``."""
-    path = Path(results)
-    return path.with_name(path.name + ".journal")
-
-
 class Journal:
-    """The SQLite file. Not thread-safe: one thread at a time (JournalWriter ensures it)."""
+    """The SQLite file. Not thread-safe: one thread at a time (JournalWriter ensures it).
 
-    def __init__(self, path: Path, *, readonly: bool = False) -> None:
+    A file that is not a journal, or one that cannot be opened for writing, gives a
+    :class:`JournalError` naming it; an empty file is an empty journal.
+    """
+
+    def __init__(self, path: Path, *, readonly: bool = False, lock: Path | None = None) -> None:
         self.path = path
         self._lock: _RunLock | None = None
+        _check_header(path)
         if readonly:
             uri = f"{path.resolve().as_uri()}?mode=ro"
-            self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            self._db = _connect(
+                path, lambda: sqlite3.connect(uri, uri=True, check_same_thread=False)
+            )
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = _RunLock(path.with_name(path.name + ".lock"))
         try:
-            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise JournalError(str(path.parent), f"cannot be created: {exc.strerror}") from None
+        self._lock = _RunLock(lock or path.with_name(path.name + ".lock"))
+        try:
+            self._db = _connect(
+                path, lambda: sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            )
+            _setup(path, self._db)
         except BaseException:
             self._lock.release()
-            raise
-        try:
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_SCHEMA)
-        except BaseException:
-            self.close()
             raise
 
     def __enter__(self) -> Journal:
@@ -147,12 +158,25 @@ class Journal:
 
     def close(self) -> None:
         """Close the connection (WAL content is checkpointed into the main file), unlock."""
-        self._db.close()
+        with contextlib.suppress(sqlite3.Error):  # a failed checkpoint keeps the WAL, not a loss
+            self._db.close()
         if self._lock is not None:
             self._lock.release()
+            self._lock = None
+
+    @property
+    def started(self) -> bool:
+        """Whether this journal already holds a batch (its meta rows are written)."""
+        return self.meta("endpoint") is not None
+
+    def _has_jobs_table(self) -> bool:
+        query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'jobs'"
+        return self._db.execute(query).fetchone() is not None
 
     def meta(self, name: str) -> str | None:
         """A value of the meta table, or None."""
+        if not self._has_jobs_table():
+            return None
         row = self._db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
         return None if row is None else str(row[0])
 
@@ -162,8 +186,12 @@ class Journal:
         return self.meta("batch")
 
     def records(self) -> dict[str, JobRecord]:
-        """Every job row, by key, in file order."""
-        cursor = self._db.execute(f"SELECT {', '.join(_COLUMNS)} FROM jobs ORDER BY seq")
+        """Every job row, by key, in file order (none in a journal never prepared)."""
+        if not self._has_jobs_table():
+            return {}
+        present = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
+        columns = ", ".join(c if c in present else "NULL" for c in _COLUMNS)  # v0.1, read-only
+        cursor = self._db.execute(f"SELECT {columns} FROM jobs ORDER BY seq")
         return {row[0]: JobRecord(*row) for row in cursor}
 
     def save(self, records: Sequence[JobRecord]) -> None:
@@ -173,17 +201,31 @@ class Journal:
         with self._transaction():
             self._db.executemany(f"INSERT OR REPLACE INTO jobs VALUES ({marks})", rows)
 
-    def prepare(self, jobs: Sequence[Job], endpoint: str) -> dict[str, JobRecord]:
-        """Adopt ``jobs``: check the journal fits them, add the new ones; return their rows."""
+    def prepare(
+        self,
+        jobs: Sequence[Job],
+        endpoint: str,
+        batch: str | None = None,
+        *,
+        retry_failed: bool = False,
+    ) -> dict[str, JobRecord]:
+        """Adopt ``jobs``: check the journal fits them, add the new ones; return their rows.
+
+        A new journal takes ``batch`` as its batch id (a fresh one when None). With
+        ``retry_failed`` the FAILED jobs start again (edited or not), their videos retired.
+        """
         known = self.records()
         self._check_endpoint(endpoint)
-        _check_unchanged(jobs, known)
-        records = [_adopted(job, seq, known.get(job.key)) for seq, job in enumerate(jobs)]
+        _check_unchanged(jobs, known, retry_failed)
+        records = [
+            _adopted(job, seq, known.get(job.key), retry_failed) for seq, job in enumerate(jobs)
+        ]
         current = {job.key for job in jobs}
         dropped = [dataclasses.replace(r, seq=-1) for k, r in known.items() if k not in current]
         with self._transaction():
             if self.meta("endpoint") is None:  # a new journal: its videos carry a new batch id
-                self._db.execute("INSERT INTO meta VALUES ('batch', ?)", (uuid.uuid4().hex,))
+                new_batch = batch or uuid.uuid4().hex
+                self._db.execute("INSERT OR REPLACE INTO meta VALUES ('batch', ?)", (new_batch,))
             self._db.execute("INSERT OR IGNORE INTO meta VALUES ('endpoint', ?)", (endpoint,))
             marks = ", ".join("?" * len(_COLUMNS))
             rows = [dataclasses.astuple(record) for record in [*records, *dropped]]
@@ -211,6 +253,48 @@ class Journal:
         self._db.execute("COMMIT")
 
 
+def _check_header(path: Path) -> None:
+    """JournalError unless ``path`` is absent, empty or a SQLite database."""
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(len(_SQLITE_HEADER))
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise JournalError(str(path), f"cannot be read: {exc.strerror or exc}") from None
+    if head and head != _SQLITE_HEADER:
+        raise JournalError(str(path), _NOT_A_JOURNAL)
+
+
+_NOT_A_JOURNAL = (
+    "is not a batch journal (damaged or overwritten); nothing was sent. Move it away: the "
+    "next run then recovers the batch from its identity file and the API, by job key"
+)
+
+
+def _connect(path: Path, connect: Callable[[], sqlite3.Connection]) -> sqlite3.Connection:
+    try:
+        return connect()
+    except sqlite3.Error as exc:
+        raise JournalError(str(path), f"cannot be opened: {exc}") from None
+
+
+def _setup(path: Path, db: sqlite3.Connection) -> None:
+    """WAL, full sync, the schema (and the column v0.1 journals lack)."""
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.executescript(_SCHEMA)
+        columns = {row[1] for row in db.execute("PRAGMA table_info(jobs)")}
+        if "retired" not in columns:
+            db.execute("ALTER TABLE jobs ADD COLUMN retired TEXT")
+    except sqlite3.DatabaseError as exc:
+        db.close()
+        if "not a database" in str(exc) or "malformed" in str(exc):
+            raise JournalError(str(path), _NOT_A_JOURNAL) from None
+        raise JournalError(str(path), f"cannot be written: {exc}; nothing was sent") from None
+
+
 class _RunLock:
     """An exclusive lock on ``<journal>.lock`` for as long as a run writes the journal.
 
@@ -219,7 +303,12 @@ class _RunLock:
     """
 
     def __init__(self, path: Path) -> None:
-        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise JournalError(
+                str(path), f"cannot be created: {exc.strerror or exc}; nothing was sent"
+            ) from None
         try:
             _lock_fd(self._fd)
         except OSError:
@@ -245,20 +334,35 @@ def _lock_fd(fd: int) -> None:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
-def _adopted(job: Job, seq: int, known: JobRecord | None) -> JobRecord:
-    """The job's record: new, or the known one renumbered (and re-fingerprinted if PENDING)."""
+def _adopted(job: Job, seq: int, known: JobRecord | None, retry_failed: bool) -> JobRecord:
+    """The job's record: new, or the known one renumbered (and re-fingerprinted if PENDING),
+    or, retried, the failed one back to PENDING with its video retired."""
+    fingerprint = job.fingerprint()
     if known is None:
-        return JobRecord(key=job.key, seq=seq, line=job.line, fingerprint=job.fingerprint()).moved()
-    return dataclasses.replace(known, seq=seq, line=job.line, fingerprint=job.fingerprint())
+        return JobRecord(key=job.key, seq=seq, line=job.line, fingerprint=fingerprint).moved()
+    if retry_failed and known.state == FAILED:
+        retired = sorted(known.retired_ids | ({known.video_id} if known.video_id else set()))
+        return JobRecord(
+            key=job.key,
+            seq=seq,
+            line=job.line,
+            fingerprint=fingerprint,
+            attempts=known.attempts,
+            retired=",".join(retired) or None,
+        ).moved()
+    return dataclasses.replace(known, seq=seq, line=job.line, fingerprint=fingerprint)
 
 
-def _check_unchanged(jobs: Iterable[Job], known: dict[str, JobRecord]) -> None:
-    """Refuse jobs edited since their video was (maybe) created: that video is the old job."""
+def _check_unchanged(jobs: Iterable[Job], known: dict[str, JobRecord], retry_failed: bool) -> None:
+    """Refuse jobs edited since their video was (maybe) created: that video is the old job.
+
+    A failed job may be edited when it is retried (its old video is retired)."""
     changed = [
         job.key
         for job in jobs
         if job.key in known
         and known[job.key].state != PENDING
+        and not (retry_failed and known[job.key].state == FAILED)
         and known[job.key].fingerprint != job.fingerprint()
     ]
     if changed:
@@ -266,7 +370,8 @@ def _check_unchanged(jobs: Iterable[Job], known: dict[str, JobRecord]) -> None:
         raise JournalError(
             "jobs",
             f"{len(changed)} started job(s) changed since the journal was written ({shown}); "
-            "give edited jobs new keys, or use another results path",
+            "give edited jobs new keys, use --retry-failed for failed ones, "
+            "or use another results path",
         )
 
 
@@ -302,7 +407,10 @@ class JournalWriter:
             batch, self._queue = self._queue, []
             try:
                 await anyio.to_thread.run_sync(self._journal.save, [r for r, _ in batch])
-            except Exception as exc:  # e.g. a full disk: every saver of the batch sees it
+            except sqlite3.Error as exc:  # e.g. a full disk: every saver of the batch sees it
+                path = str(self._journal.path)
+                _settle(batch, JournalError(path, f"cannot be written: {exc}"))
+            except Exception as exc:
                 _settle(batch, exc)
             else:
                 self.commits += 1

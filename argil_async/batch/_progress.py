@@ -160,6 +160,7 @@ async def _rich_display(tracker: Tracker, stream: TextIO) -> AsyncIterator[None]
         MofNCompleteColumn(),
         TextColumn("{task.fields[outcome]} | {task.fields[states]} | {task.fields[speed]}"),
         console=Console(file=stream),
+        transient=True,  # the last frame is cleared; the summary follows it
     )
 
     def fields() -> dict[str, Any]:

@@ -3,38 +3,55 @@
 A results line::
 
     {"key": "cust-001", "status": "DONE", "video_id": "3c90...", "video_status": "DONE",
-     "video_url": "https://...", "error": null, "line": 1, "attempts": 1,
+     "video_url": "https://...", "error": null, "cause": null, "line": 1, "attempts": 1,
+     "batch": "5f0c...",
      "timings": {"started_at": "2025-01-01T02:00:00Z", "finished_at": "...",
                  "create_s": 0.21, "render_s": 183.5, "total_s": 184.0}}
 
 ``status`` is the job's journal state: DONE, FAILED, TIMED_OUT, or an unfinished state
-(PENDING ... RENDER_SENT) when the run was interrupted. The file is written to a temporary
-name, flushed to disk and renamed over the old one, so readers never see a half-written file
-and it holds exactly one line per job after every run, however many runs it took.
+(PENDING ... RENDER_SENT) when the run was interrupted. ``cause`` says why a job did not end
+DONE (see :class:`JobFailure`); ``batch`` is the batch id its video carries. The file is
+written to a temporary name, flushed to disk and renamed over the old one, so readers never
+see a half-written file and it holds exactly one line per job after every run.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import msgspec
 
 from ..errors import InvalidRequestError
-from ._journal import DONE, FAILED, FINISHED, STATES, TIMED_OUT, JobRecord, Journal, journal_path
+from ..models import VIDEO_FAILED_STATUSES
+from ._journal import DONE, FAILED, FINISHED, STATES, TIMED_OUT, JobRecord, Journal
+from ._layout import JournalError, journal_path
 
-__all__ = ["BatchStatus", "read_status", "result_line", "write_results"]
+__all__ = [
+    "BatchStatus",
+    "JobFailure",
+    "ResultsWriteError",
+    "failure_cause",
+    "read_result_rows",
+    "read_status",
+    "result_line",
+    "write_results",
+]
+
+logger = logging.getLogger("argil_async.batch")
 
 
-def result_line(record: JobRecord) -> dict[str, Any]:
+def result_line(record: JobRecord, batch: str | None = None) -> dict[str, Any]:
     """The results-file object of one job."""
+    failed = record.state in (FAILED, TIMED_OUT)
     return {
         "key": record.key,
         "status": record.state,
@@ -42,8 +59,10 @@ def result_line(record: JobRecord) -> dict[str, Any]:
         "video_status": record.video_status,
         "video_url": record.video_url,
         "error": record.error,
+        "cause": failure_cause(record.state, record.video_status) if failed else None,
         "line": record.line,
         "attempts": record.attempts,
+        "batch": batch,
         "timings": _timings(record),
     }
 
@@ -68,10 +87,37 @@ def _iso(stamp: float | None) -> str | None:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def write_results(path: Path, records: Iterable[JobRecord]) -> None:
-    """Replace ``path`` atomically with one line per record."""
+def write_results(path: Path, records: Iterable[JobRecord], batch: str | None = None) -> None:
+    """Replace ``path`` atomically with one line per record.
+
+    When the folder no longer takes new files (it became read-only during the run) an
+    existing, writable results file is rewritten in place; failing that, ResultsWriteError
+    (the outcomes stay in the journal, and the next run writes them).
+    """
     encoder = msgspec.json.Encoder()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    records = list(records)
+    try:
+        _write_atomically(path, (encoder.encode(result_line(r, batch)) + b"\n" for r in records))
+    except OSError as exc:
+        if not (path.is_file() and os.access(path, os.W_OK)):
+            raise ResultsWriteError(str(path), _unwritable(exc)) from None
+        try:
+            with path.open("r+b") as stream:
+                stream.truncate(0)
+                _write_all(stream, (encoder.encode(result_line(r, batch)) + b"\n" for r in records))
+        except OSError as again:
+            raise ResultsWriteError(str(path), _unwritable(again)) from None
+
+
+def _unwritable(exc: OSError) -> str:
+    return (
+        f"cannot be written ({exc.strerror or exc}); every outcome is kept in the journal: "
+        "make the folder writable and run the same command again (nothing is sent again), "
+        "or read them with `argil batch status`"
+    )
+
+
+def _write_atomically(path: Path, lines: Iterable[bytes]) -> None:
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     # Not mkstemp: its 0600 would become the results file's mode; this one follows the umask.
     fd = os.open(
@@ -79,23 +125,73 @@ def write_results(path: Path, records: Iterable[JobRecord]) -> None:
     )
     try:
         with os.fdopen(fd, "wb") as stream:
-            for record in records:
-                stream.write(encoder.encode(result_line(record)) + b"\n")
-            stream.flush()
-            os.fsync(stream.fileno())
+            _write_all(stream, lines)
         os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
 
 
+def _write_all(stream: BinaryIO, lines: Iterable[bytes]) -> None:
+    for line in lines:
+        stream.write(line)
+    stream.flush()
+    os.fsync(stream.fileno())
+
+
+class ResultsWriteError(JournalError):
+    """The results file could not be written; ``summary`` is the run's outcome (kept in the
+    journal, so a rerun writes the file without sending anything)."""
+
+    summary: Any = None
+
+
+@dataclass(frozen=True)
+class JobFailure:
+    """A job that did not end DONE: where it came from, why, and its video if any.
+
+    ``cause`` is ``FAILED`` or ``CONTENT_MODERATED`` (the render ended so), ``TIMED_OUT``
+    (its outcome was not learned in time; the next run waits again) or ``error`` (the API
+    refused a request, or an upload failed).
+    """
+
+    key: str
+    line: int | None
+    cause: str
+    error: str | None
+    video_id: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "key": self.key,
+            "line": self.line,
+            "cause": self.cause,
+            "error": self.error,
+            "video_id": self.video_id,
+        }
+
+
+def failure_cause(state: str, video_status: str | None) -> str:
+    """FAILED / CONTENT_MODERATED (from the video), TIMED_OUT, or error."""
+    if state == TIMED_OUT:
+        return TIMED_OUT
+    if video_status in VIDEO_FAILED_STATUSES:
+        return str(video_status)
+    return "error"
+
+
 @dataclass(frozen=True)
 class BatchStatus:
-    """Where a batch stands: counts per state, the failed jobs with their errors, the rest."""
+    """Where a batch stands: counts per state, the failures with their causes, the rest.
+
+    ``failed`` counts the jobs that did not end DONE (FAILED or TIMED_OUT), as
+    ``BatchSummary.failed`` does; ``failures`` lists them.
+    """
 
     counts: Mapping[str, int]
-    failed: list[tuple[str, str | None]] = field(default_factory=list)
-    pending: list[str] = field(default_factory=list)
+    failures: list[JobFailure] = field(default_factory=list)
+    unfinished: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -107,53 +203,142 @@ class BatchStatus:
         """Jobs whose video is rendered."""
         return self.counts.get(DONE, 0)
 
+    @property
+    def failed(self) -> int:
+        """Jobs that failed or timed out."""
+        return len(self.failures)
+
+    def causes(self) -> dict[str, int]:
+        """Failures by cause: ``{"FAILED": 2, "CONTENT_MODERATED": 1, "error": 4}``."""
+        return dict(Counter(failure.cause for failure in self.failures))
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (the ``--json`` output of ``argil batch status``)."""
         return {
             "total": self.total,
+            "done": self.done,
+            "failed": self.failed,
             "counts": dict(self.counts),
-            "failed": [{"key": key, "error": error} for key, error in self.failed],
-            "pending": self.pending,
+            "causes": self.causes(),
+            "failures": [failure.to_dict() for failure in self.failures],
+            "unfinished": self.unfinished,
         }
 
+    def __str__(self) -> str:
+        counts = ", ".join(f"{state} {count}" for state, count in self.counts.items())
+        causes = ", ".join(f"{cause} {count}" for cause, count in self.causes().items())
+        text = f"{self.total} jobs: {counts or 'none'}"
+        return f"{text}\nfailures by cause: {causes}" if causes else text
 
-def status_of(rows: Iterable[tuple[str, str, str | None]]) -> BatchStatus:
-    """A BatchStatus from ``(key, state, error)`` rows."""
+
+Row = tuple[str, str, "str | None", "int | None", "str | None", "str | None"]
+
+
+def status_of(rows: Iterable[Row]) -> BatchStatus:
+    """A BatchStatus from ``(key, state, error, line, video_id, video_status)`` rows."""
     counts: Counter[str] = Counter()
-    failed, pending = [], []
-    for key, state, error in rows:
+    failures, unfinished = [], []
+    for key, state, error, line, video_id, video_status in rows:
         counts[state] += 1
         if state in (FAILED, TIMED_OUT):
-            failed.append((key, error))
+            cause = failure_cause(state, video_status)
+            failures.append(JobFailure(key, line, cause, error, video_id))
         elif state not in FINISHED:
-            pending.append(key)
+            unfinished.append(key)
     ordered = {state: counts[state] for state in STATES if counts[state]}
     ordered.update((state, n) for state, n in counts.items() if state not in ordered)
-    return BatchStatus(ordered, failed, pending)
+    return BatchStatus(ordered, failures, unfinished)
 
 
 def read_status(results: str | os.PathLike[str]) -> BatchStatus:
     """The status of a batch from its journal (live, even during a run), else its results file.
 
     Example: ``read_status("results.jsonl").counts`` gives ``{"DONE": 498, "FAILED": 2}``.
+    A damaged journal or results file gives :class:`JournalError` naming it.
     """
     path = Path(results)
-    journal_file = journal_path(path)
-    if journal_file.exists():
-        try:
-            with Journal(journal_file, readonly=True) as journal:
-                records = journal.records().values()
-        except sqlite3.Error as exc:  # not a journal, or one whose first commit is under way
-            raise InvalidRequestError(str(journal_file), f"cannot be read: {exc}") from None
-        return status_of((r.key, r.state, r.error) for r in records if r.seq >= 0)
+    records = _journal_records(journal_path(path))
+    if records is not None:
+        return status_of(
+            (r.key, r.state, r.error, r.line, r.video_id, r.video_status)
+            for r in records
+            if r.seq >= 0
+        )
     if path.exists():
         return status_of(_results_rows(path))
+    if journal_path(path).exists():  # a run whose first commit is under way
+        return status_of([])
     raise InvalidRequestError(str(path), "neither this results file nor its journal exists")
 
 
-def _results_rows(path: Path) -> Iterable[tuple[str, str, str | None]]:
+def _journal_records(path: Path) -> list[JobRecord] | None:
+    """The journal's records, or None when there is no journal holding a batch."""
+    if not path.exists():
+        return None
+    try:
+        with Journal(path, readonly=True) as journal:
+            if not journal.started:
+                return None
+            return list(journal.records().values())
+    except sqlite3.Error as exc:  # damaged, or a first commit under way
+        raise JournalError(str(path), f"cannot be read: {exc}") from None
+
+
+def _results_rows(path: Path) -> Iterable[Row]:
+    for number, row in _decoded_lines(path):
+        if row is None:
+            raise JournalError(
+                str(path), f"line {number} is damaged (not a results line); its journal is gone"
+            )
+        yield (
+            str(row["key"]),
+            str(row.get("status")),
+            _text(row.get("error")),
+            _int(row.get("line")),
+            _text(row.get("video_id")),
+            _text(row.get("video_status")),
+        )
+
+
+def read_result_rows(path: Path) -> dict[str, dict[str, Any]]:
+    """The readable lines of a results file by key; damaged lines are left out (logged)."""
+    rows = {}
+    damaged = 0
+    for _, row in _decoded_lines(path):
+        if row is None:
+            damaged += 1
+        else:
+            rows[str(row["key"])] = row
+    if damaged:
+        logger.warning("%s: %d damaged line(s) ignored", path, damaged)
+    return rows
+
+
+def _decoded_lines(path: Path) -> Iterator[tuple[int, dict[str, Any] | None]]:
+    """``(line number, row)`` for each non-blank line; row None when it is not a result."""
     decoder = msgspec.json.Decoder(dict[str, Any])
-    for line in path.read_bytes().splitlines():
-        if line.strip():
-            row = decoder.decode(line)
-            yield str(row.get("key")), str(row.get("status")), row.get("error")
+    try:
+        stream = path.open("rb")
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise JournalError(str(path), f"cannot be read: {exc.strerror or exc}") from None
+    with stream:
+        for number, line in enumerate(stream, start=1):
+            if not line.strip():
+                continue
+            try:
+                row: dict[str, Any] | None = decoder.decode(line)
+            except msgspec.DecodeError:
+                row = None
+            if row is not None and not isinstance(row.get("key"), str):
+                row = None
+            yield number, row
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

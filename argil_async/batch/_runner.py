@@ -44,10 +44,10 @@ from ._journal import (
     JobRecord,
     Journal,
     JournalWriter,
-    journal_path,
 )
 from ._progress import Tracker, check_mode, show_progress
-from ._results import write_results
+from ._recovery import OpenedState, open_state, reconcile_batch
+from ._results import ResultsWriteError, write_results
 from ._waiting import Waiter, WaitSettings
 
 if TYPE_CHECKING:
@@ -110,6 +110,7 @@ class BatchSummary:
     results: Path
     journal: Path
     callbacks: bool
+    stopped: str | None = None
 
     @property
     def total(self) -> int:
@@ -128,8 +129,8 @@ class BatchSummary:
 
     @property
     def ok(self) -> bool:
-        """True when every job is DONE."""
-        return self.done == self.total
+        """True when every job is DONE (and the run was not stopped early)."""
+        return self.done == self.total and self.stopped is None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (the ``--json`` output of ``argil batch run``)."""
@@ -144,14 +145,16 @@ class BatchSummary:
             "results": str(self.results),
             "journal": str(self.journal),
             "callbacks": self.callbacks,
+            "stopped": self.stopped,
         }
 
     def __str__(self) -> str:
         skipped = f", {self.finished_before} finished earlier" if self.finished_before else ""
-        return (
+        text = (
             f"{self.total} jobs: {self.done} done, {self.failed} failed{skipped}, "
             f"in {self.elapsed:.1f} s; results in {self.results}"
         )
+        return f"{text}\nstopped early: {self.stopped}" if self.stopped else text
 
 
 async def run_batch(
@@ -163,8 +166,14 @@ async def run_batch(
     callback: Literal["auto", "off"] | CallbackServer = "auto",
     progress: Literal["auto", "rich", "log", "off"] = "auto",
     options: BatchOptions | None = None,
+    retry_failed: bool = False,
+    max_failures: int | None = None,
 ) -> BatchSummary:
     """Make one video per job; resumable from the journal beside ``out``. See the module doc.
+
+    ``retry_failed`` runs the FAILED jobs of an earlier run again, once each, into the same
+    results (a failed job may have been edited); ``max_failures`` stops starting jobs once
+    that many have failed in a row (``summary.stopped`` says so).
 
     Example::
 
@@ -174,30 +183,45 @@ async def run_batch(
         print(summary)             # 500 jobs: 498 done, 2 failed, in 1520.3 s; results in ...
     """
     jobs = check_jobs(jobs)
-    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-        raise InvalidRequestError("concurrency", f"must be an integer >= 1, got {concurrency!r}")
+    _check_positive("concurrency", concurrency)
+    if max_failures is not None:
+        _check_positive("max_failures", max_failures)
     check_mode(progress)
     options = options or BatchOptions()
     server = _callback_server(client, callback)
     out_path = Path(out)
     if await anyio.Path(out_path).is_dir():  # else found when writing results, after every job
         raise InvalidRequestError("out", f"{out_path} is a directory, not a results file")
-    journal = Journal(journal_path(out_path))
+    endpoint = options.endpoint or client.base_url
+    opened = await anyio.to_thread.run_sync(
+        lambda: open_state(out_path, jobs, endpoint, retry_failed=retry_failed)
+    )
+    journal = opened.journal
+    summary: BatchSummary | None = None
     try:
-        endpoint = options.endpoint or client.base_url
-        records = await anyio.to_thread.run_sync(journal.prepare, jobs, endpoint)
-    except BaseException:
-        journal.close()
-        raise
-    run = _Run(client, journal, options, records)
-    try:
+        records = await reconcile_batch(client, opened, retry_failed=retry_failed)
+        run = _Run(client, journal, options, records, max_failures)
         await run.execute(jobs, concurrency, server, progress)
-        return run.summary(jobs, out_path, callbacks=server is not None)
+        summary = run.summary(jobs, opened, callbacks=server is not None)
     finally:  # however the run ends, the results file reflects the journal (on-loop, once)
         try:
-            write_results(out_path, _in_file_order(jobs, journal.records()))
+            _write(out_path, jobs, journal, summary)
         finally:
             journal.close()
+    return summary
+
+
+def _write(out: Path, jobs: list[Job], journal: Journal, summary: BatchSummary | None) -> None:
+    try:
+        write_results(out, _in_file_order(jobs, journal.records()), journal.batch)
+    except ResultsWriteError as exc:
+        exc.summary = summary
+        raise
+
+
+def _check_positive(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidRequestError(name, f"must be an integer >= 1, got {value!r}")
 
 
 def _callback_server(
@@ -230,11 +254,13 @@ class _Run:
         journal: Journal,
         options: BatchOptions,
         records: Mapping[str, JobRecord],
+        max_failures: int | None = None,
     ) -> None:
         self.client = client
         self.journal = journal
         self.options = options
         self.records = dict(records)
+        self.breaker = _Breaker(max_failures)
         self.finished_before = sum(r.state in (DONE, FAILED) for r in records.values())
         self.tracker = Tracker(Counter(record.state for record in records.values()))
         self.started = time.monotonic()
@@ -254,7 +280,7 @@ class _Run:
                 async with show_progress(
                     self.tracker, progress, interval=self.options.progress_interval
                 ):
-                    await _workers(driver, self._todo(jobs), concurrency)
+                    await _workers(driver, self._todo(jobs), concurrency, self.breaker)
         finally:
             with anyio.CancelScope(shield=True):
                 await writer.aclose()
@@ -272,16 +298,17 @@ class _Run:
         ]
         return sorted(todo, key=lambda pair: _RESUME_ORDER.get(pair[1].state, 9))
 
-    def summary(self, jobs: list[Job], out: Path, *, callbacks: bool) -> BatchSummary:
+    def summary(self, jobs: list[Job], opened: OpenedState, *, callbacks: bool) -> BatchSummary:
         """Counts from the journal once the run is over."""
         final = _in_file_order(jobs, self.journal.records())
         return BatchSummary(
             counts=dict(Counter(record.state for record in final)),
             finished_before=self.finished_before,
             elapsed=time.monotonic() - self.started,
-            results=out,
-            journal=journal_path(out),
+            results=opened.paths.results,
+            journal=opened.paths.journal,
             callbacks=callbacks,
+            stopped=self.breaker.reason,
         )
 
 
@@ -303,13 +330,42 @@ async def _callbacks(
             await receiver.aclose()
 
 
-async def _workers(driver: JobDriver, todo: list[tuple[Job, JobRecord]], concurrency: int) -> None:
+class _Breaker:
+    """Stops the run from starting jobs once ``limit`` jobs failed with no success between."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self.streak = 0
+        self.reason: str | None = None
+
+    def record(self, state: str) -> None:
+        """A job ended in ``state``."""
+        if state == DONE:
+            self.streak = 0
+        elif state in (FAILED, TIMED_OUT):
+            self.streak += 1
+            if self.limit is not None and self.streak >= self.limit and self.reason is None:
+                self.reason = (
+                    f"{self.streak} jobs failed in a row (--max-failures {self.limit}); "
+                    "jobs not started stay PENDING: fix the cause and run again"
+                )
+
+
+async def _workers(
+    driver: JobDriver,
+    todo: list[tuple[Job, JobRecord]],
+    concurrency: int,
+    breaker: _Breaker | None = None,
+) -> None:
     """``concurrency`` tasks sharing one iterator of jobs; the first error cancels the rest."""
     queue = iter(todo)
+    breaker = breaker or _Breaker(None)
 
     async def work() -> None:
         for job, record in queue:
-            await driver.drive(job, record)
+            if breaker.reason is not None:
+                return
+            breaker.record((await driver.drive(job, record)).state)
 
     if todo:
         await _first_error([work() for _ in range(min(concurrency, len(todo)))])

@@ -7,6 +7,7 @@ Attributes are snake_case (``video.video_url``); the wire format stays camelCase
     moments = [Moment(avatar_id=avatar.id, transcript="Hello!")]
 """
 
+from .._exports import rehome as _rehome
 from ._objects import Asset as Asset
 from ._objects import Avatar as Avatar
 from ._objects import Gesture as Gesture
@@ -46,3 +47,5 @@ __all__ = [
     "Webhook",
     "Zoom",
 ]
+
+_rehome(__name__, globals())

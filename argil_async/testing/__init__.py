@@ -21,32 +21,56 @@ Files are served without auth under `/files/`: `videos/{id}.mp4`, `videos/{id}.s
 Command line: `python -m argil_async.testing --port 8080 [--api-key K] [--latency 0.1] ...`.
 """
 
+import warnings
+from typing import Any
+
+from .._exports import rehome as _rehome
 from ._config import SimulatorConfig as SimulatorConfig
 from ._config import SimulatorStats as SimulatorStats
-from ._records import Asset as Asset
-from ._records import Avatar as Avatar
+from ._mock import MockTransport as MockTransport
+from ._mock import json_response as json_response
 from ._records import Delivery as Delivery
 from ._records import RecordedRequest as RecordedRequest
-from ._records import SubtitleStyle as SubtitleStyle
-from ._records import Video as Video
-from ._records import Voice as Voice
-from ._records import Webhook as Webhook
+from ._records import SimAsset as SimAsset
+from ._records import SimAvatar as SimAvatar
+from ._records import SimSubtitleStyle as SimSubtitleStyle
+from ._records import SimVideo as SimVideo
+from ._records import SimVoice as SimVoice
+from ._records import SimWebhook as SimWebhook
 from ._runtime import ExchangeHook as ExchangeHook
 from ._simulator import ArgilSimulator as ArgilSimulator
 from ._state import WorkspaceState as WorkspaceState
 
 __all__ = [
     "ArgilSimulator",
-    "Asset",
-    "Avatar",
     "Delivery",
     "ExchangeHook",
+    "MockTransport",
     "RecordedRequest",
+    "SimAsset",
+    "SimAvatar",
+    "SimSubtitleStyle",
+    "SimVideo",
+    "SimVoice",
+    "SimWebhook",
     "SimulatorConfig",
     "SimulatorStats",
-    "SubtitleStyle",
-    "Video",
-    "Voice",
-    "Webhook",
     "WorkspaceState",
+    "json_response",
 ]
+
+_rehome(__name__, globals())
+
+_RENAMED = ("Asset", "Avatar", "SubtitleStyle", "Video", "Voice", "Webhook")
+
+
+def __getattr__(name: str) -> Any:
+    # v0.1 names, which clashed with argil_async.models: kept for a while, with a warning.
+    if name in _RENAMED:
+        warnings.warn(
+            f"argil_async.testing.{name} is now Sim{name} (argil_async.{name} is the model)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return globals()[f"Sim{name}"]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -21,7 +21,7 @@ from ._http import (
     read_json_object,
 )
 from ._lifecycle import process_asset
-from ._records import Asset
+from ._records import SimAsset
 from ._runtime import RUNTIME, Runtime
 
 ASSET_TYPES = ("AUDIO", "IMAGE", "VIDEO")
@@ -76,7 +76,7 @@ async def create_asset(request: web.Request) -> web.Response:
     if existing is not None:
         return json_response(present.asset(existing), status=200)
     _take_processing_slot(rt)
-    asset = Asset(name=name, type=type_, source_url=url)
+    asset = SimAsset(name=name, type=type_, source_url=url)
     rt.state.assets[asset.id] = asset
     processing = rt.state.processing_assets()
     rt.stats.max_processing_assets = max(rt.stats.max_processing_assets, processing)
@@ -129,7 +129,7 @@ async def delete_asset(request: web.Request) -> web.Response:
     return json_response({"message": "Asset deleted"})
 
 
-def _live_asset(rt: Runtime, asset_id: str) -> Asset:
+def _live_asset(rt: Runtime, asset_id: str) -> SimAsset:
     """The asset with that id, or 404."""
     asset = rt.state.assets.get(asset_id)
     if asset is None:

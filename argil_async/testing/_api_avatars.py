@@ -23,7 +23,7 @@ from ._checks import (
 )
 from ._http import bad_request, enum_param, json_response, not_found, read_json_object
 from ._lifecycle import train_avatar
-from ._records import Avatar, Voice
+from ._records import SimAvatar, SimVoice
 from ._runtime import RUNTIME, Runtime
 
 ORIENTATIONS = ("ASPECT_RATIO_16_9", "ASPECT_RATIO_9_16")
@@ -79,7 +79,7 @@ async def create_avatar(request: web.Request) -> web.Response:
     return json_response(rt.presenter(request).avatar(avatar), status=201)
 
 
-def _image_avatar(body: dict[str, Any], rt: Runtime) -> Avatar:
+def _image_avatar(body: dict[str, Any], rt: Runtime) -> SimAvatar:
     """Validate AvatarCreateArgsImage and build the TRAINING avatar."""
     reject_unknown(body, ("type", "name", "datasetImage", "voiceId", "extras"))
     if body.get("type") != "IMAGE":
@@ -94,7 +94,7 @@ def _image_avatar(body: dict[str, Any], rt: Runtime) -> Avatar:
         if voice_id not in rt.state.voices:
             raise bad_request(f"voiceId: voice {voice_id} not found")
     extras = _extras(body, rt)
-    return Avatar(name=name, status="TRAINING", voice_id=voice_id, extras=extras)
+    return SimAvatar(name=name, status="TRAINING", voice_id=voice_id, extras=extras)
 
 
 def _check_dataset_image(value: Any) -> None:
@@ -110,7 +110,7 @@ def _check_dataset_image(value: Any) -> None:
         )
 
 
-def _video_avatar(body: dict[str, Any], rt: Runtime) -> Avatar:
+def _video_avatar(body: dict[str, Any], rt: Runtime) -> SimAvatar:
     """Validate the deprecated `{name, datasetVideo, consentVideo, extras?}` body."""
     reject_unknown(body, ("type", "name", "datasetVideo", "consentVideo", "extras"))
     if body.get("type", "VIDEO") != "VIDEO":
@@ -121,7 +121,7 @@ def _video_avatar(body: dict[str, Any], rt: Runtime) -> Avatar:
         reject_unknown(video, ("url",), key)
         check_url(video.get("url"), join(key, "url"), https_only=True)
     extras = _extras(body, rt)
-    return Avatar(name=name, status="NOT_TRAINED", model="ARGIL_V1", extras=extras)
+    return SimAvatar(name=name, status="NOT_TRAINED", model="ARGIL_V1", extras=extras)
 
 
 def _extras(body: dict[str, Any], rt: Runtime) -> dict[str, str]:
@@ -162,7 +162,7 @@ async def create_voice(request: web.Request) -> web.Response:
     name = require_str(body, "name", max_len=256)
     check_url(body.get("audioUrl"), "audioUrl", https_only=True)
     _check_voice_settings(body)
-    voice = Voice(name=name)
+    voice = SimVoice(name=name)
     rt.state.voices[voice.id] = voice
     return json_response(rt.presenter(request).voice(voice), status=201)
 

@@ -17,7 +17,7 @@ from ._http import (
 )
 from ._lifecycle import moment_duration
 from ._present import Presenter
-from ._records import Video
+from ._records import SimVideo
 from ._runtime import RUNTIME
 
 _ASS_STYLES = (
@@ -67,7 +67,7 @@ async def export_subtitles(request: web.Request) -> web.Response:
     )
 
 
-def _cues(video: Video) -> list[tuple[int, int, str]]:
+def _cues(video: SimVideo) -> list[tuple[int, int, str]]:
     """(start ms, end ms, text) per moment, back to back; audio-only moments have no words.
 
     Whole milliseconds, so summing durations cannot drift to 59.999... s ("00:00:60.000").
@@ -91,7 +91,7 @@ def _clock(ms: int, *, ass: bool = False) -> str:
     return f"{hours:02d}:{minutes:02d}:{seconds:02d}.{ms:03d}"
 
 
-def _vtt(video: Video) -> str:
+def _vtt(video: SimVideo) -> str:
     """A WebVTT document with one cue per moment; `&`, `<` and `>` escaped as the format asks."""
     lines = ["WEBVTT", ""]
     for start, end, text in _cues(video):
@@ -100,7 +100,7 @@ def _vtt(video: Video) -> str:
     return "\n".join(lines)
 
 
-def _ass(video: Video, styling: bool) -> str:
+def _ass(video: SimVideo, styling: bool) -> str:
     """A minimal ASS document; the style section only with `includeStyling=true`."""
     header = f"[Script Info]\nTitle: {' '.join(video.name.split())}\nScriptType: v4.00+\n\n"
     events = ["[Events]", "Format: Layer, Start, End, Style, Text"]

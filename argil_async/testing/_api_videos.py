@@ -18,7 +18,7 @@ from ._http import (
     read_json_object,
 )
 from ._lifecycle import render_video
-from ._records import Video, utc_now
+from ._records import SimVideo, utc_now
 from ._runtime import RUNTIME, Runtime
 from ._video_rules import build_video
 
@@ -50,14 +50,14 @@ async def list_videos(request: web.Request) -> web.Response:
     )
 
 
-def _video_filter(request: web.Request) -> Callable[[Video], bool]:
+def _video_filter(request: web.Request) -> Callable[[SimVideo], bool]:
     """A predicate for the list filters; `extrasFilter` must be a JSON object of strings."""
     name = request.query.get("nameSearchQuery", "").lower()
     avatar_id = request.query.get("avatarId")
     voice_id = request.query.get("voiceId")
     extras = _extras_filter(request.query.get("extrasFilter"))
 
-    def keep(video: Video) -> bool:
+    def keep(video: SimVideo) -> bool:
         return (
             name in video.name.lower()
             and (avatar_id is None or any(m.get("avatarId") == avatar_id for m in video.moments))
@@ -115,7 +115,7 @@ async def render_video_handler(request: web.Request) -> web.Response:
     return json_response(rt.presenter(request).video(video))
 
 
-def _video(rt: Runtime, request: web.Request) -> Video:
+def _video(rt: Runtime, request: web.Request) -> SimVideo:
     """The video named in the path, or 404."""
     video = rt.state.videos.get(request.match_info["id"])
     if video is None:

@@ -8,7 +8,7 @@ from aiohttp import web
 
 from ._checks import check_enum, check_url, reject_unknown, require_key
 from ._http import bad_request, json_response, not_found, read_json_object
-from ._records import Webhook, utc_now
+from ._records import SimWebhook, utc_now
 from ._runtime import RUNTIME, Runtime
 
 EVENTS = (
@@ -24,7 +24,7 @@ async def create_webhook(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     body = await read_json_object(request)
     reject_unknown(body, ("callbackUrl", "events"))
-    webhook = Webhook(
+    webhook = SimWebhook(
         callback_url=check_url(require_key(body, "callbackUrl"), "callbackUrl"),
         events=_events(require_key(body, "events")),
     )
@@ -68,7 +68,7 @@ async def delete_webhook(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-def _webhook(rt: Runtime, request: web.Request) -> Webhook:
+def _webhook(rt: Runtime, request: web.Request) -> SimWebhook:
     """The webhook named in the path, or 404."""
     webhook = rt.state.webhooks.get(request.match_info["id"])
     if webhook is None:

@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from ._delivery import dispatch_event
-from ._records import Asset, Avatar, Video, Voice, utc_now
+from ._records import SimAsset, SimAvatar, SimVideo, SimVoice, utc_now
 from ._runtime import Runtime
 from ._state import mark_asset_ready
 
@@ -30,7 +30,7 @@ def moment_duration(moment: dict[str, Any]) -> float:
     return 5.0
 
 
-async def process_asset(rt: Runtime, asset: Asset) -> None:
+async def process_asset(rt: Runtime, asset: SimAsset) -> None:
     """PROCESSING -> READY, or FAILED when the url carries `sim_outcome=FAILED`."""
     await asyncio.sleep(rt.config.asset_processing_time)
     if rt.state.assets.get(asset.id) is not asset:
@@ -41,7 +41,7 @@ async def process_asset(rt: Runtime, asset: Asset) -> None:
         mark_asset_ready(asset)
 
 
-async def train_avatar(rt: Runtime, avatar: Avatar) -> None:
+async def train_avatar(rt: Runtime, avatar: SimAvatar) -> None:
     """(NOT_TRAINED ->) TRAINING -> IDLE, or the failure named by `extras["simOutcome"]`."""
     seconds = rt.config.avatar_training_time
     if avatar.status == "NOT_TRAINED":
@@ -69,14 +69,14 @@ async def train_avatar(rt: Runtime, avatar: Avatar) -> None:
     dispatch_event(rt, "AVATAR_TRAINING_SUCCESS", data)
 
 
-def _design_voice(rt: Runtime, avatar: Avatar) -> str:
+def _design_voice(rt: Runtime, avatar: SimAvatar) -> str:
     """The voice Argil "designs" from the image when the avatar was created without one."""
-    voice = Voice(name=f"{avatar.name} (designed voice)")
+    voice = SimVoice(name=f"{avatar.name} (designed voice)")
     rt.state.voices[voice.id] = voice
     return voice.id
 
 
-async def render_video(rt: Runtime, video: Video, callback_url: str | None) -> None:
+async def render_video(rt: Runtime, video: SimVideo, callback_url: str | None) -> None:
     """GENERATING_AUDIO -> GENERATING_VIDEO -> DONE or a failure, then notify."""
     await asyncio.sleep(rt.config.render_audio_time)
     if rt.state.videos.get(video.id) is not video:
@@ -99,7 +99,7 @@ async def render_video(rt: Runtime, video: Video, callback_url: str | None) -> N
     dispatch_event(rt, event, data, callback_url)
 
 
-def _finish_audio(video: Video) -> None:
+def _finish_audio(video: SimVideo) -> None:
     """The audio exists: duration is known and every moment has an audioUrl."""
     for index, moment in enumerate(video.moments):
         moment.setdefault("audioUrl", f"/files/audio/{video.id}.{index}.mp3")
@@ -107,7 +107,7 @@ def _finish_audio(video: Video) -> None:
     _set_status(video, "GENERATING_VIDEO")
 
 
-def _final_status(rt: Runtime, video: Video) -> str:
+def _final_status(rt: Runtime, video: SimVideo) -> str:
     """The status a render ends in: the config hook, else `extras["simOutcome"]`, else DONE."""
     hook = rt.config.video_outcome
     if hook is not None:
@@ -120,7 +120,7 @@ def _final_status(rt: Runtime, video: Video) -> str:
     return outcome if outcome in VIDEO_FAILURES else "DONE"
 
 
-def _attach_renders(video: Video) -> None:
+def _attach_renders(video: SimVideo) -> None:
     """Point the video, its subtitled twin and each moment at the simulator's file routes."""
     video.video_path = f"/files/videos/{video.id}.mp4"
     if video.subtitles.get("enable"):
@@ -129,7 +129,7 @@ def _attach_renders(video: Video) -> None:
         moment["videoUrl"] = f"/files/videos/{video.id}.moment-{index}.mp4"
 
 
-def _set_status(resource: Avatar | Video, status: str) -> None:
+def _set_status(resource: SimAvatar | SimVideo, status: str) -> None:
     """Change a status and bump `updated_at`."""
     resource.status = status
     resource.updated_at = utc_now()

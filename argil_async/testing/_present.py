@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ._records import Asset, Avatar, SubtitleStyle, Video, Voice, Webhook
+from ._records import SimAsset, SimAvatar, SimSubtitleStyle, SimVideo, SimVoice, SimWebhook
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ class Presenter:
             return path
         return self.origin + path
 
-    def asset(self, asset: Asset) -> dict[str, Any]:
+    def asset(self, asset: SimAsset) -> dict[str, Any]:
         """Asset JSON; `fileUrl` and `thumbnailUrl` are null until READY."""
         return {
             "id": asset.id,
@@ -39,7 +39,7 @@ class Presenter:
             self.created_at_key: asset.created_at,
         }
 
-    def avatar(self, avatar: Avatar) -> dict[str, Any]:
+    def avatar(self, avatar: SimAvatar) -> dict[str, Any]:
         """Avatar JSON, with the optional `voiceId` the training webhook also reports."""
         body: dict[str, Any] = {
             "id": avatar.id,
@@ -61,7 +61,7 @@ class Presenter:
             body["voiceId"] = avatar.voice_id
         return body
 
-    def voice(self, voice: Voice) -> dict[str, Any]:
+    def voice(self, voice: SimVoice) -> dict[str, Any]:
         """Voice JSON; `language` and `gender` may be null."""
         return {
             "id": voice.id,
@@ -74,7 +74,7 @@ class Presenter:
             "gender": voice.gender,
         }
 
-    def video(self, video: Video) -> dict[str, Any]:
+    def video(self, video: SimVideo) -> dict[str, Any]:
         """Video JSON; the render URLs appear once the video is DONE."""
         body: dict[str, Any] = {
             "id": video.id,
@@ -105,7 +105,7 @@ class Presenter:
                 out[key] = self.url(out[key])
         return out
 
-    def webhook(self, webhook: Webhook) -> dict[str, Any]:
+    def webhook(self, webhook: SimWebhook) -> dict[str, Any]:
         """Webhook JSON; `lastTriggeredAt` is absent before the first delivery."""
         body: dict[str, Any] = {
             "id": webhook.id,
@@ -119,6 +119,6 @@ class Presenter:
         return body
 
     @staticmethod
-    def subtitle_style(style: SubtitleStyle) -> dict[str, Any]:
+    def subtitle_style(style: SimSubtitleStyle) -> dict[str, Any]:
         """SubtitleStyle JSON: just id and name, as documented."""
         return {"id": style.id, "name": style.name}

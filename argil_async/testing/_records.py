@@ -25,7 +25,7 @@ def utc_now() -> str:
 
 
 @dataclass
-class Asset:
+class SimAsset:
     """An uploaded IMAGE/VIDEO asset or a system AUDIO track."""
 
     name: str | None
@@ -40,7 +40,7 @@ class Asset:
 
 
 @dataclass
-class Avatar:
+class SimAvatar:
     """A public stock avatar or one created in the workspace (image or deprecated video mode)."""
 
     name: str
@@ -60,7 +60,7 @@ class Avatar:
 
 
 @dataclass
-class Voice:
+class SimVoice:
     """A voice: seeded, cloned with POST /voices, or auto-designed for a new avatar."""
 
     name: str
@@ -73,7 +73,7 @@ class Voice:
 
 
 @dataclass
-class Video:
+class SimVideo:
     """A video project; `moments` keep the accepted input plus the fields the render adds."""
 
     name: str
@@ -93,7 +93,7 @@ class Video:
 
 
 @dataclass
-class Webhook:
+class SimWebhook:
     """A registered webhook; `last_triggered_at` stays None until the first delivery."""
 
     callback_url: str
@@ -105,7 +105,7 @@ class Webhook:
 
 
 @dataclass(frozen=True)
-class SubtitleStyle:
+class SimSubtitleStyle:
     """A subtitle style listed by GET /subtitles."""
 
     name: str

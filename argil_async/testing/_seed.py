@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._records import Avatar, SubtitleStyle, Voice
+from ._records import SimAvatar, SimSubtitleStyle, SimVoice
 
 if TYPE_CHECKING:
     from ._state import WorkspaceState
@@ -42,7 +42,7 @@ _STYLE_NAMES = [
 
 def seed_workspace(state: WorkspaceState) -> None:
     """Fill an empty workspace with the stock resources described in the module docstring."""
-    voices = [Voice(name=n, language=lang, gender=g) for n, lang, g in _VOICES]
+    voices = [SimVoice(name=n, language=lang, gender=g) for n, lang, g in _VOICES]
     for voice in voices:
         state.voices[voice.id] = voice
     for index, (name, actor, orientation, model) in enumerate(_AVATARS):
@@ -51,18 +51,18 @@ def seed_workspace(state: WorkspaceState) -> None:
     for title in _MUSIC:
         state.add_asset(name=title, type="AUDIO", status="READY", system=True)
     for style_name in _STYLE_NAMES:
-        style = SubtitleStyle(name=style_name)
+        style = SimSubtitleStyle(name=style_name)
         state.subtitle_styles[style.id] = style
 
 
-def _stock_avatar(name: str, actor: str, orientation: str, model: str, voice_id: str) -> Avatar:
+def _stock_avatar(name: str, actor: str, orientation: str, model: str, voice_id: str) -> SimAvatar:
     """A public, ready-to-use avatar with a few gestures, sized for its orientation."""
     width, height = (1920, 1080) if orientation == "ASPECT_RATIO_16_9" else (1080, 1920)
     gestures = [
         {"label": label, "slug": slug, "startFrame": 48 * i}
         for i, (label, slug) in enumerate(_GESTURES)
     ]
-    return Avatar(
+    return SimAvatar(
         name=name,
         status="IDLE",
         orientation=orientation,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ._records import Asset, Avatar, SubtitleStyle, Video, Voice, Webhook
+from ._records import SimAsset, SimAvatar, SimSubtitleStyle, SimVideo, SimVoice, SimWebhook
 from ._seed import seed_workspace
 
 
@@ -20,13 +20,13 @@ class WorkspaceState:
     """
 
     def __init__(self, *, seed: bool = True) -> None:
-        self.avatars: dict[str, Avatar] = {}
-        self.voices: dict[str, Voice] = {}
-        self.assets: dict[str, Asset] = {}
-        self.deleted_assets: dict[str, Asset] = {}
-        self.videos: dict[str, Video] = {}
-        self.webhooks: dict[str, Webhook] = {}
-        self.subtitle_styles: dict[str, SubtitleStyle] = {}
+        self.avatars: dict[str, SimAvatar] = {}
+        self.voices: dict[str, SimVoice] = {}
+        self.assets: dict[str, SimAsset] = {}
+        self.deleted_assets: dict[str, SimAsset] = {}
+        self.videos: dict[str, SimVideo] = {}
+        self.webhooks: dict[str, SimWebhook] = {}
+        self.subtitle_styles: dict[str, SimSubtitleStyle] = {}
         if seed:
             seed_workspace(self)
 
@@ -38,15 +38,17 @@ class WorkspaceState:
         status: str = "READY",
         source_url: str | None = None,
         system: bool = False,
-    ) -> Asset:
+    ) -> SimAsset:
         """Store an asset directly, bypassing the API and its processing limit (for seeding)."""
-        asset = Asset(name=name, type=type, status=status, source_url=source_url, system=system)
+        asset = SimAsset(name=name, type=type, status=status, source_url=source_url, system=system)
         if status == "READY":
             mark_asset_ready(asset)
         self.assets[asset.id] = asset
         return asset
 
-    def seed_assets(self, count: int, *, type: str = "IMAGE", status: str = "READY") -> list[Asset]:
+    def seed_assets(
+        self, count: int, *, type: str = "IMAGE", status: str = "READY"
+    ) -> list[SimAsset]:
         """Add `count` assets named "seed-0001"... at once, e.g. for pagination tests."""
         return [
             self.add_asset(name=f"seed-{i:04d}", type=type, status=status, source_url=None)
@@ -57,23 +59,23 @@ class WorkspaceState:
         """How many assets are PROCESSING now: the number the 5-slot limit counts."""
         return sum(1 for asset in self.assets.values() if asset.status == "PROCESSING")
 
-    def find_duplicate_asset(self, url: str, type: str) -> Asset | None:
+    def find_duplicate_asset(self, url: str, type: str) -> SimAsset | None:
         """The live asset uploaded from the same url with the same type, in any status."""
         for asset in self.assets.values():
             if asset.source_url == url and asset.type == type:
                 return asset
         return None
 
-    def videos_with_extras(self, **extras: str) -> list[Video]:
+    def videos_with_extras(self, **extras: str) -> list[SimVideo]:
         """Videos whose extras contain every given pair, oldest first."""
         return [v for v in self.videos.values() if _contains(v.extras, extras)]
 
-    def newest_videos(self) -> Iterator[Video]:
+    def newest_videos(self) -> Iterator[SimVideo]:
         """Videos, newest first (the order GET /videos lists them in)."""
         return reversed(list(self.videos.values()))
 
 
-def mark_asset_ready(asset: Asset) -> None:
+def mark_asset_ready(asset: SimAsset) -> None:
     """Give a READY asset its file and thumbnail paths (served by the simulator's file routes)."""
     asset.status = "READY"
     asset.file_path = f"/files/assets/{asset.id}"

@@ -24,7 +24,7 @@ from ._checks import (
 )
 from ._config import SimulatorConfig
 from ._http import bad_request
-from ._records import Avatar, Video
+from ._records import SimAvatar, SimVideo
 from ._state import WorkspaceState
 
 MOMENT_KEYS = (
@@ -55,7 +55,7 @@ SIZES = ("Small", "Medium", "Large")
 ASPECTS = {"ASPECT_RATIO_16_9": "16:9", "ASPECT_RATIO_9_16": "9:16"}
 
 
-def build_video(body: dict[str, Any], state: WorkspaceState, config: SimulatorConfig) -> Video:
+def build_video(body: dict[str, Any], state: WorkspaceState, config: SimulatorConfig) -> SimVideo:
     """A new IDLE video from a valid body, or a 400 naming the first broken rule."""
     name = require_str(body, "name")
     if body.get("type", "moments") != "moments":
@@ -68,7 +68,7 @@ def build_video(body: dict[str, Any], state: WorkspaceState, config: SimulatorCo
         for i, raw in enumerate(moments_in)
     ]
     first_avatar = state.avatars[moments[0]["avatarId"]]
-    video = Video(
+    video = SimVideo(
         name=name,
         moments=moments,
         aspect_ratio=_optional_enum(body, "aspectRatio", ("16:9", "9:16"))
@@ -111,7 +111,7 @@ def _moment(raw: Any, where: str, state: WorkspaceState, strict: bool) -> dict[s
     return moment
 
 
-def _idle_avatar(moment: dict[str, Any], where: str, state: WorkspaceState) -> Avatar:
+def _idle_avatar(moment: dict[str, Any], where: str, state: WorkspaceState) -> SimAvatar:
     """The moment's avatar, which must exist and be IDLE."""
     avatar_id = require_str(moment, "avatarId", where)
     avatar = state.avatars.get(avatar_id)
@@ -133,7 +133,7 @@ def _check_speech(moment: dict[str, Any], where: str, strict: bool) -> None:
         check_url(moment["audioUrl"], join(where, "audioUrl"))
 
 
-def _check_gesture(value: Any, avatar: Avatar, where: str) -> None:
+def _check_gesture(value: Any, avatar: SimAvatar, where: str) -> None:
     """A slug among the avatar's gestures."""
     slugs = [gesture["slug"] for gesture in avatar.gestures]
     if value not in slugs:
