@@ -12,11 +12,10 @@ from typing import Any
 import pytest
 from client_fixtures import client_for
 from openapi_check import OpenAPIChecker
+from redis_fixtures import redis_name, redis_url  # noqa: F401  (a real Redis server)
 
 from argil_async import AsyncArgil
 from argil_async.testing import ArgilSimulator
-
-pytest_plugins = ["redis_fixtures"]  # redis_url, redis_name: a real Redis server
 
 SimFactory = Callable[..., Awaitable[ArgilSimulator]]
 
