@@ -18,6 +18,7 @@ Importing this module needs the ``redis`` package (``pip install "argil-async[re
 
 from __future__ import annotations
 
+from ._exports import rehome as _rehome
 from ._limits import AssetLimiter as AssetLimiter
 from ._limits import InProcessAssetLimiter as InProcessAssetLimiter
 from ._limits import Lease as Lease
@@ -33,3 +34,5 @@ __all__ = [
     "RedisAssetLimiter",
     "RedisLease",
 ]
+
+_rehome(__name__, globals())
