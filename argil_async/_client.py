@@ -21,12 +21,12 @@ from ._limits import AssetLimiter, InProcessAssetLimiter
 from ._observe import CallObserver, configure_logging, logger, run_observed, wants_observer
 from ._options import RequestOptions, check_options, merged_query
 from ._redact import register_secret
-from ._resources.assets import AssetsResource
-from ._resources.avatars import AvatarsResource
-from ._resources.subtitles import SubtitlesResource
-from ._resources.videos import VideosResource
-from ._resources.voices import VoicesResource
-from ._resources.webhooks import WebhooksResource
+from ._resources.assets import AsyncAssetsResource
+from ._resources.avatars import AsyncAvatarsResource
+from ._resources.subtitles import AsyncSubtitlesResource
+from ._resources.videos import AsyncVideosResource
+from ._resources.voices import AsyncVoicesResource
+from ._resources.webhooks import AsyncWebhooksResource
 from ._retry import RetryPolicy, with_retries
 from ._transport import (
     DEFAULT_MAX_RESPONSE_SIZE,
@@ -81,12 +81,12 @@ class AsyncArgil:
     layer with any object that has ``send``, ``stream`` and ``aclose``.
     """
 
-    assets: AssetsResource
-    avatars: AvatarsResource
-    voices: VoicesResource
-    videos: VideosResource
-    subtitles: SubtitlesResource
-    webhooks: WebhooksResource
+    assets: AsyncAssetsResource
+    avatars: AsyncAvatarsResource
+    voices: AsyncVoicesResource
+    videos: AsyncVideosResource
+    subtitles: AsyncSubtitlesResource
+    webhooks: AsyncWebhooksResource
 
     def __init__(
         self,
@@ -145,12 +145,12 @@ class AsyncArgil:
         self._attach_resources()
 
     def _attach_resources(self) -> None:
-        self.assets = AssetsResource(self)
-        self.avatars = AvatarsResource(self)
-        self.voices = VoicesResource(self)
-        self.videos = VideosResource(self)
-        self.subtitles = SubtitlesResource(self)
-        self.webhooks = WebhooksResource(self)
+        self.assets = AsyncAssetsResource(self)
+        self.avatars = AsyncAvatarsResource(self)
+        self.voices = AsyncVoicesResource(self)
+        self.videos = AsyncVideosResource(self)
+        self.subtitles = AsyncSubtitlesResource(self)
+        self.webhooks = AsyncWebhooksResource(self)
 
     def __repr__(self) -> str:
         return f"AsyncArgil(base_url={self.base_url!r}, api_key='***')"

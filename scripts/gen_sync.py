@@ -4,9 +4,10 @@
     python scripts/gen_sync.py --check   # fail if the committed copy is stale or a method skipped
 
 A whole-file AST transform, read from source (the package is never imported). The class
-annotations of ``AsyncArgil`` in ``_client.py`` (``assets: AssetsResource``) name the resources.
+annotations of ``AsyncArgil`` in ``_client.py`` (``assets: AsyncAssetsResource``) name them.
 Each resource module is parsed and rewritten: its imports are copied whole (relative ones
-re-anchored in ``_sync/``), the resource class is kept as ``Sync<Name>``, its private members
+re-anchored in ``_sync/``), the resource class is kept (``AsyncVideosResource`` becomes
+``VideosResource``, as ``AsyncArgil`` is ``Argil``), its private members
 are dropped, and each public method keeps its signature and docstring (examples lose their
 ``await``) while its body becomes a call of the async method on the client's event-loop
 thread through ``SyncRuntime``. A plain ``def`` returning ``AsyncPaginator[T]`` becomes one
@@ -181,7 +182,7 @@ class Source:
         return None
 
 
-Resource = tuple[str, Source, ast.ClassDef]  # attribute on the client, module, class
+Found = tuple[str, Source, ast.ClassDef]  # a resource: attribute on the client, module, class
 
 
 def methods(source: Source, cls: ast.ClassDef) -> dict[str, list[tuple[Source, Def]]]:
@@ -201,6 +202,13 @@ def methods(source: Source, cls: ast.ClassDef) -> dict[str, list[tuple[Source, D
 
 
 # -- writing the sync side ----------------------------------------------------------------
+
+
+def sync_name(name: str) -> str:
+    """The sync name of an async class: ``AsyncVideosResource`` is ``VideosResource``."""
+    if not name.startswith("Async") or len(name) == 5:
+        raise SystemExit(f"resource class {name}: name it Async<Name>, its sync twin is <Name>")
+    return name[5:]
 
 
 def sync_doc(text: str) -> str:
@@ -352,12 +360,12 @@ def module(source: Source, docs: str, imports: list[ast.stmt], cls: ast.ClassDef
 
 
 def resource_module(source: Source, cls: ast.ClassDef, accessor: str, out: Output) -> str:
-    """A ``_sync/<resource>.py`` module holding ``Sync<ResourceClass>``."""
+    """A ``_sync/<resource>.py`` module holding the sync resource class."""
     found = methods(source, cls)
     sources = {source.name: source} | {s.name: s for defs in found.values() for s, _ in defs}
     imports = [node for each in sources.values() for node in each.imports()]
     sync = copy.deepcopy(cls)
-    sync.name, sync.bases, sync.keywords, sync.decorator_list = f"Sync{cls.name}", [], [], []
+    sync.name, sync.bases, sync.keywords, sync.decorator_list = sync_name(cls.name), [], [], []
     doc = sync_doc(ast.get_docstring(cls) or sync.name)
     sync.body = [
         docstring(doc, " " * 4),
@@ -368,7 +376,7 @@ def resource_module(source: Source, cls: ast.ClassDef, accessor: str, out: Outpu
     return module(source, docs, imports, sync)
 
 
-def client_module(source: Source, cls: ast.ClassDef, found: list[Resource], out: Output) -> str:
+def client_module(source: Source, cls: ast.ClassDef, found: list[Found], out: Output) -> str:
     """``_sync/client.py``: ``Argil``, with AsyncArgil's constructor and its resources."""
     init = next(n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__")
     if init.args.vararg:
@@ -376,7 +384,7 @@ def client_module(source: Source, cls: ast.ClassDef, found: list[Resource], out:
     names = [a.arg for a in [*init.args.posonlyargs, *init.args.args][1:] + init.args.kwonlyargs]
     settings = ", ".join(f'"{a}": {a}' for a in names)
     settings += f", **{init.args.kwarg.arg}" if init.args.kwarg else ""
-    lines = [f"self.{attr} = Sync{kind.name}(self._runtime)" for attr, _, kind in found]
+    lines = [f"self.{attr} = {sync_name(kind.name)}(self._runtime)" for attr, _, kind in found]
     skip = {attr for attr, _, _ in found}
     lines += [f"self.{a} = self._runtime.settings.{a}" for a in public_attributes(init, skip)]
     new_init = plain_def(init)
@@ -386,7 +394,7 @@ def client_module(source: Source, cls: ast.ClassDef, found: list[Resource], out:
     sync = copy.deepcopy(cls)
     sync.name, sync.bases, sync.keywords, sync.decorator_list = "Argil", [], [], []
     public = {k: v for k, v in methods(source, cls).items() if k != "aclose"}
-    annotations = ast.parse("\n".join(f"{a}: Sync{kind.name}" for a, _, kind in found)).body
+    annotations = ast.parse("\n".join(f"{a}: {sync_name(kind.name)}" for a, _, kind in found)).body
     sync.body = [
         docstring(CLIENT_DOC.format(rest=rest), " " * 4),
         *annotations,
@@ -396,7 +404,7 @@ def client_module(source: Source, cls: ast.ClassDef, found: list[Resource], out:
         *ast.parse(CLIENT_BODY).body,
         *twins(public, "", out),
     ]
-    local = [f"from .{Path(s.path).stem} import Sync{kind.name}" for _, s, kind in found]
+    local = [f"from .{Path(s.path).stem} import {sync_name(kind.name)}" for _, s, kind in found]
     imports = [*source.imports(), *ast.parse("\n".join(local)).body]
     docs = "``Argil``: the sync client, with the constructor and resources of AsyncArgil."
     return module(source, docs, imports, sync)
@@ -427,9 +435,9 @@ INIT_MODULE = (
 )
 
 
-def resources(client: Source, cls: ast.ClassDef) -> list[Resource]:
+def resources(client: Source, cls: ast.ClassDef) -> list[Found]:
     """The resources AsyncArgil declares (annotations naming a ``Resource`` subclass), in order."""
-    found: list[Resource] = []
+    found: list[Found] = []
     for node in cls.body:
         if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
             kind = ast.unparse(node.annotation).strip("'\"")

@@ -73,7 +73,7 @@ def test_every_resource_has_a_sync_twin() -> None:
         "assets", "avatars", "voices", "videos", "subtitles", "webhooks"
     ]  # fmt: skip
     for attr, cls in RESOURCES:
-        assert SYNC_RESOURCES[attr].__name__ == f"Sync{cls.__name__}"
+        assert SYNC_RESOURCES[attr].__name__ == cls.__name__.removeprefix("Async")
 
 
 @pytest.mark.parametrize(
@@ -183,7 +183,7 @@ class Options(TypedDict, total=False):
     timeout: float
 
 
-class FakeResource(Resource):
+class AsyncFakeResource(Resource):
     \"\"\"A resource made up for the generator's tests.\"\"\"
 
     @overload
@@ -226,7 +226,7 @@ class FakeResource(Resource):
 
 def _generate(text: str) -> tuple[str, list[str]]:
     source = gen_sync.Source("argil_async._resources.fake", ast.parse(text), "fake.py")
-    cls = source.find_class("FakeResource")
+    cls = source.find_class("AsyncFakeResource")
     assert cls is not None
     out = gen_sync.Output()
     module = gen_sync.resource_module(source, cls, "fake", out)

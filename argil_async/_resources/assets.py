@@ -15,12 +15,12 @@ from ..errors import InvalidRequestError, NotFoundError, RateLimitError, WaitTim
 from ..models import Asset
 from ._base import Resource, check_name, check_page_size, check_url, path_id, query
 
-__all__ = ["AssetsResource"]
+__all__ = ["AsyncAssetsResource"]
 
 _UPLOAD_TYPES = ("IMAGE", "VIDEO")
 
 
-class AssetsResource(Resource):
+class AsyncAssetsResource(Resource):
     """Upload images and videos by URL for B-roll; list the AUDIO tracks for music."""
 
     __slots__ = ()

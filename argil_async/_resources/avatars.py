@@ -16,7 +16,7 @@ from ..errors import InvalidRequestError
 from ..models import AVATAR_FAILED_STATUSES, Avatar
 from ._base import Resource, check_extras, check_name, check_url, path_id, query
 
-__all__ = ["AvatarsResource"]
+__all__ = ["AsyncAvatarsResource"]
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 _IMAGE_SIGNATURES = (
@@ -25,7 +25,7 @@ _IMAGE_SIGNATURES = (
 )
 
 
-class AvatarsResource(Resource):
+class AsyncAvatarsResource(Resource):
     """Avatars present the moments of a video; only IDLE avatars can be used."""
 
     __slots__ = ()

@@ -10,14 +10,14 @@ from ..errors import InvalidRequestError
 from ..models import SubtitleStyle
 from ._base import Resource, check_page_size, path_id, query
 
-__all__ = ["SubtitlesResource"]
+__all__ = ["AsyncSubtitlesResource"]
 
 
 class _StylePage(Envelope):
     items: list[SubtitleStyle] = msgspec.field(default_factory=list)
 
 
-class SubtitlesResource(Resource):
+class AsyncSubtitlesResource(Resource):
     """Subtitle styles (for ``Subtitles(style_id=...)``) and subtitle export."""
 
     __slots__ = ()

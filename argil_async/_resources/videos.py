@@ -26,14 +26,14 @@ from ..models import (
 )
 from ._base import Resource, as_model, check_extras, check_page_size, check_url, path_id, query
 
-__all__ = ["VideosResource"]
+__all__ = ["AsyncVideosResource"]
 
 
 class _VideoPage(Envelope):
     videos: list[Video] = msgspec.field(default_factory=list)
 
 
-class VideosResource(Resource):
+class AsyncVideosResource(Resource):
     """Videos are made of moments; creating one is free, rendering costs credits."""
 
     __slots__ = ()

@@ -10,7 +10,7 @@ from ..models import Voice
 from ..models._base import check_range
 from ._base import Resource, check_name, check_url, path_id, query
 
-__all__ = ["VoicesResource"]
+__all__ = ["AsyncVoicesResource"]
 
 _SETTING_RANGES = {
     "voice_stability": (0.0, 1.0),
@@ -20,7 +20,7 @@ _SETTING_RANGES = {
 }
 
 
-class VoicesResource(Resource):
+class AsyncVoicesResource(Resource):
     """Voices: list, fetch, and clone one from an audio file."""
 
     __slots__ = ()

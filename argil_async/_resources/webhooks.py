@@ -9,10 +9,10 @@ from ..errors import InvalidRequestError
 from ..models import WEBHOOK_EVENTS, Webhook
 from ._base import Resource, check_url, path_id
 
-__all__ = ["WebhooksResource"]
+__all__ = ["AsyncWebhooksResource"]
 
 
-class WebhooksResource(Resource):
+class AsyncWebhooksResource(Resource):
     """Webhooks receive ``{"event": ..., "data": ...}`` POSTs; see ``argil_async.events``."""
 
     __slots__ = ()

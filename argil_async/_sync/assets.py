@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from .._sync_runtime import Paginator, SyncRuntime
 from ..models import Asset
 
-__all__ = ["SyncAssetsResource"]
+__all__ = ["AssetsResource"]
 
 
-class SyncAssetsResource:
+class AssetsResource:
     """Upload images and videos by URL for B-roll; list the AUDIO tracks for music."""
 
     __slots__ = ("_runtime",)

@@ -11,10 +11,10 @@ from collections.abc import Mapping
 from .._sync_runtime import SyncRuntime
 from ..models import Avatar
 
-__all__ = ["SyncAvatarsResource"]
+__all__ = ["AvatarsResource"]
 
 
-class SyncAvatarsResource:
+class AvatarsResource:
     """Avatars present the moments of a video; only IDLE avatars can be used."""
 
     __slots__ = ("_runtime",)

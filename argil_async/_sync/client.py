@@ -19,12 +19,12 @@ from .._transport import (
     TraceConfigs,
     Transport,
 )
-from .assets import SyncAssetsResource
-from .avatars import SyncAvatarsResource
-from .subtitles import SyncSubtitlesResource
-from .videos import SyncVideosResource
-from .voices import SyncVoicesResource
-from .webhooks import SyncWebhooksResource
+from .assets import AssetsResource
+from .avatars import AvatarsResource
+from .subtitles import SubtitlesResource
+from .videos import VideosResource
+from .voices import VoicesResource
+from .webhooks import WebhooksResource
 
 __all__ = ["Argil"]
 
@@ -64,12 +64,12 @@ class Argil:
     Callbacks (``videos.download(progress=...)``) run on that thread.
     """
 
-    assets: SyncAssetsResource
-    avatars: SyncAvatarsResource
-    voices: SyncVoicesResource
-    videos: SyncVideosResource
-    subtitles: SyncSubtitlesResource
-    webhooks: SyncWebhooksResource
+    assets: AssetsResource
+    avatars: AvatarsResource
+    voices: VoicesResource
+    videos: VideosResource
+    subtitles: SubtitlesResource
+    webhooks: WebhooksResource
 
     def __init__(
         self,
@@ -115,12 +115,12 @@ class Argil:
         return client
 
     def _attach(self) -> None:
-        self.assets = SyncAssetsResource(self._runtime)
-        self.avatars = SyncAvatarsResource(self._runtime)
-        self.voices = SyncVoicesResource(self._runtime)
-        self.videos = SyncVideosResource(self._runtime)
-        self.subtitles = SyncSubtitlesResource(self._runtime)
-        self.webhooks = SyncWebhooksResource(self._runtime)
+        self.assets = AssetsResource(self._runtime)
+        self.avatars = AvatarsResource(self._runtime)
+        self.voices = VoicesResource(self._runtime)
+        self.videos = VideosResource(self._runtime)
+        self.subtitles = SubtitlesResource(self._runtime)
+        self.webhooks = WebhooksResource(self._runtime)
         self.base_url = self._runtime.settings.base_url
         self.timeout = self._runtime.settings.timeout
         self.max_retries = self._runtime.settings.max_retries

@@ -7,10 +7,10 @@ from __future__ import annotations
 from .._sync_runtime import Paginator, SyncRuntime
 from ..models import SubtitleStyle
 
-__all__ = ["SyncSubtitlesResource"]
+__all__ = ["SubtitlesResource"]
 
 
-class SyncSubtitlesResource:
+class SubtitlesResource:
     """Subtitle styles (for ``Subtitles(style_id=...)``) and subtitle export."""
 
     __slots__ = ("_runtime",)

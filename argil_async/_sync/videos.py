@@ -12,10 +12,10 @@ from typing import Any
 from .._sync_runtime import Paginator, SyncRuntime
 from ..models import AutoBrolls, BackgroundMusic, Moment, Subtitles, Video
 
-__all__ = ["SyncVideosResource"]
+__all__ = ["VideosResource"]
 
 
-class SyncVideosResource:
+class VideosResource:
     """Videos are made of moments; creating one is free, rendering costs credits."""
 
     __slots__ = ("_runtime",)

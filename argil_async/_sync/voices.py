@@ -9,10 +9,10 @@ from typing import Any
 from .._sync_runtime import SyncRuntime
 from ..models import Voice
 
-__all__ = ["SyncVoicesResource"]
+__all__ = ["VoicesResource"]
 
 
-class SyncVoicesResource:
+class VoicesResource:
     """Voices: list, fetch, and clone one from an audio file."""
 
     __slots__ = ("_runtime",)

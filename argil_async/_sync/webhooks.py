@@ -9,10 +9,10 @@ from collections.abc import Iterable
 from .._sync_runtime import SyncRuntime
 from ..models import Webhook
 
-__all__ = ["SyncWebhooksResource"]
+__all__ = ["WebhooksResource"]
 
 
-class SyncWebhooksResource:
+class WebhooksResource:
     """Webhooks receive ``{"event": ..., "data": ...}`` POSTs; see ``argil_async.events``."""
 
     __slots__ = ("_runtime",)
