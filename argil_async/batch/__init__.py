@@ -49,6 +49,9 @@ during or after a run.
 """
 
 from .._exports import rehome as _rehome
+from ._coordinator import ClaimLostError as ClaimLostError
+from ._coordinator import CoordinatorUnavailableError as CoordinatorUnavailableError
+from ._coordinator import RedisCoordinator as RedisCoordinator
 from ._files import load_jobs as load_jobs
 from ._jobs import BATCH_EXTRA as BATCH_EXTRA
 from ._jobs import JOB_KEY_EXTRA as JOB_KEY_EXTRA
@@ -75,12 +78,15 @@ __all__ = [
     "BatchStatus",
     "BatchSummary",
     "CallbackServer",
+    "ClaimLostError",
+    "CoordinatorUnavailableError",
     "Job",
     "JobFailure",
     "JobFileError",
     "JobProblem",
     "JournalError",
     "ResultsWriteError",
+    "RedisCoordinator",
     "journal_path",
     "load_jobs",
     "read_status",
