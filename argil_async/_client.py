@@ -15,6 +15,7 @@ import anyio
 import msgspec
 from typing_extensions import Unpack
 
+from . import _validation as check
 from . import errors
 from ._decoding import decode, encode
 from ._limits import AssetLimiter, InProcessAssetLimiter
@@ -105,23 +106,20 @@ class AsyncArgil:
         transport: Transport | None = None,
         retry_policy: RetryPolicy | None = None,
     ) -> None:
-        key = api_key if api_key is not None else os.environ.get("ARGIL_API_KEY")
-        if not key:
-            raise errors.InvalidRequestError(
-                "api_key",
-                "no API key: pass AsyncArgil(api_key=...) or set the ARGIL_API_KEY "
-                "environment variable",
-            )
-        if key != key.strip() or not key.isprintable():
-            raise errors.InvalidRequestError(
-                "api_key", "has spaces around it or control characters in it (a line ending?)"
-            )
+        key = _checked_key(api_key if api_key is not None else os.environ.get("ARGIL_API_KEY"))
+        if base_url is not None:
+            check.text("base_url", base_url)
         url = base_url or os.environ.get("ARGIL_BASE_URL") or DEFAULT_BASE_URL
         self.base_url = _checked_base_url(url)
-        if max_retries < 0:
-            raise errors.InvalidRequestError("max_retries", "must be 0 or more")
-        self.timeout = Timeout.of(timeout)
-        self.max_retries = max_retries
+        self.timeout = check.timeout("timeout", timeout)
+        self.max_retries = check.integer("max_retries", max_retries, low=0)
+        check.integer("asset_concurrency", asset_concurrency, low=1)
+        if retry_policy is not None and not isinstance(retry_policy, RetryPolicy):
+            raise check.fail("retry_policy", "must be a RetryPolicy", retry_policy)
+        if transport is not None and not all(
+            callable(getattr(transport, name, None)) for name in ("send", "stream", "aclose")
+        ):
+            raise check.fail("transport", "must have send, stream and aclose methods", transport)
         self._api_key = key
         register_secret(key)
         self.max_response_size = _checked_size(max_response_size)
@@ -317,17 +315,34 @@ def _server_of(base_url: str) -> tuple[str, int]:
     return parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
 
 
-def _checked_size(size: int) -> int:
-    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+def _checked_key(key: object) -> str:
+    """A key that can go in a header; never echoed in the error, even in part."""
+    if key is None or key == "":
         raise errors.InvalidRequestError(
-            "max_response_size", f"must be a whole number of bytes from 1 up, got {size!r}"
+            "api_key",
+            "no API key: pass AsyncArgil(api_key=...) or set the ARGIL_API_KEY "
+            "environment variable",
         )
-    return size
+    if not isinstance(key, str):
+        raise check.fail("api_key", "must be a string", type(key).__name__)
+    if key != key.strip() or not key.isprintable() or not key.isascii():
+        raise errors.InvalidRequestError(
+            "api_key",
+            "has spaces around it, control or non-ASCII characters in it (a line ending?)",
+        )
+    return key
+
+
+def _checked_size(size: object) -> int:
+    return check.integer("max_response_size", size, low=1)
 
 
 def _checked_base_url(url: str) -> str:
-    if not is_https_or_loopback(url):
-        host = urlsplit(url).hostname if "://" in url else None
+    if not check.text("base_url", url).isprintable() or not is_https_or_loopback(url):
+        try:
+            host = urlsplit(url).hostname if "://" in url else None
+        except ValueError:
+            host = None
         raise errors.InvalidRequestError(
             "base_url",
             f"must be an https:// URL (plain http is allowed only for loopback hosts), "

@@ -1,8 +1,8 @@
 """What a call leaves behind: log lines, an OpenTelemetry span, and metadata for the caller.
 
-All three are off by default and cost one check per call when off: the client makes a
-:class:`CallObserver` only when the ``argil_async`` logger is enabled for INFO, when
-OpenTelemetry is installed, or when the caller asked for the response metadata
+All three are off by default and cost a few checks per call when off: the client makes a
+:class:`CallObserver` only when the ``argil_async`` logger is enabled for INFO, when an
+OpenTelemetry tracer provider is installed, or when the caller asked for the response metadata
 (:func:`argil_async.with_raw_response`). Logs name the path template (``/videos/{id}``),
 never the query, the body or a header, so neither the API key nor a webhook token can show.
 
@@ -109,7 +109,8 @@ class CallObserver:
         self.method, self.path, self.log = method, path_template(path), log
         self.sink = SINK.get()
         self.attempts = 0
-        self.span = None if _otel is None else _otel.start_span(method, self.path, server)
+        traced = _otel is not None and _otel.enabled()
+        self.span = _otel.start_span(method, self.path, server) if traced else None  # type: ignore[union-attr]
         self.started = time.perf_counter()
 
     def attempt_started(self) -> float:
@@ -148,8 +149,8 @@ class CallObserver:
 
 
 def wants_observer(log: bool) -> bool:
-    """Whether a call must be observed: logging on, OpenTelemetry present, or a sink set."""
-    return log or _otel is not None or SINK.get() is not None
+    """Whether a call must be observed: logging on, a tracer provider set, or a sink set."""
+    return log or SINK.get() is not None or (_otel is not None and _otel.enabled())
 
 
 async def run_observed(

@@ -19,6 +19,7 @@ from typing import Any, Generic, TypeVar, overload
 
 from typing_extensions import ParamSpec, TypedDict
 
+from . import _validation as check
 from . import errors
 from ._observe import SINK, ResponseInfo
 from ._transport import Timeout
@@ -52,26 +53,30 @@ def check_options(options: Mapping[str, Any]) -> RequestOptions:
     checked: dict[str, Any] = {}
     for name, value in options.items():
         if name == "timeout":
-            if isinstance(value, bool) or not isinstance(value, (int, float, Timeout)):
-                raise errors.InvalidRequestError(name, "must be seconds or a Timeout")
-            value = Timeout.of(value)
+            value = check.timeout(name, value)
         elif name == "max_retries":
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise errors.InvalidRequestError(name, "must be an integer, 0 or more")
+            value = check.integer(name, value, low=0)
         elif name in ("extra_headers", "extra_query", "extra_body"):
-            value = _string_keyed(name, value, strings=name != "extra_body")
+            value = check.string_map(name, value, any_values=name == "extra_body")
+            if name == "extra_headers" and not all(map(_header_safe, value.items())):
+                raise check.fail(name, "must hold printable Latin-1 names and values (no CR/LF)")
         else:
             raise errors.InvalidRequestError(name, "is not an option (see RequestOptions)")
         checked[name] = value
     return checked  # type: ignore[return-value]
 
 
-def _string_keyed(name: str, value: object, *, strings: bool) -> dict[str, Any]:
-    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
-        raise errors.InvalidRequestError(name, "must be a mapping with string keys")
-    if strings and not all(isinstance(v, str) for v in value.values()):
-        raise errors.InvalidRequestError(name, "values must be strings")
-    return dict(value)
+def _header_safe(item: tuple[str, str]) -> bool:
+    """A header aiohttp can send: a printable ASCII name, a printable Latin-1 value."""
+    name, value = item
+    latin1 = all(ord(char) < 0x100 for char in value)
+    return (
+        name.isascii()
+        and name.isprintable()
+        and ":" not in name
+        and bool(name.strip())
+        and (value.isprintable() and latin1)
+    )
 
 
 def merged_query(

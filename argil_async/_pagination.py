@@ -14,7 +14,7 @@ from typing import Generic, TypeVar
 
 import msgspec
 
-from .errors import InvalidRequestError
+from ._validation import integer
 
 __all__ = ["AsyncPaginator", "Envelope", "Page", "check_limit", "header_int"]
 
@@ -84,9 +84,7 @@ class AsyncPaginator(Generic[T]):
 
     async def fetch_page(self, number: int = 1) -> Page[T]:
         """Fetch one page by number (from 1), e.g. to serve page N of a listing in a web UI."""
-        if isinstance(number, bool) or not isinstance(number, int) or number < 1:
-            raise InvalidRequestError("number", f"must be an integer from 1 up, got {number!r}")
-        return await self._fetch(number)
+        return await self._fetch(integer("number", number, low=1))
 
     async def pages(self) -> AsyncIterator[Page[T]]:
         """Yield each page in order, stopping at the last one."""
@@ -125,9 +123,7 @@ _NOTHING = object()
 
 def check_limit(limit: int | None) -> int | None:
     """``to_list``'s limit: None (everything) or a whole number of items from 0 up."""
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
-        raise InvalidRequestError("limit", f"must be an integer from 0 up, got {limit!r}")
-    return limit
+    return None if limit is None else integer("limit", limit, low=0)
 
 
 def header_int(headers: Mapping[str, str], name: str) -> int | None:

@@ -12,9 +12,10 @@ from typing import Any, TypeVar
 
 import anyio
 
-from .errors import GenerationFailedError, InvalidRequestError, WaitTimeoutError
+from ._validation import seconds
+from .errors import GenerationFailedError, WaitTimeoutError
 
-__all__ = ["check_positive", "wait_for_status"]
+__all__ = ["wait_for_status"]
 
 T = TypeVar("T")
 
@@ -40,8 +41,8 @@ async def wait_for_status(
     saw the work pending and the one that saw it end), to improve later estimates. ``first``
     is the object as just returned by the request that started the work, saving one poll.
     """
-    check_positive("timeout", timeout)
-    check_positive("poll_interval", poll_interval)
+    timeout = seconds("timeout", timeout)
+    poll_interval = seconds("poll_interval", poll_interval)
     started = anyio.current_time()
     deadline = started + timeout
     schedule = _Schedule(poll_interval, expected())
@@ -109,9 +110,3 @@ class _Schedule:
 def _status(obj: Any) -> str | None:
     status = getattr(obj, "status", None)
     return status if isinstance(status, str) else None
-
-
-def check_positive(field: str, value: float) -> None:
-    """Raise InvalidRequestError unless ``value`` (a duration in seconds) is above 0."""
-    if not value > 0:
-        raise InvalidRequestError(field, f"must be greater than 0 seconds, got {value!r}")

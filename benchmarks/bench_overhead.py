@@ -5,6 +5,12 @@ The simulator runs in a separate process so that only the client's CPU is measur
 machine noise hits them alike; the report gives medians over rounds and ratios to the
 raw aiohttp + msgspec baseline measured in the same run.
 
+AsyncArgil runs in three configurations: logging off (the default), ``ARGIL_LOG=info``'s level
+with the lines going to a NullHandler (formatted, then dropped), and OpenTelemetry installed
+with an SDK tracer provider but no exporter (every call starts and ends a span). A tracer
+provider cannot be removed once set, so the OTel variant runs in a second phase, after the
+others, with the baseline measured again beside it.
+
     python benchmarks/bench_overhead.py [--requests 300] [--rounds 7]
 """
 
@@ -12,16 +18,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import logging
 import statistics
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 
 import aiohttp
 import msgspec
 from _simproc import running_simulator
 
 from argil_async import AsyncArgil
+
+try:
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+except ImportError:  # the [otel] extra and opentelemetry-sdk are not installed
+    trace = None  # type: ignore[assignment]
 
 
 class RawAsset(msgspec.Struct, rename="camel"):
@@ -76,7 +90,33 @@ def variants(
         page = await client.assets.list(type="IMAGE", page_size=size).fetch_page(1)
         return len(page.items)
 
-    return {"aiohttp+json": raw_json, "aiohttp+msgspec": raw_msgspec, "AsyncArgil": sdk}
+    async def sdk_logging(size: int) -> int:
+        with logging_to_null():
+            return await sdk(size)
+
+    return {
+        "aiohttp+json": raw_json,
+        "aiohttp+msgspec": raw_msgspec,
+        "AsyncArgil": sdk,
+        "ARGIL_LOG=info": sdk_logging,
+    }
+
+
+@contextlib.contextmanager
+def logging_to_null() -> Iterator[None]:
+    """The argil_async logger at INFO (as ARGIL_LOG=info sets it), its lines sent nowhere."""
+    logger = logging.getLogger("argil_async")
+    handler = logging.NullHandler()
+    level, propagate = logger.level, logger.propagate
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = propagate
 
 
 async def cpu_per_request(variant: Variant, size: int, requests: int) -> float:
@@ -88,6 +128,19 @@ async def cpu_per_request(variant: Variant, size: int, requests: int) -> float:
     return (time.process_time() - started) / requests * 1e6
 
 
+async def medians(
+    runs: dict[str, Variant], size: int, requests: int, rounds: int
+) -> dict[str, float]:
+    """Median CPU per request of each variant, the variants taking turns in every round."""
+    for variant in runs.values():  # warm up connections and caches
+        await cpu_per_request(variant, size, 20)
+    samples: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, variant in runs.items():
+            samples[name].append(await cpu_per_request(variant, size, requests))
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
 async def main(requests: int, rounds: int) -> None:
     with running_simulator(asset_processing_time=0.01) as (base_url, key):
         async with (
@@ -97,20 +150,24 @@ async def main(requests: int, rounds: int) -> None:
             await seed_assets(client, 100)
             runs = variants(session, client, base_url, key)
             for size in (20, 100):
-                for variant in runs.values():  # warm up connections and caches
-                    await cpu_per_request(variant, size, 20)
-                samples: dict[str, list[float]] = {name: [] for name in runs}
-                for _ in range(rounds):
-                    for name, variant in runs.items():
-                        samples[name].append(await cpu_per_request(variant, size, requests))
-                report(size, {name: statistics.median(v) for name, v in samples.items()})
+                report(size, await medians(runs, size, requests, rounds))
+            if trace is None:
+                print("OpenTelemetry SDK not installed: the OTel variant is skipped")
+                return
+            trace.set_tracer_provider(TracerProvider())  # no span processor: nothing exported
+            otel = {
+                "aiohttp+msgspec": runs["aiohttp+msgspec"],
+                "OTel, no exporter": runs["AsyncArgil"],
+            }
+            for size in (20, 100):
+                report(size, await medians(otel, size, requests, rounds))
 
 
 def report(size: int, medians: dict[str, float]) -> None:
     baseline = medians["aiohttp+msgspec"]
     print(f"page of {size} assets: client CPU per request (median)")
     for name, value in medians.items():
-        print(f"  {name:<16} {value:8.1f} us   {value / baseline:5.2f}x aiohttp+msgspec")
+        print(f"  {name:<18} {value:8.1f} us   {value / baseline:5.2f}x aiohttp+msgspec")
 
 
 if __name__ == "__main__":

@@ -15,9 +15,10 @@ from argil_async import (
     NotFoundError,
     Subtitles,
 )
+from argil_async._demo import make_png
 from argil_async.testing import ArgilSimulator
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 256
+PNG = make_png()  # 1280x720: the smallest size Argil accepts
 
 
 async def _public_avatar(client: AsyncArgil) -> str:

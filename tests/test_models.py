@@ -21,7 +21,7 @@ def test_unknown_fields_and_new_statuses_decode():
     assert video.moments[0].avatar_id == "a"
 
 
-@pytest.mark.parametrize("cls", [Avatar, Voice, Webhook])
+@pytest.mark.parametrize("cls", [Asset, Avatar, Video, Voice, Webhook])
 def test_create_at_spelling_fills_created_at(cls: type):
     """The docs' createAt spelling is read into created_at."""
     obj = decode(cls, b'{"id": "x", "createAt": "2023-11-07T05:31:56Z"}')

@@ -98,7 +98,7 @@ async def test_total_deadline_covers_retries_and_waits(sim: ArgilSimulator):
         ({"timeout": -1}, "timeout"),
         ({"max_retries": -1}, "max_retries"),
         ({"max_retries": True}, "max_retries"),
-        ({"extra_headers": {"X": 1}}, "extra_headers"),
+        ({"extra_headers": {"X": 1}}, "extra_headers['X']"),
         ({"extra_query": ["a"]}, "extra_query"),
         ({"extra_body": {1: "x"}}, "extra_body"),
         ({"retries": 3}, "retries"),

@@ -8,10 +8,11 @@ from pathlib import Path
 import yaml
 
 from argil_async import AsyncArgil, Moment
+from argil_async._demo import make_png
 from argil_async.testing import ArgilSimulator
 
 SPEC = Path(__file__).parent / "data" / "argil-openapi.yaml"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = make_png()  # 1280x720: the smallest size Argil accepts
 
 
 def _operations() -> set[str]:

@@ -9,8 +9,9 @@ import pytest
 from fakes import scripted_client
 
 from argil_async import AsyncArgil, BackgroundMusic, InvalidRequestError, Moment, Zoom
+from argil_async._demo import make_png
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = make_png()  # 1280x720: the smallest size Argil accepts
 
 
 async def _rejected(call: Any, field: str) -> InvalidRequestError:
@@ -54,7 +55,7 @@ async def _rejected(call: Any, field: str) -> InvalidRequestError:
             "videos.create",
             {
                 "name": "v",
-                "moments": [{"avatarId": "a"}],
+                "moments": [{"avatarId": "a", "transcript": "Hi"}],
                 "background_music": {"assetId": "m", "volume": 2},
             },
             "background_music.volume",
@@ -111,11 +112,11 @@ async def test_bad_input_is_rejected_before_sending(
 
 def test_request_models_validate_on_construction():
     """Zoom levels and music volumes are checked when the model is built."""
-    with pytest.raises(InvalidRequestError, match=r"level: must be between 1 and 2"):
+    with pytest.raises(InvalidRequestError, match=r"level: must be a finite number from 1 to 2"):
         Zoom(level=2.5)
-    with pytest.raises(InvalidRequestError, match="volume: must be between 0 and 1"):
+    with pytest.raises(InvalidRequestError, match="volume: must be a finite number from 0 to 1"):
         BackgroundMusic(asset_id="m", volume=-0.1)
-    with pytest.raises(InvalidRequestError, match="level: must be a number"):
+    with pytest.raises(InvalidRequestError, match="level: must be a finite number"):
         Zoom(level="2")  # type: ignore[arg-type]
     assert Moment(avatar_id="a", transcript="hi", zoom=Zoom(level=1.5)).zoom == Zoom(level=1.5)
 

@@ -118,7 +118,7 @@ async def test_failed_render_raises_generation_failed(client: AsyncArgil, outcom
 async def test_failed_training_raises_generation_failed(client: AsyncArgil):
     """An avatar refused by moderation raises GenerationFailedError from the waiter."""
     avatar = await client.avatars.create(
-        name="r", image=make_png(64, 36), extras={"simOutcome": "REFUSED"}
+        name="r", image=make_png(1280, 720), extras={"simOutcome": "REFUSED"}
     )
     with pytest.raises(GenerationFailedError, match="REFUSED"):
         await client.avatars.wait_until_ready(avatar.id, poll_interval=0.01)

@@ -6,18 +6,28 @@ import builtins
 from collections.abc import Sequence
 
 import anyio
+import msgspec
 
+from .. import _validation as check
 from .._decoding import decode
 from .._limits import AssetLimiter
 from .._pagination import AsyncPaginator, Page, header_int
-from .._polling import check_positive, wait_for_status
-from ..errors import InvalidRequestError, NotFoundError, RateLimitError, WaitTimeoutError
+from .._polling import wait_for_status
+from ..errors import NotFoundError, RateLimitError, WaitTimeoutError
 from ..models import Asset
-from ._base import Resource, check_name, check_page_size, check_url, path_id, query
+from ._base import Resource
 
 __all__ = ["AsyncAssetsResource"]
 
 _UPLOAD_TYPES = ("IMAGE", "VIDEO")
+
+
+class _UploadBody(msgspec.Struct):
+    """The POST /assets body."""
+
+    name: str
+    type: str
+    url: str
 
 
 class AsyncAssetsResource(Resource):
@@ -28,7 +38,7 @@ class AsyncAssetsResource(Resource):
     async def get(self, id: str) -> Asset:
         """Fetch one asset (the upload's status lives here)."""
         try:
-            asset, _ = await self._client._get(f"/assets/{path_id('id', id)}", Asset)
+            asset, _ = await self._client._get(f"/assets/{check.path_id('id', id)}", Asset)
         except NotFoundError:
             await self._client._asset_limiter.forget(id)  # gone: it processes nothing any more
             raise
@@ -49,9 +59,12 @@ class AsyncAssetsResource(Resource):
             async for track in client.assets.list(type="AUDIO"):
                 print(track.name, track.file_url)
         """
-        types = [type] if isinstance(type, str) else builtins.list(type or [])
-        check_page_size(page_size)
-        base = query(type=types or None, status=status, pageSize=page_size)
+        types = None
+        if type is not None:
+            types = check.text_list("type", [type] if isinstance(type, str) else type)
+        check.page_size(page_size)
+        status = check.optional_text("status", status)
+        base = check.query(type=types or None, status=status, pageSize=page_size)
 
         async def fetch(page: int) -> Page[Asset]:
             params = [*base, ("page", str(page))]
@@ -89,12 +102,10 @@ class AsyncAssetsResource(Resource):
 
             asset = await client.assets.upload(name="logo", type="IMAGE", url="https://...")
         """
-        body = {
-            "name": check_name("name", name),
-            "type": _upload_type(type),
-            "url": check_url("url", url),
-        }
-        check_positive("timeout", timeout)
+        body = _UploadBody(check.name("name", name), _upload_type(type), check.url("url", url))
+        timeout = check.seconds("timeout", timeout)
+        poll_interval = check.seconds("poll_interval", poll_interval)
+        check.boolean("wait", wait)
         deadline = anyio.current_time() + timeout
         limiter = self._client._asset_limiter
         lease = None
@@ -114,7 +125,7 @@ class AsyncAssetsResource(Resource):
         remaining = max(deadline - anyio.current_time(), 0.001)
         return await self._wait_ready(asset.id, remaining, poll_interval, first=asset)
 
-    async def _create(self, body: dict[str, str], deadline: float) -> Asset:
+    async def _create(self, body: _UploadBody, deadline: float) -> Asset:
         """POST /assets (safe to resend: a duplicate comes back as 200), outlasting 429s."""
         delay = 1.0
         limiter = self._client._asset_limiter
@@ -140,7 +151,7 @@ class AsyncAssetsResource(Resource):
 
         Polls are timed by how long this client has seen processing take so far.
         """
-        path_id("id", id)
+        check.path_id("id", id)
         return await self._wait_ready(id, timeout, poll_interval)
 
     async def _wait_ready(
@@ -161,7 +172,7 @@ class AsyncAssetsResource(Resource):
 
     async def delete(self, id: str) -> None:
         """Delete an uploaded asset (a soft delete: videos that use it still render)."""
-        await self._client._request("DELETE", f"/assets/{path_id('id', id)}")
+        await self._client._request("DELETE", f"/assets/{check.path_id('id', id)}")
         await self._client._asset_limiter.forget(id)
 
 
@@ -174,8 +185,6 @@ async def _cooled(limiter: AssetLimiter, deadline: float) -> None:
 
 
 def _upload_type(value: object) -> str:
-    if value not in _UPLOAD_TYPES:
-        raise InvalidRequestError(
-            "type", f"must be IMAGE or VIDEO (no AUDIO uploads), got {value!r}"
-        )
-    return str(value)
+    if not isinstance(value, str) or value not in _UPLOAD_TYPES:
+        raise check.fail("type", "must be IMAGE or VIDEO (no AUDIO uploads)", value)
+    return value

@@ -2,27 +2,44 @@
 
 from __future__ import annotations
 
-import base64
 import os
+import stat
 import warnings
 from collections.abc import Mapping
-from typing import Any
 
 import anyio
+import msgspec
 
+from .. import _validation as check
 from .._decoding import decode
+from .._images import MAX_IMAGE_BYTES, data_uri, decode_data_uri, image_problem
 from .._polling import wait_for_status
-from ..errors import InvalidRequestError
 from ..models import AVATAR_FAILED_STATUSES, Avatar
-from ._base import Resource, check_extras, check_name, check_url, path_id, query
+from ._base import Resource
 
 __all__ = ["AsyncAvatarsResource"]
 
-MAX_IMAGE_BYTES = 10 * 1024 * 1024
-_IMAGE_SIGNATURES = (
-    (b"\x89PNG\r\n\x1a\n", "png"),
-    (b"\xff\xd8\xff", "jpeg"),
-)
+
+class _Source(msgspec.Struct, omit_defaults=True):
+    """``datasetImage`` (one of url or base64) or ``datasetVideo``/``consentVideo`` (url)."""
+
+    url: str | None = None
+    base64: str | None = None
+
+
+class _ImageAvatarBody(msgspec.Struct, rename="camel", omit_defaults=True, kw_only=True):
+    type: str
+    name: str
+    dataset_image: _Source
+    voice_id: str | None = None
+    extras: dict[str, str] | None = None
+
+
+class _VideoAvatarBody(msgspec.Struct, rename="camel", omit_defaults=True, kw_only=True):
+    name: str
+    dataset_video: _Source
+    consent_video: _Source
+    extras: dict[str, str] | None = None
 
 
 class AsyncAvatarsResource(Resource):
@@ -41,24 +58,28 @@ class AsyncAvatarsResource(Resource):
     ) -> Avatar:
         """Create an avatar from one 16:9 or 9:16 image (720p to 4K, PNG/JPEG/WEBP, <= 10 MB).
 
-        Give exactly one of ``image_url`` (https) or ``image`` (a file path or the bytes,
-        sent inline). Without ``voice_id`` Argil designs a voice from the image. The avatar
+        Give exactly one of ``image_url`` (https) or ``image`` (a file path, the bytes or a
+        ``data:image/...;base64,`` URI, sent inline; its format, size and dimensions are
+        checked first). Without ``voice_id`` Argil designs a voice from the image. The avatar
         starts TRAINING: see :meth:`wait_until_ready`. Example::
 
             avatar = await client.avatars.create(name="Ada", image="ada.png")
             avatar = await client.avatars.wait_until_ready(avatar.id)
         """
-        body: dict[str, Any] = {"type": "IMAGE", "name": check_name("name", name)}
+        checked_name = check.name("name", name)
         if (image_url is None) == (image is None):
-            raise InvalidRequestError("image_url/image", "give exactly one of the two")
+            raise check.fail("image_url/image", "give exactly one of the two")
         if image_url is not None:
-            body["datasetImage"] = {"url": check_url("image_url", image_url, https_only=True)}
+            source = _Source(url=check.url("image_url", image_url, https_only=True))
         else:
-            body["datasetImage"] = {"base64": await _data_uri(image)}
-        if voice_id is not None:
-            body["voiceId"] = path_id("voice_id", voice_id)
-        if extras is not None:
-            body["extras"] = check_extras(extras)
+            source = _Source(base64=await _data_uri(image))
+        body = _ImageAvatarBody(
+            type="IMAGE",
+            name=checked_name,
+            dataset_image=source,
+            voice_id=check.optional_text("voice_id", voice_id, min_length=1),
+            extras=check.extras(extras),
+        )
         response = await self._client._request("POST", "/avatars", body=body)
         return decode(Avatar, response.body)
 
@@ -76,23 +97,22 @@ class AsyncAvatarsResource(Resource):
             DeprecationWarning,
             stacklevel=2,
         )
-        body: dict[str, Any] = {
-            "name": check_name("name", name),
-            "datasetVideo": {
-                "url": check_url("dataset_video_url", dataset_video_url, https_only=True)
-            },
-            "consentVideo": {
-                "url": check_url("consent_video_url", consent_video_url, https_only=True)
-            },
-        }
-        if extras is not None:
-            body["extras"] = check_extras(extras)
+        body = _VideoAvatarBody(
+            name=check.name("name", name),
+            dataset_video=_Source(
+                url=check.url("dataset_video_url", dataset_video_url, https_only=True)
+            ),
+            consent_video=_Source(
+                url=check.url("consent_video_url", consent_video_url, https_only=True)
+            ),
+            extras=check.extras(extras),
+        )
         response = await self._client._request("POST", "/avatars", body=body)
         return decode(Avatar, response.body)
 
     async def get(self, id: str) -> Avatar:
         """Fetch one avatar (poll it while it trains)."""
-        avatar, _ = await self._client._get(f"/avatars/{path_id('id', id)}", Avatar)
+        avatar, _ = await self._client._get(f"/avatars/{check.path_id('id', id)}", Avatar)
         return avatar
 
     async def list(
@@ -103,7 +123,11 @@ class AsyncAvatarsResource(Resource):
         visibility: str | None = None,
     ) -> list[Avatar]:
         """All avatars (not paginated); ``visibility`` is "public" (stock) or "private"."""
-        params = query(orientation=orientation, model=model, visibility=visibility)
+        params = check.query(
+            orientation=check.optional_text("orientation", orientation),
+            model=check.optional_text("model", model),
+            visibility=check.optional_text("visibility", visibility),
+        )
         avatars, _ = await self._client._get("/avatars", list[Avatar], params)
         return avatars
 
@@ -111,7 +135,7 @@ class AsyncAvatarsResource(Resource):
         self, id: str, *, timeout: float = 600.0, poll_interval: float = 2.0
     ) -> Avatar:
         """Poll until the avatar is IDLE; GenerationFailedError on TRAINING_FAILED or REFUSED."""
-        path_id("id", id)
+        check.path_id("id", id)
         return await wait_for_status(
             lambda: self.get(id),
             done=("IDLE",),
@@ -124,35 +148,33 @@ class AsyncAvatarsResource(Resource):
 
 async def _data_uri(image: object) -> str:
     """The image as a ``data:image/...;base64,`` URI, read off the loop if it is a file."""
-    if isinstance(image, (bytes, bytearray, memoryview)):
+    if isinstance(image, str) and image.startswith("data:"):
+        data = decode_data_uri(check.text("image", image))
+        if data is None:
+            raise check.fail("image", "must be a data:image/(png|jpeg|webp);base64,... URI")
+    elif isinstance(image, (bytes, bytearray, memoryview)):
         data = bytes(image)
     elif isinstance(image, (str, os.PathLike)):
-        path = anyio.Path(os.fspath(image))
-        try:
-            size = (await path.stat()).st_size
-        except OSError as exc:
-            raise InvalidRequestError("image", f"cannot read {os.fspath(image)!r}: {exc}") from None
-        _check_size(size)
-        data = await path.read_bytes()
+        data = await _read_image(check.file_path("image", image))
     else:
-        raise InvalidRequestError(
-            "image", f"must be a file path or bytes, got {type(image).__name__}"
-        )
-    _check_size(len(data))
-    return f"data:image/{_image_format(data)};base64,{base64.b64encode(data).decode('ascii')}"
+        raise check.fail("image", "must be a file path, bytes or a data URI", image)
+    problem = image_problem(data)
+    if problem is not None:
+        raise check.fail("image", problem)
+    return data_uri(data)
 
 
-def _check_size(size: int) -> None:
-    if size > MAX_IMAGE_BYTES:
-        raise InvalidRequestError("image", f"must be at most 10 MB, got {size / 1e6:.1f} MB")
-    if size == 0:
-        raise InvalidRequestError("image", "is empty")
-
-
-def _image_format(data: bytes) -> str:
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "webp"
-    for signature, name in _IMAGE_SIGNATURES:
-        if data.startswith(signature):
-            return name
-    raise InvalidRequestError("image", "must be a PNG, JPEG or WEBP image")
+async def _read_image(path: str) -> bytes:
+    """The file's bytes; anything but a readable regular file of at most 10 MB is refused."""
+    file = anyio.Path(path)
+    try:
+        info = await file.stat()
+        if not stat.S_ISREG(info.st_mode):
+            problem = "must be a regular file"
+        elif info.st_size > MAX_IMAGE_BYTES:
+            problem = f"must be at most 10 MB, got {info.st_size / 1e6:.1f} MB"
+        else:
+            return await file.read_bytes()
+    except (OSError, ValueError) as exc:  # ValueError: a name the OS cannot encode
+        problem = f"cannot be read ({exc})"
+    raise check.fail("image", problem, path)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import msgspec
 
+from .. import _validation as check
 from .._decoding import decode
 from .._pagination import AsyncPaginator, Envelope, Page
-from ..errors import InvalidRequestError
 from ..models import SubtitleStyle
-from ._base import Resource, check_page_size, path_id, query
+from ._base import Resource
 
 __all__ = ["AsyncSubtitlesResource"]
 
@@ -24,10 +24,10 @@ class AsyncSubtitlesResource(Resource):
 
     def list(self, *, page_size: int | None = None) -> AsyncPaginator[SubtitleStyle]:
         """Iterate over the subtitle styles."""
-        check_page_size(page_size)
+        check.page_size(page_size)
 
         async def fetch(page: int) -> Page[SubtitleStyle]:
-            params = query(page=page, pageSize=page_size)
+            params = check.query(page=page, pageSize=page_size)
             response = await self._client._request("GET", "/subtitles", params=params)
             body = decode(_StylePage, response.body)
             return body.page_of(body.items, page, page_size or 10)
@@ -38,11 +38,12 @@ class AsyncSubtitlesResource(Resource):
         self, video_id: str, *, format: str = "vtt", include_styling: bool = False
     ) -> str:
         """A rendered video's subtitles as WebVTT (``format="vtt"``) or ASS (``"ass"``) text."""
-        if format not in ("vtt", "ass"):
-            raise InvalidRequestError("format", f'must be "vtt" or "ass", got {format!r}')
+        if not isinstance(format, str) or format not in ("vtt", "ass"):
+            raise check.fail("format", 'must be "vtt" or "ass"', format)
+        styling = check.boolean("include_styling", include_styling)
         response = await self._client._request(
             "GET",
-            f"/subtitles/videos/{path_id('video_id', video_id)}/export",
-            params=query(format=format, includeStyling=include_styling),
+            f"/subtitles/videos/{check.path_id('video_id', video_id)}/export",
+            params=check.query(format=format, includeStyling=styling),
         )
         return response.body.decode("utf-8-sig", "replace")

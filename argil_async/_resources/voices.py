@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from .. import _validation as check
 from .._decoding import decode
-from ..errors import InvalidRequestError
 from ..models import Voice
-from ..models._base import check_range
-from ._base import Resource, check_name, check_url, path_id, query
+from ._base import Resource
 
 __all__ = ["AsyncVoicesResource"]
 
-_SETTING_RANGES = {
-    "voice_stability": (0.0, 1.0),
-    "voice_similarity": (0.0, 1.0),
-    "voice_style": (0.0, 1.0),
-    "voice_speed": (0.7, 1.2),
+Rule = Callable[[str, object], object]
+_SETTING_RULES: dict[str, Rule] = {
+    "model_id": check.text,
+    "voice_stability": lambda key, value: check.number(key, value, low=0, high=1),
+    "voice_similarity": lambda key, value: check.number(key, value, low=0, high=1),
+    "voice_style": lambda key, value: check.number(key, value, low=0, high=1),
+    "voice_speed": lambda key, value: check.number(key, value, low=0.7, high=1.2),
+    "speaker_boost": check.boolean,
+    "language_boost": check.text,
+    "emotion": check.text,
 }
 
 
@@ -27,13 +32,18 @@ class AsyncVoicesResource(Resource):
 
     async def get(self, id: str) -> Voice:
         """Fetch one voice."""
-        voice, _ = await self._client._get(f"/voices/{path_id('id', id)}", Voice)
+        voice, _ = await self._client._get(f"/voices/{check.path_id('id', id)}", Voice)
         return voice
 
     async def list(self, *, language: str | None = None, gender: str | None = None) -> list[Voice]:
         """All voices (not paginated), optionally filtered, e.g. ``language="FRENCH"``."""
         voices, _ = await self._client._get(
-            "/voices", list[Voice], query(language=language, gender=gender)
+            "/voices",
+            list[Voice],
+            check.query(
+                language=check.optional_text("language", language),
+                gender=check.optional_text("gender", gender),
+            ),
         )
         return voices
 
@@ -41,18 +51,20 @@ class AsyncVoicesResource(Resource):
         """Clone a voice from an https audio file; usable at once.
 
         ``settings`` are the model options in snake_case, e.g. ``model_id="eleven_v3"``,
-        ``voice_stability=0.5``, ``voice_speed=1.1``, ``speaker_boost=True``.
+        ``voice_stability=0.5``, ``voice_speed=1.1``, ``speaker_boost=True``. A setting this
+        SDK does not know yet is sent camelCased, as any JSON value.
         """
         body: dict[str, Any] = {
-            "name": check_name("name", name),
-            "audioUrl": check_url("audio_url", audio_url, https_only=True),
+            "name": check.name("name", name),
+            "audioUrl": check.url("audio_url", audio_url, https_only=True),
         }
         for key, value in settings.items():
-            if not key.isidentifier() or not key.islower():
-                raise InvalidRequestError(key, "voice settings are snake_case keyword arguments")
-            if key in _SETTING_RANGES:
-                check_range(key, value, *_SETTING_RANGES[key])
-            body[_camel(key)] = value
+            if not key.isidentifier() or not key.islower() or not key.isascii():
+                raise check.fail(key, "voice settings are snake_case keyword arguments")
+            if _camel(key) in body:
+                raise check.fail(key, "is already given")
+            rule: Rule = _SETTING_RULES.get(key, check.json_value)
+            body[_camel(key)] = rule(key, value)
         response = await self._client._request("POST", "/voices", body=body)
         return decode(Voice, response.body)
 

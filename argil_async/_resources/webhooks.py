@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import msgspec
+
+from .. import _validation as check
 from .._decoding import decode
-from ..errors import InvalidRequestError
 from ..models import WEBHOOK_EVENTS, Webhook
-from ._base import Resource, check_url, path_id
+from ._base import Resource
 
 __all__ = ["AsyncWebhooksResource"]
+
+
+class _WebhookBody(msgspec.Struct, rename="camel", omit_defaults=True):
+    """The POST /webhooks and PUT /webhooks/{id} bodies (PUT may leave either out)."""
+
+    callback_url: str | None = None
+    events: list[str] | None = None
 
 
 class AsyncWebhooksResource(Resource):
@@ -19,7 +28,7 @@ class AsyncWebhooksResource(Resource):
 
     async def create(self, *, callback_url: str, events: Iterable[str]) -> Webhook:
         """Register ``callback_url`` for events, e.g. ``["VIDEO_GENERATION_SUCCESS"]``."""
-        body = {"callbackUrl": check_url("callback_url", callback_url), "events": _events(events)}
+        body = _WebhookBody(check.url("callback_url", callback_url), _events(events))
         response = await self._client._request("POST", "/webhooks", body=body)
         return decode(Webhook, response.body)
 
@@ -32,29 +41,27 @@ class AsyncWebhooksResource(Resource):
         self, id: str, *, callback_url: str | None = None, events: Iterable[str] | None = None
     ) -> Webhook:
         """Change the URL and/or the events; what is not given keeps its value."""
-        body: dict[str, object] = {}
-        if callback_url is not None:
-            body["callbackUrl"] = check_url("callback_url", callback_url)
-        if events is not None:
-            body["events"] = _events(events)
-        if not body:
-            raise InvalidRequestError("callback_url/events", "give at least one to change")
-        response = await self._client._request("PUT", f"/webhooks/{path_id('id', id)}", body=body)
+        webhook_id = check.path_id("id", id)
+        if callback_url is None and events is None:
+            raise check.fail("callback_url/events", "give at least one to change")
+        body = _WebhookBody(
+            None if callback_url is None else check.url("callback_url", callback_url),
+            None if events is None else _events(events),
+        )
+        response = await self._client._request("PUT", f"/webhooks/{webhook_id}", body=body)
         return decode(Webhook, response.body)
 
     async def delete(self, id: str) -> None:
         """Remove a webhook."""
-        await self._client._request("DELETE", f"/webhooks/{path_id('id', id)}")
+        await self._client._request("DELETE", f"/webhooks/{check.path_id('id', id)}")
 
 
-def _events(events: Iterable[str]) -> list[str]:
-    if isinstance(events, str):
-        raise InvalidRequestError("events", "must be a list of event names, not one string")
-    names = list(events)
+def _events(events: object) -> list[str]:
+    names = check.text_list("events", events)
     if not names:
-        raise InvalidRequestError("events", "must name at least one event")
+        raise check.fail("events", "must name at least one event")
     unknown = sorted(set(names) - WEBHOOK_EVENTS)
     if unknown:
         known = ", ".join(sorted(WEBHOOK_EVENTS))
-        raise InvalidRequestError("events", f"unknown event(s) {unknown}; known: {known}")
+        raise check.fail("events", f"must name known events ({known})", unknown)
     return names

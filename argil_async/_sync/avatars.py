@@ -33,8 +33,9 @@ class AvatarsResource:
     ) -> Avatar:
         """Create an avatar from one 16:9 or 9:16 image (720p to 4K, PNG/JPEG/WEBP, <= 10 MB).
 
-        Give exactly one of ``image_url`` (https) or ``image`` (a file path or the bytes,
-        sent inline). Without ``voice_id`` Argil designs a voice from the image. The avatar
+        Give exactly one of ``image_url`` (https) or ``image`` (a file path, the bytes or a
+        ``data:image/...;base64,`` URI, sent inline; its format, size and dimensions are
+        checked first). Without ``voice_id`` Argil designs a voice from the image. The avatar
         starts TRAINING: see :meth:`wait_until_ready`. Example::
 
             avatar = client.avatars.create(name="Ada", image="ada.png")

@@ -34,7 +34,8 @@ class VoicesResource:
         """Clone a voice from an https audio file; usable at once.
 
         ``settings`` are the model options in snake_case, e.g. ``model_id="eleven_v3"``,
-        ``voice_stability=0.5``, ``voice_speed=1.1``, ``speaker_boost=True``.
+        ``voice_stability=0.5``, ``voice_speed=1.1``, ``speaker_boost=True``. A setting this
+        SDK does not know yet is sent camelCased, as any JSON value.
         """
         return self._runtime.call(
             lambda client: client.voices.create(name=name, audio_url=audio_url, **settings)

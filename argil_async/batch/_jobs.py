@@ -22,7 +22,8 @@ from typing import Any
 
 import msgspec
 
-from .._resources._base import as_model, check_url
+from .._validation import fields_of as as_model
+from .._validation import url as check_url
 from ..errors import InvalidRequestError
 from ..models import AutoBrolls, BackgroundMusic, Broll, Moment, Subtitles
 

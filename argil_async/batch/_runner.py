@@ -30,6 +30,7 @@ import anyio
 
 from .._client import AsyncArgil
 from .._urls import is_https_or_loopback, is_loopback_host
+from .._validation import integer, number
 from ..errors import InvalidRequestError
 from ._driver import JobDriver, RetrySettings
 from ._jobs import Job, check_jobs
@@ -97,7 +98,7 @@ class BatchOptions:
 
 
 def _check_number(name: str, value: object, rule: str, ok: Callable[[float], bool]) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not ok(value):
+    if not ok(number(name, value)):
         raise InvalidRequestError(name, f"must be {rule}, got {value!r}")
 
 
@@ -187,9 +188,9 @@ async def run_batch(
         print(summary)             # 500 jobs: 498 done, 2 failed, in 1520.3 s; results in ...
     """
     jobs = check_jobs(jobs)
-    _check_positive("concurrency", concurrency)
+    integer("concurrency", concurrency, low=1)
     if max_failures is not None:
-        _check_positive("max_failures", max_failures)
+        integer("max_failures", max_failures, low=1)
     check_mode(progress)
     options = options or BatchOptions()
     server = _callback_server(client, callback)
@@ -233,11 +234,6 @@ def _write(out: Path, jobs: list[Job], journal: Journal, summary: BatchSummary |
     except ResultsWriteError as exc:
         exc.summary = summary
         raise
-
-
-def _check_positive(name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidRequestError(name, f"must be an integer >= 1, got {value!r}")
 
 
 def _callback_server(

@@ -8,9 +8,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from ..errors import InvalidRequestError
-
-__all__ = ["RequestModel", "ResponseModel", "check_range"]
+__all__ = ["RequestModel", "ResponseModel"]
 
 
 class ResponseModel(msgspec.Struct, rename="camel", kw_only=True, frozen=True, gc=False):
@@ -85,21 +83,28 @@ def _inline(schema: Any, defs: dict[str, Any]) -> Any:
     return schema
 
 
-class CreatedAtFallback(ResponseModel, frozen=True, kw_only=True):
-    """Accepts the docs' ``createAt`` spelling where the schema says ``createdAt``."""
-
-    created_at: datetime | None = None
-    create_at_: datetime | None = msgspec.field(default=None, name="createAt")
+class FoldsCreateAt(ResponseModel, frozen=True, kw_only=True):
+    """Reads the docs' ``createAt`` spelling into ``created_at``; subclasses declare both
+    fields (``create_at_`` named ``createAt`` on the wire), where they fit in the repr."""
 
     def __post_init__(self) -> None:
-        if self.created_at is None and self.create_at_ is not None:
-            msgspec.structs.force_setattr(self, "created_at", self.create_at_)
+        create_at = getattr(self, "create_at_", None)
+        if getattr(self, "created_at", None) is None and create_at is not None:
+            msgspec.structs.force_setattr(self, "created_at", create_at)
 
     def to_dict(self, *, case: Literal["camel", "snake"] = "camel") -> dict[str, Any]:
         """The object's keys (see ResponseModel); ``createAt`` is folded into createdAt."""
         result = super().to_dict(case=case)
         result.pop("createAt", None)
+        result.pop("create_at_", None)
         return result
+
+
+class CreatedAtFallback(FoldsCreateAt, frozen=True, kw_only=True):
+    """Accepts the docs' ``createAt`` spelling where the schema says ``createdAt``."""
+
+    created_at: datetime | None = None
+    create_at_: datetime | None = msgspec.field(default=None, name="createAt")
 
 
 class RequestModel(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
@@ -107,12 +112,9 @@ class RequestModel(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=T
 
     A field the API requires but that has a natural default (``Subtitles.enable``) defaults to
     None and is filled in by ``__post_init__``, so that ``omit_defaults`` still sends it.
+    Rules across fields live in :meth:`check`, run when a request is built (the model may be
+    assembled step by step before that).
     """
 
-
-def check_range(field: str, value: float | None, low: float, high: float) -> None:
-    """Raise InvalidRequestError unless ``low <= value <= high`` (None passes)."""
-    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
-        raise InvalidRequestError(field, f"must be a number, got {value!r}")
-    if value is not None and not low <= value <= high:
-        raise InvalidRequestError(field, f"must be between {low:g} and {high:g}, got {value!r}")
+    def check(self) -> None:
+        """Raise InvalidRequestError (naming the field) if the model breaks a cross-field rule."""

@@ -10,7 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ._base import CreatedAtFallback, ResponseModel
+import msgspec
+
+from ._base import CreatedAtFallback, FoldsCreateAt, ResponseModel
 
 __all__ = [
     "Asset",
@@ -25,7 +27,7 @@ __all__ = [
 ]
 
 
-class Asset(ResponseModel, frozen=True, kw_only=True):
+class Asset(FoldsCreateAt, frozen=True, kw_only=True):
     """A B-roll upload (IMAGE, VIDEO) or a system music track (AUDIO).
 
     ``status``: PROCESSING, READY or FAILED; ``file_url`` stays None until READY.
@@ -38,6 +40,7 @@ class Asset(ResponseModel, frozen=True, kw_only=True):
     file_url: str | None = None
     thumbnail_url: str | None = None
     created_at: datetime | None = None
+    create_at_: datetime | None = msgspec.field(default=None, name="createAt")
 
 
 class Gesture(ResponseModel, frozen=True, kw_only=True):
@@ -102,7 +105,7 @@ class VideoSubtitles(ResponseModel, frozen=True, kw_only=True):
     enable: bool | None = None
 
 
-class Video(ResponseModel, frozen=True, kw_only=True):
+class Video(FoldsCreateAt, frozen=True, kw_only=True):
     """A video: ``status`` is IDLE, GENERATING_AUDIO, GENERATING_VIDEO, DONE or FAILED.
 
     CONTENT_MODERATED has been seen in the wild and is treated as a failure. ``video_url`` is
@@ -122,6 +125,7 @@ class Video(ResponseModel, frozen=True, kw_only=True):
     aspect_ratio: str | None = None
     subtitles: VideoSubtitles | None = None
     extras: dict[str, str] | None = None
+    create_at_: datetime | None = msgspec.field(default=None, name="createAt")
 
 
 class SubtitleStyle(ResponseModel, frozen=True, kw_only=True):

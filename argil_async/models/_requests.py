@@ -6,7 +6,8 @@ Each can also be given as a plain dict with the API's camelCase keys, e.g.
 
 from __future__ import annotations
 
-from ._base import RequestModel, check_range
+from .._validation import fail, number
+from ._base import RequestModel
 
 __all__ = ["AutoBrolls", "BackgroundMusic", "Broll", "Moment", "Subtitles", "Zoom"]
 
@@ -18,7 +19,7 @@ class Zoom(RequestModel, kw_only=True):
 
     def __post_init__(self) -> None:
         self.level = 1.0 if self.level is None else self.level
-        check_range("level", self.level, 1, 2)
+        number("level", self.level, low=1, high=2)
 
 
 class Broll(RequestModel, kw_only=True):
@@ -46,6 +47,11 @@ class Moment(RequestModel, kw_only=True):
     zoom: Zoom | None = None
     broll: Broll | None = None
     layout: str | None = None
+
+    def check(self) -> None:
+        """Exactly one of ``transcript`` and ``audio_url`` (the API's rule)."""
+        if (self.transcript is None) == (self.audio_url is None):
+            raise fail("transcript", "give exactly one of transcript and audio_url")
 
 
 class Subtitles(RequestModel, kw_only=True):
@@ -81,4 +87,5 @@ class BackgroundMusic(RequestModel, kw_only=True):
     volume: float | None = None
 
     def __post_init__(self) -> None:
-        check_range("volume", self.volume, 0, 1)
+        if self.volume is not None:
+            number("volume", self.volume, low=0, high=1)

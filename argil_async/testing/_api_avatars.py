@@ -4,11 +4,11 @@ voice cloning. No delete exists for either; the router answers 405 for DELETE /a
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from aiohttp import web
 
+from .._images import decode_data_uri, image_problem
 from ._checks import (
     check_bool,
     check_extras,
@@ -33,7 +33,6 @@ LANGUAGES = (
     "RUSSIAN", "HINDI", "CHINESE", "DUTCH", "ARABIC",
 )  # fmt: skip
 GENDERS = ("MALE", "FEMALE")
-_DATA_URI = re.compile(r"^data:image/(png|jpeg|jpg|webp);base64,")
 _VOICE_RANGES = {
     "voiceStability": (0.0, 1.0),
     "voiceSimilarity": (0.0, 1.0),
@@ -104,10 +103,16 @@ def _check_dataset_image(value: Any) -> None:
         raise bad_request("datasetImage: must have exactly one of url or base64")
     if "url" in image:
         check_url(image["url"], "datasetImage.url", https_only=True)
-    elif not _DATA_URI.match(check_str(image["base64"], "datasetImage.base64")):
+        return
+    data = decode_data_uri(check_str(image["base64"], "datasetImage.base64"))
+    if data is None:
         raise bad_request(
             "datasetImage.base64: must be a data URI data:image/(png|jpeg|jpg|webp);base64,..."
+            " holding valid base64"
         )
+    problem = image_problem(data)
+    if problem is not None:
+        raise bad_request(f"datasetImage.base64: the image {problem}")
 
 
 def _video_avatar(body: dict[str, Any], rt: Runtime) -> SimAvatar:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from sim_http import Api
 
+from argil_async._demo import make_png
+from argil_async._images import data_uri
 from argil_async.testing import ArgilSimulator
 
 IMAGE = {"type": "IMAGE", "name": "Me", "datasetImage": {"url": "https://cdn.test/me.png"}}
@@ -64,8 +66,26 @@ async def test_avatar_outcome_markers(sim: ArgilSimulator, api: Api, outcome):
 
 async def test_base64_image_is_accepted(api: Api):
     """A data-URI image is the other accepted datasetImage form."""
-    body = {**IMAGE, "datasetImage": {"base64": "data:image/png;base64,iVBORw0KGgo="}}
+    body = {**IMAGE, "datasetImage": {"base64": data_uri(make_png(720, 1280))}}
     assert (await api.post("/avatars", json=body)).status == 201
+
+
+@pytest.mark.parametrize(
+    ("image", "message"),
+    [
+        ("data:image/png;base64,!!notbase64", "must be a data URI"),
+        ("data:image/png;base64,iVBORw0KGgo=", "the image must have a readable image header"),
+        (data_uri(b"GIF89a" + bytes(64)), "the image must be a PNG, JPEG or WEBP image"),
+        (data_uri(make_png(1000, 1000)), "the image must be exactly 16:9 or 9:16, got 1000x1000"),
+        (data_uri(make_png(640, 360)), "the image must be from 720p (1280x720) to 4K"),
+        (data_uri(make_png(4096, 2304)), "the image must be from 720p (1280x720) to 4K"),
+    ],
+)
+async def test_base64_images_are_checked_as_argil_documents(api: Api, image: str, message: str):
+    """Undecodable base64, unknown formats, wrong ratios and sizes are 400s."""
+    reply = await api.post("/avatars", json={**IMAGE, "datasetImage": {"base64": image}})
+    assert reply.status == 400
+    assert message in reply.json()["message"]
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,70 @@
+"""The API's enumerations, as ``Literal`` types for signatures: mypy catches a typo.
+
+They are ``Literal`` for type checkers only; at run time each alias is ``str``, so a value the
+API adds tomorrow still passes (and decodes) without a new release. Response fields stay plain
+``str`` for the same reason. Example::
+
+    await client.avatars.list(visibility="publik")   # mypy: incompatible type "publik"
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal, TypeAlias
+
+__all__ = [
+    "AspectRatio",
+    "AssetStatus",
+    "AssetType",
+    "AvatarModel",
+    "AvatarOrientation",
+    "BrollIntensity",
+    "BrollLayout",
+    "BrollSource",
+    "MomentLayout",
+    "SubtitleFormat",
+    "SubtitlePosition",
+    "SubtitleSize",
+    "UploadType",
+    "Visibility",
+    "VoiceGender",
+    "VoiceLanguage",
+    "WebhookEvent",
+]
+
+if TYPE_CHECKING:
+    _LAYOUTS_N8N: TypeAlias = Literal[  # what Argil's n8n node sends (argil-api.md, quirk 11)
+        "NORMAL", "BOTTOM_LEFT", "BOTTOM_RIGHT", "SPLIT_LEFT", "SPLIT_RIGHT", "SPLIT_TOP",
+        "SPLIT_BOTTOM", "BACKGROUND",
+    ]  # fmt: skip
+    AspectRatio: TypeAlias = Literal["16:9", "9:16"]
+    AssetStatus: TypeAlias = Literal["PROCESSING", "READY", "FAILED"]
+    AssetType: TypeAlias = Literal["AUDIO", "IMAGE", "VIDEO"]
+    UploadType: TypeAlias = Literal["IMAGE", "VIDEO"]
+    AvatarModel: TypeAlias = Literal["ARGIL_V1", "ARGIL_ATOM"]
+    AvatarOrientation: TypeAlias = Literal["ASPECT_RATIO_16_9", "ASPECT_RATIO_9_16"]
+    Visibility: TypeAlias = Literal["public", "private"]
+    VoiceGender: TypeAlias = Literal["MALE", "FEMALE"]
+    VoiceLanguage: TypeAlias = Literal[
+        "ENGLISH", "SPANISH", "FRENCH", "PORTUGUESE", "BRAZILIAN_PORTUGUESE", "GERMAN",
+        "RUSSIAN", "HINDI", "CHINESE", "DUTCH", "ARABIC",
+    ]  # fmt: skip
+    SubtitleFormat: TypeAlias = Literal["vtt", "ass"]
+    SubtitlePosition: TypeAlias = Literal["Top", "Middle", "Bottom"]
+    SubtitleSize: TypeAlias = Literal["Small", "Medium", "Large"]
+    BrollSource: TypeAlias = Literal["GENERATION", "GOOGLE_IMAGES", "STOCKS_VIDEO", "AVATAR_ACTION"]
+    BrollIntensity: TypeAlias = Literal["LOW", "MEDIUM", "HIGH"]
+    _LAYOUTS_DOC: TypeAlias = Literal[
+        "FULLSCREEN", "AVATAR_BOTTOM_LEFT", "AVATAR_BOTTOM_RIGHT", "AVATAR_TOP_LEFT",
+        "AVATAR_TOP_RIGHT", "SPLIT_AVATAR_LEFT", "SPLIT_AVATAR_RIGHT", "SPLIT_AVATAR_TOP",
+        "SPLIT_AVATAR_BOTTOM", "BACKGROUND",
+    ]  # fmt: skip
+    BrollLayout: TypeAlias = _LAYOUTS_DOC | _LAYOUTS_N8N
+    MomentLayout: TypeAlias = _LAYOUTS_DOC | _LAYOUTS_N8N  # both vocabularies are seen
+    WebhookEvent: TypeAlias = Literal[
+        "AVATAR_TRAINING_SUCCESS", "AVATAR_TRAINING_FAILED",
+        "VIDEO_GENERATION_SUCCESS", "VIDEO_GENERATION_FAILED",
+    ]  # fmt: skip
+else:  # open at run time: a new value from the API must still pass
+    AspectRatio = AssetStatus = AssetType = UploadType = AvatarModel = AvatarOrientation = str
+    Visibility = VoiceGender = VoiceLanguage = SubtitleFormat = SubtitlePosition = str
+    SubtitleSize = BrollSource = BrollIntensity = BrollLayout = MomentLayout = WebhookEvent = str

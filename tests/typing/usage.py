@@ -1,0 +1,44 @@
+"""What users' code sees, checked by ``mypy --strict tests/typing`` in CI (never run).
+
+Each ``assert_type`` pins a type users rely on; ``test_typos.py`` checks the other side:
+that mistakes are reported.
+"""
+
+from __future__ import annotations
+
+from typing_extensions import assert_type
+
+from argil_async import (
+    Argil,
+    AsyncArgil,
+    AsyncPaginator,
+    Paginator,
+    RawResponse,
+    RequestOptions,
+    Timeout,
+    Video,
+    with_raw_response,
+)
+
+
+async def async_usage(client: AsyncArgil) -> None:
+    """The async client: options, copies and raw responses keep their types."""
+    patient = client.with_options(timeout=Timeout(total=30), max_retries=5)
+    assert_type(patient, AsyncArgil)
+    assert_type(await patient.videos.get("id"), Video)
+    raw = await with_raw_response(client.videos.get, "id")
+    assert_type(raw, RawResponse[Video])
+    assert_type(raw.parse(), Video)
+    assert_type(raw.status_code, int)
+    assert_type(raw.request_id, str | None)
+    assert_type(client.videos.list(), AsyncPaginator[Video])
+    options: RequestOptions = {"timeout": 5.0, "extra_headers": {"X-Trace": "1"}}
+    assert_type(client.with_options(**options), AsyncArgil)
+
+
+def sync_usage(client: Argil) -> None:
+    """The sync client: the same, without await."""
+    assert_type(client.with_options(max_retries=0), Argil)
+    raw = with_raw_response(client.videos.get, "id")
+    assert_type(raw, RawResponse[Video])
+    assert_type(client.videos.list(), Paginator[Video])
