@@ -113,7 +113,8 @@ class AsyncArgil:
         self.base_url = _checked_base_url(url)
         self.timeout = check.timeout("timeout", timeout)
         self.max_retries = check.integer("max_retries", max_retries, low=0)
-        check.integer("asset_concurrency", asset_concurrency, low=1)
+        if asset_concurrency is not None:
+            check.integer("asset_concurrency", asset_concurrency, low=1)
         if retry_policy is not None and not isinstance(retry_policy, RetryPolicy):
             raise check.fail("retry_policy", "must be a RetryPolicy", retry_policy)
         if transport is not None and not all(

@@ -65,9 +65,11 @@ async def run_coordinated(
     finally:
         with anyio.CancelScope(shield=True):
             await worker.claims.release_all()
-            final = await coordinator.records()
-            write_results(out, final.values(), batch_id)
-            await coordinator.aclose()
+            try:  # the whole batch as it stands, whoever did each job
+                final = await coordinator.records()
+                write_results(out, final.values(), batch_id)
+            finally:
+                await coordinator.aclose()
     return BatchSummary(
         counts=dict(Counter(record.state for record in final.values())),
         finished_before=finished_count(records.values()),
