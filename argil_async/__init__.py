@@ -49,6 +49,8 @@ from .errors import RateLimitError as RateLimitError
 from .errors import ResponseTooLargeError as ResponseTooLargeError
 from .errors import ResponseValidationError as ResponseValidationError
 from .errors import WaitTimeoutError as WaitTimeoutError
+from .errors import WebhookError as WebhookError
+from .errors import WebhookSignatureError as WebhookSignatureError
 from .models import Asset as Asset
 from .models import AutoBrolls as AutoBrolls
 from .models import Avatar as Avatar
@@ -104,6 +106,8 @@ __all__ = [
     "Voice",
     "WaitTimeoutError",
     "Webhook",
+    "WebhookError",
+    "WebhookSignatureError",
     "Zoom",
     "__version__",
     "with_raw_response",

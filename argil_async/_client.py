@@ -96,7 +96,7 @@ class AsyncArgil:
         timeout: float | Timeout = 60.0,
         max_retries: int = 2,
         *,
-        asset_concurrency: int | None = None,
+        asset_concurrency: int = 5,
         asset_limiter: AssetLimiter | None = None,
         proxy: str | None = None,
         trust_env: bool = True,
@@ -113,8 +113,7 @@ class AsyncArgil:
         self.base_url = _checked_base_url(url)
         self.timeout = check.timeout("timeout", timeout)
         self.max_retries = check.integer("max_retries", max_retries, low=0)
-        if asset_concurrency is not None:
-            check.integer("asset_concurrency", asset_concurrency, low=1)
+        check.integer("asset_concurrency", asset_concurrency, low=1)
         if retry_policy is not None and not isinstance(retry_policy, RetryPolicy):
             raise check.fail("retry_policy", "must be a RetryPolicy", retry_policy)
         if transport is not None and not all(
@@ -289,11 +288,11 @@ class AsyncArgil:
         return decode(cls, response.body), response
 
 
-def _asset_limiter(concurrency: int | None, limiter: AssetLimiter | None) -> AssetLimiter:
+def _asset_limiter(concurrency: int, limiter: AssetLimiter | None) -> AssetLimiter:
     """The limiter to use: the one given, else an in-process one of ``concurrency`` slots."""
     if limiter is None:
-        return InProcessAssetLimiter(5 if concurrency is None else concurrency)
-    if concurrency is not None:
+        return InProcessAssetLimiter(concurrency)
+    if concurrency != 5:  # 5, the default, is what a limiter's owner would mean anyway
         raise errors.InvalidRequestError(
             "asset_limiter", "give asset_concurrency or asset_limiter, not both"
         )

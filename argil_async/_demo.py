@@ -30,7 +30,7 @@ SAMPLE_BROLL_URL = "https://upload.wikimedia.org/wikipedia/commons/3/3f/Fronalps
 
 @dataclass
 class DemoOptions:
-    """What the demo needs to know; ``simulated`` decides the timings and the callback."""
+    """What the demo needs to know; ``ARGIL_API_KEY`` picks the API (else the simulator)."""
 
     out_dir: Path
     broll_url: str = SAMPLE_BROLL_URL

@@ -7,6 +7,7 @@ a :class:`GenerationFailedError`, or a :class:`WaitTimeoutError` carrying the la
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Collection
 from typing import Any, TypeVar
 
@@ -32,6 +33,8 @@ async def wait_for_status(
     expected: Callable[[], float | None] = lambda: None,
     learn: Callable[[float], None] | None = None,
     first: T | None = None,
+    seen: Callable[[T], Awaitable[None]] | None = None,
+    wake: asyncio.Future[Any] | None = None,
 ) -> T:
     """Poll ``fetch`` until the object's ``status`` is in ``done`` (success) or ``failed``.
 
@@ -40,6 +43,8 @@ async def wait_for_status(
     off past it. ``learn`` receives the duration seen (the midpoint between the last poll that
     saw the work pending and the one that saw it end), to improve later estimates. ``first``
     is the object as just returned by the request that started the work, saving one poll.
+    ``seen`` is awaited with every object fetched. When ``wake`` completes (a webhook arrived),
+    the sleep it interrupts ends and the next poll is made at once.
     """
     timeout = seconds("timeout", timeout)
     poll_interval = seconds("poll_interval", poll_interval)
@@ -56,6 +61,8 @@ async def wait_for_status(
                     f"{what} still {_status(last)} after {timeout:g} s", last=last
                 )
         last, first = first, None
+        if seen is not None:
+            await seen(last)
         status = _status(last)
         ended = status in done or status in failed
         if ended and learn is not None and pending_seen is not None:
@@ -68,7 +75,7 @@ async def wait_for_status(
         remaining = deadline - anyio.current_time()
         if remaining <= 0:
             raise WaitTimeoutError(f"{what} still {status} after {timeout:g} s", last=last)
-        await anyio.sleep(min(schedule.next(anyio.current_time() - started), remaining))
+        await _pause(min(schedule.next(anyio.current_time() - started), remaining), wake)
 
 
 async def _fetch_before(
@@ -81,6 +88,14 @@ async def _fetch_before(
     with anyio.move_on_after(max(deadline - anyio.current_time(), grace)):
         return await fetch()
     return None
+
+
+async def _pause(seconds: float, wake: asyncio.Future[Any] | None) -> None:
+    """Sleep ``seconds``, or less if ``wake`` completes meanwhile (only once: it stays done)."""
+    if wake is None or wake.done():
+        await anyio.sleep(seconds)
+    else:
+        await asyncio.wait({wake}, timeout=seconds)
 
 
 class _Schedule:

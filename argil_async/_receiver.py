@@ -1,23 +1,31 @@
-"""The webhook receiver exported as ``argil_async.events.WebhookReceiver`` (imports aiohttp.web)."""
+"""The webhook receiver exported as ``argil_async.events.WebhookReceiver``.
+
+:meth:`WebhookReceiver.handle` is the framework-neutral core; ``_receiver_web`` adapts it to
+ASGI (FastAPI, Starlette) and aiohttp.web.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import inspect
 import logging
-import secrets
 import urllib.parse
 import weakref
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
-from typing import Any, ClassVar, TypeVar, cast
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
-from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
-from argil_async.errors import InvalidRequestError, ResponseValidationError, WaitTimeoutError
+from argil_async import _receiver_web
+from argil_async._receiver_auth import Credentials, SeenIds
+from argil_async.errors import (
+    InvalidRequestError,
+    ResponseValidationError,
+    WaitTimeoutError,
+    WebhookError,
+)
 from argil_async.events import (
     AvatarEvent,
     AvatarTrainingFailed,
@@ -29,26 +37,15 @@ from argil_async.events import (
     parse_event,
 )
 
+if TYPE_CHECKING:
+    from aiohttp import web
+
 __all__ = ["WebhookReceiver"]
 
 logger = logging.getLogger("argil_async.events")
 
 HandlerT = TypeVar("HandlerT", bound=Callable[[Event], object])
 _Key = tuple[str, str]  # ("video" | "avatar", id)
-
-
-class _PathOnlyAccessLogger(AbstractAccessLogger):
-    """Access-log lines without the query string, so the secret token never reaches the logs."""
-
-    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
-        self.logger.info(
-            '%s "%s %s" %s %.3fs',
-            request.remote,
-            request.method,
-            request.path,
-            response.status,
-            time,
-        )
 
 
 class _EventStream:
@@ -89,27 +86,29 @@ class _EventStream:
 
 
 class WebhookReceiver:
-    """Receive Argil webhook deliveries in an aiohttp.web app and wait for results by id.
+    """Receive Argil webhook deliveries in any web framework and wait for results by id.
 
-    Argil does not sign deliveries, so the receiver authenticates them with a secret token in
-    the callback URL's query string (compared in constant time; 401 without it). It answers
-    200 as soon as the body is parsed; callbacks run afterwards in tracked tasks. Keep
-    ``secret`` stable (pass your own) if registered webhooks must survive restarts::
+    Deliveries are authenticated by a secret token in the callback URL's query string (Argil
+    does not sign callbacks), by a Standard Webhooks signature (endpoints registered through
+    Argil's webhook-endpoints API, keyed with ``signing_secret``), or either when both are set.
+    Every worker of an app must share them: they default to ``ARGIL_WEBHOOK_SECRET`` and
+    ``ARGIL_WEBHOOK_SIGNING_SECRET``; with neither, a random token is made (one process only)::
 
-        receiver = WebhookReceiver(os.environ["ARGIL_WEBHOOK_SECRET"])
-        receiver.mount(app)                   # POST /argil/webhook
-        await client.webhooks.create(
-            callback_url=receiver.callback_url("https://example.com"),
-            events=["VIDEO_GENERATION_SUCCESS", "VIDEO_GENERATION_FAILED"],
-        )
+        receiver = WebhookReceiver()                  # ARGIL_WEBHOOK_SECRET
+        app.mount("/argil", receiver.asgi)            # FastAPI / Starlette: POST /argil/webhook
+        receiver.mount(aiohttp_app)                   # or aiohttp.web
+        url = receiver.callback_url("https://example.com")
+        await client.videos.render(video.id, callback_url=url)
         event = await receiver.wait_for_video(video.id, timeout=900)
 
-    ``rejected`` counts refusals by reason: ``"unauthorized"`` (401), ``"too_large"`` (413) and
-    ``"invalid_body"`` (400). Up to ``max_buffered`` recent video and avatar events are kept,
-    so a wait that starts after its event arrived still returns it.
+    :meth:`handle` is the core any framework can call. ``rejected`` counts refusals by reason:
+    ``"unauthorized"`` (401), ``"too_large"`` (413) and ``"invalid_body"`` (400); a repeated
+    ``webhook-id`` is answered 200 but dispatched once (``duplicates`` counts them). Up to
+    ``max_buffered`` recent video and avatar events are kept, so a wait that starts after its
+    event arrived still returns it.
     """
 
-    access_log_class: ClassVar[type[AbstractAccessLogger]] = _PathOnlyAccessLogger
+    access_log_class: ClassVar[type[AbstractAccessLogger]] = _receiver_web.PathOnlyAccessLogger
     """An aiohttp access logger that omits query strings (aiohttp's default logs the token):
     ``web.run_app(app, access_log_class=WebhookReceiver.access_log_class)``."""
 
@@ -117,49 +116,60 @@ class WebhookReceiver:
         self,
         secret: str | None = None,
         *,
+        signing_secret: str | None = None,
         path: str = "/argil/webhook",
         max_body_size: int = 256 * 1024,
         max_buffered: int = 10_000,
+        max_seen_ids: int = 10_000,
     ) -> None:
-        if secret is not None and not secret:
-            raise InvalidRequestError("secret", "must be a non-empty string or None")
-        if not path.startswith("/"):
+        if not isinstance(path, str) or not path.startswith("/"):
             raise InvalidRequestError("path", "must start with '/'")
-        if max_body_size <= 0:
-            raise InvalidRequestError("max_body_size", "must be positive")
-        if max_buffered < 0:
-            raise InvalidRequestError("max_buffered", "must not be negative")
-        self._secret = secret if secret is not None else secrets.token_urlsafe(32)
-        self._secret_bytes = self._secret.encode()
+        _check_count("max_body_size", max_body_size, minimum=1)
+        _check_count("max_buffered", max_buffered, minimum=0)
+        _check_count("max_seen_ids", max_seen_ids, minimum=0)
+        self._credentials = Credentials(secret, signing_secret)
         self._path = path
         self._max_body_size = max_body_size
         self._max_buffered = max_buffered
         self._recent: OrderedDict[_Key, Event] = OrderedDict()
+        self._seen_ids = SeenIds(max_seen_ids)
         self._waiters: dict[_Key, set[asyncio.Future[Event]]] = {}
         self._handlers: list[Callable[[Event], object]] = []
         self._streams: weakref.WeakSet[_EventStream] = weakref.WeakSet()
         self._tasks: set[asyncio.Task[None]] = set()
         self._received = 0
+        self._duplicates = 0
         self._rejected: dict[str, int] = {}
         self._handler_errors = 0
+        self._asgi: _receiver_web.AsgiApp | None = None
 
     def __repr__(self) -> str:
         return f"WebhookReceiver(path={self._path!r}, received={self._received})"
 
     @property
-    def secret(self) -> str:
-        """The token deliveries must carry (``?token=``); store it to keep the URL stable."""
-        return self._secret
+    def secret(self) -> str | None:
+        """The token deliveries must carry (``?token=``), or None when only signatures count."""
+        return self._credentials.token
 
     @property
     def path(self) -> str:
-        """The route path that :meth:`mount` adds."""
+        """The route path that :meth:`mount` adds and :meth:`callback_url` ends with."""
         return self._path
 
     @property
+    def max_body_size(self) -> int:
+        """Bodies above this many bytes are refused (413)."""
+        return self._max_body_size
+
+    @property
     def received(self) -> int:
-        """Deliveries accepted (answered 200) so far."""
+        """Deliveries accepted and dispatched so far (duplicates not counted)."""
         return self._received
+
+    @property
+    def duplicates(self) -> int:
+        """Deliveries answered 200 but not dispatched, their ``webhook-id`` already seen."""
+        return self._duplicates
 
     @property
     def rejected(self) -> dict[str, int]:
@@ -171,28 +181,82 @@ class WebhookReceiver:
         """Exceptions raised by callbacks registered with :meth:`on` (logged, then ignored)."""
         return self._handler_errors
 
+    @property
+    def asgi(self) -> _receiver_web.AsgiApp:
+        """A pure ASGI app answering POSTs with :meth:`handle` (any path; other methods 405).
+
+        ``app.mount("/argil", receiver.asgi)`` in FastAPI or Starlette takes deliveries to
+        ``/argil/webhook`` (the default :attr:`path`); it also runs alone under any ASGI server,
+        closing the receiver on lifespan shutdown.
+        """
+        if self._asgi is None:
+            self._asgi = _receiver_web.AsgiApp(self)
+        return self._asgi
+
     def callback_url(self, public_base_url: str) -> str:
         """The URL to give Argil: ``public_base_url`` + path + ``?token=<secret>``.
 
         ``callback_url("https://example.com/")`` gives
-        ``"https://example.com/argil/webhook?token=..."``; an existing query is kept.
+        ``"https://example.com/argil/webhook?token=..."``; an existing query is kept. With
+        no token (signatures only) no query is added.
         """
         parts = urllib.parse.urlsplit(public_base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise InvalidRequestError("public_base_url", "must be an absolute http(s) URL")
-        token = urllib.parse.urlencode({"token": self._secret})
-        query = f"{parts.query}&{token}" if parts.query else token
+        secret = self._credentials.token
+        token = urllib.parse.urlencode({"token": secret}) if secret else ""
+        query = "&".join(part for part in (parts.query, token) if part)
         path = parts.path.rstrip("/") + self._path
         return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, query, ""))
 
-    def mount(self, app: web.Application) -> None:
-        """Add the POST route to ``app`` and drain pending callbacks on its cleanup.
+    def handle(
+        self,
+        body: bytes | bytearray | memoryview | str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        query: Mapping[str, str] | str | None = None,
+    ) -> Event:
+        """Authenticate, parse and dispatch one delivery; return its event (then answer 200).
 
-        Mind aiohttp's default access log, which records query strings, thus the token: run
-        the app with ``access_log_class=WebhookReceiver.access_log_class`` or another format.
+        Raises :class:`~argil_async.errors.WebhookError` whose ``status_code`` (401, 400, 413)
+        is the answer to send. ``headers`` and ``query`` are the request's (any mapping, or the
+        raw query string). Call it on the event loop that waits. In any framework::
+
+            try:
+                receiver.handle(await request.body(), headers=request.headers,
+                                query=request.query_params)
+            except WebhookError as exc:
+                return Response(status_code=exc.status_code)
+            return Response("ok")
         """
-        app.router.add_post(self._path, self._handle)
-        app.on_cleanup.append(self._on_cleanup)
+        try:
+            event, webhook_id = self._accept(body, headers or {}, query)
+        except WebhookError as exc:
+            self._refused(exc)
+            raise
+        if webhook_id is not None and self._seen_ids.add(webhook_id):
+            self._duplicates += 1
+            return event
+        self._received += 1
+        self._dispatch(event)
+        return event
+
+    def too_large(self) -> WebhookError:
+        """The 413 refusal (counted) for adapters that stop reading a body past the limit."""
+        error = WebhookError("body too large", status_code=413, reason="too_large")
+        self._refused(error)
+        return error
+
+    def mount(self, app: Any) -> None:
+        """Add the POST route at :attr:`path` to an aiohttp, FastAPI or Starlette app.
+
+        An aiohttp ``web.Application`` also drains pending callbacks on cleanup; mind its
+        default access log, which records query strings, thus the token: run it with
+        ``access_log_class=WebhookReceiver.access_log_class``. A FastAPI/Starlette app or
+        router gets ``add_route(path, self.asgi, methods=["POST"])``: close the receiver in
+        your lifespan (``await receiver.aclose()``) and install :class:`RedactTokenFilter`.
+        """
+        _receiver_web.mount(self, app)
 
     @contextlib.asynccontextmanager
     async def serve(
@@ -202,7 +266,7 @@ class WebhookReceiver:
         *,
         public_base_url: str | None = None,
     ) -> AsyncIterator[str]:
-        """Run a standalone server with only this receiver; yield the callback URL.
+        """Run a standalone aiohttp server with only this receiver; yield the callback URL.
 
         Argil must be able to reach it: pass ``public_base_url`` (a tunnel or proxy address)
         unless you only feed it locally (the simulator, tests)::
@@ -211,15 +275,8 @@ class WebhookReceiver:
                 video = await client.videos.render(video_id, callback_url=url)
                 event = await receiver.wait_for_video(video_id, timeout=600)
         """
-        app = web.Application()
-        self.mount(app)
-        runner = web.AppRunner(app, access_log_class=_PathOnlyAccessLogger, shutdown_timeout=5.0)
-        await runner.setup()
-        try:
-            await web.TCPSite(runner, host, port).start()
-            yield self.callback_url(public_base_url or _local_base_url(runner.addresses[0]))
-        finally:
-            await runner.cleanup()
+        async with _receiver_web.serve(self, host, port) as base_url:
+            yield self.callback_url(public_base_url or base_url)
 
     def on(self, handler: HandlerT) -> HandlerT:
         """Call ``handler(event)`` (sync or async) for each accepted delivery; also a decorator.
@@ -242,15 +299,16 @@ class WebhookReceiver:
         ``async for event in receiver.events(): ...``. At most ``max_queued`` events wait for
         the consumer; beyond that the oldest are dropped (with a warning).
         """
-        if max_queued <= 0:
-            raise InvalidRequestError("max_queued", "must be positive")
+        _check_count("max_queued", max_queued, minimum=1)
         return _EventStream(self._streams, max_queued)
 
     async def wait_for_video(self, video_id: str, *, timeout: float | None = None) -> VideoEvent:
         """Return the success or failure event of ``video_id``, even if it already arrived.
 
         Raises :class:`~argil_async.errors.WaitTimeoutError` (a ``TimeoutError``) after
-        ``timeout`` seconds; ``None`` waits forever. Cancelling the call is safe.
+        ``timeout`` seconds; ``None`` waits forever. Cancelling the call is safe. With several
+        workers, the delivery may land on another one: ``client.videos.wait_until_done(id,
+        receiver=receiver)`` also polls, and returns whichever answers first.
         """
         return cast("VideoEvent", await self._wait(("video", video_id), timeout))
 
@@ -272,63 +330,32 @@ class WebhookReceiver:
     async def _on_cleanup(self, app: web.Application) -> None:
         await self.aclose()
 
-    async def _handle(self, request: web.Request) -> web.StreamResponse:
-        if not self._token_matches(request.query.get("token")):
-            return self._reject(request, "unauthorized", 401, "missing or invalid token")
-        declared = request.content_length
-        if declared is not None and declared > self._max_body_size:
-            return self._reject(request, "too_large", 413, "body too large")
-        body = await self._read_body(request)
-        if body is None:
-            return self._reject(request, "too_large", 413, "body too large")
+    def _accept(
+        self, body: object, headers: Mapping[str, str], query: Mapping[str, str] | str | None
+    ) -> tuple[Event, str | None]:
+        """(the event, its webhook-id) of an authentic delivery; WebhookError otherwise."""
+        if not isinstance(body, (bytes, bytearray, memoryview, str)):
+            raise WebhookError("body must be bytes", status_code=400, reason="invalid_body")
+        raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else bytes(body)
+        if len(raw) > self._max_body_size:
+            raise WebhookError("body too large", status_code=413, reason="too_large")
+        fields = {str(name).lower(): str(value) for name, value in headers.items()}
+        self._credentials.check(raw, fields, query)
         try:
-            event = parse_event(body)
+            return parse_event(raw), fields.get("webhook-id")
         except ResponseValidationError as exc:
-            return self._reject(request, "invalid_body", 400, str(exc))
-        self._received += 1
-        self._dispatch(event)
-        return web.Response(text="ok")
+            raise WebhookError(str(exc), status_code=400, reason="invalid_body") from None
 
-    def _token_matches(self, token: str | None) -> bool:
-        if token is None:
-            return False
-        return hmac.compare_digest(token.encode("utf-8", "surrogatepass"), self._secret_bytes)
-
-    async def _read_body(self, request: web.Request) -> bytes | None:
-        """Read the body, or return None as soon as it passes max_body_size (chunked bodies)."""
-        chunks: list[bytes] = []
-        size = 0
-        while chunk := await request.content.readany():
-            size += len(chunk)
-            if size > self._max_body_size:
-                return None
-            chunks.append(chunk)
-        return b"".join(chunks)
-
-    def _reject(
-        self, request: web.Request, reason: str, status: int, text: str
-    ) -> web.StreamResponse:
-        self._rejected[reason] = self._rejected.get(reason, 0) + 1
-        # request.path has no query string: the token must never reach the logs.
-        logger.warning(
-            "rejected webhook delivery to %s from %s: %s (%d)",
-            request.path,
-            request.remote,
-            reason,
-            status,
-        )
-        response = web.Response(status=status, text=text)
-        if status != 400:
-            response.force_close()  # the body was not read; do not keep the connection
-        return response
+    def _refused(self, error: WebhookError) -> None:
+        self._rejected[error.reason] = self._rejected.get(error.reason, 0) + 1
+        logger.warning("rejected webhook delivery: %s (%d)", error.reason, error.status_code)
 
     def _dispatch(self, event: Event) -> None:
         key = _key_of(event)
         if key is not None:
             self._remember(key, event)
             for future in self._waiters.pop(key, ()):
-                if not future.done():
-                    future.set_result(event)
+                _resolve(future, event)
         for stream in list(self._streams):
             stream._put(event)
         for handler in self._handlers:
@@ -371,14 +398,32 @@ class WebhookReceiver:
                     del self._waiters[key]
 
 
+def _resolve(future: asyncio.Future[Event], event: Event) -> None:
+    """Complete a waiter, from its own loop's thread (a sync client waits on another loop)."""
+    loop = future.get_loop()
+    try:
+        same_loop = asyncio.get_running_loop() is loop
+    except RuntimeError:
+        same_loop = False
+    if same_loop:
+        _set_result(future, event)
+    elif not loop.is_closed():
+        loop.call_soon_threadsafe(_set_result, future, event)
+
+
+def _set_result(future: asyncio.Future[Event], event: Event) -> None:
+    if not future.done():
+        future.set_result(event)
+
+
+def _check_count(field: str, value: object, *, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise InvalidRequestError(field, f"must be an integer >= {minimum}, got {value!r}")
+
+
 def _key_of(event: Event) -> _Key | None:
     if isinstance(event, (VideoGenerationSucceeded, VideoGenerationFailed)):
         return ("video", event.video_id)
     if isinstance(event, (AvatarTrainingSucceeded, AvatarTrainingFailed)):
         return ("avatar", event.avatar_id)
     return None
-
-
-def _local_base_url(sockname: Any) -> str:
-    host, port = sockname[0], sockname[1]
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"

@@ -185,14 +185,6 @@ class SyncRuntime:
         """Run ``fn(async_client)`` on the loop and wait; an exception here cancels it there."""
         return _Call(self._started(), fn).run()
 
-    def call_plain(self, fn: Callable[[AsyncArgil], T]) -> T:
-        """Run a plain (non-async) ``fn(async_client)`` on the loop thread and return its value."""
-
-        async def run(client: AsyncArgil) -> T:
-            return fn(client)
-
-        return self.call(run)
-
     def paginate(self, make: Callable[[AsyncArgil], AsyncPaginator[T]]) -> Paginator[T]:
         """A Paginator over what ``make(client)`` lists; its arguments are checked now.
 

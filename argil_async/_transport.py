@@ -379,15 +379,14 @@ def _connection_error(exc: aiohttp.ClientError) -> errors.APIConnectionError:
     if isinstance(exc, _DroppedError):
         exc = exc.cause
     if isinstance(exc, _CONNECT_TIMEOUT):
-        error: errors.APIConnectionError = errors.APITimeoutError("timed out connecting")
-        error.maybe_sent = False
-        return error
+        return errors.APITimeoutError("timed out connecting", maybe_sent=False)
     if isinstance(exc, aiohttp.ServerTimeoutError):
         return errors.APITimeoutError("timed out waiting for the response")
-    error = errors.APIConnectionError(f"connection failed: {type(exc).__name__}: {exc}")
     # A connector error means no byte of the request left this machine: safe to resend.
-    error.maybe_sent = not isinstance(exc, aiohttp.ClientConnectorError)
-    return error
+    sent = not isinstance(exc, aiohttp.ClientConnectorError)
+    return errors.APIConnectionError(
+        f"connection failed: {type(exc).__name__}: {exc}", maybe_sent=sent
+    )
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
@@ -432,17 +431,10 @@ def raise_for_status(response: Response) -> None:
     cls = _STATUS_ERRORS.get(status)
     if cls is None:
         cls = errors.InternalServerError if status >= 500 else errors.APIStatusError
-    error = cls(
-        message,
-        status_code=status,
-        code=code,
-        body=response.body,
-        headers=response.headers,
-        request_id=request_id,
-    )
-    if isinstance(error, errors.RateLimitError):
-        error.retry_after = parse_retry_after(response.headers.get("Retry-After"))
-    raise error
+    details: dict[str, Any] = {"code": code, "body": response.body, "headers": response.headers}
+    if issubclass(cls, errors.RateLimitError):
+        details["retry_after"] = parse_retry_after(response.headers.get("Retry-After"))
+    raise cls(message, status_code=status, request_id=request_id, **details)
 
 
 def request_id_of(headers: Mapping[str, str]) -> str | None:

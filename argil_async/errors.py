@@ -13,7 +13,9 @@ Every exception derives from :class:`ArgilError`, so one ``except ArgilError`` c
     ├── ResponseValidationError                     the server sent something we cannot decode
     │   └── ResponseTooLargeError                   ... or more than max_response_size bytes
     ├── WaitTimeoutError                            a wait_until_* deadline passed (.last)
-    └── GenerationFailedError                       a waited-on resource failed (.resource)
+    ├── GenerationFailedError                       a waited-on resource failed (.resource)
+    └── WebhookError  .status_code .reason          a webhook delivery to refuse (400/401/413)
+        └── WebhookSignatureError 401               a Standard Webhooks signature did not verify
 
 The API key and webhook tokens are masked (``***``) in every message, body and header an
 error keeps, so errors are safe to log even when the server echoes what it was sent.
@@ -50,6 +52,8 @@ __all__ = [
     "ResponseTooLargeError",
     "ResponseValidationError",
     "WaitTimeoutError",
+    "WebhookError",
+    "WebhookSignatureError",
 ]
 
 
@@ -79,7 +83,9 @@ class APIConnectionError(ArgilError):
     connection could not be opened), which is what makes a non-idempotent POST safe to resend.
     """
 
-    maybe_sent: bool = True
+    def __init__(self, message: str, *, maybe_sent: bool = True) -> None:
+        super().__init__(message)
+        self.maybe_sent = maybe_sent
 
 
 class APITimeoutError(APIConnectionError, TimeoutError):
@@ -183,3 +189,23 @@ class GenerationFailedError(ArgilError):
     def __init__(self, message: str, *, resource: Any = None) -> None:
         self.resource = resource
         super().__init__(message)
+
+
+class WebhookError(ArgilError):
+    """A webhook delivery to refuse: answer ``status_code`` (400, 401 or 413) to the sender.
+
+    ``reason`` is a short word (``"unauthorized"``, ``"invalid_body"``, ``"too_large"``), the
+    key of :attr:`WebhookReceiver.rejected <argil_async.events.WebhookReceiver.rejected>`.
+    """
+
+    def __init__(self, message: str, *, status_code: int, reason: str) -> None:
+        self.status_code = status_code
+        self.reason = reason
+        super().__init__(message)
+
+
+class WebhookSignatureError(WebhookError):
+    """A Standard Webhooks signature is missing, malformed, outside the tolerance or wrong."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, status_code=401, reason="unauthorized")

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 from fakes import json_response, scripted_client
 from multidict import CIMultiDict
 
 from argil_async import (
+    APIConnectionError,
     APIStatusError,
+    APITimeoutError,
     ArgilError,
     AuthenticationError,
     BadRequestError,
@@ -107,3 +111,11 @@ async def test_garbled_success_body_is_response_validation_error():
         await client.videos.get("v1")
     assert info.value.body == b"not json"
     assert isinstance(info.value, ArgilError)
+
+
+def test_connection_errors_say_at_construction_whether_the_request_may_have_left():
+    """maybe_sent is a constructor argument (default True) and survives pickling."""
+    refused = APIConnectionError("refused", maybe_sent=False)
+    copy = pickle.loads(pickle.dumps(refused))
+    assert (copy.maybe_sent, str(copy)) == (False, "refused")
+    assert APITimeoutError("slow").maybe_sent is True

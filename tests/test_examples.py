@@ -32,10 +32,11 @@ async def _run(script: str, sim: ArgilSimulator, cwd: Path, *args: str, **extra_
 
 
 def test_every_example_is_covered():
-    """Each script in examples/ has a smoke test below."""
+    """Each script in examples/ has a smoke test (fastapi_app.py: tests/test_fastapi_example.py)."""
     assert sorted(p.name for p in EXAMPLES.glob("*.py")) == sorted(
         [
             "bulk_upload.py",
+            "fastapi_app.py",
             "fleet_upload.py",
             "quickstart.py",
             "quickstart_sync.py",

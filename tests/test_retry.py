@@ -81,8 +81,22 @@ async def test_post_videos_not_resent_after_5xx():
     """A 500 on POST /videos may have created the video, so it is not resent."""
     client, transport = scripted_client(json_response(500, {"code": 500, "message": "x"}))
     with pytest.raises(InternalServerError):
-        await client.videos.render("v1")
+        await client.videos.create(name="x", moments=[{"avatarId": "a", "transcript": "hi"}])
     assert len(transport.requests) == 1
+
+
+async def test_render_after_5xx_reads_the_status_instead_of_resending():
+    """A 500 on a render may have started it: a GET that shows it under way ends the call."""
+    client, transport = scripted_client(
+        json_response(500, {"code": 500, "message": "x"}),
+        json_response(200, {**VIDEO, "status": "GENERATING_AUDIO"}),
+    )
+    video = await client.videos.render("v1")
+    assert video.status == "GENERATING_AUDIO"
+    assert [(r.method, r.path) for r in transport.requests] == [
+        ("POST", "/videos/v1/render"),
+        ("GET", "/videos/v1"),
+    ]
 
 
 async def test_post_videos_resent_after_connect_failure():

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -15,16 +16,16 @@ from .. import _validation as check
 from .._decoding import decode
 from .._download import download_to
 from .._pagination import AsyncPaginator, Envelope, Page
-from .._polling import wait_for_status
 from ..errors import ArgilError
+from ..events import VideoEventSource
 from ..models import (
-    VIDEO_FAILED_STATUSES,
     AutoBrolls,
     BackgroundMusic,
     Moment,
     Subtitles,
     Video,
 )
+from . import _generate, _paid
 from ._base import Resource
 
 __all__ = ["AsyncVideosResource"]
@@ -69,8 +70,15 @@ class AsyncVideosResource(Resource):
         background_music: BackgroundMusic | Mapping[str, Any] | None = None,
         extras: Mapping[str, str] | None = None,
         model: str | None = None,
+        idempotency_key: str | None = None,
     ) -> Video:
         """Create a video (status IDLE); nothing is rendered until :meth:`render`.
+
+        ``idempotency_key`` makes the create safe to repeat: the key rides in ``extras`` (as
+        ``argilIdempotencyKey``, one of the 10 extras a video may carry); a video that already
+        carries it is returned instead of creating another, and after a failure that may have
+        reached the server the key is looked up before sending again. Two creates with one key
+        racing each other can still both land (the API does not deduplicate).
 
         Example::
 
@@ -81,6 +89,7 @@ class AsyncVideosResource(Resource):
                 extras={"job": "welcome-42"},
             )
         """
+        extras = _paid.keyed_extras(extras, idempotency_key)
         body = _VideoBody(
             name=check.text("name", name, min_length=1),
             moments=_moments(moments),
@@ -91,8 +100,17 @@ class AsyncVideosResource(Resource):
             extras=check.extras(extras),
             model=check.optional_text("model", model),
         )
+        if idempotency_key is not None:
+            return await self._create_keyed(body, idempotency_key)
         response = await self._client._request("POST", "/videos", body=body)
         return decode(Video, response.body)
+
+    async def _create_keyed(self, body: _VideoBody, key: str) -> Video:
+        async def send() -> Video:
+            response = await self._client._request("POST", "/videos", body=body)
+            return decode(Video, response.body)
+
+        return await _keyed(self, key, send)
 
     async def get(self, id: str) -> Video:
         """Fetch one video (poll it while it renders)."""
@@ -139,32 +157,112 @@ class AsyncVideosResource(Resource):
         await self._client._request("DELETE", f"/videos/{check.path_id('id', id)}")
 
     async def render(self, id: str, *, callback_url: str | None = None) -> Video:
-        """Start rendering (costs credits; never resent after a failure that may have landed).
+        """Start rendering (costs credits; never sent twice).
 
-        ``callback_url`` (https) receives one VIDEO_GENERATION_SUCCESS or _FAILED POST when
-        this render ends: see ``argil_async.events.WebhookReceiver``.
+        After a failure that may have reached the server (a dropped connection, a timeout, a
+        5xx), the video's status is read before sending again: a render that landed has moved
+        the video out of IDLE, and that video is returned. ``callback_url`` (https) receives
+        one VIDEO_GENERATION_SUCCESS or _FAILED POST when this render ends: see
+        ``argil_async.events.WebhookReceiver``.
         """
         body = None
         if callback_url is not None:
             body = _RenderBody(check.url("callback_url", callback_url, https_only=True))
-        response = await self._client._request(
-            "POST", f"/videos/{check.path_id('id', id)}/render", body=body
+        path = f"/videos/{check.path_id('id', id)}/render"
+
+        async def send() -> Video:
+            response = await self._client._request("POST", path, body=body)
+            return decode(Video, response.body)
+
+        policy = self._client._policy
+        return await _paid.render_once(
+            self, send, id, retries=policy.max_retries, wait=policy.wait_for
         )
-        return decode(Video, response.body)
 
     async def wait_until_done(
-        self, id: str, *, timeout: float = 1800.0, poll_interval: float = 5.0
+        self,
+        id: str,
+        *,
+        timeout: float = 1800.0,
+        poll_interval: float = 5.0,
+        receiver: VideoEventSource | None = None,
     ) -> Video:
-        """Poll until DONE with a video URL; GenerationFailedError on FAILED or moderation."""
+        """Poll until DONE with a video URL; GenerationFailedError on FAILED or moderation.
+
+        With ``receiver``, the video's webhook event also ends the wait (then one GET confirms
+        it), while polling goes on with backoff: whichever answers first wins, so a delivery
+        taken by another worker of your app, or lost, only delays the answer::
+
+            video = await client.videos.wait_until_done(video.id, receiver=receiver)
+        """
         check.path_id("id", id)
-        return await wait_for_status(
-            lambda: self.get(id),
-            done=("DONE",),
-            failed=VIDEO_FAILED_STATUSES,
+        return await _generate.wait_done(
+            self, id, timeout=timeout, poll_interval=poll_interval, receiver=receiver
+        )
+
+    async def generate(
+        self,
+        *,
+        name: str,
+        moments: Sequence[Moment | Mapping[str, Any]],
+        subtitles: Subtitles | Mapping[str, Any] | None = None,
+        aspect_ratio: str | None = None,
+        auto_brolls: AutoBrolls | Mapping[str, Any] | None = None,
+        background_music: BackgroundMusic | Mapping[str, Any] | None = None,
+        extras: Mapping[str, str] | None = None,
+        model: str | None = None,
+        idempotency_key: str | None = None,
+        callback_url: str | None = None,
+        receiver: VideoEventSource | None = None,
+        timeout: float = 1800.0,
+        poll_interval: float = 5.0,
+        on_created: Callable[[Video], object] | None = None,
+        on_status: Callable[[Video], object] | None = None,
+    ) -> Video:
+        """Create, render and wait in one call; return the DONE video.
+
+        The create carries ``idempotency_key`` (a random one when None), so calling again with
+        the same key after a crash or an error resumes the same video instead of paying for
+        another: a video found already rendering or done is not rendered again. ``on_created``
+        (sync or async) runs once the video exists, before the wait: store its id there.
+        ``on_status`` runs with the video at each status change seen. ``callback_url`` is
+        given to the render; ``receiver`` makes the wait listen to it as well as poll (see
+        :meth:`wait_until_done`), and ``timeout`` bounds that wait. Raises
+        GenerationFailedError, WaitTimeoutError, or the API error that stopped it::
+
+            video = await client.videos.generate(
+                name="Welcome Ann",
+                moments=[Moment(avatar_id=avatar.id, transcript="Hello Ann!")],
+                idempotency_key=f"welcome-{user.id}",
+                on_created=lambda video: db.save(user.id, video.id),
+            )
+        """
+        check.seconds("timeout", timeout)
+        check.seconds("poll_interval", poll_interval)
+        _generate.check_callback("on_created", on_created)
+        _generate.check_callback("on_status", on_status)
+        if callback_url is not None:
+            check.url("callback_url", callback_url, https_only=True)
+        video = await self.create(
+            name=name,
+            moments=moments,
+            subtitles=subtitles,
+            aspect_ratio=aspect_ratio,
+            auto_brolls=auto_brolls,
+            background_music=background_music,
+            extras=extras,
+            model=model,
+            idempotency_key=_generate.key_or_new(idempotency_key),
+        )
+        return await _generate.finish(
+            self,
+            video,
+            callback_url=callback_url,
+            receiver=receiver,
             timeout=timeout,
             poll_interval=poll_interval,
-            what=f"video {id}",
-            is_success=lambda video: bool(video.video_url),
+            on_created=on_created,
+            on_status=on_status,
         )
 
     async def download(
@@ -201,6 +299,21 @@ class AsyncVideosResource(Resource):
             raise
         except OSError as exc:  # the folder is missing, read-only, full...
             raise check.fail("path", f"cannot be written ({exc})", str(target)) from None
+
+
+async def _keyed(
+    videos: AsyncVideosResource, key: str, send: Callable[[], Awaitable[Video]]
+) -> Video:
+    """Return the video carrying ``key``, else create it, looking it up after any doubt."""
+    lookup = functools.partial(_paid.find_existing, videos, {_paid.IDEMPOTENCY_EXTRA: key})
+    existing = await lookup()
+    if existing is not None:
+        return existing
+    policy = videos._client._policy
+    what = f"create of video with key {key!r}"
+    return await _paid.settle(
+        send, lookup, retries=policy.max_retries, wait=policy.wait_for, what=what
+    )
 
 
 def _moments(moments: object) -> list[Moment]:

@@ -78,7 +78,7 @@ class Argil:
         timeout: float | Timeout = 60.0,
         max_retries: int = 2,
         *,
-        asset_concurrency: int | None = None,
+        asset_concurrency: int = 5,
         asset_limiter: AssetLimiter | None = None,
         proxy: str | None = None,
         trust_env: bool = True,

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .._sync_runtime import Paginator, SyncRuntime
+from ..events import VideoEventSource
 from ..models import AutoBrolls, BackgroundMusic, Moment, Subtitles, Video
 
 __all__ = ["VideosResource"]
@@ -34,8 +35,15 @@ class VideosResource:
         background_music: BackgroundMusic | Mapping[str, Any] | None = None,
         extras: Mapping[str, str] | None = None,
         model: str | None = None,
+        idempotency_key: str | None = None,
     ) -> Video:
         """Create a video (status IDLE); nothing is rendered until :meth:`render`.
+
+        ``idempotency_key`` makes the create safe to repeat: the key rides in ``extras`` (as
+        ``argilIdempotencyKey``, one of the 10 extras a video may carry); a video that already
+        carries it is returned instead of creating another, and after a failure that may have
+        reached the server the key is looked up before sending again. Two creates with one key
+        racing each other can still both land (the API does not deduplicate).
 
         Example::
 
@@ -56,6 +64,7 @@ class VideosResource:
                 background_music=background_music,
                 extras=extras,
                 model=model,
+                idempotency_key=idempotency_key,
             )
         )
 
@@ -91,22 +100,97 @@ class VideosResource:
         self._runtime.call(lambda client: client.videos.delete(id))
 
     def render(self, id: str, *, callback_url: str | None = None) -> Video:
-        """Start rendering (costs credits; never resent after a failure that may have landed).
+        """Start rendering (costs credits; never sent twice).
 
-        ``callback_url`` (https) receives one VIDEO_GENERATION_SUCCESS or _FAILED POST when
-        this render ends: see ``argil_async.events.WebhookReceiver``.
+        After a failure that may have reached the server (a dropped connection, a timeout, a
+        5xx), the video's status is read before sending again: a render that landed has moved
+        the video out of IDLE, and that video is returned. ``callback_url`` (https) receives
+        one VIDEO_GENERATION_SUCCESS or _FAILED POST when this render ends: see
+        ``argil_async.events.WebhookReceiver``.
         """
         return self._runtime.call(
             lambda client: client.videos.render(id, callback_url=callback_url)
         )
 
     def wait_until_done(
-        self, id: str, *, timeout: float = 1800.0, poll_interval: float = 5.0
+        self,
+        id: str,
+        *,
+        timeout: float = 1800.0,
+        poll_interval: float = 5.0,
+        receiver: VideoEventSource | None = None,
     ) -> Video:
-        """Poll until DONE with a video URL; GenerationFailedError on FAILED or moderation."""
+        """Poll until DONE with a video URL; GenerationFailedError on FAILED or moderation.
+
+        With ``receiver``, the video's webhook event also ends the wait (then one GET confirms
+        it), while polling goes on with backoff: whichever answers first wins, so a delivery
+        taken by another worker of your app, or lost, only delays the answer::
+
+            video = client.videos.wait_until_done(video.id, receiver=receiver)
+        """
         return self._runtime.call(
             lambda client: client.videos.wait_until_done(
-                id, timeout=timeout, poll_interval=poll_interval
+                id, timeout=timeout, poll_interval=poll_interval, receiver=receiver
+            )
+        )
+
+    def generate(
+        self,
+        *,
+        name: str,
+        moments: Sequence[Moment | Mapping[str, Any]],
+        subtitles: Subtitles | Mapping[str, Any] | None = None,
+        aspect_ratio: str | None = None,
+        auto_brolls: AutoBrolls | Mapping[str, Any] | None = None,
+        background_music: BackgroundMusic | Mapping[str, Any] | None = None,
+        extras: Mapping[str, str] | None = None,
+        model: str | None = None,
+        idempotency_key: str | None = None,
+        callback_url: str | None = None,
+        receiver: VideoEventSource | None = None,
+        timeout: float = 1800.0,
+        poll_interval: float = 5.0,
+        on_created: Callable[[Video], object] | None = None,
+        on_status: Callable[[Video], object] | None = None,
+    ) -> Video:
+        """Create, render and wait in one call; return the DONE video.
+
+        The create carries ``idempotency_key`` (a random one when None), so calling again with
+        the same key after a crash or an error resumes the same video instead of paying for
+        another: a video found already rendering or done is not rendered again. ``on_created``
+        (sync or async) runs once the video exists, before the wait: store its id there.
+        ``on_status`` runs with the video at each status change seen. ``callback_url`` is
+        given to the render; ``receiver`` makes the wait listen to it as well as poll (see
+        :meth:`wait_until_done`), and ``timeout`` bounds that wait. Raises
+        GenerationFailedError, WaitTimeoutError, or the API error that stopped it::
+
+            video = client.videos.generate(
+                name="Welcome Ann",
+                moments=[Moment(avatar_id=avatar.id, transcript="Hello Ann!")],
+                idempotency_key=f"welcome-{user.id}",
+                on_created=lambda video: db.save(user.id, video.id),
+            )
+
+        Sync client: ``on_created`` and ``on_status`` run on the client's event-loop thread, not
+        the caller's; keep them quick and do not call the client from them.
+        """
+        return self._runtime.call(
+            lambda client: client.videos.generate(
+                name=name,
+                moments=moments,
+                subtitles=subtitles,
+                aspect_ratio=aspect_ratio,
+                auto_brolls=auto_brolls,
+                background_music=background_music,
+                extras=extras,
+                model=model,
+                idempotency_key=idempotency_key,
+                callback_url=callback_url,
+                receiver=receiver,
+                timeout=timeout,
+                poll_interval=poll_interval,
+                on_created=on_created,
+                on_status=on_status,
             )
         )
 

@@ -45,16 +45,20 @@ from ._jobs import Job
 from ._layout import JournalError, journal_path
 
 __all__ = [
+    "CREATED",
+    "CREATING",
     "DONE",
     "FAILED",
     "FINISHED",
     "PENDING",
+    "RENDERING",
+    "RENDER_SENT",
     "STATES",
     "TIMED_OUT",
+    "JobRecord",
     "Journal",
     "JournalError",
     "JournalWriter",
-    "JobRecord",
     "journal_path",
 ]
 

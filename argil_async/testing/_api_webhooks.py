@@ -27,6 +27,7 @@ async def create_webhook(request: web.Request) -> web.Response:
     webhook = SimWebhook(
         callback_url=check_url(require_key(body, "callbackUrl"), "callbackUrl"),
         events=_events(require_key(body, "events")),
+        signing_secret=rt.config.webhook_signing_secret,
     )
     rt.state.webhooks[webhook.id] = webhook
     return json_response(rt.presenter(request).webhook(webhook), status=201)

@@ -19,6 +19,16 @@ class SimulatorConfig:
 
     Faults (`*_every`) count the authenticated API requests in scope (`fault_methods`,
     `fault_path_prefix`, a path relative to `/v1` such as "/videos") and fire on every Nth one.
+    `drop_every` drops the connection after the handler ran: with `fault_methods={"POST"}` and
+    `fault_path_prefix="/videos"`, a create or render lands but its answer is lost.
+
+    Webhook deliveries go to loopback hosts only unless `deliver_to_any_host` (the others are
+    recorded in `sim.deliveries` as not sent). `webhook_signing_secret` (`whsec_<base64>`)
+    signs them the Standard Webhooks way (`webhook-id`, `webhook-timestamp`,
+    `webhook-signature`): every webhook created afterwards gets it as its `signing_secret`
+    (change one with `sim.state.webhooks[id].signing_secret`), and render callbacks are signed
+    with it. `duplicate_deliveries` sends each delivery twice with the same `webhook-id`, as a
+    sender retrying after a lost answer would.
     """
 
     api_key: str = "sim-test-key"
@@ -43,6 +53,9 @@ class SimulatorConfig:
     drop_download_after: int | None = None
     allow_loopback_http_callbacks: bool = True
     webhook_timeout: float = 2.0  # under drain()'s 5 s, so drain() outlasts a silent receiver
+    deliver_to_any_host: bool = False
+    webhook_signing_secret: str | None = None
+    duplicate_deliveries: bool = False
     video_outcome: Callable[[dict[str, Any]], str] | None = None
 
 

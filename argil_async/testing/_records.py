@@ -99,6 +99,7 @@ class SimWebhook:
     callback_url: str
     events: list[str]
     last_triggered_at: str | None = None
+    signing_secret: str | None = None
     id: str = field(default_factory=new_id)
     created_at: str = field(default_factory=utc_now)
     updated_at: str = field(default_factory=utc_now)
@@ -132,10 +133,14 @@ class RecordedRequest:
 
 @dataclass
 class Delivery:
-    """One webhook POST attempt: `status` is the receiver's HTTP status, or None with `error`."""
+    """One webhook POST attempt: `status` is the receiver's HTTP status, or None with `error`.
+
+    `headers` are those sent besides Content-Type: the signature headers of a signed delivery.
+    """
 
     event: str
     url: str
     payload: dict[str, Any]
     status: int | None = None
     error: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)

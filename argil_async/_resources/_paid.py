@@ -1,0 +1,158 @@
+"""Paid calls made safe to retry: creates found again by their key, renders checked first.
+
+Creating a video and starting a render are POSTs the server does not deduplicate. The retry
+policy resends them only when they certainly never arrived (a 429, a connection that could not
+open); after any other failure (a dropped connection, a timeout, a 5xx) the request may have
+landed. Then, before sending again, these helpers ask the server: a video carrying the create's
+key in its extras (``extras_filter``), or a video that has left IDLE (a render landed). The
+batch runner uses the same helpers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import anyio
+
+from ..errors import (
+    APIConnectionError,
+    APIStatusError,
+    ArgilError,
+    BadRequestError,
+    InvalidRequestError,
+)
+from ..models import Video
+
+if TYPE_CHECKING:
+    from .videos import AsyncVideosResource
+
+__all__ = [
+    "IDEMPOTENCY_EXTRA",
+    "find_existing",
+    "is_uncertain",
+    "keyed_extras",
+    "render_once",
+    "rendered",
+    "settle",
+]
+
+logger = logging.getLogger("argil_async")
+
+IDEMPOTENCY_EXTRA = "argilIdempotencyKey"
+T = TypeVar("T")
+
+
+def is_uncertain(exc: BaseException) -> bool:
+    """Whether a failed POST may still have been acted on by the server."""
+    if isinstance(exc, APIConnectionError):
+        return exc.maybe_sent
+    if isinstance(exc, APIStatusError):
+        return exc.status_code >= 500 or exc.status_code == 408
+    return False
+
+
+async def settle(
+    send: Callable[[], Awaitable[T]],
+    landed: Callable[[], Awaitable[T | None]],
+    *,
+    retries: int,
+    wait: Callable[[BaseException, int], float],
+    what: str,
+) -> T:
+    """``send()``; after an uncertain failure, ``landed()`` (the result if it did) or resend.
+
+    At most ``retries`` resends; the last uncertain failure is raised when they run out.
+    A 400 after an uncertain attempt is also checked with ``landed()``: the earlier attempt
+    may have changed what the server accepts (a render makes a video leave IDLE).
+    """
+    failures = 0
+    while True:
+        try:
+            return await send()
+        except ArgilError as exc:
+            refused_after_doubt = failures > 0 and isinstance(exc, BadRequestError)
+            if refused_after_doubt or (is_uncertain(exc) and failures < retries):
+                found = await _check(exc, failures, landed, wait, what)
+                if found is not None:
+                    return found
+                if refused_after_doubt:
+                    raise
+                failures += 1
+                continue
+            raise
+
+
+async def _check(
+    exc: BaseException,
+    failures: int,
+    landed: Callable[[], Awaitable[T | None]],
+    wait: Callable[[BaseException, int], float],
+    what: str,
+) -> T | None:
+    logger.warning("%s may have reached the server (%s); checking", what, type(exc).__name__)
+    await anyio.sleep(wait(exc, failures))
+    found = await landed()
+    if found is not None:
+        logger.info("%s had landed; not sending it again", what)
+    return found
+
+
+async def find_existing(
+    videos: AsyncVideosResource,
+    extras: Mapping[str, str],
+    accept: Callable[[Video], bool] = lambda video: True,
+) -> Video | None:
+    """The video whose extras hold ``extras`` (and that ``accept`` takes), or None.
+
+    Several (a race between two creates with one key) give the one already under way, else
+    the newest, with a warning.
+    """
+    found = [video for video in await videos.list(extras_filter=extras).to_list() if accept(video)]
+    if not found:
+        return None
+    if len(found) > 1:
+        logger.warning("%d videos carry extras %s; using one", len(found), dict(extras))
+    return min(found, key=lambda video: video.status == "IDLE")
+
+
+async def rendered(videos: AsyncVideosResource, video_id: str) -> Video | None:
+    """The video if a render has landed (it left IDLE), else None."""
+    video = await videos.get(video_id)
+    return None if video.status == "IDLE" else video
+
+
+async def render_once(
+    videos: AsyncVideosResource,
+    send: Callable[[], Awaitable[Video]],
+    video_id: str,
+    *,
+    retries: int,
+    wait: Callable[[BaseException, int], float],
+) -> Video:
+    """Start a render; after an uncertain failure, read the status before sending again."""
+    return await settle(
+        send,
+        lambda: rendered(videos, video_id),
+        retries=retries,
+        wait=wait,
+        what=f"render of video {video_id}",
+    )
+
+
+def keyed_extras(extras: Any, key: str | None) -> Any:
+    """``extras`` (a mapping; anything else is left for check_extras) plus the key."""
+    if extras is not None and not isinstance(extras, Mapping):
+        return extras  # check_extras refuses it, naming the field
+    if extras is not None and extras.get(IDEMPOTENCY_EXTRA, key) != key:
+        raise InvalidRequestError(
+            f"extras[{IDEMPOTENCY_EXTRA!r}]", "is reserved: pass idempotency_key= instead"
+        )
+    if key is None:
+        return extras
+    if not isinstance(key, str) or not key.strip() or not key.isprintable() or len(key) > 256:
+        raise InvalidRequestError(
+            "idempotency_key", f"must be 1 to 256 printable characters, got {key!r:.80}"
+        )
+    return {**(extras or {}), IDEMPOTENCY_EXTRA: key}
