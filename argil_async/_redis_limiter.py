@@ -46,7 +46,8 @@ class LimiterUnavailableError(APIConnectionError):
     to fall back on an in-process limiter instead.
     """
 
-    maybe_sent = False
+    def __init__(self, message: str) -> None:
+        super().__init__(message, maybe_sent=False)  # nothing reached the API
 
 
 class RedisLease(Lease):

@@ -52,7 +52,8 @@ _PARTS = ("meta", "records", "states", "queue", "claims", "owners")
 class CoordinatorUnavailableError(APIConnectionError):
     """The batch coordinator's Redis could not be reached."""
 
-    maybe_sent = False
+    def __init__(self, message: str) -> None:
+        super().__init__(message, maybe_sent=False)  # nothing reached the API
 
 
 class ClaimLostError(ArgilError):
