@@ -2,14 +2,20 @@
 (/videos, /subtitles).
 
 ``async for item in client.assets.list()`` yields every item; ``.pages()`` yields whole pages.
-Iteration stops on the first of: ``page >= total_pages``, an empty page, a short page, or a
-server that ignores the page number (it never loops forever on missing or garbled metadata).
+Iteration stops on the first of: ``page >= total_pages``, an empty page, a short page (when the
+page count is unknown), or a page that repeats any page already seen (a server ignoring the
+page number, or cycling between pages). It never loops forever, and metadata contradicting what
+arrived (``X-Total-Pages: 0`` over items, ``X-Page`` stuck at 1, ``totalPages: -1``, an empty
+page before the announced last) is logged as a warning on the ``argil_async`` logger, never
+acted on silently.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
 
 import msgspec
@@ -19,6 +25,7 @@ from ._validation import integer
 __all__ = ["AsyncPaginator", "Envelope", "Page", "check_limit", "header_int"]
 
 T = TypeVar("T")
+logger = logging.getLogger("argil_async")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,12 +39,21 @@ class Page(Generic[T]):
     total_pages: int | None = None
 
     def is_last(self) -> bool:
-        """True when no further page can hold items."""
+        """True when no further page can hold items.
+
+        A believable page count decides (a short page before it does not end the listing); a
+        count below this page's number (0, -1 over items) is garbled and ignored, and then a
+        page shorter than the page size is the last.
+        """
         if not self.items:
             return True
-        if self.total_pages is not None and self.page >= self.total_pages:
-            return True
+        if self.count_is_believable():
+            return self.page >= (self.total_pages or 0)
         return self.page_size is not None and len(self.items) < self.page_size
+
+    def count_is_believable(self) -> bool:
+        """Whether ``total_pages`` is given and not contradicted by this page's items."""
+        return self.total_pages is not None and self.total_pages >= self.page
 
     def __len__(self) -> int:
         return len(self.items)
@@ -58,11 +74,15 @@ class Envelope(msgspec.Struct, rename="camel"):
         """A Page of ``items`` described by this envelope (the request fills what it lacks)."""
         return Page(
             items=items,
-            page=self.current_page or requested,
-            page_size=self.items_per_page or page_size,
+            page=_positive(self.current_page) or requested,
+            page_size=_positive(self.items_per_page) or page_size,
             total_count=self.total_items,
             total_pages=self.total_pages,
         )
+
+
+def _positive(value: int | None) -> int | None:
+    return value if value is not None and value > 0 else None
 
 
 FetchPage = Callable[[int], Awaitable[Page[T]]]
@@ -87,18 +107,29 @@ class AsyncPaginator(Generic[T]):
         return await self._fetch(integer("number", number, low=1))
 
     async def pages(self) -> AsyncIterator[Page[T]]:
-        """Yield each page in order, stopping at the last one."""
+        """Yield each page in order, stopping at the last one (or at a repeated page)."""
+        seen: dict[bytes, int] = {}  # fingerprint of every page's items -> its number
+        warned: set[str] = set()
         number = 1
-        previous_first: object = _NOTHING
         while True:
             page = await self._fetch(number)
-            first = page.items[0] if page.items else _NOTHING
-            if page.page != number or (first is not _NOTHING and first == previous_first):
-                return  # the server ignored the page number: stop rather than repeat forever
+            if page.page != number:
+                _warn_once(warned, "label", "page %d came back labelled page %d", number, page.page)
+                page = replace(page, page=number)
+            if page.items:
+                key = _fingerprint(page.items)
+                if key in seen:
+                    logger.warning(
+                        "page %d repeats page %d: the server ignores the page number or cycles; "
+                        "stopping after %d pages",
+                        *(number, seen[key], number - 1),
+                    )
+                    return
+                seen[key] = number
+            _check_count(page, warned)
             yield page
             if page.is_last():
                 return
-            previous_first = first
             number += 1
 
     async def __aiter__(self) -> AsyncIterator[T]:
@@ -118,7 +149,38 @@ class AsyncPaginator(Generic[T]):
         return collected
 
 
-_NOTHING = object()
+def _fingerprint(items: Sequence[object]) -> bytes:
+    """A digest of a page's items: a repeat of any earlier page is a cycle."""
+    try:
+        raw = msgspec.json.encode(items)
+    except (TypeError, msgspec.EncodeError):  # items the encoder does not know (tests)
+        raw = repr(items).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(raw, digest_size=16).digest()
+
+
+def _check_count(page: Page[T], warned: set[str]) -> None:
+    """Warn when the page count contradicts what this page holds."""
+    total = page.total_pages
+    if total is None:
+        return
+    if page.items and not page.count_is_believable():
+        _warn_once(
+            warned,
+            "count",
+            "the server reported %d pages, yet page %d has items; ignoring the count",
+            total,
+            page.page,
+        )
+    elif not page.items and page.page < total:
+        logger.warning(
+            "page %d is empty though the server reported %d pages: stopping", page.page, total
+        )
+
+
+def _warn_once(warned: set[str], kind: str, message: str, *args: object) -> None:
+    if kind not in warned:
+        warned.add(kind)
+        logger.warning("pagination: " + message, *args)
 
 
 def check_limit(limit: int | None) -> int | None:

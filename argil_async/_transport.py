@@ -456,8 +456,8 @@ def _describe(body: bytes, status: int) -> tuple[int | None, str]:
     """
     try:
         parsed = msgspec.json.decode(body)
-    except (msgspec.MsgspecError, RecursionError, MemoryError):
-        parsed = None
+    except (msgspec.MsgspecError, RecursionError, MemoryError, UnicodeError):
+        parsed = None  # (msgspec 0.19 raises UnicodeDecodeError on bytes that are not UTF-8)
     code, message = None, None
     if isinstance(parsed, dict):
         raw_code, error = parsed.get("code"), parsed.get("error")

@@ -9,16 +9,20 @@
 
 Outcomes are deterministic. Everything succeeds unless the input asks otherwise:
 
-- a video whose `extras` hold `"simOutcome": "FAILED"` or `"CONTENT_MODERATED"` ends so
-  (or `SimulatorConfig.video_outcome(video_json) -> status` decides);
-- an avatar whose `extras` hold `"simOutcome": "TRAINING_FAILED"` or `"REFUSED"` ends so;
-- an asset whose url contains `sim_outcome=FAILED` ends FAILED.
+- a video whose ``extras`` hold ``"simOutcome": "FAILED"`` or ``"CONTENT_MODERATED"`` ends so
+  (or ``SimulatorConfig.video_outcome(video_json) -> status`` decides);
+- an avatar whose ``extras`` hold ``"simOutcome": "TRAINING_FAILED"`` or ``"REFUSED"`` ends so;
+- an asset whose url contains ``sim_outcome=FAILED`` ends FAILED.
 
-Files are served without auth under `/files/`: `videos/{id}.mp4`, `videos/{id}.subtitled.mp4`,
-`videos/{id}.moment-{i}.mp4` (once DONE), `assets/{id}` (once READY), `thumbnails/{id}.jpg`,
-`avatars/{id}.jpg`, `voices/{id}.mp3`, `audio/{id}.{i}.mp3`, and the HTML `previews/{id}`.
+Files are served without auth under ``/files/``: ``videos/{id}.mp4``, ``videos/{id}.subtitled.mp4``,
+``videos/{id}.moment-{i}.mp4`` (once DONE), ``assets/{id}`` (once READY), ``thumbnails/{id}.jpg``,
+``avatars/{id}.jpg``, ``voices/{id}.mp3``, ``audio/{id}.{i}.mp3``, and the HTML ``previews/{id}``.
 
-Command line: `python -m argil_async.testing --port 8080 [--api-key K] [--latency 0.1] ...`.
+Command line: ``python -m argil_async.testing --port 8080 [--api-key K] [--latency 0.1] ...``.
+
+The simulator's records are ``SimVideo``, ``SimAvatar``... (the models are ``argil_async.Video``,
+...). Unit tests that need no server at all pass ``AsyncArgil(transport=MockTransport(...))``:
+it plays scripted answers (see :class:`MockTransport` and :func:`json_response`).
 """
 
 import warnings

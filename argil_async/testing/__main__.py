@@ -1,8 +1,8 @@
-"""`python -m argil_async.testing`: serve the simulator until Ctrl-C (or SIGTERM).
+"""``python -m argil_async.testing``: serve the simulator until Ctrl-C (or SIGTERM).
 
-The first line printed is `ARGIL_BASE_URL=<url> ARGIL_API_KEY=<key>`, ready to paste into a
-shell or to parse from a test. Every scalar `SimulatorConfig` field is a flag:
-`--render-video-time 5 --rate-limit-every 10 --fault-methods POST --no-strict-moments`.
+The first line printed is ``ARGIL_BASE_URL=<url> ARGIL_API_KEY=<key>``, ready to paste into a
+shell or to parse from a test. Every scalar ``SimulatorConfig`` field is a flag:
+``--render-video-time 5 --rate-limit-every 10 --fault-methods POST --no-strict-moments``.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ _PARSERS: dict[str, Any] = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """One flag per scalar config field (callables such as `video_outcome` are left out)."""
+    """One flag per scalar config field (callables such as ``video_outcome`` are left out)."""
     parser = argparse.ArgumentParser(
         prog="python -m argil_async.testing", description="Serve a local Argil v1 API simulator."
     )
@@ -62,7 +62,7 @@ async def serve(config: SimulatorConfig) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Parse flags into a `SimulatorConfig` and serve."""
+    """Parse flags into a ``SimulatorConfig`` and serve."""
     args = build_parser().parse_args(argv)
     config = SimulatorConfig(**vars(args))
     with contextlib.suppress(KeyboardInterrupt):

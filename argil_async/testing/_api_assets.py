@@ -33,7 +33,7 @@ UPLOAD_FORMATS = {
 
 
 async def list_assets(request: web.Request) -> web.Response:
-    """A bare array, newest first, paginated by `page`/`pageSize` with X-* headers."""
+    """A bare array, newest first, paginated by ``page``/``pageSize`` with X-* headers."""
     rt = request.app[RUNTIME]
     page = int_param(request.query, "page", 1)
     size = int_param(request.query, "pageSize", 20, high=100)
@@ -56,7 +56,7 @@ async def list_assets(request: web.Request) -> web.Response:
 
 
 def _type_filter(request: web.Request) -> set[str]:
-    """`type` values: repeated keys as documented, also `type[]=` and comma-separated lists."""
+    """``type`` values: repeated keys as documented, also ``type[]=`` and comma-separated lists."""
     raw = request.query.getall("type", []) + request.query.getall("type[]", [])
     types = {part.strip() for value in raw for part in value.split(",") if part.strip()}
     unknown = types.difference(ASSET_TYPES)
@@ -100,7 +100,7 @@ def _check_upload(body: dict[str, object]) -> tuple[str, str, str]:
 
 
 def _take_processing_slot(rt: Runtime) -> None:
-    """Refuse a new upload with 429 while `max_processing_assets` are PROCESSING."""
+    """Refuse a new upload with 429 while ``max_processing_assets`` are PROCESSING."""
     limit = rt.config.max_processing_assets
     if rt.state.processing_assets() < limit:
         return
@@ -118,7 +118,7 @@ async def get_asset(request: web.Request) -> web.Response:
 
 
 async def delete_asset(request: web.Request) -> web.Response:
-    """Soft delete: the asset moves to `state.deleted_assets`; system music cannot be deleted."""
+    """Soft delete: the asset moves to ``state.deleted_assets``; system music cannot be deleted."""
     rt = request.app[RUNTIME]
     asset = _live_asset(rt, request.match_info["id"])
     if asset.system:

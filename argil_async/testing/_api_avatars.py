@@ -97,7 +97,7 @@ def _image_avatar(body: dict[str, Any], rt: Runtime) -> SimAvatar:
 
 
 def _check_dataset_image(value: Any) -> None:
-    """Exactly one of an https `url` or a base64 image data URI."""
+    """Exactly one of an https ``url`` or a base64 image data URI."""
     image = require_object(value, "datasetImage")
     if len(image) != 1 or not set(image) <= {"url", "base64"}:
         raise bad_request("datasetImage: must have exactly one of url or base64")
@@ -116,7 +116,7 @@ def _check_dataset_image(value: Any) -> None:
 
 
 def _video_avatar(body: dict[str, Any], rt: Runtime) -> SimAvatar:
-    """Validate the deprecated `{name, datasetVideo, consentVideo, extras?}` body."""
+    """Validate the deprecated ``{name, datasetVideo, consentVideo, extras?}`` body."""
     reject_unknown(body, ("type", "name", "datasetVideo", "consentVideo", "extras"))
     if body.get("type", "VIDEO") != "VIDEO":
         raise bad_request("type: must be VIDEO or absent for a video-dataset avatar")
@@ -130,7 +130,7 @@ def _video_avatar(body: dict[str, Any], rt: Runtime) -> SimAvatar:
 
 
 def _extras(body: dict[str, Any], rt: Runtime) -> dict[str, str]:
-    """The optional `extras`, limited to `config.max_extras` keys."""
+    """The optional ``extras``, limited to ``config.max_extras`` keys."""
     if "extras" not in body:
         return {}
     return check_extras(body["extras"], "extras", rt.config.max_extras)

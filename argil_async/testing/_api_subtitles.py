@@ -1,4 +1,4 @@
-"""GET /subtitles (the `items` envelope) and the VTT/ASS export of a video's subtitles."""
+"""GET /subtitles (the ``items`` envelope) and the VTT/ASS export of a video's subtitles."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ _ASS_STYLES = (
 
 
 async def list_subtitle_styles(request: web.Request) -> web.Response:
-    """Paginated by `page`/`pageSize` (default 10, at most 100)."""
+    """Paginated by ``page``/``pageSize`` (default 10, at most 100)."""
     rt = request.app[RUNTIME]
     page = int_param(request.query, "page", 1)
     size = int_param(request.query, "pageSize", 10, high=100)
@@ -82,7 +82,7 @@ def _cues(video: SimVideo) -> list[tuple[int, int, str]]:
 
 
 def _clock(ms: int, *, ass: bool = False) -> str:
-    """`00:00:02.500` for VTT, `0:00:02.50` for ASS."""
+    """``00:00:02.500`` for VTT, ``0:00:02.50`` for ASS."""
     seconds, ms = divmod(ms, 1000)
     minutes, seconds = divmod(seconds, 60)
     hours, minutes = divmod(minutes, 60)
@@ -92,7 +92,7 @@ def _clock(ms: int, *, ass: bool = False) -> str:
 
 
 def _vtt(video: SimVideo) -> str:
-    """A WebVTT document with one cue per moment; `&`, `<` and `>` escaped as the format asks."""
+    """A WebVTT document, one cue per moment; ``&``, ``<`` and ``>`` escaped as the format asks."""
     lines = ["WEBVTT", ""]
     for start, end, text in _cues(video):
         escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -101,7 +101,7 @@ def _vtt(video: SimVideo) -> str:
 
 
 def _ass(video: SimVideo, styling: bool) -> str:
-    """A minimal ASS document; the style section only with `includeStyling=true`."""
+    """A minimal ASS document; the style section only with ``includeStyling=true``."""
     header = f"[Script Info]\nTitle: {' '.join(video.name.split())}\nScriptType: v4.00+\n\n"
     events = ["[Events]", "Format: Layer, Start, End, Style, Text"]
     for start, end, text in _cues(video):

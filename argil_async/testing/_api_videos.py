@@ -1,4 +1,4 @@
-"""/videos: create (201 IDLE), list (the `videos` envelope), get, delete, render (200)."""
+"""/videos: create (201 IDLE), list (the ``videos`` envelope), get, delete, render (200)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ async def create_video(request: web.Request) -> web.Response:
 
 
 async def list_videos(request: web.Request) -> web.Response:
-    """Newest first, paginated by `page`/`limit`, filtered by name, avatar, voice and extras."""
+    """Newest first, paginated by ``page``/``limit``, filtered by name, avatar, voice and extras."""
     rt = request.app[RUNTIME]
     page = int_param(request.query, "page", 1)
     limit = int_param(request.query, "limit", 10)
@@ -51,7 +51,7 @@ async def list_videos(request: web.Request) -> web.Response:
 
 
 def _video_filter(request: web.Request) -> Callable[[SimVideo], bool]:
-    """A predicate for the list filters; `extrasFilter` must be a JSON object of strings."""
+    """A predicate for the list filters; ``extrasFilter`` must be a JSON object of strings."""
     name = request.query.get("nameSearchQuery", "").lower()
     avatar_id = request.query.get("avatarId")
     voice_id = request.query.get("voiceId")
@@ -69,7 +69,7 @@ def _video_filter(request: web.Request) -> Callable[[SimVideo], bool]:
 
 
 def _extras_filter(raw: str | None) -> dict[str, str]:
-    """Decode `extrasFilter={"X_ID":"abc"}`; anything but an object of strings is a 400."""
+    """Decode ``extrasFilter={"X_ID":"abc"}``; anything but an object of strings is a 400."""
     if raw is None:
         return {}
     rule = 'extrasFilter: must be a JSON object of strings, e.g. {"X_ID":"abc"}'
@@ -89,7 +89,7 @@ async def get_video(request: web.Request) -> web.Response:
 
 
 async def delete_video(request: web.Request) -> web.Response:
-    """200 `{"message": "Video deleted"}`; a render in progress just stops."""
+    """200 ``{"message": "Video deleted"}``; a render in progress just stops."""
     rt = request.app[RUNTIME]
     del rt.state.videos[_video(rt, request).id]
     return json_response({"message": "Video deleted"})

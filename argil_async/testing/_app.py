@@ -18,7 +18,7 @@ CLIENT_MAX_SIZE = 64 * 1024 * 1024
 
 
 def build_app(runtime: Runtime) -> web.Application:
-    """The application for one simulator; handlers find `runtime` under `app[RUNTIME]`."""
+    """The application for one simulator; handlers find ``runtime`` under ``app[RUNTIME]``."""
     app = web.Application(middlewares=[simulator_middleware], client_max_size=CLIENT_MAX_SIZE)
     app[RUNTIME] = runtime
     app.add_routes(

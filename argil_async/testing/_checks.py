@@ -7,6 +7,7 @@ like "moments[0].zoom.level: must be between 1 and 2".
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Collection
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,6 +15,7 @@ from urllib.parse import urlsplit
 from ._http import bad_request
 
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
+_UNSAFE_URL_CHARACTER = re.compile(r"[\s\x00-\x1f\x7f-\x9f<>]")
 
 
 def join(where: str, key: str) -> str:
@@ -82,16 +84,26 @@ def check_number(value: Any, where: str, low: float, high: float) -> float:
 
 
 def check_url(value: Any, where: str, *, https_only: bool = False) -> str:
-    """An absolute http(s) URL with a host; `https_only` where the docs demand HTTPS."""
+    """An absolute http(s) URL with a host; `https_only` where the docs demand HTTPS.
+
+    Like the API's URL validator, it refuses whitespace, control characters and `<>` anywhere,
+    a host that is not ASCII (an internationalised name must arrive punycode-encoded) and a
+    port that is not a number from 0 to 65535.
+    """
     url = check_str(value, where)
     schemes = ("https",) if https_only else ("http", "https")
     try:
         parts = urlsplit(url)
         valid = parts.scheme in schemes and bool(parts.hostname)
+        parts.port  # noqa: B018 (raises ValueError for a port out of range or not a number)
     except ValueError:  # e.g. an unclosed IPv6 bracket: "http://[oops/"
         valid = False
     if not valid:
         raise bad_request(f"{where}: must be an absolute {' or '.join(schemes)} URL")
+    if _UNSAFE_URL_CHARACTER.search(url):
+        raise bad_request(f"{where}: must not contain spaces, control characters, < or >")
+    if not (parts.hostname or "").isascii():
+        raise bad_request(f"{where}: the host must be ASCII (punycode for international names)")
     return url
 
 

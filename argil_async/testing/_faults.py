@@ -1,9 +1,9 @@
 """The request pipeline around every handler: recording, latency, auth, faults, error bodies.
 
 Order for an API request (under /v1): record it and count it (413 for an oversized body), sleep
-`latency`, authenticate (401), inject a configured fault (429, 500/503, or a drop after
-processing), run the handler, turn any error into `{code, message}` (an unexpected exception is a
-logged 500), stamp `X-Request-Id`, report the exchange to the hook. File routes only get the
+``latency``, authenticate (401), inject a configured fault (429, 500/503, or a drop after
+processing), run the handler, turn any error into ``{code, message}`` (an unexpected exception is a
+logged 500), stamp ``X-Request-Id``, report the exchange to the hook. File routes only get the
 error body and the request id.
 """
 
@@ -52,7 +52,7 @@ async def simulator_middleware(request: web.Request, handler: Handler) -> web.St
 async def _record(
     request: web.Request, rt: Runtime, request_id: str
 ) -> tuple[RecordedRequest, ApiError | None]:
-    """Read the whole body, count the request and keep it in `sim.received`.
+    """Read the whole body, count the request and keep it in ``sim.received``.
 
     A body over the size limit is recorded as empty, with the 413 to answer instead.
     """
@@ -99,7 +99,7 @@ async def _answer(
 
 
 async def _respond(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Run the handler; `ApiError` and aiohttp's 404/405 become `{code, message}` bodies."""
+    """Run the handler; ``ApiError`` and aiohttp's 404/405 become ``{code, message}`` bodies."""
     try:
         return await handler(request)
     except ApiError as exc:
@@ -118,7 +118,7 @@ async def _respond(request: web.Request, handler: Handler) -> web.StreamResponse
 
 
 def _authenticate(request: web.Request, api_key: str) -> None:
-    """Accept `x-api-key`, or the `Authorization: ApiKey <key>` form of the asset docs."""
+    """Accept ``x-api-key``, or the ``Authorization: ApiKey <key>`` form of the asset docs."""
     supplied = request.headers.get("x-api-key")
     authorization = request.headers.get("Authorization")
     if supplied is None and authorization is not None:
@@ -183,5 +183,5 @@ def _count_in_scope(rt: Runtime) -> int:
 
 
 def _every(period: int | None, count: int) -> bool:
-    """True on every `period`-th request (never when the fault is off)."""
+    """True on every ``period``-th request (never when the fault is off)."""
     return period is not None and period > 0 and count % period == 0

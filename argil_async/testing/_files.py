@@ -1,7 +1,7 @@
 """File routes outside /v1 and without auth: renders, asset files, thumbnails, audio, previews.
 
 Bytes are deterministic (derived from the file name) so a download can be compared byte for byte,
-and `drop_download_after` cuts a download short to exercise a client's resume or error path.
+and ``drop_download_after`` cuts a download short to exercise a client's resume or error path.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ _ASSET_TYPES = {"IMAGE": "image/png", "VIDEO": "video/mp4", "AUDIO": "audio/mpeg
 
 
 def file_bytes(name: str, size: int) -> bytes:
-    """`size` deterministic bytes for the file `name`, starting like an MP4."""
+    """``size`` deterministic bytes for the file ``name``, starting like an MP4."""
     block = hashlib.sha256(name.encode()).digest() * 32
     body = _MP4_HEADER + block * (size // len(block) + 1)
     return body[:size]

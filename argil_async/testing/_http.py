@@ -1,7 +1,7 @@
 """HTTP helpers shared by the handlers: the error type, JSON responses and query parsing.
 
-Every error the API returns is `{"code": <status>, "message": "<field>: <rule>"}`; handlers raise
-`ApiError` and the middleware turns it into that body, so no handler builds error JSON itself.
+Every error the API returns is ``{"code": <status>, "message": "<field>: <rule>"}``; handlers raise
+``ApiError`` and the middleware turns it into that body, so no handler builds error JSON itself.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ class ApiError(Exception):
 
 
 def bad_request(message: str) -> ApiError:
-    """A 400 with the given `field: rule` message (handlers `raise bad_request(...)`)."""
+    """A 400 with the given ``field: rule`` message (handlers ``raise bad_request(...)``)."""
     return ApiError(400, message)
 
 
@@ -37,7 +37,7 @@ def not_found(what: str, id: str) -> ApiError:
 def error_response(
     status: int, message: str, headers: Mapping[str, str] | None = None
 ) -> web.Response:
-    """The documented error body with the HTTP status repeated as `code`."""
+    """The documented error body with the HTTP status repeated as ``code``."""
     return json_response({"code": status, "message": message}, status=status, headers=headers)
 
 
@@ -54,7 +54,7 @@ def json_response(
 
 
 async def read_json_object(request: web.Request, *, optional: bool = False) -> dict[str, Any]:
-    """The request body as a JSON object; an empty body is `{}` when the body is optional."""
+    """The request body as a JSON object; an empty body is ``{}`` when the body is optional."""
     raw = await request.read()
     if not raw.strip():
         if optional:
@@ -89,7 +89,7 @@ def int_param(
 
 
 def enum_param(query: Mapping[str, str], name: str, allowed: Collection[str]) -> str | None:
-    """An optional query parameter restricted to `allowed` values."""
+    """An optional query parameter restricted to ``allowed`` values."""
     value = query.get(name)
     if value is None:
         return None
@@ -99,11 +99,11 @@ def enum_param(query: Mapping[str, str], name: str, allowed: Collection[str]) ->
 
 
 def page_count(total: int, size: int) -> int:
-    """Pages needed for `total` items; 0 for an empty result (documented as 0 or 1)."""
+    """Pages needed for ``total`` items; 0 for an empty result (documented as 0 or 1)."""
     return math.ceil(total / size)
 
 
 def page_slice(items: list[Any], page: int, size: int) -> list[Any]:
-    """The items of 1-based `page`; a page past the end is empty."""
+    """The items of 1-based ``page``; a page past the end is empty."""
     start = (page - 1) * size
     return items[start : start + size]

@@ -1,6 +1,6 @@
 """Timed state machines: asset processing, avatar training and video rendering.
 
-Each runs as a tracked background task (`Runtime.spawn`). Outcomes are deterministic: markers in
+Each runs as a tracked background task (``Runtime.spawn``). Outcomes are deterministic: markers in
 the input pick a failure (see the package docstring), otherwise everything succeeds. A resource
 deleted meanwhile simply stops its machine.
 """
@@ -31,7 +31,7 @@ def moment_duration(moment: dict[str, Any]) -> float:
 
 
 async def process_asset(rt: Runtime, asset: SimAsset) -> None:
-    """PROCESSING -> READY, or FAILED when the url carries `sim_outcome=FAILED`."""
+    """PROCESSING -> READY, or FAILED when the url carries ``sim_outcome=FAILED``."""
     await asyncio.sleep(rt.config.asset_processing_time)
     if rt.state.assets.get(asset.id) is not asset:
         return
@@ -42,7 +42,7 @@ async def process_asset(rt: Runtime, asset: SimAsset) -> None:
 
 
 async def train_avatar(rt: Runtime, avatar: SimAvatar) -> None:
-    """(NOT_TRAINED ->) TRAINING -> IDLE, or the failure named by `extras["simOutcome"]`."""
+    """(NOT_TRAINED ->) TRAINING -> IDLE, or the failure named by ``extras["simOutcome"]``."""
     seconds = rt.config.avatar_training_time
     if avatar.status == "NOT_TRAINED":
         await asyncio.sleep(seconds / 2)
@@ -108,7 +108,7 @@ def _finish_audio(video: SimVideo) -> None:
 
 
 def _final_status(rt: Runtime, video: SimVideo) -> str:
-    """The status a render ends in: the config hook, else `extras["simOutcome"]`, else DONE."""
+    """The status a render ends in: the config hook, else ``extras["simOutcome"]``, else DONE."""
     hook = rt.config.video_outcome
     if hook is not None:
         try:
@@ -130,6 +130,6 @@ def _attach_renders(video: SimVideo) -> None:
 
 
 def _set_status(resource: SimAvatar | SimVideo, status: str) -> None:
-    """Change a status and bump `updated_at`."""
+    """Change a status and bump ``updated_at``."""
     resource.status = status
     resource.updated_at = utc_now()

@@ -1,9 +1,9 @@
 """Records to API JSON: the only place that knows the wire names.
 
-Fields documented as nullable are always present (`duration`, `fileUrl`, ...); fields the spec
-types as plain strings (`videoUrl`, `lastTriggeredAt`) are left out until they have a value, so
-every response validates against the OpenAPI document. `created_at_key` lets a test switch to
-the quirky `createAt` spelling some doc examples use.
+Fields documented as nullable are always present (``duration``, ``fileUrl``, ...); fields the spec
+types as plain strings (``videoUrl``, ``lastTriggeredAt``) are left out until they have a value, so
+every response validates against the OpenAPI document. ``created_at_key`` lets a test switch to
+the quirky ``createAt`` spelling some doc examples use.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from ._records import SimAsset, SimAvatar, SimSubtitleStyle, SimVideo, SimVoice,
 
 @dataclass(frozen=True)
 class Presenter:
-    """Renders records for one response: `origin` prefixes file paths ("http://host:port")."""
+    """Renders records for one response: ``origin`` prefixes file paths ("http://host:port")."""
 
     origin: str
     created_at_key: str = "createdAt"
@@ -28,7 +28,7 @@ class Presenter:
         return self.origin + path
 
     def asset(self, asset: SimAsset) -> dict[str, Any]:
-        """Asset JSON; `fileUrl` and `thumbnailUrl` are null until READY."""
+        """Asset JSON; ``fileUrl`` and ``thumbnailUrl`` are null until READY."""
         return {
             "id": asset.id,
             "name": asset.name,
@@ -40,7 +40,7 @@ class Presenter:
         }
 
     def avatar(self, avatar: SimAvatar) -> dict[str, Any]:
-        """Avatar JSON, with the optional `voiceId` the training webhook also reports."""
+        """Avatar JSON, with the optional ``voiceId`` the training webhook also reports."""
         body: dict[str, Any] = {
             "id": avatar.id,
             "name": avatar.name,
@@ -62,7 +62,7 @@ class Presenter:
         return body
 
     def voice(self, voice: SimVoice) -> dict[str, Any]:
-        """Voice JSON; `language` and `gender` may be null."""
+        """Voice JSON; ``language`` and ``gender`` may be null."""
         return {
             "id": voice.id,
             "name": voice.name,
@@ -106,7 +106,7 @@ class Presenter:
         return out
 
     def webhook(self, webhook: SimWebhook) -> dict[str, Any]:
-        """Webhook JSON; `lastTriggeredAt` is absent before the first delivery."""
+        """Webhook JSON; ``lastTriggeredAt`` is absent before the first delivery."""
         body: dict[str, Any] = {
             "id": webhook.id,
             "callbackUrl": webhook.callback_url,

@@ -1,7 +1,7 @@
 """The simulator's shared runtime: state, counters, recordings and its background tasks.
 
-Handlers reach it through `request.app[RUNTIME]`. Every timer and webhook delivery is started with
-`spawn`, so `close()` can cancel and await them all and leave no pending task behind.
+Handlers reach it through ``request.app[RUNTIME]``. Every timer and webhook delivery is started with
+``spawn``, so ``close()`` can cancel and await them all and leave no pending task behind.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ class Runtime:
         self._session: aiohttp.ClientSession | None = None
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        """Run `coro` in the background, tracked so that `close()` can cancel it."""
+        """Run ``coro`` in the background, tracked so that ``close()`` can cancel it."""
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

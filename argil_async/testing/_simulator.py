@@ -1,4 +1,4 @@
-"""`ArgilSimulator`: the whole Argil v1 API on a loopback port, for tests, examples and demos.
+"""``ArgilSimulator``: the whole Argil v1 API on a loopback port, for tests, examples and demos.
 
 async with ArgilSimulator(render_video_time=0.2) as sim:
     client = AsyncArgil(api_key=sim.api_key, base_url=sim.base_url)
@@ -32,9 +32,9 @@ _WILDCARDS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
 
 
 class ArgilSimulator:
-    """A faithful, in-memory Argil server. Every attribute is live; `config` may change mid-test.
+    """A faithful, in-memory Argil server. Every attribute is live; ``config`` may change mid-test.
 
-    `config` fields can be given as keyword overrides: `ArgilSimulator(drop_every=3)`.
+    ``config`` fields can be given as keyword overrides: ``ArgilSimulator(drop_every=3)``.
     """
 
     def __init__(self, config: SimulatorConfig | None = None, **overrides: Any) -> None:
@@ -50,7 +50,7 @@ class ArgilSimulator:
 
     @property
     def api_key(self) -> str:
-        """The key clients must send in `x-api-key`."""
+        """The key clients must send in ``x-api-key``."""
         return self._runtime.config.api_key
 
     @property
@@ -82,7 +82,7 @@ class ArgilSimulator:
 
     @property
     def on_exchange(self) -> ExchangeHook | None:
-        """Called as `hook(request, status, headers, body)` for every API response sent."""
+        """Called as ``hook(request, status, headers, body)`` for every API response sent."""
         return self._runtime.on_exchange
 
     @on_exchange.setter
@@ -134,7 +134,7 @@ class ArgilSimulator:
         await self._runtime.drain(timeout)
 
     async def wait_until(self, predicate: Callable[[], object], timeout: float = 5.0) -> None:
-        """Poll `predicate` every few milliseconds until it is truthy, else TimeoutError."""
+        """Poll ``predicate`` every few milliseconds until it is truthy, else TimeoutError."""
         deadline = time.monotonic() + timeout
         while not predicate():
             if time.monotonic() > deadline:
@@ -156,7 +156,7 @@ class ArgilSimulator:
 
 
 class _ThreadHost:
-    """Owns the background thread and loop of `ArgilSimulator.in_thread`."""
+    """Owns the background thread and loop of ``ArgilSimulator.in_thread``."""
 
     def __init__(self, simulator: ArgilSimulator) -> None:
         self.simulator = simulator
@@ -200,7 +200,7 @@ class _ThreadHost:
 
 
 def _listen(host: str, port: int) -> socket.socket:
-    """A bound TCP socket; binding ourselves tells us the port even when `port` is 0."""
+    """A bound TCP socket; binding ourselves tells us the port even when ``port`` is 0."""
     family, kind, proto, _, address = socket.getaddrinfo(
         host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
     )[0]

@@ -1,7 +1,7 @@
 """The in-memory workspace behind the API, readable and writable from tests.
 
 Everything lives in insertion-ordered dicts keyed by id, so "newest first" is simply reversed
-insertion order and tests can do `len(sim.state.videos)` or look things up by id.
+insertion order and tests can do ``len(sim.state.videos)`` or look things up by id.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from ._seed import seed_workspace
 
 
 class WorkspaceState:
-    """One workspace: the stock resources from `_seed.py` plus whatever the API creates.
+    """One workspace: the stock resources from ``_seed.py`` plus whatever the API creates.
 
-    Deleted assets move to `deleted_assets` (the API soft-deletes them and then answers 404).
+    Deleted assets move to ``deleted_assets`` (the API soft-deletes them and then answers 404).
     """
 
     def __init__(self, *, seed: bool = True) -> None:
@@ -49,7 +49,7 @@ class WorkspaceState:
     def seed_assets(
         self, count: int, *, type: str = "IMAGE", status: str = "READY"
     ) -> list[SimAsset]:
-        """Add `count` assets named "seed-0001"... at once, e.g. for pagination tests."""
+        """Add ``count`` assets named "seed-0001"... at once, e.g. for pagination tests."""
         return [
             self.add_asset(name=f"seed-{i:04d}", type=type, status=status, source_url=None)
             for i in range(1, count + 1)
@@ -83,5 +83,5 @@ def mark_asset_ready(asset: SimAsset) -> None:
 
 
 def _contains(extras: dict[str, str], wanted: dict[str, Any]) -> bool:
-    """Exact key/value containment, the matching rule of `extrasFilter`."""
+    """Exact key/value containment, the matching rule of ``extrasFilter``."""
     return all(key in extras and extras[key] == value for key, value in wanted.items())

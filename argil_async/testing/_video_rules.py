@@ -1,8 +1,8 @@
 """Validation of POST /videos, per argil-openapi.yaml and argil-api.md section 3.5.
 
 Strict where the docs are precise (moments, zoom, subtitles, extras, referenced resources exist
-and are usable) and tolerant where real clients are known to differ: `type: "moments"`, the n8n
-layout vocabulary, `Centered` as an alias of `Middle`, `strict_moments=False`.
+and are usable) and tolerant where real clients are known to differ: ``type: "moments"``, the n8n
+layout vocabulary, ``Centered`` as an alias of ``Middle``, ``strict_moments=False``.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def _optional_enum(body: dict[str, Any], key: str, allowed: tuple[str, ...]) -> 
 
 
 def _moment(raw: Any, where: str, state: WorkspaceState, strict: bool) -> dict[str, Any]:
-    """One moment, echoed back with `voiceId` defaulted to the avatar's voice."""
+    """One moment, echoed back with ``voiceId`` defaulted to the avatar's voice."""
     moment = dict(require_object(raw, where))
     reject_unknown(moment, MOMENT_KEYS, where)
     avatar = _idle_avatar(moment, where, state)
@@ -144,7 +144,7 @@ def _check_gesture(value: Any, avatar: SimAvatar, where: str) -> None:
 
 
 def _check_zoom(value: Any, where: str) -> None:
-    """`{level}` with level in [1, 2] and nothing else."""
+    """``{level}`` with level in [1, 2] and nothing else."""
     zoom = require_object(value, where)
     reject_unknown(zoom, ("level",), where)
     check_number(require_key(zoom, "level", where), join(where, "level"), 1, 2)
@@ -168,7 +168,7 @@ def _check_broll(value: Any, where: str, state: WorkspaceState) -> None:
 
 
 def _subtitles(value: Any, state: WorkspaceState) -> dict[str, Any]:
-    """`{enable, styleId?, position?, size?}`; `Centered` is stored as `Middle`."""
+    """``{enable, styleId?, position?, size?}``; ``Centered`` is stored as ``Middle``."""
     subtitles = dict(require_object(value, "subtitles"))
     reject_unknown(subtitles, ("enable", "styleId", "position", "size"), "subtitles")
     check_bool(require_key(subtitles, "enable", "subtitles"), "subtitles.enable")
@@ -197,7 +197,7 @@ def _options(body: dict[str, Any], state: WorkspaceState) -> dict[str, Any]:
 
 
 def _auto_brolls(value: Any) -> dict[str, Any]:
-    """`{enable, source, intensity, layout?}`; intensity is optional for AVATAR_ACTION."""
+    """``{enable, source, intensity, layout?}``; intensity is optional for AVATAR_ACTION."""
     auto = require_object(value, "autoBrolls")
     check_bool(require_key(auto, "enable", "autoBrolls"), "autoBrolls.enable")
     source = check_enum(require_key(auto, "source", "autoBrolls"), SOURCES, "autoBrolls.source")
@@ -210,7 +210,7 @@ def _auto_brolls(value: Any) -> dict[str, Any]:
 
 
 def _background_music(value: Any, state: WorkspaceState) -> dict[str, Any]:
-    """`{assetId, volume?}`: an existing AUDIO asset and a volume in [0, 1]."""
+    """``{assetId, volume?}``: an existing AUDIO asset and a volume in [0, 1]."""
     music = require_object(value, "backgroundMusic")
     asset_id = require_str(music, "assetId", "backgroundMusic")
     asset = state.assets.get(asset_id)
