@@ -159,8 +159,7 @@ class AsyncAssetsResource(Resource):
             timeout=timeout,
             poll_interval=poll_interval,
             what=f"asset {id}",
-            expected=lambda: limiter.expected_processing,
-            learn=limiter.learn,
+            estimate=limiter,
             first=first,
         )
 
