@@ -6,7 +6,7 @@ import copy
 import dataclasses
 import logging
 import os
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -207,7 +207,7 @@ class AsyncArgil:
         params: Sequence[tuple[str, str]] = (),
         body: Any = None,
         idempotent: bool | None = None,
-        options: RequestOptions | None = None,
+        options: Mapping[str, Any] | None = None,
     ) -> Response:
         """Send one API request through the retry policy and return the 2xx response."""
         if idempotent is None:
@@ -229,7 +229,7 @@ class AsyncArgil:
         params: Sequence[tuple[str, str]],
         body: Any,
         idempotent: bool,
-        options: RequestOptions,
+        options: Mapping[str, Any],
     ) -> Response:
         """The same, with per-call options: timeouts, retries, extra headers/query/body."""
         extra_body = options.get("extra_body")
@@ -243,7 +243,7 @@ class AsyncArgil:
             None if body is None else encode(body),
             idempotent,
             options.get("extra_headers", {}),
-            timeout=timeout,  # type: ignore[arg-type]
+            timeout=timeout,
         )
         send = self._sender(options.get("max_retries", self._policy.max_retries))
         total = (timeout if isinstance(timeout, Timeout) else self.timeout).total
@@ -274,7 +274,7 @@ class AsyncArgil:
         path: str,
         cls: type[T],
         params: Sequence[tuple[str, str]] = (),
-        options: RequestOptions | None = None,
+        options: Mapping[str, Any] | None = None,
     ) -> tuple[T, Response]:
         """GET ``path`` and decode its body as ``cls``."""
         response = await self._request("GET", path, params=params, options=options)

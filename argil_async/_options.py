@@ -24,28 +24,53 @@ from . import errors
 from ._observe import SINK, ResponseInfo
 from ._transport import Timeout
 
-__all__ = ["RawResponse", "RequestOptions", "check_options", "with_raw_response"]
+__all__ = [
+    "OPTION_NAMES",
+    "RawResponse",
+    "RequestOptions",
+    "WaitOptions",
+    "check_options",
+    "split_options",
+    "with_raw_response",
+]
 
 T = TypeVar("T")
 P = ParamSpec("P")
 
 
-class RequestOptions(TypedDict, total=False):
-    """Options any API method accepts as keywords (``client.with_options`` takes them too).
+class WaitOptions(TypedDict, total=False):
+    """The options of methods whose own ``timeout`` bounds the whole call (uploads, waiters).
 
-    - ``timeout``: seconds (the read timeout) or a :class:`Timeout`; ``Timeout(total=...)``
-      is a deadline for the whole call, retries and their waits included.
-    - ``max_retries``: resends allowed for this call (0 turns retries off).
-    - ``extra_headers`` / ``extra_query``: sent with the request, over the SDK's own.
+    - ``max_retries``: resends allowed for each request (0 turns retries off).
+    - ``extra_headers`` / ``extra_query``: sent with each request, over the SDK's own.
     - ``extra_body``: merged last into a POST/PUT JSON body, for fields the SDK does not
       model yet (``extra_body={"type": "..."}``).
     """
 
-    timeout: float | Timeout
     max_retries: int
     extra_headers: Mapping[str, str]
     extra_query: Mapping[str, str]
-    extra_body: Mapping[str, Any]
+    extra_body: Mapping[str, object]
+
+
+class RequestOptions(WaitOptions, total=False):
+    """Options any API method accepts as keywords (``client.with_options`` takes them too).
+
+    ``timeout``: seconds (the read timeout) or a :class:`Timeout`; ``Timeout(total=...)`` is
+    a deadline for the whole call, retries and their waits included. The others are those of
+    :class:`WaitOptions`.
+    """
+
+    timeout: float | Timeout
+
+
+#: The names of the options, to tell them from a method's own keywords.
+OPTION_NAMES = frozenset(RequestOptions.__optional_keys__)
+
+
+def split_options(kwargs: dict[str, Any]) -> RequestOptions:
+    """Take the options out of ``kwargs`` (a method's ``**`` that also holds other keywords)."""
+    return {name: kwargs.pop(name) for name in OPTION_NAMES if name in kwargs}  # type: ignore[return-value]
 
 
 def check_options(options: Mapping[str, Any]) -> RequestOptions:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 from collections.abc import Awaitable, Callable
 
@@ -175,3 +176,80 @@ def test_sync_client_options_and_raw_response():
         assert raw.status_code == 200
         assert raw.request_id == sim.received[-1].request_id
         assert raw.parse() == client.avatars.list()
+
+
+RESOURCE_CLASSES = ["assets", "avatars", "voices", "videos", "subtitles", "webhooks"]
+
+
+@pytest.mark.parametrize("name", RESOURCE_CLASSES)
+def test_every_api_method_takes_the_options(name: str):
+    """Every public method of every resource (async and sync) takes **options."""
+    client = AsyncArgil(api_key="k", base_url="https://api.test/v1")
+    for resource in (getattr(client, name), getattr(Argil(api_key="k"), name)):
+        for attr in dir(resource):
+            if attr.startswith("_"):
+                continue
+            params = inspect.signature(getattr(resource, attr)).parameters
+            # voices.create's ** holds the voice settings too: it takes the options out of them
+            keywords = "settings" if (name, attr) == ("voices", "create") else "options"
+            assert keywords in params, f"{name}.{attr}"
+            assert params[keywords].kind is inspect.Parameter.VAR_KEYWORD, f"{name}.{attr}"
+
+
+async def test_per_call_options_on_methods(sim_factory: SimFactory):
+    """timeout, max_retries and the extras work as keywords of the methods themselves."""
+    sim = await sim_factory(check_spec=False)  # extra_query is off-spec on purpose
+    async with client_for(sim) as client:
+        avatar = (await client.avatars.list(extra_headers={"X-Call": "list"}))[0]
+        video = await client.videos.create(
+            name="v",
+            moments=[{"avatar_id": avatar.id, "transcript": "Hi"}],  # snake_case dict keys
+            extra_body={"type": "moments"},
+            extra_query={"trace": "1"},
+        )
+        sim.config.server_error_every = 1
+        with pytest.raises(InternalServerError):
+            await client.videos.get(video.id, max_retries=0)
+        sim.config.server_error_every = None
+        sim.config.latency = 1.0
+        with pytest.raises(APITimeoutError):
+            await client.videos.get(video.id, timeout=0.05, max_retries=0)
+        sim.config.latency = 0.0
+        page = await client.assets.list(extra_headers={"X-Call": "page"}).fetch_page(1)
+    listed, created, failed, _timed_out, paged = sim.received
+    assert listed.headers["x-call"] == "list"
+    assert json.loads(created.body)["type"] == "moments"
+    assert json.loads(created.body)["moments"][0]["avatarId"] == avatar.id
+    assert created.query_string == "trace=1"
+    assert failed.route == "GET /videos/{id}"
+    assert paged.headers["x-call"] == "page"
+    assert page.items is not None
+
+
+async def test_waiters_pass_options_to_each_poll(sim: ArgilSimulator):
+    """A waiter keeps its own timeout (the whole wait) and sends the options with each poll."""
+    async with client_for(sim) as client:
+        asset = await client.assets.upload(
+            name="a", type="IMAGE", url="https://x.test/a.png", wait=False
+        )
+        ready = await client.assets.wait_until_ready(
+            asset.id, timeout=30, poll_interval=0.01, extra_headers={"X-Poll": "1"}
+        )
+    assert ready.status == "READY"
+    polls = [r for r in sim.received if r.route == "GET /assets/{id}"]
+    assert polls
+    assert all(r.headers["x-poll"] == "1" for r in polls)
+
+
+def test_sync_methods_take_options():
+    """The sync twins forward the options."""
+    with (
+        ArgilSimulator.in_thread(server_error_every=1) as sim,
+        Argil(api_key=sim.api_key, base_url=sim.base_url) as client,
+    ):
+        with pytest.raises(InternalServerError):
+            client.avatars.list(max_retries=0)
+        assert len(sim.received) == 1
+        with pytest.raises(InvalidRequestError):
+            client.avatars.list(retries=3)  # type: ignore[call-arg]
+        assert len(sim.received) == 1

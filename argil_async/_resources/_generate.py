@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from .._options import WaitOptions
 from .._polling import wait_for_status
 from ..errors import InvalidRequestError
 from ..models import VIDEO_FAILED_STATUSES, Video
@@ -38,13 +39,14 @@ async def finish(
     poll_interval: float,
     on_created: Callback | None,
     on_status: Callback | None,
+    options: WaitOptions,
 ) -> Video:
     """Report the created video, render it unless a render already landed, wait for the end."""
     await _call(on_created, video)
     report = _StatusReport(on_status)
     await report(video)
     if video.status == "IDLE":
-        video = await videos.render(video.id, callback_url=callback_url)
+        video = await videos.render(video.id, callback_url=callback_url, **options)
         await report(video)
     return await wait_done(
         videos,
@@ -53,6 +55,7 @@ async def finish(
         poll_interval=poll_interval,
         receiver=receiver,
         seen=report,
+        options=options,
     )
 
 
@@ -64,6 +67,7 @@ async def wait_done(
     poll_interval: float,
     receiver: VideoEventSource | None,
     seen: _StatusReport | None = None,
+    options: WaitOptions | None = None,
 ) -> Video:
     """Poll with backoff until the video ends; a webhook event for it cuts the current sleep.
 
@@ -75,7 +79,7 @@ async def wait_done(
         listener = asyncio.ensure_future(receiver.wait_for_video(video_id))
     try:
         return await wait_for_status(
-            lambda: videos.get(video_id),
+            lambda: videos.get(video_id, **(options or {})),
             done=("DONE",),
             failed=VIDEO_FAILED_STATUSES,
             timeout=timeout,

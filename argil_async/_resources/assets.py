@@ -7,13 +7,15 @@ from collections.abc import Sequence
 
 import anyio
 import msgspec
+from typing_extensions import Unpack
 
 from .. import _validation as check
 from .._decoding import decode
+from .._options import RequestOptions, WaitOptions, check_options
 from .._pagination import AsyncPaginator, Page, header_int
 from .._polling import wait_for_status
 from ..errors import NotFoundError, RateLimitError, WaitTimeoutError
-from ..models import Asset
+from ..models import Asset, AssetStatus, AssetType, UploadType
 from ._base import Resource
 
 __all__ = ["AsyncAssetsResource"]
@@ -34,10 +36,11 @@ class AsyncAssetsResource(Resource):
 
     __slots__ = ()
 
-    async def get(self, id: str) -> Asset:
+    async def get(self, id: str, **options: Unpack[RequestOptions]) -> Asset:
         """Fetch one asset (the upload's status lives here)."""
+        path = f"/assets/{check.path_id('id', id)}"
         try:
-            asset, _ = await self._client._get(f"/assets/{check.path_id('id', id)}", Asset)
+            asset, _ = await self._client._get(path, Asset, options=options)
         except NotFoundError:
             self._client._asset_limiter.forget(id)  # gone: it processes nothing any more
             raise
@@ -47,9 +50,10 @@ class AsyncAssetsResource(Resource):
     def list(
         self,
         *,
-        type: str | Sequence[str] | None = None,
-        status: str | None = None,
+        type: AssetType | Sequence[AssetType] | None = None,
+        status: AssetStatus | None = None,
         page_size: int | None = None,
+        **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[Asset]:
         """Iterate over assets; the server lists only READY ones unless ``status`` is given.
 
@@ -62,12 +66,15 @@ class AsyncAssetsResource(Resource):
         if type is not None:
             types = check.text_list("type", [type] if isinstance(type, str) else type)
         check.page_size(page_size)
-        status = check.optional_text("status", status)
-        base = check.query(type=types or None, status=status, pageSize=page_size)
+        check_options(options)
+        state = check.optional_text("status", status)
+        base = check.query(type=types or None, status=state, pageSize=page_size)
 
         async def fetch(page: int) -> Page[Asset]:
             params = [*base, ("page", str(page))]
-            items, response = await self._client._get("/assets", builtins.list[Asset], params)
+            items, response = await self._client._get(
+                "/assets", builtins.list[Asset], params, options
+            )
             self._client._asset_limiter.observe(items)
             headers = response.headers
             return Page(
@@ -84,18 +91,20 @@ class AsyncAssetsResource(Resource):
         self,
         *,
         name: str,
-        type: str,
+        type: UploadType,
         url: str,
         wait: bool = True,
         timeout: float = 900.0,
         poll_interval: float = 0.5,
+        **options: Unpack[WaitOptions],
     ) -> Asset:
         """Upload an IMAGE or VIDEO from a public URL; with ``wait`` return it READY.
 
         At most ``asset_concurrency`` uploads are processing at once: further calls wait for a
         slot rather than provoke a 429. A 429 caused by another process is waited out.
-        Raises GenerationFailedError if processing fails; ``timeout`` bounds the whole call.
-        Example::
+        Raises GenerationFailedError if processing fails; ``timeout`` bounds the whole call,
+        and the options go with each request. ``with_raw_response(client.assets.upload, ...)``
+        tells a new asset (``status_code`` 201) from an existing one (200). Example::
 
             asset = await client.assets.upload(name="logo", type="IMAGE", url="https://...")
         """
@@ -111,7 +120,7 @@ class AsyncAssetsResource(Resource):
         if lease is None:
             raise WaitTimeoutError(f"no upload slot freed within {timeout:g} s")
         try:
-            asset = await self._create(body, deadline)
+            asset = await self._create(body, deadline, options)
         except BaseException:
             limiter.release(lease)
             raise
@@ -119,15 +128,15 @@ class AsyncAssetsResource(Resource):
         if not wait:
             return asset
         remaining = max(deadline - anyio.current_time(), 0.001)
-        return await self._wait_ready(asset.id, remaining, poll_interval, first=asset)
+        return await self._wait_ready(asset.id, remaining, poll_interval, options, first=asset)
 
-    async def _create(self, body: _UploadBody, deadline: float) -> Asset:
+    async def _create(self, body: _UploadBody, deadline: float, options: WaitOptions) -> Asset:
         """POST /assets (safe to resend: a duplicate comes back as 200), outlasting 429s."""
         delay = 1.0
         while True:
             try:
                 response = await self._client._request(
-                    "POST", "/assets", body=body, idempotent=True
+                    "POST", "/assets", body=body, idempotent=True, options=options
                 )
             except RateLimitError as exc:
                 wait = exc.retry_after or delay  # a Retry-After of 0 must not spin
@@ -139,21 +148,33 @@ class AsyncAssetsResource(Resource):
             return decode(Asset, response.body)
 
     async def wait_until_ready(
-        self, id: str, *, timeout: float = 900.0, poll_interval: float = 1.0
+        self,
+        id: str,
+        *,
+        timeout: float = 900.0,
+        poll_interval: float = 1.0,
+        **options: Unpack[WaitOptions],
     ) -> Asset:
         """Poll until the asset is READY; GenerationFailedError if it FAILED.
 
         Polls are timed by how long this client has seen processing take so far.
+        ``timeout`` bounds the whole wait; the options go with every poll.
         """
         check.path_id("id", id)
-        return await self._wait_ready(id, timeout, poll_interval)
+        return await self._wait_ready(id, timeout, poll_interval, options)
 
     async def _wait_ready(
-        self, id: str, timeout: float, poll_interval: float, *, first: Asset | None = None
+        self,
+        id: str,
+        timeout: float,
+        poll_interval: float,
+        options: WaitOptions,
+        *,
+        first: Asset | None = None,
     ) -> Asset:
         limiter = self._client._asset_limiter
         return await wait_for_status(
-            lambda: self.get(id),
+            lambda: self.get(id, **options),
             done=("READY",),
             failed=("FAILED",),
             timeout=timeout,
@@ -163,9 +184,10 @@ class AsyncAssetsResource(Resource):
             first=first,
         )
 
-    async def delete(self, id: str) -> None:
+    async def delete(self, id: str, **options: Unpack[RequestOptions]) -> None:
         """Delete an uploaded asset (a soft delete: videos that use it still render)."""
-        await self._client._request("DELETE", f"/assets/{check.path_id('id', id)}")
+        path = f"/assets/{check.path_id('id', id)}"
+        await self._client._request("DELETE", path, options=options)
         self._client._asset_limiter.forget(id)
 
 

@@ -9,12 +9,14 @@ from collections.abc import Mapping
 
 import anyio
 import msgspec
+from typing_extensions import Unpack
 
 from .. import _validation as check
 from .._decoding import decode
 from .._images import MAX_IMAGE_BYTES, data_uri, decode_data_uri, image_problem
+from .._options import RequestOptions, WaitOptions
 from .._polling import wait_for_status
-from ..models import AVATAR_FAILED_STATUSES, Avatar
+from ..models import AVATAR_FAILED_STATUSES, Avatar, AvatarModel, AvatarOrientation, Visibility
 from ._base import Resource
 
 __all__ = ["AsyncAvatarsResource"]
@@ -55,6 +57,7 @@ class AsyncAvatarsResource(Resource):
         image: str | os.PathLike[str] | bytes | None = None,
         voice_id: str | None = None,
         extras: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Avatar:
         """Create an avatar from one 16:9 or 9:16 image (720p to 4K, PNG/JPEG/WEBP, <= 10 MB).
 
@@ -80,7 +83,7 @@ class AsyncAvatarsResource(Resource):
             voice_id=check.optional_text("voice_id", voice_id, min_length=1),
             extras=check.extras(extras),
         )
-        response = await self._client._request("POST", "/avatars", body=body)
+        response = await self._client._request("POST", "/avatars", body=body, options=options)
         return decode(Avatar, response.body)
 
     async def create_from_video(
@@ -90,6 +93,7 @@ class AsyncAvatarsResource(Resource):
         dataset_video_url: str,
         consent_video_url: str,
         extras: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Avatar:
         """Deprecated by Argil: create an avatar from a training video and a consent video."""
         warnings.warn(
@@ -107,20 +111,22 @@ class AsyncAvatarsResource(Resource):
             ),
             extras=check.extras(extras),
         )
-        response = await self._client._request("POST", "/avatars", body=body)
+        response = await self._client._request("POST", "/avatars", body=body, options=options)
         return decode(Avatar, response.body)
 
-    async def get(self, id: str) -> Avatar:
+    async def get(self, id: str, **options: Unpack[RequestOptions]) -> Avatar:
         """Fetch one avatar (poll it while it trains)."""
-        avatar, _ = await self._client._get(f"/avatars/{check.path_id('id', id)}", Avatar)
+        path = f"/avatars/{check.path_id('id', id)}"
+        avatar, _ = await self._client._get(path, Avatar, options=options)
         return avatar
 
     async def list(
         self,
         *,
-        orientation: str | None = None,
-        model: str | None = None,
-        visibility: str | None = None,
+        orientation: AvatarOrientation | None = None,
+        model: AvatarModel | None = None,
+        visibility: Visibility | None = None,
+        **options: Unpack[RequestOptions],
     ) -> list[Avatar]:
         """All avatars (not paginated); ``visibility`` is "public" (stock) or "private"."""
         params = check.query(
@@ -128,16 +134,24 @@ class AsyncAvatarsResource(Resource):
             model=check.optional_text("model", model),
             visibility=check.optional_text("visibility", visibility),
         )
-        avatars, _ = await self._client._get("/avatars", list[Avatar], params)
+        avatars, _ = await self._client._get("/avatars", list[Avatar], params, options)
         return avatars
 
     async def wait_until_ready(
-        self, id: str, *, timeout: float = 600.0, poll_interval: float = 2.0
+        self,
+        id: str,
+        *,
+        timeout: float = 600.0,
+        poll_interval: float = 2.0,
+        **options: Unpack[WaitOptions],
     ) -> Avatar:
-        """Poll until the avatar is IDLE; GenerationFailedError on TRAINING_FAILED or REFUSED."""
+        """Poll until the avatar is IDLE; GenerationFailedError on TRAINING_FAILED or REFUSED.
+
+        ``timeout`` bounds the whole wait; the options go with every poll.
+        """
         check.path_id("id", id)
         return await wait_for_status(
-            lambda: self.get(id),
+            lambda: self.get(id, **options),
             done=("IDLE",),
             failed=AVATAR_FAILED_STATUSES,
             timeout=timeout,

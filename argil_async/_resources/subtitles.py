@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import msgspec
+from typing_extensions import Unpack
 
 from .. import _validation as check
 from .._decoding import decode
+from .._options import RequestOptions, check_options
 from .._pagination import AsyncPaginator, Envelope, Page
-from ..models import SubtitleStyle
+from ..models import SubtitleFormat, SubtitleStyle
 from ._base import Resource
 
 __all__ = ["AsyncSubtitlesResource"]
@@ -22,20 +24,30 @@ class AsyncSubtitlesResource(Resource):
 
     __slots__ = ()
 
-    def list(self, *, page_size: int | None = None) -> AsyncPaginator[SubtitleStyle]:
-        """Iterate over the subtitle styles."""
+    def list(
+        self, *, page_size: int | None = None, **options: Unpack[RequestOptions]
+    ) -> AsyncPaginator[SubtitleStyle]:
+        """Iterate over the subtitle styles (the options go with every page's request)."""
         check.page_size(page_size)
+        check_options(options)
 
         async def fetch(page: int) -> Page[SubtitleStyle]:
             params = check.query(page=page, pageSize=page_size)
-            response = await self._client._request("GET", "/subtitles", params=params)
+            response = await self._client._request(
+                "GET", "/subtitles", params=params, options=options
+            )
             body = decode(_StylePage, response.body)
             return body.page_of(body.items, page, page_size or 10)
 
         return AsyncPaginator(fetch)
 
     async def export(
-        self, video_id: str, *, format: str = "vtt", include_styling: bool = False
+        self,
+        video_id: str,
+        *,
+        format: SubtitleFormat = "vtt",
+        include_styling: bool = False,
+        **options: Unpack[RequestOptions],
     ) -> str:
         """A rendered video's subtitles as WebVTT (``format="vtt"``) or ASS (``"ass"``) text."""
         if not isinstance(format, str) or format not in ("vtt", "ass"):
@@ -45,5 +57,6 @@ class AsyncSubtitlesResource(Resource):
             "GET",
             f"/subtitles/videos/{check.path_id('video_id', video_id)}/export",
             params=check.query(format=format, includeStyling=styling),
+            options=options,
         )
         return response.body.decode("utf-8-sig", "replace")

@@ -11,15 +11,19 @@ from urllib.parse import quote
 
 import anyio
 import msgspec
+from typing_extensions import Unpack
 
 from .. import _validation as check
 from .._decoding import decode
 from .._download import download_to
+from .._options import RequestOptions, WaitOptions, check_options
 from .._pagination import AsyncPaginator, Envelope, Page
 from ..errors import ArgilError
 from ..events import VideoEventSource
 from ..models import (
+    AspectRatio,
     AutoBrolls,
+    AvatarModel,
     BackgroundMusic,
     Moment,
     Subtitles,
@@ -65,12 +69,13 @@ class AsyncVideosResource(Resource):
         name: str,
         moments: Sequence[Moment | Mapping[str, Any]],
         subtitles: Subtitles | Mapping[str, Any] | None = None,
-        aspect_ratio: str | None = None,
+        aspect_ratio: AspectRatio | None = None,
         auto_brolls: AutoBrolls | Mapping[str, Any] | None = None,
         background_music: BackgroundMusic | Mapping[str, Any] | None = None,
         extras: Mapping[str, str] | None = None,
-        model: str | None = None,
+        model: AvatarModel | None = None,
         idempotency_key: str | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Video:
         """Create a video (status IDLE); nothing is rendered until :meth:`render`.
 
@@ -101,20 +106,21 @@ class AsyncVideosResource(Resource):
             model=check.optional_text("model", model),
         )
         if idempotency_key is not None:
-            return await self._create_keyed(body, idempotency_key)
-        response = await self._client._request("POST", "/videos", body=body)
+            return await self._create_keyed(body, idempotency_key, options)
+        response = await self._client._request("POST", "/videos", body=body, options=options)
         return decode(Video, response.body)
 
-    async def _create_keyed(self, body: _VideoBody, key: str) -> Video:
+    async def _create_keyed(self, body: _VideoBody, key: str, options: RequestOptions) -> Video:
         async def send() -> Video:
-            response = await self._client._request("POST", "/videos", body=body)
+            response = await self._client._request("POST", "/videos", body=body, options=options)
             return decode(Video, response.body)
 
         return await _keyed(self, key, send)
 
-    async def get(self, id: str) -> Video:
+    async def get(self, id: str, **options: Unpack[RequestOptions]) -> Video:
         """Fetch one video (poll it while it renders)."""
-        video, _ = await self._client._get(f"/videos/{check.path_id('id', id)}", Video)
+        path = f"/videos/{check.path_id('id', id)}"
+        video, _ = await self._client._get(path, Video, options=options)
         return video
 
     def list(
@@ -125,12 +131,14 @@ class AsyncVideosResource(Resource):
         voice_id: str | None = None,
         extras_filter: Mapping[str, str] | None = None,
         page_size: int | None = None,
+        **options: Unpack[RequestOptions],
     ) -> AsyncPaginator[Video]:
         """Iterate over videos, newest first; ``extras_filter`` matches extras key/values.
 
         Example: ``client.videos.list(extras_filter={"job": "welcome-42"})``.
         """
         check.page_size(page_size)
+        check_options(options)
         extras_json = None
         if extras_filter is not None:
             filter_ = check.extras(extras_filter, field="extras_filter")
@@ -144,19 +152,21 @@ class AsyncVideosResource(Resource):
         )
 
         async def fetch(page: int) -> Page[Video]:
-            response = await self._client._request(
-                "GET", "/videos", params=[*base, ("page", str(page))]
-            )
+            params = [*base, ("page", str(page))]
+            response = await self._client._request("GET", "/videos", params=params, options=options)
             body = decode(_VideoPage, response.body)
             return body.page_of(body.videos, page, page_size or 10)
 
         return AsyncPaginator(fetch)
 
-    async def delete(self, id: str) -> None:
+    async def delete(self, id: str, **options: Unpack[RequestOptions]) -> None:
         """Delete a video."""
-        await self._client._request("DELETE", f"/videos/{check.path_id('id', id)}")
+        path = f"/videos/{check.path_id('id', id)}"
+        await self._client._request("DELETE", path, options=options)
 
-    async def render(self, id: str, *, callback_url: str | None = None) -> Video:
+    async def render(
+        self, id: str, *, callback_url: str | None = None, **options: Unpack[RequestOptions]
+    ) -> Video:
         """Start rendering (costs credits; never sent twice).
 
         After a failure that may have reached the server (a dropped connection, a timeout, a
@@ -171,13 +181,13 @@ class AsyncVideosResource(Resource):
         path = f"/videos/{check.path_id('id', id)}/render"
 
         async def send() -> Video:
-            response = await self._client._request("POST", path, body=body)
+            response = await self._client._request("POST", path, body=body, options=options)
             return decode(Video, response.body)
 
         policy = self._client._policy
-        return await _paid.render_once(
-            self, send, id, retries=policy.max_retries, wait=policy.wait_for
-        )
+        default = self._client._defaults.get("max_retries", policy.max_retries)
+        retries = options.get("max_retries", default)
+        return await _paid.render_once(self, send, id, retries=retries, wait=policy.wait_for)
 
     async def wait_until_done(
         self,
@@ -186,8 +196,11 @@ class AsyncVideosResource(Resource):
         timeout: float = 1800.0,
         poll_interval: float = 5.0,
         receiver: VideoEventSource | None = None,
+        **options: Unpack[WaitOptions],
     ) -> Video:
         """Poll until DONE with a video URL; GenerationFailedError on FAILED or moderation.
+
+        ``timeout`` bounds the whole wait; the options go with every poll.
 
         With ``receiver``, the video's webhook event also ends the wait (then one GET confirms
         it), while polling goes on with backoff: whichever answers first wins, so a delivery
@@ -197,7 +210,12 @@ class AsyncVideosResource(Resource):
         """
         check.path_id("id", id)
         return await _generate.wait_done(
-            self, id, timeout=timeout, poll_interval=poll_interval, receiver=receiver
+            self,
+            id,
+            timeout=timeout,
+            poll_interval=poll_interval,
+            receiver=receiver,
+            options=check_options(options),
         )
 
     async def generate(
@@ -206,11 +224,11 @@ class AsyncVideosResource(Resource):
         name: str,
         moments: Sequence[Moment | Mapping[str, Any]],
         subtitles: Subtitles | Mapping[str, Any] | None = None,
-        aspect_ratio: str | None = None,
+        aspect_ratio: AspectRatio | None = None,
         auto_brolls: AutoBrolls | Mapping[str, Any] | None = None,
         background_music: BackgroundMusic | Mapping[str, Any] | None = None,
         extras: Mapping[str, str] | None = None,
-        model: str | None = None,
+        model: AvatarModel | None = None,
         idempotency_key: str | None = None,
         callback_url: str | None = None,
         receiver: VideoEventSource | None = None,
@@ -218,6 +236,7 @@ class AsyncVideosResource(Resource):
         poll_interval: float = 5.0,
         on_created: Callable[[Video], object] | None = None,
         on_status: Callable[[Video], object] | None = None,
+        **options: Unpack[WaitOptions],
     ) -> Video:
         """Create, render and wait in one call; return the DONE video.
 
@@ -227,7 +246,8 @@ class AsyncVideosResource(Resource):
         (sync or async) runs once the video exists, before the wait: store its id there.
         ``on_status`` runs with the video at each status change seen. ``callback_url`` is
         given to the render; ``receiver`` makes the wait listen to it as well as poll (see
-        :meth:`wait_until_done`), and ``timeout`` bounds that wait. Raises
+        :meth:`wait_until_done`), and ``timeout`` bounds that wait; the options go with every
+        request. Raises
         GenerationFailedError, WaitTimeoutError, or the API error that stopped it::
 
             video = await client.videos.generate(
@@ -253,6 +273,7 @@ class AsyncVideosResource(Resource):
             extras=extras,
             model=model,
             idempotency_key=_generate.key_or_new(idempotency_key),
+            **options,
         )
         return await _generate.finish(
             self,
@@ -263,6 +284,7 @@ class AsyncVideosResource(Resource):
             poll_interval=poll_interval,
             on_created=on_created,
             on_status=on_status,
+            options=options,
         )
 
     async def download(
@@ -272,19 +294,20 @@ class AsyncVideosResource(Resource):
         *,
         subtitled: bool = False,
         progress: Callable[[int, int | None], None] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Path:
         """Download a DONE video's file to ``path`` (a file, or a directory for ``<id>.mp4``).
 
         The file is written under a temporary name and renamed at the end, so a failed
         download never leaves a partial file under the final name. ``progress`` is called
-        with (bytes so far, total or None).
+        with (bytes so far, total or None). The options apply to fetching the video by id.
         """
         target = Path(check.file_path("path", path))
         check.boolean("subtitled", subtitled)
         if progress is not None and not callable(progress):
             raise check.fail("progress", "must be a callable or None", progress)
         if not isinstance(id_or_video, Video):
-            id_or_video = await self.get(check.path_id("id_or_video", id_or_video))
+            id_or_video = await self.get(check.path_id("id_or_video", id_or_video), **options)
         video = id_or_video
         url = video.video_url_subtitled if subtitled else video.video_url
         if not url:

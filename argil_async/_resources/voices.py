@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from typing_extensions import Unpack
+
 from .. import _validation as check
 from .._decoding import decode
-from ..models import Voice
+from .._options import RequestOptions, split_options
+from ..models import Voice, VoiceGender, VoiceLanguage
 from ._base import Resource
 
 __all__ = ["AsyncVoicesResource"]
@@ -30,12 +33,19 @@ class AsyncVoicesResource(Resource):
 
     __slots__ = ()
 
-    async def get(self, id: str) -> Voice:
+    async def get(self, id: str, **options: Unpack[RequestOptions]) -> Voice:
         """Fetch one voice."""
-        voice, _ = await self._client._get(f"/voices/{check.path_id('id', id)}", Voice)
+        path = f"/voices/{check.path_id('id', id)}"
+        voice, _ = await self._client._get(path, Voice, options=options)
         return voice
 
-    async def list(self, *, language: str | None = None, gender: str | None = None) -> list[Voice]:
+    async def list(
+        self,
+        *,
+        language: VoiceLanguage | None = None,
+        gender: VoiceGender | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> list[Voice]:
         """All voices (not paginated), optionally filtered, e.g. ``language="FRENCH"``."""
         voices, _ = await self._client._get(
             "/voices",
@@ -44,6 +54,7 @@ class AsyncVoicesResource(Resource):
                 language=check.optional_text("language", language),
                 gender=check.optional_text("gender", gender),
             ),
+            options,
         )
         return voices
 
@@ -52,8 +63,10 @@ class AsyncVoicesResource(Resource):
 
         ``settings`` are the model options in snake_case, e.g. ``model_id="eleven_v3"``,
         ``voice_stability=0.5``, ``voice_speed=1.1``, ``speaker_boost=True``. A setting this
-        SDK does not know yet is sent camelCased, as any JSON value.
+        SDK does not know yet is sent camelCased, as any JSON value. The request options
+        (``timeout``, ``max_retries``, ``extra_*``) are taken out of them first.
         """
+        options = split_options(settings)
         body: dict[str, Any] = {
             "name": check.name("name", name),
             "audioUrl": check.url("audio_url", audio_url, https_only=True),
@@ -65,7 +78,7 @@ class AsyncVoicesResource(Resource):
                 raise check.fail(key, "is already given")
             rule: Rule = _SETTING_RULES.get(key, check.json_value)
             body[_camel(key)] = rule(key, value)
-        response = await self._client._request("POST", "/voices", body=body)
+        response = await self._client._request("POST", "/voices", body=body, options=options)
         return decode(Voice, response.body)
 
 

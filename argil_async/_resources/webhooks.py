@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import msgspec
+from typing_extensions import Unpack
 
 from .. import _validation as check
 from .._decoding import decode
-from ..models import WEBHOOK_EVENTS, Webhook
+from .._options import RequestOptions
+from ..models import WEBHOOK_EVENTS, Webhook, WebhookEvent
 from ._base import Resource
 
 __all__ = ["AsyncWebhooksResource"]
@@ -26,19 +28,30 @@ class AsyncWebhooksResource(Resource):
 
     __slots__ = ()
 
-    async def create(self, *, callback_url: str, events: Iterable[str]) -> Webhook:
+    async def create(
+        self,
+        *,
+        callback_url: str,
+        events: Iterable[WebhookEvent],
+        **options: Unpack[RequestOptions],
+    ) -> Webhook:
         """Register ``callback_url`` for events, e.g. ``["VIDEO_GENERATION_SUCCESS"]``."""
         body = _WebhookBody(check.url("callback_url", callback_url), _events(events))
-        response = await self._client._request("POST", "/webhooks", body=body)
+        response = await self._client._request("POST", "/webhooks", body=body, options=options)
         return decode(Webhook, response.body)
 
-    async def list(self) -> list[Webhook]:
+    async def list(self, **options: Unpack[RequestOptions]) -> list[Webhook]:
         """Every webhook of the workspace."""
-        webhooks, _ = await self._client._get("/webhooks", list[Webhook])
+        webhooks, _ = await self._client._get("/webhooks", list[Webhook], options=options)
         return webhooks
 
     async def update(
-        self, id: str, *, callback_url: str | None = None, events: Iterable[str] | None = None
+        self,
+        id: str,
+        *,
+        callback_url: str | None = None,
+        events: Iterable[WebhookEvent] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Webhook:
         """Change the URL and/or the events; what is not given keeps its value."""
         webhook_id = check.path_id("id", id)
@@ -48,12 +61,15 @@ class AsyncWebhooksResource(Resource):
             None if callback_url is None else check.url("callback_url", callback_url),
             None if events is None else _events(events),
         )
-        response = await self._client._request("PUT", f"/webhooks/{webhook_id}", body=body)
+        response = await self._client._request(
+            "PUT", f"/webhooks/{webhook_id}", body=body, options=options
+        )
         return decode(Webhook, response.body)
 
-    async def delete(self, id: str) -> None:
+    async def delete(self, id: str, **options: Unpack[RequestOptions]) -> None:
         """Remove a webhook."""
-        await self._client._request("DELETE", f"/webhooks/{check.path_id('id', id)}")
+        path = f"/webhooks/{check.path_id('id', id)}"
+        await self._client._request("DELETE", path, options=options)
 
 
 def _events(events: object) -> list[str]:

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from typing_extensions import Unpack
+
+from .._options import RequestOptions, WaitOptions
 from .._sync_runtime import Paginator, SyncRuntime
-from ..models import Asset
+from ..models import Asset, AssetStatus, AssetType, UploadType
 
 __all__ = ["AssetsResource"]
 
@@ -20,16 +23,17 @@ class AssetsResource:
     def __init__(self, runtime: SyncRuntime) -> None:
         self._runtime = runtime
 
-    def get(self, id: str) -> Asset:
+    def get(self, id: str, **options: Unpack[RequestOptions]) -> Asset:
         """Fetch one asset (the upload's status lives here)."""
-        return self._runtime.call(lambda client: client.assets.get(id))
+        return self._runtime.call(lambda client: client.assets.get(id, **options))
 
     def list(
         self,
         *,
-        type: str | Sequence[str] | None = None,
-        status: str | None = None,
+        type: AssetType | Sequence[AssetType] | None = None,
+        status: AssetStatus | None = None,
         page_size: int | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Paginator[Asset]:
         """Iterate over assets; the server lists only READY ones unless ``status`` is given.
 
@@ -39,25 +43,29 @@ class AssetsResource:
                 print(track.name, track.file_url)
         """
         return self._runtime.paginate(
-            lambda client: client.assets.list(type=type, status=status, page_size=page_size)
+            lambda client: client.assets.list(
+                type=type, status=status, page_size=page_size, **options
+            )
         )
 
     def upload(
         self,
         *,
         name: str,
-        type: str,
+        type: UploadType,
         url: str,
         wait: bool = True,
         timeout: float = 900.0,
         poll_interval: float = 0.5,
+        **options: Unpack[WaitOptions],
     ) -> Asset:
         """Upload an IMAGE or VIDEO from a public URL; with ``wait`` return it READY.
 
         At most ``asset_concurrency`` uploads are processing at once: further calls wait for a
         slot rather than provoke a 429. A 429 caused by another process is waited out.
-        Raises GenerationFailedError if processing fails; ``timeout`` bounds the whole call.
-        Example::
+        Raises GenerationFailedError if processing fails; ``timeout`` bounds the whole call,
+        and the options go with each request. ``with_raw_response(client.assets.upload, ...)``
+        tells a new asset (``status_code`` 201) from an existing one (200). Example::
 
             asset = client.assets.upload(name="logo", type="IMAGE", url="https://...")
         """
@@ -69,22 +77,29 @@ class AssetsResource:
                 wait=wait,
                 timeout=timeout,
                 poll_interval=poll_interval,
+                **options,
             )
         )
 
     def wait_until_ready(
-        self, id: str, *, timeout: float = 900.0, poll_interval: float = 1.0
+        self,
+        id: str,
+        *,
+        timeout: float = 900.0,
+        poll_interval: float = 1.0,
+        **options: Unpack[WaitOptions],
     ) -> Asset:
         """Poll until the asset is READY; GenerationFailedError if it FAILED.
 
         Polls are timed by how long this client has seen processing take so far.
+        ``timeout`` bounds the whole wait; the options go with every poll.
         """
         return self._runtime.call(
             lambda client: client.assets.wait_until_ready(
-                id, timeout=timeout, poll_interval=poll_interval
+                id, timeout=timeout, poll_interval=poll_interval, **options
             )
         )
 
-    def delete(self, id: str) -> None:
+    def delete(self, id: str, **options: Unpack[RequestOptions]) -> None:
         """Delete an uploaded asset (a soft delete: videos that use it still render)."""
-        self._runtime.call(lambda client: client.assets.delete(id))
+        self._runtime.call(lambda client: client.assets.delete(id, **options))

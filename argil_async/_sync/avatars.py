@@ -8,8 +8,11 @@ import os
 import warnings
 from collections.abc import Mapping
 
+from typing_extensions import Unpack
+
+from .._options import RequestOptions, WaitOptions
 from .._sync_runtime import SyncRuntime
-from ..models import Avatar
+from ..models import Avatar, AvatarModel, AvatarOrientation, Visibility
 
 __all__ = ["AvatarsResource"]
 
@@ -30,6 +33,7 @@ class AvatarsResource:
         image: str | os.PathLike[str] | bytes | None = None,
         voice_id: str | None = None,
         extras: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Avatar:
         """Create an avatar from one 16:9 or 9:16 image (720p to 4K, PNG/JPEG/WEBP, <= 10 MB).
 
@@ -43,7 +47,12 @@ class AvatarsResource:
         """
         return self._runtime.call(
             lambda client: client.avatars.create(
-                name=name, image_url=image_url, image=image, voice_id=voice_id, extras=extras
+                name=name,
+                image_url=image_url,
+                image=image,
+                voice_id=voice_id,
+                extras=extras,
+                **options,
             )
         )
 
@@ -54,6 +63,7 @@ class AvatarsResource:
         dataset_video_url: str,
         consent_video_url: str,
         extras: Mapping[str, str] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Avatar:
         """Deprecated by Argil: create an avatar from a training video and a consent video."""
         warnings.warn(
@@ -67,33 +77,43 @@ class AvatarsResource:
                 dataset_video_url=dataset_video_url,
                 consent_video_url=consent_video_url,
                 extras=extras,
+                **options,
             )
         )
 
-    def get(self, id: str) -> Avatar:
+    def get(self, id: str, **options: Unpack[RequestOptions]) -> Avatar:
         """Fetch one avatar (poll it while it trains)."""
-        return self._runtime.call(lambda client: client.avatars.get(id))
+        return self._runtime.call(lambda client: client.avatars.get(id, **options))
 
     def list(
         self,
         *,
-        orientation: str | None = None,
-        model: str | None = None,
-        visibility: str | None = None,
+        orientation: AvatarOrientation | None = None,
+        model: AvatarModel | None = None,
+        visibility: Visibility | None = None,
+        **options: Unpack[RequestOptions],
     ) -> list[Avatar]:
         """All avatars (not paginated); ``visibility`` is "public" (stock) or "private"."""
         return self._runtime.call(
             lambda client: client.avatars.list(
-                orientation=orientation, model=model, visibility=visibility
+                orientation=orientation, model=model, visibility=visibility, **options
             )
         )
 
     def wait_until_ready(
-        self, id: str, *, timeout: float = 600.0, poll_interval: float = 2.0
+        self,
+        id: str,
+        *,
+        timeout: float = 600.0,
+        poll_interval: float = 2.0,
+        **options: Unpack[WaitOptions],
     ) -> Avatar:
-        """Poll until the avatar is IDLE; GenerationFailedError on TRAINING_FAILED or REFUSED."""
+        """Poll until the avatar is IDLE; GenerationFailedError on TRAINING_FAILED or REFUSED.
+
+        ``timeout`` bounds the whole wait; the options go with every poll.
+        """
         return self._runtime.call(
             lambda client: client.avatars.wait_until_ready(
-                id, timeout=timeout, poll_interval=poll_interval
+                id, timeout=timeout, poll_interval=poll_interval, **options
             )
         )

@@ -4,8 +4,11 @@
 
 from __future__ import annotations
 
+from typing_extensions import Unpack
+
+from .._options import RequestOptions
 from .._sync_runtime import Paginator, SyncRuntime
-from ..models import SubtitleStyle
+from ..models import SubtitleFormat, SubtitleStyle
 
 __all__ = ["SubtitlesResource"]
 
@@ -18,14 +21,25 @@ class SubtitlesResource:
     def __init__(self, runtime: SyncRuntime) -> None:
         self._runtime = runtime
 
-    def list(self, *, page_size: int | None = None) -> Paginator[SubtitleStyle]:
-        """Iterate over the subtitle styles."""
-        return self._runtime.paginate(lambda client: client.subtitles.list(page_size=page_size))
+    def list(
+        self, *, page_size: int | None = None, **options: Unpack[RequestOptions]
+    ) -> Paginator[SubtitleStyle]:
+        """Iterate over the subtitle styles (the options go with every page's request)."""
+        return self._runtime.paginate(
+            lambda client: client.subtitles.list(page_size=page_size, **options)
+        )
 
-    def export(self, video_id: str, *, format: str = "vtt", include_styling: bool = False) -> str:
+    def export(
+        self,
+        video_id: str,
+        *,
+        format: SubtitleFormat = "vtt",
+        include_styling: bool = False,
+        **options: Unpack[RequestOptions],
+    ) -> str:
         """A rendered video's subtitles as WebVTT (``format="vtt"``) or ASS (``"ass"``) text."""
         return self._runtime.call(
             lambda client: client.subtitles.export(
-                video_id, format=format, include_styling=include_styling
+                video_id, format=format, include_styling=include_styling, **options
             )
         )

@@ -9,9 +9,12 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from typing_extensions import Unpack
+
+from .._options import RequestOptions, WaitOptions
 from .._sync_runtime import Paginator, SyncRuntime
 from ..events import VideoEventSource
-from ..models import AutoBrolls, BackgroundMusic, Moment, Subtitles, Video
+from ..models import AspectRatio, AutoBrolls, AvatarModel, BackgroundMusic, Moment, Subtitles, Video
 
 __all__ = ["VideosResource"]
 
@@ -30,12 +33,13 @@ class VideosResource:
         name: str,
         moments: Sequence[Moment | Mapping[str, Any]],
         subtitles: Subtitles | Mapping[str, Any] | None = None,
-        aspect_ratio: str | None = None,
+        aspect_ratio: AspectRatio | None = None,
         auto_brolls: AutoBrolls | Mapping[str, Any] | None = None,
         background_music: BackgroundMusic | Mapping[str, Any] | None = None,
         extras: Mapping[str, str] | None = None,
-        model: str | None = None,
+        model: AvatarModel | None = None,
         idempotency_key: str | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Video:
         """Create a video (status IDLE); nothing is rendered until :meth:`render`.
 
@@ -65,12 +69,13 @@ class VideosResource:
                 extras=extras,
                 model=model,
                 idempotency_key=idempotency_key,
+                **options,
             )
         )
 
-    def get(self, id: str) -> Video:
+    def get(self, id: str, **options: Unpack[RequestOptions]) -> Video:
         """Fetch one video (poll it while it renders)."""
-        return self._runtime.call(lambda client: client.videos.get(id))
+        return self._runtime.call(lambda client: client.videos.get(id, **options))
 
     def list(
         self,
@@ -80,6 +85,7 @@ class VideosResource:
         voice_id: str | None = None,
         extras_filter: Mapping[str, str] | None = None,
         page_size: int | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Paginator[Video]:
         """Iterate over videos, newest first; ``extras_filter`` matches extras key/values.
 
@@ -92,14 +98,17 @@ class VideosResource:
                 voice_id=voice_id,
                 extras_filter=extras_filter,
                 page_size=page_size,
+                **options,
             )
         )
 
-    def delete(self, id: str) -> None:
+    def delete(self, id: str, **options: Unpack[RequestOptions]) -> None:
         """Delete a video."""
-        self._runtime.call(lambda client: client.videos.delete(id))
+        self._runtime.call(lambda client: client.videos.delete(id, **options))
 
-    def render(self, id: str, *, callback_url: str | None = None) -> Video:
+    def render(
+        self, id: str, *, callback_url: str | None = None, **options: Unpack[RequestOptions]
+    ) -> Video:
         """Start rendering (costs credits; never sent twice).
 
         After a failure that may have reached the server (a dropped connection, a timeout, a
@@ -109,7 +118,7 @@ class VideosResource:
         ``argil_async.events.WebhookReceiver``.
         """
         return self._runtime.call(
-            lambda client: client.videos.render(id, callback_url=callback_url)
+            lambda client: client.videos.render(id, callback_url=callback_url, **options)
         )
 
     def wait_until_done(
@@ -119,8 +128,11 @@ class VideosResource:
         timeout: float = 1800.0,
         poll_interval: float = 5.0,
         receiver: VideoEventSource | None = None,
+        **options: Unpack[WaitOptions],
     ) -> Video:
         """Poll until DONE with a video URL; GenerationFailedError on FAILED or moderation.
+
+        ``timeout`` bounds the whole wait; the options go with every poll.
 
         With ``receiver``, the video's webhook event also ends the wait (then one GET confirms
         it), while polling goes on with backoff: whichever answers first wins, so a delivery
@@ -130,7 +142,7 @@ class VideosResource:
         """
         return self._runtime.call(
             lambda client: client.videos.wait_until_done(
-                id, timeout=timeout, poll_interval=poll_interval, receiver=receiver
+                id, timeout=timeout, poll_interval=poll_interval, receiver=receiver, **options
             )
         )
 
@@ -140,11 +152,11 @@ class VideosResource:
         name: str,
         moments: Sequence[Moment | Mapping[str, Any]],
         subtitles: Subtitles | Mapping[str, Any] | None = None,
-        aspect_ratio: str | None = None,
+        aspect_ratio: AspectRatio | None = None,
         auto_brolls: AutoBrolls | Mapping[str, Any] | None = None,
         background_music: BackgroundMusic | Mapping[str, Any] | None = None,
         extras: Mapping[str, str] | None = None,
-        model: str | None = None,
+        model: AvatarModel | None = None,
         idempotency_key: str | None = None,
         callback_url: str | None = None,
         receiver: VideoEventSource | None = None,
@@ -152,6 +164,7 @@ class VideosResource:
         poll_interval: float = 5.0,
         on_created: Callable[[Video], object] | None = None,
         on_status: Callable[[Video], object] | None = None,
+        **options: Unpack[WaitOptions],
     ) -> Video:
         """Create, render and wait in one call; return the DONE video.
 
@@ -161,7 +174,8 @@ class VideosResource:
         (sync or async) runs once the video exists, before the wait: store its id there.
         ``on_status`` runs with the video at each status change seen. ``callback_url`` is
         given to the render; ``receiver`` makes the wait listen to it as well as poll (see
-        :meth:`wait_until_done`), and ``timeout`` bounds that wait. Raises
+        :meth:`wait_until_done`), and ``timeout`` bounds that wait; the options go with every
+        request. Raises
         GenerationFailedError, WaitTimeoutError, or the API error that stopped it::
 
             video = client.videos.generate(
@@ -191,6 +205,7 @@ class VideosResource:
                 poll_interval=poll_interval,
                 on_created=on_created,
                 on_status=on_status,
+                **options,
             )
         )
 
@@ -201,18 +216,19 @@ class VideosResource:
         *,
         subtitled: bool = False,
         progress: Callable[[int, int | None], None] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Path:
         """Download a DONE video's file to ``path`` (a file, or a directory for ``<id>.mp4``).
 
         The file is written under a temporary name and renamed at the end, so a failed
         download never leaves a partial file under the final name. ``progress`` is called
-        with (bytes so far, total or None).
+        with (bytes so far, total or None). The options apply to fetching the video by id.
 
         Sync client: ``progress`` runs on the client's event-loop thread, not the caller's; keep
         it quick and do not call the client from it.
         """
         return self._runtime.call(
             lambda client: client.videos.download(
-                id_or_video, path, subtitled=subtitled, progress=progress
+                id_or_video, path, subtitled=subtitled, progress=progress, **options
             )
         )

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from typing_extensions import Unpack
+
+from .._options import RequestOptions
 from .._sync_runtime import SyncRuntime
-from ..models import Voice
+from ..models import Voice, VoiceGender, VoiceLanguage
 
 __all__ = ["VoicesResource"]
 
@@ -20,14 +23,20 @@ class VoicesResource:
     def __init__(self, runtime: SyncRuntime) -> None:
         self._runtime = runtime
 
-    def get(self, id: str) -> Voice:
+    def get(self, id: str, **options: Unpack[RequestOptions]) -> Voice:
         """Fetch one voice."""
-        return self._runtime.call(lambda client: client.voices.get(id))
+        return self._runtime.call(lambda client: client.voices.get(id, **options))
 
-    def list(self, *, language: str | None = None, gender: str | None = None) -> list[Voice]:
+    def list(
+        self,
+        *,
+        language: VoiceLanguage | None = None,
+        gender: VoiceGender | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> list[Voice]:
         """All voices (not paginated), optionally filtered, e.g. ``language="FRENCH"``."""
         return self._runtime.call(
-            lambda client: client.voices.list(language=language, gender=gender)
+            lambda client: client.voices.list(language=language, gender=gender, **options)
         )
 
     def create(self, *, name: str, audio_url: str, **settings: Any) -> Voice:
@@ -35,7 +44,8 @@ class VoicesResource:
 
         ``settings`` are the model options in snake_case, e.g. ``model_id="eleven_v3"``,
         ``voice_stability=0.5``, ``voice_speed=1.1``, ``speaker_boost=True``. A setting this
-        SDK does not know yet is sent camelCased, as any JSON value.
+        SDK does not know yet is sent camelCased, as any JSON value. The request options
+        (``timeout``, ``max_retries``, ``extra_*``) are taken out of them first.
         """
         return self._runtime.call(
             lambda client: client.voices.create(name=name, audio_url=audio_url, **settings)

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from typing_extensions import Unpack
+
+from .._options import RequestOptions
 from .._sync_runtime import SyncRuntime
-from ..models import Webhook
+from ..models import Webhook, WebhookEvent
 
 __all__ = ["WebhooksResource"]
 
@@ -20,24 +23,39 @@ class WebhooksResource:
     def __init__(self, runtime: SyncRuntime) -> None:
         self._runtime = runtime
 
-    def create(self, *, callback_url: str, events: Iterable[str]) -> Webhook:
+    def create(
+        self,
+        *,
+        callback_url: str,
+        events: Iterable[WebhookEvent],
+        **options: Unpack[RequestOptions],
+    ) -> Webhook:
         """Register ``callback_url`` for events, e.g. ``["VIDEO_GENERATION_SUCCESS"]``."""
         return self._runtime.call(
-            lambda client: client.webhooks.create(callback_url=callback_url, events=events)
+            lambda client: client.webhooks.create(
+                callback_url=callback_url, events=events, **options
+            )
         )
 
-    def list(self) -> list[Webhook]:
+    def list(self, **options: Unpack[RequestOptions]) -> list[Webhook]:
         """Every webhook of the workspace."""
-        return self._runtime.call(lambda client: client.webhooks.list())
+        return self._runtime.call(lambda client: client.webhooks.list(**options))
 
     def update(
-        self, id: str, *, callback_url: str | None = None, events: Iterable[str] | None = None
+        self,
+        id: str,
+        *,
+        callback_url: str | None = None,
+        events: Iterable[WebhookEvent] | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Webhook:
         """Change the URL and/or the events; what is not given keeps its value."""
         return self._runtime.call(
-            lambda client: client.webhooks.update(id, callback_url=callback_url, events=events)
+            lambda client: client.webhooks.update(
+                id, callback_url=callback_url, events=events, **options
+            )
         )
 
-    def delete(self, id: str) -> None:
+    def delete(self, id: str, **options: Unpack[RequestOptions]) -> None:
         """Remove a webhook."""
-        self._runtime.call(lambda client: client.webhooks.delete(id))
+        self._runtime.call(lambda client: client.webhooks.delete(id, **options))

@@ -9,10 +9,14 @@ the existing asset), so uploads need no journal state: a resumed job simply asks
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING, cast
 from urllib.parse import urlsplit
 
 from .._client import AsyncArgil
 from ._jobs import Job
+
+if TYPE_CHECKING:
+    from ..models import UploadType
 
 __all__ = ["Uploads"]
 
@@ -33,6 +37,7 @@ class Uploads:
         async with self._locks.setdefault(url, asyncio.Lock()):
             if url not in self._ids:
                 name = urlsplit(url).path.rsplit("/", 1)[-1] or "b-roll"
-                asset = await self._client.assets.upload(name=name[:256], type=kind, url=url)
+                upload_type = cast("UploadType", kind)  # IMAGE or VIDEO, checked with the job
+                asset = await self._client.assets.upload(name=name[:256], type=upload_type, url=url)
                 self._ids[url] = asset.id
         return self._ids[url]

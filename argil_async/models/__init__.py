@@ -8,6 +8,23 @@ Attributes are snake_case (``video.video_url``); the wire format stays camelCase
 """
 
 from .._exports import rehome as _rehome
+from ._enums import AspectRatio as AspectRatio
+from ._enums import AssetStatus as AssetStatus
+from ._enums import AssetType as AssetType
+from ._enums import AvatarModel as AvatarModel
+from ._enums import AvatarOrientation as AvatarOrientation
+from ._enums import BrollIntensity as BrollIntensity
+from ._enums import BrollLayout as BrollLayout
+from ._enums import BrollSource as BrollSource
+from ._enums import MomentLayout as MomentLayout
+from ._enums import SubtitleFormat as SubtitleFormat
+from ._enums import SubtitlePosition as SubtitlePosition
+from ._enums import SubtitleSize as SubtitleSize
+from ._enums import UploadType as UploadType
+from ._enums import Visibility as Visibility
+from ._enums import VoiceGender as VoiceGender
+from ._enums import VoiceLanguage as VoiceLanguage
+from ._enums import WebhookEvent as WebhookEvent
 from ._objects import Asset as Asset
 from ._objects import Avatar as Avatar
 from ._objects import Gesture as Gesture
@@ -31,20 +48,37 @@ __all__ = [
     "AVATAR_FAILED_STATUSES",
     "VIDEO_FAILED_STATUSES",
     "WEBHOOK_EVENTS",
+    "AspectRatio",
     "Asset",
+    "AssetStatus",
+    "AssetType",
     "AutoBrolls",
     "Avatar",
+    "AvatarModel",
+    "AvatarOrientation",
     "BackgroundMusic",
     "Broll",
+    "BrollIntensity",
+    "BrollLayout",
+    "BrollSource",
     "Gesture",
     "Moment",
+    "MomentLayout",
     "MomentOut",
+    "SubtitleFormat",
+    "SubtitlePosition",
+    "SubtitleSize",
     "SubtitleStyle",
     "Subtitles",
+    "UploadType",
     "Video",
     "VideoSubtitles",
+    "Visibility",
     "Voice",
+    "VoiceGender",
+    "VoiceLanguage",
     "Webhook",
+    "WebhookEvent",
     "Zoom",
 ]
 

@@ -1,15 +1,15 @@
 """The API's enumerations, as ``Literal`` types for signatures: mypy catches a typo.
 
-They are ``Literal`` for type checkers only; at run time each alias is ``str``, so a value the
-API adds tomorrow still passes (and decodes) without a new release. Response fields stay plain
-``str`` for the same reason. Example::
+They are ``Literal`` for type checkers only; at run time each is ``Annotated[str, ...]``, so a
+value the API adds tomorrow still passes (and decodes) without a new release. Response fields
+stay plain ``str`` for the same reason. Example::
 
     await client.avatars.list(visibility="publik")   # mypy: incompatible type "publik"
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal, TypeAlias
+from typing import TYPE_CHECKING, Annotated, Literal, TypeAlias
 
 __all__ = [
     "AspectRatio",
@@ -64,7 +64,21 @@ if TYPE_CHECKING:
         "AVATAR_TRAINING_SUCCESS", "AVATAR_TRAINING_FAILED",
         "VIDEO_GENERATION_SUCCESS", "VIDEO_GENERATION_FAILED",
     ]  # fmt: skip
-else:  # open at run time: a new value from the API must still pass
-    AspectRatio = AssetStatus = AssetType = UploadType = AvatarModel = AvatarOrientation = str
-    Visibility = VoiceGender = VoiceLanguage = SubtitleFormat = SubtitlePosition = str
-    SubtitleSize = BrollSource = BrollIntensity = BrollLayout = MomentLayout = WebhookEvent = str
+else:  # open at run time (a plain string to msgspec): a value the API adds must still pass
+    AspectRatio = Annotated[str, "AspectRatio"]
+    AssetStatus = Annotated[str, "AssetStatus"]
+    AssetType = Annotated[str, "AssetType"]
+    UploadType = Annotated[str, "UploadType"]
+    AvatarModel = Annotated[str, "AvatarModel"]
+    AvatarOrientation = Annotated[str, "AvatarOrientation"]
+    Visibility = Annotated[str, "Visibility"]
+    VoiceGender = Annotated[str, "VoiceGender"]
+    VoiceLanguage = Annotated[str, "VoiceLanguage"]
+    SubtitleFormat = Annotated[str, "SubtitleFormat"]
+    SubtitlePosition = Annotated[str, "SubtitlePosition"]
+    SubtitleSize = Annotated[str, "SubtitleSize"]
+    BrollSource = Annotated[str, "BrollSource"]
+    BrollIntensity = Annotated[str, "BrollIntensity"]
+    BrollLayout = Annotated[str, "BrollLayout"]
+    MomentLayout = Annotated[str, "MomentLayout"]
+    WebhookEvent = Annotated[str, "WebhookEvent"]

@@ -8,6 +8,14 @@ from __future__ import annotations
 
 from .._validation import fail, number
 from ._base import RequestModel
+from ._enums import (
+    BrollIntensity,
+    BrollLayout,
+    BrollSource,
+    MomentLayout,
+    SubtitlePosition,
+    SubtitleSize,
+)
 
 __all__ = ["AutoBrolls", "BackgroundMusic", "Broll", "Moment", "Subtitles", "Zoom"]
 
@@ -46,7 +54,7 @@ class Moment(RequestModel, kw_only=True):
     gesture_slug: str | None = None
     zoom: Zoom | None = None
     broll: Broll | None = None
-    layout: str | None = None
+    layout: MomentLayout | None = None
 
     def check(self) -> None:
         """Exactly one of ``transcript`` and ``audio_url`` (the API's rule)."""
@@ -59,8 +67,8 @@ class Subtitles(RequestModel, kw_only=True):
 
     enable: bool | None = None
     style_id: str | None = None
-    position: str | None = None
-    size: str | None = None
+    position: SubtitlePosition | None = None
+    size: SubtitleSize | None = None
 
     def __post_init__(self) -> None:
         self.enable = True if self.enable is None else self.enable
@@ -69,10 +77,10 @@ class Subtitles(RequestModel, kw_only=True):
 class AutoBrolls(RequestModel, kw_only=True):
     """Automatic B-roll: ``source`` GENERATION, GOOGLE_IMAGES, STOCKS_VIDEO or AVATAR_ACTION."""
 
-    source: str
-    intensity: str | None = None
+    source: BrollSource
+    intensity: BrollIntensity | None = None
     enable: bool | None = None
-    layout: str | None = None
+    layout: BrollLayout | None = None
 
     def __post_init__(self) -> None:
         self.enable = True if self.enable is None else self.enable

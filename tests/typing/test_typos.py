@@ -10,7 +10,7 @@ mypy_api = pytest.importorskip("mypy.api")
 
 # Each line is one mistake; mypy must report an error on every one of them.
 TYPOS = """\
-from argil_async import Argil, AsyncArgil, Timeout, with_raw_response
+from argil_async import Argil, AsyncArgil, Subtitles, Timeout, with_raw_response
 
 
 async def mistakes(client: AsyncArgil, sync: Argil) -> None:
@@ -22,6 +22,19 @@ async def mistakes(client: AsyncArgil, sync: Argil) -> None:
     await with_raw_response(client.videos.get, "id", extra=1)
     with_raw_response(sync.videos.get, "id").parse().no_such_field
     Timeout(total="30")
+    await client.avatars.list(visibility="publik")
+    await client.avatars.list(orientation="ASPECT_RATIO_4_3")
+    await client.voices.list(language="KLINGON")
+    await client.assets.upload(name="a", type="AUDIO", url="https://x")
+    client.assets.list(type=["PICTURE"])
+    await client.videos.create(name="v", moments=[], aspect_ratio="4:3")
+    await client.subtitles.export("id", format="srt")
+    await client.webhooks.create(callback_url="https://x", events=["VIDEO_DONE"])
+    await client.videos.get("id", timeout="5")
+    await client.videos.get("id", retries=2)
+    await client.videos.wait_until_done("id", extra_headers={"X": 1})
+    sync.videos.get("id", max_retries="2")
+    Subtitles(position="Center")
 """
 FIRST_MISTAKE = 5
 

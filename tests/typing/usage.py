@@ -12,6 +12,7 @@ from argil_async import (
     Argil,
     AsyncArgil,
     AsyncPaginator,
+    Avatar,
     Paginator,
     RawResponse,
     RequestOptions,
@@ -32,6 +33,9 @@ async def async_usage(client: AsyncArgil) -> None:
     assert_type(raw.status_code, int)
     assert_type(raw.request_id, str | None)
     assert_type(client.videos.list(), AsyncPaginator[Video])
+    assert_type(await client.videos.get("id", timeout=5, max_retries=0), Video)
+    assert_type(await client.avatars.list(visibility="public"), list[Avatar])
+    assert_type(await client.videos.wait_until_done("id", timeout=60, max_retries=1), Video)
     options: RequestOptions = {"timeout": 5.0, "extra_headers": {"X-Trace": "1"}}
     assert_type(client.with_options(**options), AsyncArgil)
 
@@ -42,3 +46,4 @@ def sync_usage(client: Argil) -> None:
     raw = with_raw_response(client.videos.get, "id")
     assert_type(raw, RawResponse[Video])
     assert_type(client.videos.list(), Paginator[Video])
+    assert_type(client.videos.get("id", extra_query={"a": "b"}), Video)
