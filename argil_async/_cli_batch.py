@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ._cli_batch_status import add_status_command, print_interrupted
+from ._cli_batch_tools import add_download_command, add_gate_flags, add_tool_commands, gate
 from ._cli_common import Session, api_session, print_json
 from .batch import (
     BatchOptions,
@@ -57,7 +58,8 @@ results file (JSONL, one line a job): key, status (DONE, FAILED, TIMED_OUT or an
 exit codes: 0 every job DONE (or nothing wrong found) | 1 a job failed or timed out, the run
   stopped early (--max-failures), the API failed (run again to resume) or the results file
   could not be written | 2 nothing was sent: invalid job file or flags, a journal that cannot
-  serve, no ARGIL_API_KEY (use --simulate), estimate above --max-credits or declined |
+  serve, no ARGIL_API_KEY (use --simulate), unknown names or references (check --online),
+  estimate above --max-credits or declined |
   130 interrupted (Ctrl-C, SIGTERM: run the same command again to resume)
 """
 
@@ -74,9 +76,11 @@ def add_batch_commands(commands: Any) -> None:
     _add_run(_sub(actions, "run", "create, render and wait for every job"), retry=False)
     _add_run(_sub(actions, "retry", "run the failed jobs of a results file again"), retry=True)
     add_status_command(_sub(actions, "status", "what is done, failed and unfinished"))
-    check = _sub(actions, "check", "validate a job file (--online: against the API)")
-    check.add_argument("jobs", type=Path, help="a .jsonl or .csv job file")
-    check.set_defaults(handler=_check)
+    add_tool_commands(
+        _sub(actions, "check", "validate a job file (--online: against the API)"),
+        _sub(actions, "estimate", "estimated credits, from the published prices"),
+    )
+    add_download_command(_sub(actions, "download", "fetch every finished video, resumably"))
 
 
 def _sub(actions: Any, name: str, text: str) -> argparse.ArgumentParser:
@@ -110,15 +114,8 @@ def _add_run(run: argparse.ArgumentParser, *, retry: bool) -> None:
     )
     run.add_argument("--progress-interval", type=float, default=10.0, help="log line interval")
     run.add_argument("--json", action="store_true", help="print the summary as JSON")
+    add_gate_flags(run)
     run.set_defaults(handler=_run, retry_failed=retry)
-
-
-def _check(args: argparse.Namespace) -> int:
-    jobs = _load(args.jobs)
-    if jobs is None:
-        return 2
-    print(f"{args.jobs}: {len(jobs)} valid jobs")
-    return 0
 
 
 def _load(path: Path) -> list[Job] | None:
@@ -167,14 +164,19 @@ async def _run_async(args: argparse.Namespace, jobs: list[Job]) -> int:
     with _cancel_on_sigterm():
         try:
             async with _session(args, jobs) as session:
+                options = _options(args, session)
+                _check_flags(args, session)  # before the gate's requests
+                gated = await gate(session, args, jobs)
+                if isinstance(gated, int):
+                    return gated
                 summary = await run_batch(
                     session.client,
-                    jobs,
+                    gated,
                     out=args.out,
                     concurrency=args.concurrency,
                     callback=_callback(args),
                     progress=args.progress,
-                    options=_options(args, session),
+                    options=options,
                     retry_failed=args.retry_failed,
                     max_failures=args.max_failures,
                 )
@@ -216,6 +218,19 @@ def _session(
         prepare=prepare,
         simulate=args.simulate,
     )
+
+
+def _check_flags(args: argparse.Namespace, session: Session) -> None:
+    """InvalidRequestError for flags run_batch would refuse, before any request."""
+    from ._validation import integer
+    from .batch._progress import check_mode
+    from .batch._runner import _callback_server
+
+    integer("concurrency", args.concurrency, low=1)
+    if args.max_failures is not None:
+        integer("max_failures", args.max_failures, low=1)
+    check_mode(args.progress)
+    _callback_server(session.client, _callback(args))
 
 
 def _callback(args: argparse.Namespace) -> Any:

@@ -1,4 +1,4 @@
-"""``argil avatars list``, ``argil voices list``, ``argil videos get ID``, ``argil videos list``.
+"""``argil avatars list``, ``voices list``, ``videos get|list``, ``videos download ID``.
 
 Tables for people, ``--json`` for scripts (the API's own camelCase objects; a list is a JSON
 array). Exit code 0, or 1 with the error on stderr when the API refuses.
@@ -60,6 +60,13 @@ def _add_video_commands(commands: Any) -> None:
         help="only videos whose extras hold this pair (repeatable)",
     )
     listing.set_defaults(handler=_handler(_list_videos, ["id", "name", "status", "createdAt"]))
+    download = _with_json(videos.add_parser("download", help="a finished video's file"))
+    download.add_argument("id", help="the video id")
+    download.add_argument(
+        "--to", default=".", help="a file, or a folder for <id>.mp4 (default: here)"
+    )
+    download.add_argument("--subtitled", action="store_true", help="the subtitled version")
+    download.set_defaults(handler=_handler(_download_video, None))
 
 
 def _pair(text: str) -> tuple[str, str]:
@@ -119,6 +126,22 @@ async def _list_voices(client: AsyncArgil, args: argparse.Namespace) -> Any:
 
 async def _get_video(client: AsyncArgil, args: argparse.Namespace) -> Video:
     return await client.videos.get(args.id)
+
+
+async def _download_video(client: AsyncArgil, args: argparse.Namespace) -> Any:
+    path = await client.videos.download(args.id, args.to, subtitled=args.subtitled)
+    return _Downloaded(args.id, str(path))
+
+
+class _Downloaded(msgspec.Struct, frozen=True):
+    """Where ``argil videos download`` put the file."""
+
+    id: str
+    path: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields shown."""
+        return {"id": self.id, "path": self.path}
 
 
 async def _list_videos(client: AsyncArgil, args: argparse.Namespace) -> list[Video]:

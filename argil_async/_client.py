@@ -132,7 +132,10 @@ class AsyncArgil:
         self._policy = retry_policy or RetryPolicy(max_retries=max_retries)
         self._send = with_retries(self._send_once, self._policy)
         self._senders: dict[int, Send] = {self._policy.max_retries: self._send}
-        self._defaults: RequestOptions = {}
+        # A total deadline covers each whole call, retries included: the options path has it.
+        self._defaults: RequestOptions = (
+            {} if self.timeout.total is None else {"timeout": self.timeout}
+        )
         self._server = _server_of(self.base_url)
         self._asset_limiter = AssetLimiter(asset_concurrency)
         configure_logging()

@@ -240,7 +240,8 @@ class AiohttpTransport:
             async with session.get(url, proxy=self._proxy_for(url)) as resp:
                 head = Response(resp.status, resp.headers, b"")
                 if resp.status >= 400:
-                    head = Response(resp.status, resp.headers, await resp.read())
+                    body = await _read_capped(resp, _ERROR_BODY_LIMIT, inflate=False)
+                    head = Response(resp.status, resp.headers, body)
                 yield head, _chunks(resp)
         except aiohttp.ClientError as exc:
             raise _connection_error(exc) from exc
@@ -320,19 +321,20 @@ class _DroppedError(aiohttp.ClientConnectionError):
         self.cause = cause
 
 
-async def _read_capped(resp: aiohttp.ClientResponse, limit: int) -> bytes:
+async def _read_capped(resp: aiohttp.ClientResponse, limit: int, *, inflate: bool = True) -> bytes:
     """The body, inflated if the server compressed it, refused beyond ``limit`` bytes.
 
     The declared Content-Length is checked before reading, and the running size while
     reading, so a chunked or compressed (gzip bomb) body stops at the limit. An error
     status keeps the start of its body instead (its status matters more than its size).
+    ``inflate=False`` where aiohttp already inflates (downloads keep its auto_decompress).
     """
     truncate = resp.status >= 400
     if truncate:
         limit = min(limit, _ERROR_BODY_LIMIT)
     elif resp.content_length is not None and resp.content_length > limit:
         raise errors.ResponseTooLargeError(limit, received=resp.content_length)
-    inflater = _inflater(resp.headers.get("Content-Encoding"))
+    inflater = _inflater(resp.headers.get("Content-Encoding")) if inflate else None
     body = bytearray()
     async for chunk in resp.content.iter_any():
         body += _inflate(inflater, chunk, limit + 1 - len(body)) if inflater else chunk

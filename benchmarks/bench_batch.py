@@ -1,106 +1,149 @@
-"""500 jobs through run_batch on the simulator: wall time against the ideal, calls per video.
+"""A batch at scale: the job file's load time, and a run's wall time against the ideal.
 
-Every render takes a fixed ``--render-time`` (half audio, half video) and every request
-``--latency``. One job cannot take less than create + render requests plus the render itself,
-and ``--concurrency`` jobs run at once, so the ideal lower bound is::
+Two measurements, each in a fresh child process (so peak memory is its own):
 
-    ceil(jobs / concurrency) x (render_time + 2 x latency)
+- *load*: ``load_jobs`` of a ``--load-jobs`` (100,000) job JSONL file, and its peak RSS;
+- *run*: ``--jobs`` (10,000) jobs through ``run_batch`` at ``--concurrency`` (500) against the
+  simulator running in another process (so its CPU is not the client's), with render
+  callbacks. Every render takes ``--render-time`` and every request ``--latency``; a job
+  cannot take less than create + render requests plus the render itself, and
+  ``--concurrency`` jobs run at once, so the ideal is::
 
-The run with render callbacks (the loopback receiver) is the target: within 1.2x of the ideal,
-at most 4 API calls per video. ``--poll`` adds the polling run for comparison. The simulator
-runs in a thread of this process; the journal and results go to a temporary directory.
+      ceil(jobs / concurrency) x (render_time + 2 x latency)
 
-    python benchmarks/bench_batch.py [--jobs 500] [--concurrency 50] [--render-time 1.0]
-                                     [--latency 0.05] [--poll]
+  Reported: wall time, the ratio to the ideal (target within 1.15x), the client's CPU time
+  per job (user + system of the client process) and its peak RSS (target under 300 MB).
+
+    python benchmarks/bench_batch.py [--jobs 10000] [--concurrency 500] [--render-time 5]
+                                     [--latency 0.05] [--load-jobs 100000] [--poll]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import math
+import resource
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _simproc import running_simulator
+
 from argil_async import AsyncArgil
-from argil_async.batch import BatchOptions, Job, run_batch
-from argil_async.testing import ArgilSimulator
+from argil_async.batch import BatchOptions, load_jobs, run_batch
+
+AVATAR = "3c90c3cc-0d44-4b50-8888-8dd25736052a"
 
 
-def make_jobs(avatar_id: str, count: int) -> list[Job]:
-    """``count`` one-moment jobs."""
-    return [
-        Job.from_dict(
-            {
-                "key": f"bench-{i:05d}",
+def write_jobs(path: Path, count: int, avatar: str = AVATAR) -> None:
+    """A JSONL job file of ``count`` one-moment jobs."""
+    with path.open("w", encoding="utf-8") as stream:
+        for i in range(count):
+            job = {
+                "key": f"bench-{i:06d}",
                 "name": f"Bench {i}",
-                "moments": [{"avatarId": avatar_id, "transcript": f"Hello number {i}!"}],
+                "moments": [{"avatarId": avatar, "transcript": f"Hello number {i}!"}],
+                "extras": {"customer": str(i)},
             }
-        )
-        for i in range(count)
-    ]
+            stream.write(json.dumps(job) + "\n")
 
 
-async def run_once(sim: ArgilSimulator, args: argparse.Namespace, *, callbacks: bool) -> float:
-    """One batch run of ``args.jobs`` jobs; return its wall time."""
-    avatar = next(a.id for a in sim.state.avatars.values() if a.status == "IDLE")
-    jobs = make_jobs(avatar, args.jobs)
-    options = BatchOptions(poll_interval=args.poll_interval)
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (Linux reports KiB, macOS bytes)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def cpu_seconds() -> float:
+    """User + system CPU time of this process."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def phase_load(args: argparse.Namespace) -> dict[str, float]:
+    """Child: time load_jobs of a large file."""
     with tempfile.TemporaryDirectory() as directory:
-        async with AsyncArgil(api_key=sim.api_key, base_url=sim.base_url) as client:
-            started = time.perf_counter()
+        path = Path(directory) / "jobs.jsonl"
+        write_jobs(path, args.load_jobs)
+        started = time.perf_counter()
+        jobs = load_jobs(path)
+        took = time.perf_counter() - started
+    assert len(jobs) == args.load_jobs
+    return {"load_s": took, "rss_mb": peak_rss_mb()}
+
+
+async def _run(args: argparse.Namespace, base_url: str, api_key: str) -> dict[str, float]:
+    async with AsyncArgil(api_key=api_key, base_url=base_url, max_retries=5) as client:
+        avatars = await client.avatars.list()
+        avatar = next(a.id for a in avatars if a.status == "IDLE")
+        with tempfile.TemporaryDirectory() as directory:
+            path = Path(directory) / "jobs.jsonl"
+            write_jobs(path, args.jobs, avatar)
+            cpu, started = cpu_seconds(), time.perf_counter()
             summary = await run_batch(
                 client,
-                jobs,
+                load_jobs(path),
                 out=Path(directory) / "results.jsonl",
                 concurrency=args.concurrency,
-                callback="auto" if callbacks else "off",
+                callback="off" if args.poll else "auto",
                 progress="off",
-                options=options,
+                options=BatchOptions(poll_interval=args.poll_interval, retry_wait=0.2),
             )
-            took = time.perf_counter() - started
+            took, cpu = time.perf_counter() - started, cpu_seconds() - cpu
     assert summary.ok, summary
-    return took
+    return {"wall_s": took, "cpu_ms_per_job": cpu * 1000 / args.jobs, "rss_mb": peak_rss_mb()}
 
 
-def report(label: str, took: float, ideal: float, requests: int, jobs: int) -> None:
-    """Print one run's line."""
-    print(
-        f"  {label:9s} wall {took:6.2f} s   ideal {ideal:6.2f} s   ratio {took / ideal:.3f}x   "
-        f"API calls {requests} ({requests / jobs:.2f} per video)"
-    )
-
-
-def measure(args: argparse.Namespace, *, callbacks: bool, ideal: float) -> None:
-    """Run once on a fresh simulator and report it."""
+def phase_run(args: argparse.Namespace) -> dict[str, float]:
+    """Child: one batch run against a simulator in its own process."""
     half = args.render_time / 2
-    with ArgilSimulator.in_thread(
-        render_audio_time=half, render_video_time=half, latency=args.latency
-    ) as sim:
-        took = asyncio.run(run_once(sim, args, callbacks=callbacks))
-        requests = sim.stats.requests
-    report("callbacks" if callbacks else "polling", took, ideal, requests, args.jobs)
+    timings = {"render_audio_time": half, "render_video_time": half, "latency": args.latency}
+    with running_simulator(**timings) as (base_url, api_key):
+        return asyncio.run(_run(args, base_url, api_key))
+
+
+def child(phase: str, argv: list[str]) -> dict[str, float]:
+    """Run one phase in a fresh interpreter; return its JSON figures."""
+    command = [sys.executable, __file__, "--phase", phase, *argv]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    figures: dict[str, float] = json.loads(output.strip().splitlines()[-1])
+    return figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--jobs", type=int, default=500)
-    parser.add_argument("--concurrency", type=int, default=50)
-    parser.add_argument("--render-time", type=float, default=1.0)
+    parser.add_argument("--jobs", type=int, default=10_000)
+    parser.add_argument("--concurrency", type=int, default=500)
+    parser.add_argument("--render-time", type=float, default=5.0)
     parser.add_argument("--latency", type=float, default=0.05)
-    parser.add_argument("--poll", action="store_true", help="also measure the polling mode")
-    parser.add_argument("--poll-interval", type=float, default=0.25)
+    parser.add_argument("--load-jobs", type=int, default=100_000)
+    parser.add_argument("--poll", action="store_true", help="poll instead of callbacks")
+    parser.add_argument("--poll-interval", type=float, default=0.5)
+    parser.add_argument("--phase", choices=("load", "run"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    per_job = args.render_time + 2 * args.latency
-    ideal = math.ceil(args.jobs / args.concurrency) * per_job
+    if args.phase is not None:
+        figures = phase_load(args) if args.phase == "load" else phase_run(args)
+        print(json.dumps(figures))
+        return
+    argv = sys.argv[1:]
+    load = child("load", argv)
+    loaded = f"{args.load_jobs} jobs in {load['load_s']:.2f} s"
+    print(f"load: {loaded}, peak RSS {load['rss_mb']:.0f} MB")
+    run = child("run", argv)
+    ideal = math.ceil(args.jobs / args.concurrency) * (args.render_time + 2 * args.latency)
+    mode = "polling" if args.poll else "callbacks"
     print(
-        f"{args.jobs} jobs, concurrency {args.concurrency}, render {args.render_time:g} s, "
-        f"latency {args.latency:g} s per request"
+        f"run: {args.jobs} jobs, concurrency {args.concurrency}, render {args.render_time:g} s, "
+        f"latency {args.latency:g} s, {mode}: wall {run['wall_s']:.2f} s, ideal {ideal:.2f} s, "
+        f"ratio {run['wall_s'] / ideal:.3f}x; client CPU {run['cpu_ms_per_job']:.2f} ms/job; "
+        f"peak RSS {run['rss_mb']:.0f} MB"
     )
-    measure(args, callbacks=True, ideal=ideal)
-    if args.poll:
-        measure(args, callbacks=False, ideal=ideal)
 
 
 if __name__ == "__main__":

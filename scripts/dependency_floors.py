@@ -5,6 +5,12 @@ a floor we claim is a floor we have tested. Every dependency must name its floor
 
     python scripts/dependency_floors.py > floors.txt      # name==lowest, one per line
     python scripts/dependency_floors.py --check           # installed versions == the floors
+    python scripts/dependency_floors.py --test-tools      # the test extra that fits the floors
+
+The test extra's web-framework and telemetry packages (fastapi, starlette's httpx2, uvicorn,
+the OpenTelemetry SDK, standardwebhooks) need a newer typing_extensions than our floor, and
+resolving them around it takes pip minutes: the floors leg leaves them, and their test modules,
+out (``ASIDE``).
 """
 
 from __future__ import annotations
@@ -30,6 +36,15 @@ def floors() -> dict[str, str]:
             sys.exit(f"dependency {requirement!r} names no floor (`name>=version`)")
         found[match[1]] = match[2]
     return found
+
+
+ASIDE = ("fastapi", "httpx2", "uvicorn", "opentelemetry-sdk", "standardwebhooks")
+
+
+def test_tools() -> list[str]:
+    """The ``test`` extra without the packages set ``ASIDE``."""
+    extras = tomllib.loads(PYPROJECT.read_text("utf-8"))["project"]["optional-dependencies"]
+    return [r for r in extras["test"] if r.split(">")[0].split("[")[0].strip() not in ASIDE]
 
 
 def _same(installed: str, floor: str) -> bool:
@@ -62,6 +77,9 @@ def check() -> int:
 def main() -> int:
     if sys.argv[1:] == ["--check"]:
         return check()
+    if sys.argv[1:] == ["--test-tools"]:
+        print("\n".join(test_tools()))
+        return 0
     for name, floor in floors().items():
         print(f"{name}=={floor}")
     return 0

@@ -11,7 +11,7 @@ import pytest
 
 from argil_async import InvalidRequestError
 from argil_async.batch import JOB_KEY_EXTRA, Job, JobFileError, load_jobs
-from argil_async.batch._jobs import BATCH_EXTRA, check_jobs
+from argil_async.batch._jobs import BATCH_EXTRA, check_jobs, job_problems
 from argil_async.models import Broll, Moment, Subtitles
 
 AVATAR = "avatar-1"
@@ -280,3 +280,67 @@ def test_extras_leave_room_for_the_job_key_and_the_batch_id(tmp_path: Path):
         ],
     )
     assert problems_of(path) == {(2, "extras"), (3, f"extras.{BATCH_EXTRA}")}
+
+
+def _variants(seed: int) -> list[object]:
+    """Job forms near the simple shape, valid and not, for the fast-path comparison."""
+    import random
+
+    rng = random.Random(seed)
+    odd = [
+        "",
+        " ",
+        "x" * 256,
+        "x" * 257,
+        None,
+        5,
+        True,
+        "\u2028",
+        "é",
+        "\ud800",
+        "https://a.test/a.mp3",
+    ]
+
+    def text() -> object:
+        return "ok" if rng.random() < 0.8 else rng.choice(odd)
+
+    def maybe(chance: float) -> bool:
+        return rng.random() < chance
+
+    fields = ["transcript", "audioUrl", "voiceId", "gestureSlug", "layout"]
+    forms: list[object] = []
+    for _ in range(300):
+        moment = {name: text() for name in rng.sample(fields, rng.randint(0, 5))}
+        if maybe(0.9):
+            moment["avatarId"] = text()
+        if maybe(0.05):
+            moment["zoom"] = {"level": rng.choice([0, 1.5, "x"])}
+        raw: dict[str, object] = {"key": text(), "name": text()}
+        raw["moments"] = [moment] if maybe(0.8) else rng.choice([[], None, [moment] * 2, "m"])
+        extras = {f"e{i}": text() for i in range(rng.choice([0, 1, 8, 9]))}
+        if maybe(0.1):
+            extras["argilJobKey"] = "x"
+        optional = {
+            "extras": extras if maybe(0.8) else rng.choice([None, [], {"n": 5}]),
+            "subtitles": rng.choice([True, False, None, "yes", {"enable": True}]),
+            "aspectRatio": rng.choice(["16:9", "9:16", "4:3", None, 1]),
+            "model": text(),
+        }
+        raw.update((name, value) for name, value in optional.items() if maybe(0.4))
+        if maybe(0.05):
+            raw["unknown"] = 1
+        forms.append(raw)
+    return forms
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_the_fast_path_never_accepts_what_the_full_check_refuses(seed: int):
+    """simply_valid(raw) implies job_problems(raw) == [], on 3,000 generated forms."""
+    from argil_async.batch._jobs import simply_valid
+
+    accepted = 0
+    for raw in _variants(seed):
+        if simply_valid(raw):
+            accepted += 1
+            assert job_problems(raw, 1) == [], raw
+    assert accepted > 0  # the comparison covered accepted forms too

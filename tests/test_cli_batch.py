@@ -204,3 +204,16 @@ async def test_options_out_of_range_exit_2_before_any_request(
     assert "poll_interval: must be greater than 0" in capsys.readouterr().err
     assert await cli(*args, "--retries", "-1") == 2
     assert sim.stats.requests == 0
+
+
+@pytest.mark.parametrize("command", ["batch", "run", "status"])
+def test_help_lists_the_csv_columns_results_fields_and_exit_codes(command: str, capsys):
+    """`argil batch [run|status] --help` documents the job file, results and exit codes."""
+    argv = ["batch", "--help"] if command == "batch" else ["batch", command, "--help"]
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    out = capsys.readouterr().out
+    assert exited.value.code == 0
+    assert "musicAssetId,musicVolume,extras.<name>" in out
+    assert "cause (FAILED, CONTENT_MODERATED" in out
+    assert "130 interrupted" in out

@@ -253,3 +253,16 @@ def test_sync_methods_take_options():
         with pytest.raises(InvalidRequestError):
             client.avatars.list(retries=3)  # type: ignore[call-arg]
         assert len(sim.received) == 1
+
+
+async def test_client_total_timeout_is_a_call_deadline(sim: ArgilSimulator):
+    """AsyncArgil(timeout=Timeout(total=...)) bounds each call, retries and waits included."""
+    sim.config.rate_limit_every = 1
+    sim.config.retry_after = 30
+    policy = RetryPolicy(max_retries=5, retry_after_cap=60)
+    async with AsyncArgil(
+        api_key=sim.api_key, base_url=sim.base_url, retry_policy=policy, timeout=Timeout(total=0.2)
+    ) as client:
+        with pytest.raises(APITimeoutError, match=r"within 0\.2 s"):
+            await client.avatars.list()
+    assert len(sim.received) == 1

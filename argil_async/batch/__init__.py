@@ -49,6 +49,11 @@ during or after a run.
 """
 
 from .._exports import rehome as _rehome
+from ._estimate import CostEstimate as CostEstimate
+from ._estimate import JobCost as JobCost
+from ._estimate import estimate_cost as estimate_cost
+from ._fetch import DownloadReport as DownloadReport
+from ._fetch import download_results as download_results
 from ._files import load_jobs as load_jobs
 from ._jobs import BATCH_EXTRA as BATCH_EXTRA
 from ._jobs import JOB_KEY_EXTRA as JOB_KEY_EXTRA
@@ -58,6 +63,9 @@ from ._jobs import JobProblem as JobProblem
 from ._journal import STATES as STATES
 from ._layout import JournalError as JournalError
 from ._layout import journal_path as journal_path
+from ._online import OnlineCheck as OnlineCheck
+from ._online import check_online as check_online
+from ._online import resolve_names as resolve_names
 from ._results import BatchStatus as BatchStatus
 from ._results import JobFailure as JobFailure
 from ._results import ResultsWriteError as ResultsWriteError
@@ -75,15 +83,23 @@ __all__ = [
     "BatchStatus",
     "BatchSummary",
     "CallbackServer",
+    "CostEstimate",
+    "DownloadReport",
     "Job",
+    "JobCost",
     "JobFailure",
     "JobFileError",
     "JobProblem",
     "JournalError",
+    "OnlineCheck",
     "ResultsWriteError",
+    "check_online",
+    "download_results",
+    "estimate_cost",
     "journal_path",
     "load_jobs",
     "read_status",
+    "resolve_names",
     "run_batch",
 ]
 

@@ -18,13 +18,13 @@ from __future__ import annotations
 import csv
 import io
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import msgspec
 
-from ._jobs import Job, JobFileError, JobProblem, duplicate_keys, job_problems
+from ._jobs import Job, JobFileError, JobProblem, job_problems, simply_valid
 
 __all__ = ["CSV_COLUMNS", "load_jobs"]
 
@@ -59,28 +59,53 @@ Parsed = tuple[int, object, list[JobProblem]]  # (line, the job's dict form, par
 def load_jobs(path: str | os.PathLike[str]) -> list[Job]:
     """Read and validate a whole job file; raise :class:`JobFileError` listing every fault.
 
-    Example::
+    A JSONL file is streamed line by line (each line becomes a job as it is read, so a
+    100,000-job file never sits in memory twice). Example::
 
         jobs = load_jobs("jobs.jsonl")     # [Job(key="cust-001", ...), ...]
     """
     source = Path(path)
     try:
-        text = source.read_text(encoding="utf-8-sig")
+        with source.open("rb") as stream:
+            head = stream.read(4096)
+            if _is_csv(source, head):
+                text = (head + stream.read()).decode("utf-8-sig")
+                return _collect(str(source), _csv_rows(text), is_csv=True)
+            stream.seek(0)
+            return _collect(str(source), _jsonl_rows(stream), is_csv=False)
     except (OSError, UnicodeDecodeError) as exc:
         raise JobFileError(str(source), [JobProblem(0, "file", str(exc))]) from None
-    is_csv = _is_csv(source, text)
-    rows = list(_csv_rows(text) if is_csv else _jsonl_rows(text))
-    problems = [p for line, raw, early in rows for p in [*early, *_checked(raw, line, is_csv)]]
-    problems += duplicate_keys((line, _key(raw)) for line, raw, _ in rows)
-    if not rows and not problems:
+
+
+def _collect(source: str, rows: Iterable[Parsed], *, is_csv: bool) -> list[Job]:
+    """Jobs from parsed rows, or JobFileError with every problem (jobs stop being built at
+    the first one, since they will not be used)."""
+    jobs: list[Job] = []
+    problems: list[JobProblem] = []
+    first: dict[str, int] = {}
+    count = 0
+    for line, raw, early in rows:
+        count += 1
+        found = [*early, *_checked(raw, line, is_csv)]
+        key = _key(raw)
+        if isinstance(key, str):
+            if key in first:
+                found.append(JobProblem(line, "key", f"duplicate of line {first[key]}"))
+            else:
+                first[key] = line
+        if found:
+            problems += found
+        elif not problems and isinstance(raw, Mapping):
+            jobs.append(Job._build(raw, line))
+    if not count and not problems:
         problems.append(JobProblem(0, "file", "there are no jobs"))
     if problems:
-        raise JobFileError(str(source), sorted(problems, key=lambda p: p.line))
-    return [Job._build(raw, line) for line, raw, _ in rows if isinstance(raw, Mapping)]
+        raise JobFileError(source, sorted(problems, key=lambda p: p.line))
+    return jobs
 
 
 def _checked(raw: object, line: int, is_csv: bool) -> list[JobProblem]:
-    if raw is None:  # not parsed: the row's early problems say why
+    if raw is None or simply_valid(raw):  # not parsed (the early problems say why), or valid
         return []
     problems = job_problems(raw, line)
     if is_csv:
@@ -102,17 +127,22 @@ def _key(raw: object) -> object:
     return raw.get("key") if isinstance(raw, Mapping) else None
 
 
-def _is_csv(path: Path, text: str) -> bool:
+def _is_csv(path: Path, head: bytes) -> bool:
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".ndjson", ".json"):
         return False
-    return suffix == ".csv" or not text.lstrip().startswith("{")
+    return suffix == ".csv" or not head.removeprefix(_BOM).lstrip().startswith(b"{")
 
 
-def _jsonl_rows(text: str) -> Iterator[Parsed]:
-    # Not splitlines(): JSON strings may hold U+2028, U+2029 or NEL raw, and those are not
-    # line ends for the editor that shows line numbers either (read_text made \r\n into \n).
-    for number, line in enumerate(text.split("\n"), start=1):
+_BOM = b"\xef\xbb\xbf"
+
+
+def _jsonl_rows(stream: BinaryIO) -> Iterator[Parsed]:
+    # Split on \n only: JSON strings may hold U+2028, U+2029 or NEL raw, and those are not
+    # line ends for the editor that shows line numbers either (a \r before it is whitespace).
+    for number, line in enumerate(stream, start=1):
+        if number == 1:
+            line = line.removeprefix(_BOM)
         if not line.strip():
             continue
         try:

@@ -117,10 +117,16 @@ class Job:
 
     @classmethod
     def _build(cls, raw: Mapping[str, Any], line: int) -> Job:
+        """A job from a form already validated (marked so, so check_jobs skips it).
+
+        Built without ``__init__`` (a frozen dataclass sets each field through
+        ``object.__setattr__``, the slowest part of loading a large file).
+        """
         subtitles = raw.get("subtitles")
         if isinstance(subtitles, bool):
             subtitles = {"enable": subtitles}
-        return cls(
+        job = object.__new__(cls)
+        job.__dict__.update(
             key=raw["key"],
             name=raw["name"],
             moments=tuple(dict(moment) for moment in raw["moments"]),
@@ -131,7 +137,9 @@ class Job:
             extras=dict(raw.get("extras") or {}),
             model=raw.get("model"),
             line=line,
+            _checked=True,
         )
+        return job
 
     def to_dict(self) -> dict[str, Any]:
         """The job-file form (camelCase keys, unset fields left out)."""
@@ -150,8 +158,11 @@ class Job:
 
     def fingerprint(self) -> str:
         """A digest of the job's content: the journal notices a job edited between runs."""
-        encoded = msgspec.json.encode(self.to_dict(), order="sorted")
-        return hashlib.sha256(encoded).hexdigest()[:32]
+        cached = self.__dict__.get("_fingerprint")
+        if cached is None:
+            encoded = msgspec.json.encode(self.to_dict(), order="sorted")
+            cached = self.__dict__["_fingerprint"] = hashlib.sha256(encoded).hexdigest()[:32]
+        return str(cached)
 
     def uploads(self) -> list[tuple[str, str]]:
         """The ``(url, IMAGE|VIDEO)`` B-rolls to upload before the video can be created."""
@@ -207,7 +218,12 @@ def _resolved(moment: Mapping[str, Any], asset_ids: Mapping[str, str]) -> dict[s
 def check_jobs(jobs: Iterable[Job], source: str = "jobs") -> list[Job]:
     """Re-validate jobs built in code and check their keys are unique; JobFileError if not."""
     jobs = list(jobs)
-    problems = [p for job in jobs for p in job_problems(job.to_dict(), job.line)]
+    problems = [
+        p
+        for job in jobs
+        if not job.__dict__.get("_checked")  # built from a validated form by load_jobs
+        for p in job_problems(job.to_dict(), job.line)
+    ]
     problems += duplicate_keys((job.line, job.key) for job in jobs)
     if not jobs:
         problems.append(JobProblem(0, "jobs", "there are no jobs"))
@@ -228,6 +244,66 @@ def duplicate_keys(keys: Iterable[tuple[int, object]]) -> list[JobProblem]:
         else:
             first[key] = line
     return problems
+
+
+class _SimpleMoment(msgspec.Struct, forbid_unknown_fields=True):
+    avatarId: str
+    transcript: str | None = None
+    audioUrl: str | None = None
+    voiceId: str | None = None
+    gestureSlug: str | None = None
+    layout: str | None = None
+
+
+class _SimpleJob(msgspec.Struct, forbid_unknown_fields=True):
+    key: str
+    name: str
+    moments: list[_SimpleMoment]
+    subtitles: bool | None = None
+    aspectRatio: str | None = None
+    extras: dict[str, str] | None = None
+    model: str | None = None
+
+
+def _text_ok(value: str, limit: int | None) -> bool:
+    return bool(value.strip()) and (limit is None or len(value) <= limit)
+
+
+def simply_valid(raw: object) -> bool:
+    """A fast shortcut for the common shape: True only when :func:`job_problems` would find
+    nothing; False means "ask job_problems" (it gives the exact messages).
+
+    Types and unknown fields are checked by msgspec in one pass, each moment by the Moment
+    model as in job_problems; a rule added to job_problems for these fields must be added
+    here too (``tests/test_batch_jobs.py`` compares the two on generated jobs).
+    """
+    try:
+        job = msgspec.convert(raw, _SimpleJob)
+    except (msgspec.ValidationError, TypeError):
+        return False
+    texts_ok = _text_ok(job.key, MAX_TEXT) and _text_ok(job.name, None)
+    if not texts_ok or (job.model is not None and not _text_ok(job.model, None)):
+        return False
+    if not job.moments or (job.aspectRatio is not None and job.aspectRatio not in ASPECT_RATIOS):
+        return False
+    extras = job.extras or {}
+    if len(extras) + len(_RESERVED_EXTRAS) > MAX_EXTRAS or any(
+        n in extras for n in _RESERVED_EXTRAS
+    ):
+        return False
+    if any(len(value) > MAX_TEXT for value in extras.values()):
+        return False
+    return all(_moment_ok(moment) for moment in raw["moments"])  # type: ignore[index]
+
+
+def _moment_ok(moment: Mapping[str, Any]) -> bool:
+    if moment.get("transcript") is None and moment.get("audioUrl") is None:
+        return False
+    try:  # the same check as job_problems (unknown keys, types, lone surrogates ...)
+        as_model("moment", moment, Moment)
+    except InvalidRequestError:
+        return False
+    return True
 
 
 def job_problems(raw: object, line: int) -> list[JobProblem]:

@@ -17,6 +17,7 @@ from argil_async import (
     AsyncArgil,
     InternalServerError,
     InvalidRequestError,
+    NotFoundError,
     ResponseTooLargeError,
     ResponseValidationError,
     Timeout,
@@ -224,3 +225,19 @@ def test_max_response_size_must_be_a_positive_whole_number(size):
     """max_response_size rejects zero, negatives, bools, floats and strings by name."""
     with pytest.raises(InvalidRequestError, match="max_response_size"):
         AsyncArgil(api_key="k" * 20, max_response_size=size)
+
+
+async def test_download_error_with_a_huge_body_keeps_only_its_start(tmp_path):
+    """A CDN answering a download with 404 and 40 MiB of body: NotFoundError, 64 KiB kept."""
+
+    async def handler(request: web.Request) -> web.Response:
+        if request.path.startswith("/files/"):
+            return web.Response(body=b"gone " * (8 << 20), status=404)
+        file_url = f"http://{request.host}/files/v1.mp4"
+        return web.json_response({"id": "v1", "status": "DONE", "videoUrl": file_url})
+
+    async with hostile_client(handler) as client:
+        with pytest.raises(NotFoundError) as caught:
+            await client.videos.download("v1", tmp_path)
+    assert len(caught.value.body) <= 64 * 1024
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,159 @@
+"""Downloading a batch's finished videos: concurrent, resumable, atomic, named by job key.
+
+Every DONE job's video goes to ``<dir>/<key>.mp4`` (``subtitled=True``: the subtitled
+version), and with ``subtitles="vtt"`` or ``"ass"`` its subtitles to ``<key>.vtt``/``.ass``.
+Each file is written under a temporary name and renamed once complete, so a file under its
+final name is always whole: an interrupted download is simply run again, and files already
+there are skipped. The video is fetched again first (one GET), since the URLs in a results
+file may have expired. Keys that are not plain file names are made safe (other characters
+become ``_``, and a short digest of the key keeps two keys apart).
+
+Example::
+
+    async with AsyncArgil() as client:
+        report = await download_results(client, "results.jsonl", "videos/", concurrency=8)
+    print(report)              # 498 downloaded, 0 already there, 0 failed; in videos/
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import anyio
+
+from .._client import AsyncArgil
+from ..errors import ArgilError, InvalidRequestError
+from ._journal import DONE, Journal
+from ._layout import JournalError, journal_path
+from ._results import read_result_rows, result_line
+
+__all__ = ["DownloadReport", "download_results", "file_stem"]
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+@dataclass
+class DownloadReport:
+    """What a download did: files written, files already there, failures by key."""
+
+    folder: Path
+    downloaded: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """No download failed."""
+        return not self.failed
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "folder": str(self.folder),
+            "downloaded": len(self.downloaded),
+            "skipped": len(self.skipped),
+            "failed": dict(self.failed),
+            "ok": self.ok,
+        }
+
+    def __str__(self) -> str:
+        return (
+            f"{len(self.downloaded)} downloaded, {len(self.skipped)} already there, "
+            f"{len(self.failed)} failed; in {self.folder}"
+        )
+
+
+def file_stem(key: str) -> str:
+    """A file name for a job key: the key itself when it is a plain name, else a safe form."""
+    safe = _UNSAFE.sub("_", key)[:120]
+    if safe == key and not key.startswith(".") and key:
+        return key
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    return f"{safe.lstrip('.') or 'job'}-{digest}"
+
+
+async def download_results(
+    client: AsyncArgil,
+    results: str | os.PathLike[str],
+    to: str | os.PathLike[str],
+    *,
+    subtitled: bool = False,
+    subtitles: Literal["vtt", "ass"] | None = None,
+    concurrency: int = 8,
+) -> DownloadReport:
+    """Download the video of every DONE job of a batch into ``to`` (see the module doc)."""
+    if subtitles not in (None, "vtt", "ass"):
+        raise InvalidRequestError("subtitles", 'must be None, "vtt" or "ass"')
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise InvalidRequestError("concurrency", "must be an integer >= 1")
+    folder = Path(to)
+    await anyio.to_thread.run_sync(lambda: folder.mkdir(parents=True, exist_ok=True))
+    done = await anyio.to_thread.run_sync(_done_videos, Path(results))
+    report = DownloadReport(folder)
+    limit = asyncio.Semaphore(concurrency)
+
+    async def fetch(key: str, video_id: str) -> None:
+        async with limit:
+            await _fetch_one(client, report, key, video_id, subtitled, subtitles)
+
+    await asyncio.gather(*(fetch(key, video_id) for key, video_id in done))
+    return report
+
+
+def _done_videos(results: Path) -> list[tuple[str, str]]:
+    """``(key, video id)`` of every DONE job: the journal's view over the results file's."""
+    rows = dict(read_result_rows(results))
+    path = journal_path(results)
+    if path.exists():
+        try:
+            with Journal(path, readonly=True) as journal:
+                rows.update((r.key, result_line(r)) for r in journal.records().values())
+        except Exception as exc:  # sqlite3.Error: damaged
+            raise JournalError(str(path), f"cannot be read: {exc}") from None
+    elif not results.exists():
+        raise InvalidRequestError(str(results), "neither this results file nor its journal exists")
+    return [
+        (key, row["video_id"])
+        for key, row in rows.items()
+        if row.get("status") == DONE and isinstance(row.get("video_id"), str)
+    ]
+
+
+async def _fetch_one(
+    client: AsyncArgil,
+    report: DownloadReport,
+    key: str,
+    video_id: str,
+    subtitled: bool,
+    subtitles: Literal["vtt", "ass"] | None,
+) -> None:
+    stem = file_stem(key)
+    video_file = report.folder / f"{stem}.mp4"
+    text_file = report.folder / f"{stem}.{subtitles}" if subtitles else None
+    wanted = [path for path in (video_file, text_file) if path is not None]
+    present = [await anyio.Path(path).exists() for path in wanted]
+    if all(present):
+        report.skipped.append(key)
+        return
+    try:
+        if not present[0]:
+            await client.videos.download(video_id, video_file, subtitled=subtitled)
+        if text_file is not None and subtitles is not None:
+            text = await client.subtitles.export(video_id, format=subtitles)
+            await anyio.to_thread.run_sync(_write_text, text_file, text)
+    except (ArgilError, OSError) as exc:
+        report.failed[key] = f"{type(exc).__name__}: {exc}"
+        return
+    report.downloaded.append(key)
+
+
+def _write_text(path: Path, text: str) -> None:
+    from ._layout import atomic_write
+
+    atomic_write(path, text.encode("utf-8"))

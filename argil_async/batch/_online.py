@@ -1,0 +1,187 @@
+"""Checking a job file against the workspace before anything is created.
+
+:func:`check_online` lists the avatars, voices and subtitle styles once, fetches each asset
+the jobs name once, and reports with line numbers every avatar that does not exist or is not
+IDLE, every unknown voice, gesture or style, every asset missing or not READY, and the
+documented limits the offline check leaves to the server (a transcript of 1 to 500
+characters; a transcript *or* an audio URL, not both).
+
+Avatars and voices may be given by *name* in a job file (``avatarId: "Ada"``): a value that
+is not an id is looked up by name (case-insensitive, exactly one match) and replaced by the
+id; :func:`resolve_names` does only that, and ``run`` uses it. Names never reach the API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .._client import AsyncArgil
+from ..errors import NotFoundError
+from ..models import Asset, Avatar, Voice
+from ._jobs import Job, JobProblem
+
+__all__ = ["OnlineCheck", "check_online", "resolve_names"]
+
+MAX_TRANSCRIPT = 500
+_ID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+@dataclass
+class OnlineCheck:
+    """The outcome: jobs with names resolved, problems found, avatars that pay a royalty."""
+
+    jobs: list[Job]
+    problems: list[JobProblem] = field(default_factory=list)
+    royalty_avatars: set[str] = field(default_factory=set)
+
+    @property
+    def ok(self) -> bool:
+        """No problem found."""
+        return not self.problems
+
+
+class _Names:
+    """Resources by id, and ids by lower-cased name."""
+
+    def __init__(self, kind: str, items: Iterable[Avatar | Voice]) -> None:
+        self.kind = kind
+        self.by_id = {item.id: item for item in items}
+        self.by_name: dict[str, list[str]] = {}
+        for item in self.by_id.values():
+            if item.name:
+                self.by_name.setdefault(item.name.strip().lower(), []).append(item.id)
+
+    def resolve(self, value: str) -> tuple[str | None, str | None]:
+        """``(id, None)`` or ``(None, problem)``."""
+        if value in self.by_id:
+            return value, None
+        ids = self.by_name.get(value.strip().lower(), [])
+        if len(ids) == 1:
+            return ids[0], None
+        if ids:
+            return None, f"{len(ids)} {self.kind}s are named {value!r}: use the id"
+        return None, f"no {self.kind} has this id or name"
+
+
+def _needs_lookup(jobs: Sequence[Job], name: str) -> bool:
+    return any(
+        isinstance(m.get(name), str) and not _ID.match(m[name]) for j in jobs for m in j.moments
+    )
+
+
+async def resolve_names(client: AsyncArgil, jobs: Sequence[Job]) -> OnlineCheck:
+    """Replace avatar and voice names by ids (no request when every value is an id)."""
+    avatars = _Names(
+        "avatar", await client.avatars.list() if _needs_lookup(jobs, "avatarId") else []
+    )
+    voices = _Names("voice", await client.voices.list() if _needs_lookup(jobs, "voiceId") else [])
+    problems: list[JobProblem] = []
+    resolved = [_resolved(job, avatars, voices, problems, strict=False) for job in jobs]
+    return OnlineCheck(resolved, problems)
+
+
+async def check_online(client: AsyncArgil, jobs: Sequence[Job]) -> OnlineCheck:
+    """Every reference and documented limit of ``jobs`` checked against the API."""
+    avatar_list, voice_list, public = await asyncio.gather(
+        client.avatars.list(), client.voices.list(), client.avatars.list(visibility="public")
+    )
+    styles = {style.id for style in await client.subtitles.list(page_size=100).to_list()}
+    assets = await _assets(client, jobs)
+    avatars, voices = _Names("avatar", avatar_list), _Names("voice", voice_list)
+    problems: list[JobProblem] = []
+    resolved = [_resolved(job, avatars, voices, problems, strict=True) for job in jobs]
+    for job in resolved:
+        problems += _job_problems(job, avatars, styles, assets)
+    royalty = {a.id for a in public if a.model == "ARGIL_V1"}
+    return OnlineCheck(resolved, sorted(problems, key=lambda p: p.line), royalty)
+
+
+async def _assets(client: AsyncArgil, jobs: Sequence[Job]) -> dict[str, Asset | None]:
+    """Each asset the jobs name, fetched once (None: it does not exist)."""
+    ids = sorted({asset_id for job in jobs for _, asset_id in _asset_refs(job)})
+    limit = asyncio.Semaphore(8)
+
+    async def fetch(asset_id: str) -> Asset | None:
+        async with limit:
+            try:
+                return await client.assets.get(asset_id)
+            except NotFoundError:
+                return None
+
+    found = await asyncio.gather(*(fetch(asset_id) for asset_id in ids))
+    return dict(zip(ids, found, strict=True))
+
+
+def _asset_refs(job: Job) -> list[tuple[str, str]]:
+    refs = []
+    for index, moment in enumerate(job.moments):
+        broll = moment.get("broll")
+        if isinstance(broll, Mapping) and isinstance(broll.get("assetId"), str):
+            refs.append((f"moments[{index}].broll.assetId", broll["assetId"]))
+    music = job.background_music or {}
+    if isinstance(music.get("assetId"), str):
+        refs.append(("backgroundMusic.assetId", music["assetId"]))
+    return refs
+
+
+def _resolved(
+    job: Job, avatars: _Names, voices: _Names, problems: list[JobProblem], *, strict: bool
+) -> Job:
+    moments = []
+    for index, moment in enumerate(job.moments):
+        moment = dict(moment)
+        for name, names in (("avatarId", avatars), ("voiceId", voices)):
+            value = moment.get(name)
+            if not isinstance(value, str) or (not strict and _ID.match(value)):
+                continue
+            resolved, problem = names.resolve(value)
+            if resolved is not None:
+                moment[name] = resolved
+            else:
+                problems.append(JobProblem(job.line, f"moments[{index}].{name}", str(problem)))
+        moments.append(moment)
+    return dataclasses.replace(job, moments=tuple(moments))
+
+
+def _job_problems(
+    job: Job, avatars: _Names, styles: set[str], assets: Mapping[str, Asset | None]
+) -> list[JobProblem]:
+    found: list[tuple[str, str]] = []
+    for index, moment in enumerate(job.moments):
+        found += _moment_problems(f"moments[{index}]", moment, avatars)
+    style = (job.subtitles or {}).get("styleId")
+    if style is not None and style not in styles:
+        found.append(("subtitles.styleId", "no subtitle style has this id"))
+    for where, asset_id in _asset_refs(job):
+        asset = assets.get(asset_id)
+        if asset is None:
+            found.append((where, "no asset has this id"))
+        elif asset.status != "READY":
+            found.append((where, f"the asset is {asset.status}, not READY"))
+    return [JobProblem(job.line, where, rule) for where, rule in found]
+
+
+def _moment_problems(
+    where: str, moment: Mapping[str, Any], avatars: _Names
+) -> list[tuple[str, str]]:
+    found = []
+    transcript, audio = moment.get("transcript"), moment.get("audioUrl")
+    if transcript is not None and audio is not None:
+        found.append((where, "give a transcript or an audioUrl, not both"))
+    if isinstance(transcript, str) and not 1 <= len(transcript) <= MAX_TRANSCRIPT:
+        found.append((f"{where}.transcript", f"must be 1 to {MAX_TRANSCRIPT} characters"))
+    avatar = avatars.by_id.get(str(moment.get("avatarId")))
+    if not isinstance(avatar, Avatar):
+        return found
+    if avatar.status != "IDLE":
+        found.append((f"{where}.avatarId", f"the avatar is {avatar.status}, not IDLE"))
+    slug = moment.get("gestureSlug")
+    slugs = {gesture.slug for gesture in avatar.gestures or []}
+    if slug is not None and slug not in slugs:
+        found.append((f"{where}.gestureSlug", "this avatar has no such gesture"))
+    return found
