@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ._cli_batch_coordinator import add_coordinator_arguments, coordinator_from
 from ._cli_batch_status import add_status_command, print_interrupted
 from ._cli_batch_tools import add_download_command, add_gate_flags, add_tool_commands, gate
 from ._cli_common import Session, api_session, print_json
@@ -114,6 +115,7 @@ def _add_run(run: argparse.ArgumentParser, *, retry: bool) -> None:
     )
     run.add_argument("--progress-interval", type=float, default=10.0, help="log line interval")
     run.add_argument("--json", action="store_true", help="print the summary as JSON")
+    add_coordinator_arguments(run, run=True)
     add_gate_flags(run)
     run.set_defaults(handler=_run, retry_failed=retry)
 
@@ -179,6 +181,7 @@ async def _run_async(args: argparse.Namespace, jobs: list[Job]) -> int:
                     options=options,
                     retry_failed=args.retry_failed,
                     max_failures=args.max_failures,
+                    coordinator=coordinator_from(args),
                 )
         except ResultsWriteError as exc:  # every job went through; only the file is missing
             if exc.summary is not None:

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ._cli_batch_coordinator import add_coordinator_arguments, coordinated_status
 from ._cli_common import print_json
 from .batch import JournalError, read_status
 from .batch._journal import Journal
@@ -36,12 +37,14 @@ def add_status_command(status: argparse.ArgumentParser) -> None:
     status.add_argument("--failed", action="store_true", help="list every failure")
     status.add_argument("--json", action="store_true", help="print JSON (failures included)")
     status.add_argument("--report", type=Path, metavar="CSV", help="write a CSV row per job")
+    add_coordinator_arguments(status, run=False)
     status.set_defaults(handler=_status)
 
 
 def _status(args: argparse.Namespace) -> int:
     try:
-        status = read_status(args.results)
+        coordinated = args.coordinator  # the whole batch, from Redis
+        status = coordinated_status(args) if coordinated else read_status(args.results)
         if args.report is not None:
             rows = write_report(args.results, args.report)
             print(f"{args.report}: {rows} jobs", file=sys.stderr)

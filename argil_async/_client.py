@@ -18,7 +18,7 @@ from typing_extensions import Unpack
 from . import _validation as check
 from . import errors
 from ._decoding import decode, encode
-from ._limits import AssetLimiter
+from ._limits import AssetLimiter, InProcessAssetLimiter
 from ._observe import CallObserver, configure_logging, logger, run_observed, wants_observer
 from ._options import RequestOptions, check_options, merged_query
 from ._redact import register_secret
@@ -38,6 +38,7 @@ from ._transport import (
     Timeout,
     TraceConfigs,
     Transport,
+    parse_retry_after,
     raise_for_status,
 )
 from ._urls import is_https_or_loopback
@@ -63,7 +64,9 @@ class AsyncArgil:
     ``api_key`` defaults to ``ARGIL_API_KEY``; ``base_url`` to ``ARGIL_BASE_URL``, else the
     public API. ``timeout`` is the read timeout in seconds (or a :class:`Timeout` for each
     phase). ``max_retries`` resends failed requests where that is safe. ``asset_concurrency``
-    caps how many uploaded assets may be processing at once (the workspace allows 5).
+    caps how many uploaded assets may be processing at once (the workspace allows 5);
+    ``asset_limiter`` replaces that count with a limiter of your own, such as
+    ``argil_async.limits.RedisAssetLimiter`` to share the 5 slots across a fleet of processes.
     ``max_response_size`` (bytes, default 32 MiB) bounds any API response body: a larger one
     raises :class:`ResponseTooLargeError` instead of filling memory. The key is masked (``***``)
     in every error, even when the server echoes it.
@@ -94,6 +97,7 @@ class AsyncArgil:
         max_retries: int = 2,
         *,
         asset_concurrency: int = 5,
+        asset_limiter: AssetLimiter | None = None,
         proxy: str | None = None,
         trust_env: bool = True,
         trace_configs: TraceConfigs = (),
@@ -137,7 +141,7 @@ class AsyncArgil:
             {} if self.timeout.total is None else {"timeout": self.timeout}
         )
         self._server = _server_of(self.base_url)
-        self._asset_limiter = AssetLimiter(asset_concurrency)
+        self._asset_limiter = _asset_limiter(asset_concurrency, asset_limiter)
         configure_logging()
         self._attach_resources()
 
@@ -184,6 +188,7 @@ class AsyncArgil:
     async def aclose(self) -> None:
         """Close the HTTP session; the client may be used again afterwards (a new one opens)."""
         await self._transport.aclose()
+        await self._asset_limiter.aclose()
 
     async def _send_once(self, request: Request) -> Response:
         observer: CallObserver | None = request.observer
@@ -197,6 +202,8 @@ class AsyncArgil:
                 observer.attempt_ended(started, None, exc)
                 raise
             observer.attempt_ended(started, response, None)
+        if response.status == 429 and request.method == "POST" and request.path == "/assets":
+            await _pause_uploads(self._asset_limiter, response)
         raise_for_status(response)
         if len(response.body) > self.max_response_size:  # a transport that did not enforce it
             raise errors.ResponseTooLargeError(self.max_response_size, received=len(response.body))
@@ -282,6 +289,28 @@ class AsyncArgil:
         """GET ``path`` and decode its body as ``cls``."""
         response = await self._request("GET", path, params=params, options=options)
         return decode(cls, response.body), response
+
+
+def _asset_limiter(concurrency: int, limiter: AssetLimiter | None) -> AssetLimiter:
+    """The limiter to use: the one given, else an in-process one of ``concurrency`` slots."""
+    if limiter is None:
+        return InProcessAssetLimiter(concurrency)
+    if concurrency != 5:  # 5, the default, is what a limiter's owner would mean anyway
+        raise errors.InvalidRequestError(
+            "asset_limiter", "give asset_concurrency or asset_limiter, not both"
+        )
+    if not isinstance(limiter, AssetLimiter):
+        raise errors.InvalidRequestError(
+            "asset_limiter", f"must implement argil_async.limits.AssetLimiter, got {limiter!r}"
+        )
+    return limiter
+
+
+async def _pause_uploads(limiter: AssetLimiter, response: Response) -> None:
+    """A 429 on an upload with a Retry-After: every upload sharing ``limiter`` waits it out."""
+    retry_after = parse_retry_after(response.headers.get("Retry-After"))
+    if retry_after is not None and retry_after > 0:
+        await limiter.pause(retry_after)
 
 
 def _server_of(base_url: str) -> tuple[str, int]:

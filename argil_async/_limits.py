@@ -5,19 +5,25 @@ PROCESSING (through ``get``, ``list`` or ``wait_until_ready``) or go (``delete``
 50 concurrent uploads run 5 at a time without provoking a single 429, at the limit's full
 throughput. A slot whose asset is never looked at again is reclaimed after ``lease_timeout``
 seconds, so a forgotten asset cannot block the client for ever.
+
+:class:`AssetLimiter` is the interface the client talks to; :class:`InProcessAssetLimiter`
+(one process) is the default and ``argil_async.limits.RedisAssetLimiter`` shares the slots of
+a whole fleet. A 429 with ``Retry-After`` on an upload pauses the limiter's uploads
+(:meth:`~AssetLimiter.pause`) until that time.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import Protocol, runtime_checkable
 
 import anyio
 
 from .errors import InvalidRequestError
 from .models import Asset
 
-__all__ = ["AssetLimiter", "Lease"]
+__all__ = ["AssetLimiter", "InProcessAssetLimiter", "Lease"]
 
 
 class Lease:
@@ -30,20 +36,73 @@ class Lease:
         self.expires_at = expires_at
 
 
-class AssetLimiter:
-    """Counts processing assets; ``acquire`` waits while ``slots`` are all taken."""
+@runtime_checkable
+class AssetLimiter(Protocol):
+    """What ``AsyncArgil(asset_limiter=...)`` needs: slots held from an upload's POST until
+    its asset leaves PROCESSING, and a shared pause after a 429.
 
-    def __init__(self, slots: int, *, lease_timeout: float = 900.0) -> None:
-        if slots < 1:
-            raise InvalidRequestError("asset_concurrency", "must be at least 1")
+    ``acquire`` waits (cancellably) for a slot; ``bind`` ties it to the uploaded asset;
+    ``observe`` and ``forget`` free the slots of assets seen finished or gone, whoever
+    uploaded them; ``pause`` holds every upload back for a 429's ``Retry-After`` and
+    ``cooled`` waits until that pause is over.
+    """
+
+    @property
+    def expected_processing(self) -> float | None:
+        """How long processing usually takes (None until seen), to time upload polls."""
+
+    async def acquire(self) -> Lease:
+        """Wait for a free slot and take it."""
+
+    async def bind(self, lease: Lease, asset: Asset) -> None:
+        """Attach ``lease`` to the uploaded asset, or free it if the asset is not processing."""
+
+    async def release(self, lease: Lease) -> None:
+        """Give a slot back."""
+
+    async def observe(self, assets: Iterable[Asset]) -> None:
+        """Free the slots of assets seen in any status but PROCESSING."""
+
+    async def forget(self, asset_id: str) -> None:
+        """Free the slot of an asset that is gone (deleted, or unknown to the server)."""
+
+    def learn(self, duration: float) -> None:
+        """Fold one observed processing duration into ``expected_processing``."""
+
+    async def pause(self, seconds: float) -> None:
+        """Hold uploads back for ``seconds`` (a 429's Retry-After)."""
+
+    async def cooled(self) -> None:
+        """Return once no pause is in force."""
+
+    async def aclose(self) -> None:
+        """Release background resources; the limiter may be used again afterwards."""
+
+
+class InProcessAssetLimiter:
+    """Counts this process's processing assets; ``acquire`` waits while ``slots`` are taken.
+
+    The default limiter: ``AsyncArgil(asset_concurrency=5)`` makes one. Example::
+
+        limiter = InProcessAssetLimiter(3)
+        client = AsyncArgil(asset_limiter=limiter)
+    """
+
+    def __init__(self, slots: int = 5, *, lease_timeout: float = 900.0) -> None:
+        if isinstance(slots, bool) or not isinstance(slots, int) or slots < 1:
+            raise InvalidRequestError("asset_concurrency", "must be an integer of at least 1")
         self.slots = slots
         self.lease_timeout = lease_timeout
         self._leases: set[Lease] = set()
         self._by_asset: dict[str, Lease] = {}
         self._changed: anyio.Event | None = None
+        self._paused_until = 0.0
         self.max_in_use = 0
         self.expected_processing: float | None = None
         """How long processing usually takes here (a moving average of what was seen)."""
+
+    def __repr__(self) -> str:
+        return f"InProcessAssetLimiter(slots={self.slots}, in_use={self.in_use})"
 
     @property
     def in_use(self) -> int:
@@ -63,41 +122,60 @@ class AssetLimiter:
             with anyio.move_on_after(self._next_expiry()):
                 await changed.wait()
 
-    def bind(self, lease: Lease, asset: Asset) -> None:
+    async def bind(self, lease: Lease, asset: Asset) -> None:
         """Attach the lease to the uploaded asset, or free it if the asset is not processing."""
         held = self._by_asset.get(asset.id)
         if asset.status != "PROCESSING" or (held is not None and held is not lease):
-            self.release(lease)  # finished already, or a duplicate counted by another lease
+            self._release(lease)  # finished already, or a duplicate counted by another lease
             return
         lease.asset_id = asset.id
         self._by_asset[asset.id] = lease
 
-    def release(self, lease: Lease) -> None:
+    async def release(self, lease: Lease) -> None:
         """Give a slot back and wake the waiters."""
-        if lease in self._leases:
-            self._leases.discard(lease)
-            if lease.asset_id is not None:
-                self._by_asset.pop(lease.asset_id, None)
-            self._wake()
+        self._release(lease)
 
-    def observe(self, assets: Iterable[Asset]) -> None:
+    async def observe(self, assets: Iterable[Asset]) -> None:
         """Free the slots of assets seen in a final status (READY, FAILED, anything else)."""
         if not self._by_asset:
             return
         for asset in assets:
             if asset.status != "PROCESSING":
-                self.forget(asset.id)
+                self._forget(asset.id)
 
-    def forget(self, asset_id: str) -> None:
+    async def forget(self, asset_id: str) -> None:
         """Free the slot of an asset that is gone (deleted, or unknown to the server)."""
-        lease = self._by_asset.get(asset_id)
-        if lease is not None:
-            self.release(lease)
+        self._forget(asset_id)
 
     def learn(self, duration: float) -> None:
         """Fold one observed processing duration into ``expected_processing``."""
         previous = self.expected_processing
         self.expected_processing = duration if previous is None else (previous + duration) / 2
+
+    async def pause(self, seconds: float) -> None:
+        """Hold this process's uploads back for ``seconds``."""
+        self._paused_until = max(self._paused_until, anyio.current_time() + seconds)
+
+    async def cooled(self) -> None:
+        """Sleep until the pause (if any) is over."""
+        # A later 429 may push the end back while we sleep: sleep again until it holds.
+        while (left := self._paused_until - anyio.current_time()) > 0:  # noqa: ASYNC110
+            await anyio.sleep(left)
+
+    async def aclose(self) -> None:
+        """Nothing to close: everything lives in this process."""
+
+    def _release(self, lease: Lease) -> None:
+        if lease in self._leases:
+            self._leases.discard(lease)
+            if lease.asset_id is not None and self._by_asset.get(lease.asset_id) is lease:
+                del self._by_asset[lease.asset_id]
+            self._wake()
+
+    def _forget(self, asset_id: str) -> None:
+        lease = self._by_asset.get(asset_id)
+        if lease is not None:
+            self._release(lease)
 
     def _wake(self) -> None:
         changed, self._changed = self._changed, None
@@ -107,7 +185,7 @@ class AssetLimiter:
     def _expire(self) -> None:
         now = anyio.current_time()
         for lease in [lease for lease in self._leases if lease.expires_at <= now]:
-            self.release(lease)
+            self._release(lease)
 
     def _next_expiry(self) -> float:
         if not self._leases:

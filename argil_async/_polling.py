@@ -100,8 +100,9 @@ async def _pause(seconds: float, wake: asyncio.Future[Any] | None) -> None:
 
 class _Schedule:
     """Sleeps between polls: backing off x1.5 from ``poll_interval`` (at most 10x it, and 30 s),
-    or, when the duration is expected, first to half of it and then in 10% steps up to twice it
-    (an estimate that is too long is thus corrected at once, and one too short costs little).
+    or, when the duration is expected, first to half of it and then in 15% steps up to twice it,
+    5% steps around the expected end (an estimate that is too long is thus corrected at once,
+    one too short costs little, and a slot is handed on within ~3% of the duration).
     """
 
     def __init__(self, poll_interval: float, expected: float | None) -> None:
@@ -114,7 +115,8 @@ class _Schedule:
         if expected is not None and elapsed < 2 * expected:
             if elapsed < 0.5 * expected:
                 return 0.5 * expected - elapsed
-            return max(0.01, 0.1 * expected)
+            near_end = 0.85 * expected <= elapsed < 1.3 * expected
+            return max(0.01, (0.05 if near_end else 0.15) * expected)
         sleep = self.interval
         self.interval = min(self.ceiling, self.interval * 1.5)
         return sleep

@@ -14,8 +14,8 @@ from argil_async.testing import ArgilSimulator
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
-async def _run(script: str, sim: ArgilSimulator, cwd: Path, *args: str) -> str:
-    env = {**os.environ, "ARGIL_API_KEY": sim.api_key, "ARGIL_BASE_URL": sim.base_url}
+async def _run(script: str, sim: ArgilSimulator, cwd: Path, *args: str, **extra_env: str) -> str:
+    env = {**os.environ, "ARGIL_API_KEY": sim.api_key, "ARGIL_BASE_URL": sim.base_url, **extra_env}
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         str(EXAMPLES / script),
@@ -37,6 +37,7 @@ def test_every_example_is_covered():
         [
             "bulk_upload.py",
             "fastapi_app.py",
+            "fleet_upload.py",
             "quickstart.py",
             "quickstart_sync.py",
             "webhook_app.py",
@@ -65,5 +66,20 @@ async def test_bulk_upload_uploads_everything(sim: ArgilSimulator, tmp_path: Pat
     urls = [f"https://img.test/{i}.png" for i in range(12)]
     text = await _run("bulk_upload.py", sim, tmp_path, *urls)
     assert text.count(" READY after ") == 12
+    assert sim.stats.asset_rate_limited == 0
+    assert sim.stats.max_processing_assets <= 5
+
+
+async def test_fleet_upload_shares_the_limit_between_processes(
+    sim: ArgilSimulator, tmp_path: Path, redis_url: str
+):
+    """Two fleet_upload processes sharing Redis upload 16 assets with no 429 from the limit."""
+    runs = [
+        _run("fleet_upload.py", sim, tmp_path, *(f"https://img.test/{p}/{i}.png" for i in range(8)),
+             ARGIL_REDIS_URL=redis_url)
+        for p in range(2)
+    ]  # fmt: skip
+    texts = await asyncio.gather(*runs)
+    assert sum(text.count(" READY") for text in texts) == 16
     assert sim.stats.asset_rate_limited == 0
     assert sim.stats.max_processing_assets <= 5

@@ -21,6 +21,7 @@ PUBLIC_MODULES = [
     "argil_async.events",
     "argil_async.testing",
     "argil_async.batch",
+    "argil_async.limits",
 ]
 
 

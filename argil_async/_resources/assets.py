@@ -11,6 +11,7 @@ from typing_extensions import Unpack
 
 from .. import _validation as check
 from .._decoding import decode
+from .._limits import AssetLimiter
 from .._options import RequestOptions, WaitOptions, check_options
 from .._pagination import AsyncPaginator, Page, header_int
 from .._polling import wait_for_status
@@ -42,9 +43,9 @@ class AsyncAssetsResource(Resource):
         try:
             asset, _ = await self._client._get(path, Asset, options=options)
         except NotFoundError:
-            self._client._asset_limiter.forget(id)  # gone: it processes nothing any more
+            await self._client._asset_limiter.forget(id)  # gone: it processes nothing any more
             raise
-        self._client._asset_limiter.observe((asset,))
+        await self._client._asset_limiter.observe((asset,))
         return asset
 
     def list(
@@ -75,7 +76,7 @@ class AsyncAssetsResource(Resource):
             items, response = await self._client._get(
                 "/assets", builtins.list[Asset], params, options
             )
-            self._client._asset_limiter.observe(items)
+            await self._client._asset_limiter.observe(items)
             headers = response.headers
             return Page(
                 items=items,
@@ -100,8 +101,10 @@ class AsyncAssetsResource(Resource):
     ) -> Asset:
         """Upload an IMAGE or VIDEO from a public URL; with ``wait`` return it READY.
 
-        At most ``asset_concurrency`` uploads are processing at once: further calls wait for a
-        slot rather than provoke a 429. A 429 caused by another process is waited out.
+        At most ``asset_concurrency`` uploads are processing at once (or the slots of the
+        client's ``asset_limiter``): further calls wait for a slot rather than provoke a 429.
+        A 429 caused by another process is waited out, and its Retry-After pauses every
+        upload that shares the limiter.
         Raises GenerationFailedError if processing fails; ``timeout`` bounds the whole call,
         and the options go with each request. ``with_raw_response(client.assets.upload, ...)``
         tells a new asset (``status_code`` 201) from an existing one (200). Example::
@@ -122,9 +125,10 @@ class AsyncAssetsResource(Resource):
         try:
             asset = await self._create(body, deadline, options)
         except BaseException:
-            limiter.release(lease)
+            with anyio.CancelScope(shield=True):
+                await limiter.release(lease)
             raise
-        limiter.bind(lease, asset)
+        await limiter.bind(lease, asset)
         if not wait:
             return asset
         remaining = max(deadline - anyio.current_time(), 0.001)
@@ -133,7 +137,9 @@ class AsyncAssetsResource(Resource):
     async def _create(self, body: _UploadBody, deadline: float, options: WaitOptions) -> Asset:
         """POST /assets (safe to resend: a duplicate comes back as 200), outlasting 429s."""
         delay = 1.0
+        limiter = self._client._asset_limiter
         while True:
+            await _cooled(limiter, deadline)  # a 429 seen by anyone sharing it pauses us
             try:
                 response = await self._client._request(
                     "POST", "/assets", body=body, idempotent=True, options=options
@@ -189,7 +195,15 @@ class AsyncAssetsResource(Resource):
         """Delete an uploaded asset (a soft delete: videos that use it still render)."""
         path = f"/assets/{check.path_id('id', id)}"
         await self._client._request("DELETE", path, options=options)
-        self._client._asset_limiter.forget(id)
+        await self._client._asset_limiter.forget(id)
+
+
+async def _cooled(limiter: AssetLimiter, deadline: float) -> None:
+    """Wait out a shared pause, or raise WaitTimeoutError if it outlasts the deadline."""
+    with anyio.move_on_after(max(deadline - anyio.current_time(), 0.0)) as scope:
+        await limiter.cooled()
+    if scope.cancelled_caught:
+        raise WaitTimeoutError("uploads stayed paused by a 429 until the call's timeout")
 
 
 def _upload_type(value: object) -> str:

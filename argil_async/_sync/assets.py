@@ -61,8 +61,10 @@ class AssetsResource:
     ) -> Asset:
         """Upload an IMAGE or VIDEO from a public URL; with ``wait`` return it READY.
 
-        At most ``asset_concurrency`` uploads are processing at once: further calls wait for a
-        slot rather than provoke a 429. A 429 caused by another process is waited out.
+        At most ``asset_concurrency`` uploads are processing at once (or the slots of the
+        client's ``asset_limiter``): further calls wait for a slot rather than provoke a 429.
+        A 429 caused by another process is waited out, and its Retry-After pauses every
+        upload that shares the limiter.
         Raises GenerationFailedError if processing fails; ``timeout`` bounds the whole call,
         and the options go with each request. ``with_raw_response(client.assets.upload, ...)``
         tells a new asset (``status_code`` 201) from an existing one (200). Example::

@@ -8,6 +8,7 @@ from types import TracebackType
 
 from typing_extensions import Unpack
 
+from .._limits import AssetLimiter
 from .._options import RequestOptions
 from .._retry import RetryPolicy
 from .._sync_runtime import SyncRuntime
@@ -41,7 +42,9 @@ class Argil:
     ``api_key`` defaults to ``ARGIL_API_KEY``; ``base_url`` to ``ARGIL_BASE_URL``, else the
     public API. ``timeout`` is the read timeout in seconds (or a :class:`Timeout` for each
     phase). ``max_retries`` resends failed requests where that is safe. ``asset_concurrency``
-    caps how many uploaded assets may be processing at once (the workspace allows 5).
+    caps how many uploaded assets may be processing at once (the workspace allows 5);
+    ``asset_limiter`` replaces that count with a limiter of your own, such as
+    ``argil_async.limits.RedisAssetLimiter`` to share the 5 slots across a fleet of processes.
     ``max_response_size`` (bytes, default 32 MiB) bounds any API response body: a larger one
     raises :class:`ResponseTooLargeError` instead of filling memory. The key is masked (``***``)
     in every error, even when the server echoes it.
@@ -76,6 +79,7 @@ class Argil:
         max_retries: int = 2,
         *,
         asset_concurrency: int = 5,
+        asset_limiter: AssetLimiter | None = None,
         proxy: str | None = None,
         trust_env: bool = True,
         trace_configs: TraceConfigs = (),
@@ -91,6 +95,7 @@ class Argil:
                 "timeout": timeout,
                 "max_retries": max_retries,
                 "asset_concurrency": asset_concurrency,
+                "asset_limiter": asset_limiter,
                 "proxy": proxy,
                 "trust_env": trust_env,
                 "trace_configs": trace_configs,

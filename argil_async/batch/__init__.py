@@ -49,6 +49,9 @@ during or after a run.
 """
 
 from .._exports import rehome as _rehome
+from ._coordinator import ClaimLostError as ClaimLostError
+from ._coordinator import CoordinatorUnavailableError as CoordinatorUnavailableError
+from ._coordinator import RedisCoordinator as RedisCoordinator
 from ._estimate import CostEstimate as CostEstimate
 from ._estimate import JobCost as JobCost
 from ._estimate import estimate_cost as estimate_cost
@@ -83,6 +86,8 @@ __all__ = [
     "BatchStatus",
     "BatchSummary",
     "CallbackServer",
+    "ClaimLostError",
+    "CoordinatorUnavailableError",
     "CostEstimate",
     "DownloadReport",
     "Job",
@@ -92,6 +97,7 @@ __all__ = [
     "JobProblem",
     "JournalError",
     "OnlineCheck",
+    "RedisCoordinator",
     "ResultsWriteError",
     "check_online",
     "download_results",

@@ -53,6 +53,7 @@ from ._waiting import Waiter, WaitSettings
 
 if TYPE_CHECKING:
     from .._receiver import WebhookReceiver
+    from ._coordinator import RedisCoordinator
 
 __all__ = ["BatchOptions", "BatchSummary", "CallbackServer", "run_batch"]
 
@@ -169,12 +170,15 @@ async def run_batch(
     options: BatchOptions | None = None,
     retry_failed: bool = False,
     max_failures: int | None = None,
+    coordinator: RedisCoordinator | None = None,
 ) -> BatchSummary:
     """Make one video per job; resumable from the journal beside ``out``. See the module doc.
 
     ``retry_failed`` runs the FAILED jobs of an earlier run again, once each, into the same
     results (a failed job may have been edited); ``max_failures`` stops starting jobs once
-    that many have failed in a row (``summary.stopped`` says so).
+    that many have failed in a row (``summary.stopped`` says so). With a ``coordinator``
+    this process is one worker of a batch shared through Redis, which replaces the SQLite
+    journal (see :class:`~argil_async.batch.RedisCoordinator`).
 
     Example::
 
@@ -193,6 +197,18 @@ async def run_batch(
     out_path = Path(out)
     if await anyio.Path(out_path).is_dir():  # else found when writing results, after every job
         raise InvalidRequestError("out", f"{out_path} is a directory, not a results file")
+    if coordinator is not None:
+        from ._coordinated import run_coordinated
+
+        if retry_failed or max_failures is not None:
+            raise InvalidRequestError(
+                "coordinator", "does not take retry_failed or max_failures (yet)"
+            )
+
+        return await run_coordinated(
+            client, jobs, out=out_path, concurrency=concurrency, server=server,
+            progress=progress, options=options, coordinator=coordinator,
+        )  # fmt: skip
     endpoint = options.endpoint or client.base_url
     opened = await anyio.to_thread.run_sync(
         lambda: open_state(out_path, jobs, endpoint, retry_failed=retry_failed)

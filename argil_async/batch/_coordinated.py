@@ -1,0 +1,164 @@
+"""``run_batch(..., coordinator=RedisCoordinator(...))``: this process as one worker of a batch.
+
+``concurrency`` tasks each claim a job, drive it with the same :class:`JobDriver` as a
+single-machine run (its saves go to Redis, fenced by the claim), and claim the next; when
+the queue is empty they wait for the jobs other workers hold, taking over any whose claim
+expires, until every job of the batch is finished. Then the results file is written for the
+whole batch, and ``<results>.coordinator`` names the batch for ``argil batch status``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, cast
+
+import anyio
+
+from .._client import AsyncArgil
+from ..errors import InvalidRequestError
+from ._coordinator import ClaimedWriter, ClaimLostError, Claims, RedisCoordinator, finished_count
+from ._driver import JobDriver, RetrySettings
+from ._jobs import Job
+from ._journal import JobRecord, JournalWriter
+from ._progress import Tracker, show_progress
+from ._results import BatchStatus, status_of, write_results
+from ._waiting import Waiter, WaitSettings
+
+if TYPE_CHECKING:
+    from ._runner import BatchOptions, BatchSummary, CallbackServer
+
+__all__ = ["coordinator_file", "read_coordinated_status", "run_coordinated"]
+
+logger = logging.getLogger("argil_async.batch")
+
+
+def coordinator_file(results: Path) -> Path:
+    """Where a coordinated run notes its batch name: ``results.jsonl.coordinator``."""
+    return results.with_name(results.name + ".coordinator")
+
+
+async def run_coordinated(
+    client: AsyncArgil,
+    jobs: list[Job],
+    *,
+    out: Path,
+    concurrency: int,
+    server: CallbackServer | None,
+    progress: Literal["auto", "rich", "log", "off"],
+    options: BatchOptions,
+    coordinator: RedisCoordinator,
+) -> BatchSummary:
+    """Work on the coordinated batch until every job is finished; see the module doc."""
+    from ._runner import BatchSummary
+
+    started = time.monotonic()
+    batch_id, records = await coordinator.open(jobs, options.endpoint or client.base_url)
+    await anyio.Path(coordinator_file(out)).write_text(f"{coordinator.batch}\n")
+    worker = _Worker(client, coordinator, options, records, batch_id)
+    try:
+        await worker.run({job.key: job for job in jobs}, concurrency, server, progress)
+    finally:
+        with anyio.CancelScope(shield=True):
+            await worker.claims.release_all()
+            try:  # the whole batch as it stands, whoever did each job
+                final = await coordinator.records()
+                write_results(out, final.values(), batch_id)
+            finally:
+                await coordinator.aclose()
+    return BatchSummary(
+        counts=dict(Counter(record.state for record in final.values())),
+        finished_before=finished_count(records.values()),
+        elapsed=time.monotonic() - started,
+        results=out,
+        journal=coordinator_file(out),
+        callbacks=server is not None,
+    )
+
+
+class _Worker:
+    """This process's share of the batch: claims, the driver, the progress counts."""
+
+    def __init__(
+        self,
+        client: AsyncArgil,
+        coordinator: RedisCoordinator,
+        options: BatchOptions,
+        records: Mapping[str, JobRecord],
+        batch_id: str,
+    ) -> None:
+        self.client = client
+        self.coordinator = coordinator
+        self.options = options
+        self.batch_id = batch_id
+        self.claims = Claims(coordinator)
+        self.tracker = Tracker(Counter(record.state for record in records.values()))
+
+    async def run(
+        self,
+        jobs: Mapping[str, Job],
+        concurrency: int,
+        server: CallbackServer | None,
+        progress: Literal["auto", "rich", "log", "off"],
+    ) -> None:
+        """Drive claimed jobs with ``concurrency`` tasks until the batch is finished."""
+        from ._runner import _callbacks, _first_error
+
+        options = self.options
+        async with _callbacks(server) as (receiver, url):
+            settings = WaitSettings(options.timeout, options.poll_interval, options.check_interval)
+            waiter = Waiter(self.client, settings, receiver, url)
+            writer = cast(JournalWriter, ClaimedWriter(self.coordinator))
+            retry = RetrySettings(options.retries, options.retry_wait)
+            driver = JobDriver(self.client, writer, waiter, retry, self.tracker.move, self.batch_id)
+            renewer = asyncio.ensure_future(self.claims.renew_forever())
+            try:
+                async with show_progress(
+                    self.tracker, progress, interval=options.progress_interval
+                ):
+                    await _first_error([self._work(driver, jobs) for _ in range(concurrency)])
+            finally:
+                renewer.cancel()
+                await asyncio.gather(renewer, return_exceptions=True)
+
+    async def _work(self, driver: JobDriver, jobs: Mapping[str, Job]) -> None:
+        while True:
+            claimed_at = anyio.current_time()
+            record, held, wait = await self.coordinator.claim()
+            if record is None:
+                if held == 0:
+                    return  # every job of the batch is finished
+                await anyio.sleep(min(max(wait, 0.05), 1.0))  # others' jobs may come back
+                continue
+            await self._drive(driver, jobs[record.key], record, claimed_at)
+
+    async def _drive(
+        self, driver: JobDriver, job: Job, record: JobRecord, claimed_at: float
+    ) -> None:
+        with self.claims.hold(job.key, claimed_at) as scope:
+            try:
+                await driver.drive(job, record)
+            except ClaimLostError:
+                logger.warning("job %s: taken over by another worker", job.key)
+        self.claims.drop(job.key)
+        if scope.cancelled_caught:
+            logger.warning("job %s: claim not renewed in time; left to another worker", job.key)
+
+
+async def read_coordinated_status(coordinator: RedisCoordinator) -> BatchStatus:
+    """The status of a whole coordinated batch, from Redis."""
+    try:
+        records = await coordinator.records()
+    finally:
+        await coordinator.aclose()
+    if not records:
+        raise InvalidRequestError("batch", f"no batch {coordinator.batch!r} in this Redis")
+    return status_of(
+        (r.key, r.state, r.error, r.line, r.video_id, r.video_status)
+        for r in records.values()
+        if r.seq >= 0
+    )

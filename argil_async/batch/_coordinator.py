@@ -1,0 +1,270 @@
+"""``RedisCoordinator``: one batch run by several workers, on several machines, through Redis.
+
+The journal moves into Redis: every job's :class:`JobRecord` lives in a hash, and a worker
+drives a job only while it holds a *claim* on it (a lease it renews every third of
+``lease_ttl``). Each save is fenced by the claim (:mod:`._coordinator_scripts`), and a worker
+that cannot renew a claim stops driving that job before the claim can expire, so no two
+workers ever act on one job at once. A worker that dies stops renewing; once its claims expire
+their jobs go back to the front of the queue, and whoever takes one over resumes it from its
+saved state exactly as a resumed single-machine run does (intent states are reconciled by the
+job key in the video's extras, renders by the video's status). Every worker stays until every
+job is finished, so a job is never left behind, and then writes the whole batch's results.
+
+Durability: the journal is only as durable as Redis. Run it with ``appendonly yes`` and
+``appendfsync always`` to lose nothing; with ``everysec`` (Redis' default for AOF) a crash
+of Redis itself can lose the last second of saves: a job whose CREATING or RENDERING intent
+was lost is redone from the state before it, and the create or render it announced is then
+found again by the reconciliation (the video carries the job key and batch id), so nothing is
+created twice; a finished state that was lost costs one GET. Without persistence (no AOF, no
+RDB), a Redis restart loses the batch itself: the next run starts it over, and the videos
+already made are not found again (they carry the old batch id).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import msgspec
+
+from ..errors import APIConnectionError, ArgilError, InvalidRequestError
+from . import _coordinator_scripts as scripts
+from ._jobs import Job
+from ._journal import FINISHED, JobRecord, JournalError
+
+if TYPE_CHECKING:  # redis is an optional extra: imported when a coordinator connects
+    import redis.asyncio as aioredis
+    from redis.commands.core import AsyncScript
+
+__all__ = ["ClaimLostError", "CoordinatorUnavailableError", "RedisCoordinator"]
+
+logger = logging.getLogger("argil_async.batch")
+_ENCODER = msgspec.json.Encoder()
+_PARTS = ("meta", "records", "states", "queue", "claims", "owners")
+
+
+class CoordinatorUnavailableError(APIConnectionError):
+    """The batch coordinator's Redis could not be reached."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, maybe_sent=False)  # nothing reached the API
+
+
+class ClaimLostError(ArgilError):
+    """This worker no longer holds the job's claim: another worker has taken it over."""
+
+
+class RedisCoordinator:
+    """Where the workers of one batch meet: a Redis URL (or client) and the batch's name.
+
+    ``batch`` names the batch; by default it is derived from the job file's keys and contents,
+    so the same file started on several machines joins one batch. ``lease_ttl`` is how long a
+    dead worker's jobs wait before another worker takes them over. Example::
+
+        coordinator = RedisCoordinator("redis://queue:6379/0")
+        summary = await run_batch(client, jobs, out="results.jsonl", coordinator=coordinator)
+    """
+
+    def __init__(
+        self,
+        redis: str | aioredis.Redis,
+        *,
+        batch: str | None = None,
+        lease_ttl: float = 120.0,
+    ) -> None:
+        if isinstance(redis, str) and not redis.startswith(("redis://", "rediss://", "unix://")):
+            raise InvalidRequestError("coordinator", "must be a redis://, rediss:// or unix:// URL")
+        if batch is not None and (not batch or not batch.isprintable() or len(batch) > 200):
+            raise InvalidRequestError("batch", "must be 1 to 200 printable characters")
+        if isinstance(lease_ttl, bool) or not isinstance(lease_ttl, (int, float)) or lease_ttl < 1:
+            raise InvalidRequestError("lease_ttl", f"must be at least 1 second, got {lease_ttl!r}")
+        self._redis = redis
+        self.batch = batch
+        self.lease_ttl = float(lease_ttl)
+        self.worker = f"{uuid.uuid4().hex[:12]}"
+        self._client: aioredis.Redis | None = None
+        self._scripts: dict[str, AsyncScript] = {}
+        self._client_errors: tuple[type[BaseException], ...] = (OSError, asyncio.TimeoutError)
+        self._keys: list[str] = [] if batch is None else _keys_of(batch)
+
+    def __repr__(self) -> str:
+        return f"RedisCoordinator(batch={self.batch!r}, worker={self.worker!r})"
+
+    async def open(self, jobs: Sequence[Job], endpoint: str) -> tuple[str, dict[str, JobRecord]]:
+        """Create the batch, or join it; return its batch id and every job's record."""
+        self.batch = self.batch or default_batch_name(jobs)
+        self._keys = _keys_of(self.batch)
+        pairs: list[str] = []
+        for seq, job in enumerate(jobs):
+            record = JobRecord(job.key, seq, job.line, job.fingerprint()).moved()
+            pairs += [job.key, _encode(record)]
+        outcome = await self._call("INIT", endpoint, _digest(jobs), uuid.uuid4().hex, *pairs)
+        kind, value = (_text(part) for part in outcome)
+        if kind == "endpoint":
+            raise JournalError(self.batch, f"was run against {value}, not {endpoint}")
+        if kind == "digest":
+            raise JournalError(self.batch, "holds other jobs (the job file has changed)")
+        return value, await self.records()
+
+    async def records(self) -> dict[str, JobRecord]:
+        """Every job's latest record, by key, in file order."""
+        raw = await self._command(lambda client: client.hgetall(self._keys[1]))
+        records = [msgspec.json.decode(value, type=JobRecord) for value in raw.values()]
+        return {record.key: record for record in sorted(records, key=lambda r: r.seq)}
+
+    async def claim(self) -> tuple[JobRecord | None, int, float]:
+        """Claim the next job: (its record, 0, 0), or (None, claims held, seconds to wait)."""
+        key, *rest = await self._call("CLAIM", self.worker, int(self.lease_ttl * 1000))
+        if _text(key):
+            return msgspec.json.decode(rest[0], type=JobRecord), 0, 0.0
+        return None, int(rest[0]), max(int(rest[1]), 0) / 1000
+
+    async def save(self, record: JobRecord) -> None:
+        """Save ``record`` if this worker still holds its job; ClaimLostError otherwise."""
+        finished = "1" if record.state in FINISHED else "0"
+        saved = await self._call(
+            "SAVE", self.worker, record.key, _encode(record), record.state, finished
+        )
+        if not saved:
+            raise ClaimLostError(f"job {record.key}: claimed by another worker meanwhile")
+
+    async def renew(self, keys: Sequence[str]) -> list[bool]:
+        """Extend this worker's claims on ``keys``; False where one was lost."""
+        if not keys:
+            return []
+        renewed = await self._call("RENEW", self.worker, int(self.lease_ttl * 1000), *keys)
+        return [bool(flag) for flag in renewed]
+
+    async def release(self, keys: Iterable[str]) -> None:
+        """Give unfinished claims back at once (a worker stopping early)."""
+        keys = list(keys)
+        if keys:
+            await self._call("RELEASE", self.worker, *keys)
+
+    async def aclose(self) -> None:
+        """Close the Redis client made from a URL."""
+        client, self._client = self._client, None
+        if client is not None and isinstance(self._redis, str):
+            await client.aclose()
+
+    def _connect(self) -> aioredis.Redis:
+        if self._client is None:
+            import redis.asyncio
+            from redis.exceptions import RedisError
+
+            self._client_errors = (RedisError, OSError, asyncio.TimeoutError)
+            client = self._redis
+            if isinstance(client, str):
+                client = redis.asyncio.Redis.from_url(
+                    client, socket_connect_timeout=5.0, socket_timeout=30.0
+                )
+            self._client = client
+            self._scripts = {
+                name: client.register_script(getattr(scripts, name)) for name in scripts.__all__
+            }
+        return self._client
+
+    async def _call(self, script: str, *args: str | int) -> Any:
+        self._connect()
+        return await self._command(
+            lambda _: self._scripts[script](keys=self._keys, args=list(args))
+        )
+
+    async def _command(self, command: Any) -> Any:
+        try:
+            return await command(self._connect())
+        except self._client_errors as exc:
+            raise CoordinatorUnavailableError(f"batch coordinator unreachable: {exc}") from exc
+
+
+def _keys_of(batch: str) -> list[str]:
+    return [f"argil:batch:{{{batch}}}:{part}" for part in _PARTS]
+
+
+def default_batch_name(jobs: Sequence[Job]) -> str:
+    """The name a job file's batch gets when none is given: from its keys and contents."""
+    return f"jobs-{_digest(jobs)[:20]}"
+
+
+def _digest(jobs: Sequence[Job]) -> str:
+    digest = hashlib.sha256()
+    for job in jobs:
+        digest.update(f"{job.key}\0{job.fingerprint()}\n".encode())
+    return digest.hexdigest()
+
+
+def _encode(record: JobRecord) -> str:
+    return _ENCODER.encode(record).decode()
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+class ClaimedWriter:
+    """The driver's journal writer, for a coordinated run: saves go to Redis, fenced."""
+
+    def __init__(self, coordinator: RedisCoordinator) -> None:
+        self._coordinator = coordinator
+        self.commits = 0
+
+    async def save(self, record: JobRecord) -> None:
+        """Save one record (the driver awaits this before every request it announces)."""
+        await self._coordinator.save(record)
+        self.commits += 1
+
+    async def aclose(self) -> None:
+        """Nothing is queued: every save is one script call."""
+
+
+class Claims:
+    """This worker's claimed jobs, renewed in the background; a job whose claim could not be
+    renewed in time is cancelled before the claim expires (another worker may take it)."""
+
+    def __init__(self, coordinator: RedisCoordinator) -> None:
+        self._coordinator = coordinator
+        self._ttl = coordinator.lease_ttl
+        self._scopes: dict[str, anyio.CancelScope] = {}
+
+    def hold(self, key: str, claimed_at: float) -> anyio.CancelScope:
+        """A cancel scope for driving ``key``, due a third of the TTL before its claim ends."""
+        scope = anyio.CancelScope(deadline=claimed_at + self._ttl * 2 / 3)
+        self._scopes[key] = scope
+        return scope
+
+    def drop(self, key: str) -> None:
+        """The job is finished or abandoned here."""
+        self._scopes.pop(key, None)
+
+    async def renew_forever(self) -> None:
+        """Every third of the TTL, renew every claim; push each job's deadline on."""
+        while True:
+            await anyio.sleep(self._ttl / 3)
+            keys = list(self._scopes)
+            sent = anyio.current_time()
+            try:
+                renewed = await self._coordinator.renew(keys)
+            except CoordinatorUnavailableError as exc:
+                logger.warning("cannot renew %d claims (%s); retrying", len(keys), exc)
+                continue
+            for key, kept in zip(keys, renewed, strict=True):
+                scope = self._scopes.get(key)
+                if scope is not None:
+                    scope.deadline = sent + self._ttl * 2 / 3 if kept else -1.0
+
+    async def release_all(self) -> None:
+        """Hand back every claim still held (the run is stopping)."""
+        keys, self._scopes = list(self._scopes), {}
+        with anyio.move_on_after(5, shield=True), contextlib.suppress(ArgilError):
+            await self._coordinator.release(keys)
+
+
+def finished_count(records: Iterable[JobRecord]) -> int:
+    """Jobs already finished (DONE or FAILED) when this worker joined."""
+    return sum(record.state in ("DONE", "FAILED") for record in records)
