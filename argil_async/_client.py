@@ -327,7 +327,7 @@ def _checked_key(key: object) -> str:
             "environment variable",
         )
     if not isinstance(key, str):
-        raise check.fail("api_key", "must be a string", type(key).__name__)
+        raise check.fail("api_key", f"must be a string, not {type(key).__name__}")
     if key != key.strip() or not key.isprintable() or not key.isascii():
         raise errors.InvalidRequestError(
             "api_key",

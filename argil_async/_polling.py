@@ -9,16 +9,25 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Collection
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import anyio
 
 from ._validation import seconds
 from .errors import GenerationFailedError, WaitTimeoutError
 
-__all__ = ["wait_for_status"]
+__all__ = ["DurationEstimate", "wait_for_status"]
 
 T = TypeVar("T")
+
+
+class DurationEstimate(Protocol):
+    """How long some work usually takes, learnt as it is seen (the asset limiter is one)."""
+
+    @property
+    def expected_processing(self) -> float | None: ...
+
+    def learn(self, duration: float) -> None: ...
 
 
 async def wait_for_status(
@@ -30,18 +39,17 @@ async def wait_for_status(
     poll_interval: float,
     what: str,
     is_success: Callable[[T], bool] = lambda _: True,
-    expected: Callable[[], float | None] = lambda: None,
-    learn: Callable[[float], None] | None = None,
+    estimate: DurationEstimate | None = None,
     first: T | None = None,
     seen: Callable[[T], Awaitable[None]] | None = None,
     wake: asyncio.Future[Any] | None = None,
 ) -> T:
     """Poll ``fetch`` until the object's ``status`` is in ``done`` (success) or ``failed``.
 
-    Any other status, known or not, counts as still in progress. ``expected`` may give how
-    long the work usually takes: the waiter then polls around that moment instead of backing
-    off past it. ``learn`` receives the duration seen (the midpoint between the last poll that
-    saw the work pending and the one that saw it end), to improve later estimates. ``first``
+    Any other status, known or not, counts as still in progress. ``estimate`` (the asset
+    limiter) may know how long the work usually takes: the waiter then polls around that
+    moment instead of backing off past it, and tells it the duration seen (the midpoint
+    between the last poll that saw the work pending and the one that saw it end). ``first``
     is the object as just returned by the request that started the work, saving one poll.
     ``seen`` is awaited with every object fetched. When ``wake`` completes (a webhook arrived),
     the sleep it interrupts ends and the next poll is made at once.
@@ -50,7 +58,7 @@ async def wait_for_status(
     poll_interval = seconds("poll_interval", poll_interval)
     started = anyio.current_time()
     deadline = started + timeout
-    schedule = _Schedule(poll_interval, expected())
+    schedule = _Schedule(poll_interval, estimate.expected_processing if estimate else None)
     last: T | None = None
     pending_seen: float | None = None  # when a poll last saw the work still pending
     while True:
@@ -65,8 +73,8 @@ async def wait_for_status(
             await seen(last)
         status = _status(last)
         ended = status in done or status in failed
-        if ended and learn is not None and pending_seen is not None:
-            learn((pending_seen + anyio.current_time() - started) / 2)
+        if ended and estimate is not None and pending_seen is not None:
+            estimate.learn((pending_seen + anyio.current_time() - started) / 2)
         if status in failed or (status in done and not is_success(last)):
             raise GenerationFailedError(f"{what} ended with status {status}", resource=last)
         if status in done:

@@ -31,12 +31,14 @@ __all__ = [
     "file_path",
     "integer",
     "json_value",
+    "media_url",
     "name",
     "number",
     "optional_text",
     "page_size",
     "path_id",
     "query",
+    "query_value",
     "request_model",
     "seconds",
     "string_map",
@@ -100,16 +102,21 @@ def optional_text(field: str, value: object, **lengths: int) -> str | None:
     return None if value is None else text(field, value, **lengths)
 
 
+def query_value(field: str, value: object) -> str | None:
+    """A query filter: None (no filter) or a non-empty string (the API refuses ``?x=``)."""
+    return optional_text(field, value, min_length=1)
+
+
 def name(field: str, value: object, *, max_length: int = 256) -> str:
     """A display name of 1 to ``max_length`` characters."""
     return text(field, value, min_length=1, max_length=max_length)
 
 
 def text_list(field: str, value: object) -> list[str]:
-    """A list (or other non-string iterable) of strings, e.g. several asset types."""
+    """A list (or other non-string iterable) of non-empty strings, e.g. asset types."""
     if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
         raise fail(field, "must be a list of strings", value)
-    return [text(f"{field}[{i}]", item) for i, item in enumerate(value)]
+    return [text(f"{field}[{i}]", item, min_length=1) for i, item in enumerate(value)]
 
 
 def boolean(field: str, value: object) -> bool:
@@ -197,11 +204,12 @@ def path_id(field: str, value: object) -> str:
     return quote(text(field, value), safe="")
 
 
-def url(field: str, value: object, *, https_only: bool = False) -> str:
-    """An absolute http(s) URL; with ``https_only``, https (plain http only to loopback)."""
+def url(field: str, value: object, *, https_only: bool = False, loopback_http: bool = True) -> str:
+    """An absolute http(s) URL; with ``https_only``, https (plain http only to loopback,
+    unless ``loopback_http=False``: files Argil fetches itself must be https)."""
     candidate = text(field, value) if isinstance(value, str) else None
     if candidate is not None and candidate.isprintable():
-        if https_only and is_https_or_loopback(candidate):
+        if https_only and is_https_or_loopback(candidate, allow_loopback_http=loopback_http):
             return candidate
         try:
             parts = urlsplit(candidate)
@@ -210,8 +218,15 @@ def url(field: str, value: object, *, https_only: bool = False) -> str:
             parts, host = None, None
         if not https_only and parts is not None and parts.scheme in ("http", "https") and host:
             return candidate
-    rule = "an https:// URL (http only for loopback hosts)" if https_only else "an http(s) URL"
+    rule = "an http(s) URL"
+    if https_only:
+        rule = "an https:// URL" + (" (http only for loopback hosts)" if loopback_http else "")
     raise fail(field, f"must be {rule}", value)
+
+
+def media_url(field: str, value: object) -> str:
+    """The https URL of a file Argil downloads itself (an image, a video, an audio sample)."""
+    return url(field, value, https_only=True, loopback_http=False)
 
 
 def extras(value: object, *, field: str = "extras") -> dict[str, str] | None:

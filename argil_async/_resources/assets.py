@@ -68,7 +68,7 @@ class AsyncAssetsResource(Resource):
             types = check.text_list("type", [type] if isinstance(type, str) else type)
         check.page_size(page_size)
         check_options(options)
-        state = check.optional_text("status", status)
+        state = check.query_value("status", status)
         base = check.query(type=types or None, status=state, pageSize=page_size)
 
         async def fetch(page: int) -> Page[Asset]:
@@ -186,8 +186,7 @@ class AsyncAssetsResource(Resource):
             timeout=timeout,
             poll_interval=poll_interval,
             what=f"asset {id}",
-            expected=lambda: limiter.expected_processing,
-            learn=limiter.learn,
+            estimate=limiter,
             first=first,
         )
 

@@ -73,7 +73,7 @@ class AsyncAvatarsResource(Resource):
         if (image_url is None) == (image is None):
             raise check.fail("image_url/image", "give exactly one of the two")
         if image_url is not None:
-            source = _Source(url=check.url("image_url", image_url, https_only=True))
+            source = _Source(url=check.media_url("image_url", image_url))
         else:
             source = _Source(base64=await _data_uri(image))
         body = _ImageAvatarBody(
@@ -103,12 +103,8 @@ class AsyncAvatarsResource(Resource):
         )
         body = _VideoAvatarBody(
             name=check.name("name", name),
-            dataset_video=_Source(
-                url=check.url("dataset_video_url", dataset_video_url, https_only=True)
-            ),
-            consent_video=_Source(
-                url=check.url("consent_video_url", consent_video_url, https_only=True)
-            ),
+            dataset_video=_Source(url=check.media_url("dataset_video_url", dataset_video_url)),
+            consent_video=_Source(url=check.media_url("consent_video_url", consent_video_url)),
             extras=check.extras(extras),
         )
         response = await self._client._request("POST", "/avatars", body=body, options=options)
@@ -130,9 +126,9 @@ class AsyncAvatarsResource(Resource):
     ) -> list[Avatar]:
         """All avatars (not paginated); ``visibility`` is "public" (stock) or "private"."""
         params = check.query(
-            orientation=check.optional_text("orientation", orientation),
-            model=check.optional_text("model", model),
-            visibility=check.optional_text("visibility", visibility),
+            orientation=check.query_value("orientation", orientation),
+            model=check.query_value("model", model),
+            visibility=check.query_value("visibility", visibility),
         )
         avatars, _ = await self._client._get("/avatars", list[Avatar], params, options)
         return avatars

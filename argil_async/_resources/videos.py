@@ -144,9 +144,9 @@ class AsyncVideosResource(Resource):
             filter_ = check.extras(extras_filter, field="extras_filter")
             extras_json = msgspec.json.encode(filter_).decode()
         base = check.query(
-            nameSearchQuery=check.optional_text("name_search_query", name_search_query),
-            avatarId=check.optional_text("avatar_id", avatar_id),
-            voiceId=check.optional_text("voice_id", voice_id),
+            nameSearchQuery=check.query_value("name_search_query", name_search_query),
+            avatarId=check.query_value("avatar_id", avatar_id),
+            voiceId=check.query_value("voice_id", voice_id),
             extrasFilter=extras_json,
             limit=page_size,
         )

@@ -51,8 +51,8 @@ class AsyncVoicesResource(Resource):
             "/voices",
             list[Voice],
             check.query(
-                language=check.optional_text("language", language),
-                gender=check.optional_text("gender", gender),
+                language=check.query_value("language", language),
+                gender=check.query_value("gender", gender),
             ),
             options,
         )
@@ -69,7 +69,7 @@ class AsyncVoicesResource(Resource):
         options = split_options(settings)
         body: dict[str, Any] = {
             "name": check.name("name", name),
-            "audioUrl": check.url("audio_url", audio_url, https_only=True),
+            "audioUrl": check.media_url("audio_url", audio_url),
         }
         for key, value in settings.items():
             if not key.isidentifier() or not key.islower() or not key.isascii():
