@@ -10,9 +10,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
-from client_fixtures import client_for
-from openapi_check import OpenAPIChecker
-from redis_fixtures import redis_name, redis_url  # noqa: F401  (a real Redis server)
+from support.client_fixtures import client_for
+from support.openapi_check import OpenAPIChecker
+from support.redis_fixtures import redis_name, redis_url  # noqa: F401  (a real Redis server)
 
 from argil_async import AsyncArgil
 from argil_async.testing import ArgilSimulator

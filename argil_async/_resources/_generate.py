@@ -15,7 +15,7 @@ from ..errors import InvalidRequestError
 from ..models import VIDEO_FAILED_STATUSES, Video
 
 if TYPE_CHECKING:
-    from ..events import VideoEventSource
+    from ..events._payloads import VideoEventSource
     from .videos import AsyncVideosResource
 
 __all__ = ["check_callback", "finish", "key_or_new", "wait_done"]

@@ -19,7 +19,7 @@ from .._download import download_to
 from .._options import RequestOptions, WaitOptions, check_options
 from .._pagination import AsyncPaginator, Envelope, Page
 from ..errors import ArgilError
-from ..events import VideoEventSource
+from ..events._payloads import VideoEventSource
 from ..models import (
     AspectRatio,
     AutoBrolls,

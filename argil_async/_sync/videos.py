@@ -13,7 +13,7 @@ from typing_extensions import Unpack
 
 from .._options import RequestOptions, WaitOptions
 from .._sync_runtime import Paginator, SyncRuntime
-from ..events import VideoEventSource
+from ..events._payloads import VideoEventSource
 from ..models import AspectRatio, AutoBrolls, AvatarModel, BackgroundMusic, Moment, Subtitles, Video
 
 __all__ = ["VideosResource"]

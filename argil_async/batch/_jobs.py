@@ -275,7 +275,7 @@ def simply_valid(raw: object) -> bool:
 
     Types and unknown fields are checked by msgspec in one pass, each moment by the Moment
     model as in job_problems; a rule added to job_problems for these fields must be added
-    here too (``tests/test_batch_jobs.py`` compares the two on generated jobs).
+    here too (``tests/batch/test_batch_jobs.py`` compares the two on generated jobs).
     """
     try:
         job = msgspec.convert(raw, _SimpleJob)

@@ -52,7 +52,7 @@ from ._results import ResultsWriteError, write_results
 from ._waiting import Waiter, WaitSettings
 
 if TYPE_CHECKING:
-    from .._receiver import WebhookReceiver
+    from ..events._receiver import WebhookReceiver
     from ._coordinator import RedisCoordinator
 
 __all__ = ["BatchOptions", "BatchSummary", "CallbackServer", "run_batch"]
@@ -332,7 +332,7 @@ async def _callbacks(
     if server is None:
         yield None, None
         return
-    from .._receiver import WebhookReceiver
+    from ..events._receiver import WebhookReceiver
 
     receiver = WebhookReceiver()
     async with receiver.serve(server.host, server.port, public_base_url=server.public_url) as url:

@@ -23,7 +23,9 @@ from ..errors import GenerationFailedError, WaitTimeoutError
 from ..models import VIDEO_FAILED_STATUSES, Video
 
 if TYPE_CHECKING:
-    from .._receiver import WebhookReceiver  # imports aiohttp.web: only when a run serves one
+    from ..events._receiver import (
+        WebhookReceiver,  # imports aiohttp.web: only when a run serves one
+    )
 
 __all__ = ["Waiter", "WaitSettings"]
 

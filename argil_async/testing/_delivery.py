@@ -20,7 +20,7 @@ import aiohttp
 import msgspec
 
 from .._urls import is_loopback_host
-from ..events import _sign
+from ..events._signatures import sign
 from ._records import Delivery, utc_now
 from ._runtime import Runtime
 
@@ -50,7 +50,7 @@ def _signature_headers(body: bytes, secret: str) -> dict[str, str]:
     """`webhook-id`, `webhook-timestamp` and a `v1,` signature of this body."""
     msg_id = f"msg_{uuid.uuid4().hex}"
     stamp = str(int(time.time()))
-    signature = _sign(body, msg_id, stamp, secret)
+    signature = sign(body, msg_id, stamp, secret)
     signature_header = f"v1,{signature}"
     return {"webhook-id": msg_id, "webhook-timestamp": stamp, "webhook-signature": signature_header}
 

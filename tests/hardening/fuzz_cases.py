@@ -19,7 +19,7 @@ import msgspec
 from hypothesis import strategies as st
 
 from argil_async import AutoBrolls, BackgroundMusic, Broll, Moment, Subtitles, Zoom
-from argil_async._demo import make_png
+from argil_async._cli._demo import make_png
 from argil_async._images import data_uri
 
 FOLDER = Path(tempfile.mkdtemp(prefix="argil-fuzz-"))  # downloads and image files go here only

@@ -24,9 +24,9 @@ from typing import Any
 
 import msgspec
 from multidict import CIMultiDict
-from openapi_check import SERVER, load_document
 from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest
+from support.openapi_check import SERVER, load_document
 from werkzeug.datastructures import ImmutableMultiDict
 
 from argil_async import ArgilError, InvalidRequestError

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import msgspec
 import pytest
-from fakes import json_response, scripted_client
+from support.fakes import json_response, scripted_client
 
 from argil_async import InvalidRequestError
-from argil_async._demo import make_png
+from argil_async._cli._demo import make_png
 from argil_async._images import MAX_IMAGE_BYTES, data_uri, image_problem, image_size
 
 

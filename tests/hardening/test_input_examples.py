@@ -9,10 +9,10 @@ from typing import Any
 
 import msgspec
 import pytest
-from fakes import json_response, scripted_client
+from support.fakes import json_response, scripted_client
 
 from argil_async import AsyncArgil, AutoBrolls, InvalidRequestError, Moment, Subtitles
-from argil_async._demo import make_png
+from argil_async._cli._demo import make_png
 
 MOMENT = {"avatarId": "a", "transcript": "Hi"}
 VIDEO = json_response(201, {"id": "v1", "status": "IDLE"})

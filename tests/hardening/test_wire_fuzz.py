@@ -8,8 +8,8 @@ from typing import Any
 
 import msgspec
 import pytest
-from fakes import scripted_client
 from multidict import CIMultiDict
+from support.fakes import scripted_client
 
 from argil_async import ArgilError, AsyncArgil
 from argil_async._transport import Response

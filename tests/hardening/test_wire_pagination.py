@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from fakes import ScriptedTransport, json_response, scripted_client
+from support.fakes import ScriptedTransport, json_response, scripted_client
 
 from argil_async import Argil, RetryPolicy
 from argil_async._transport import Request, Response

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from client_fixtures import client_for
+from support.client_fixtures import client_for
 
 from argil_async import APIConnectionError
 

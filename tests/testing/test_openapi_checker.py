@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from openapi_check import OpenAPIChecker
+from support.openapi_check import OpenAPIChecker
 
 from argil_async.testing import RecordedRequest
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sim_http import Api
 
-from argil_async._demo import make_png
+from argil_async._cli._demo import make_png
 from argil_async._images import data_uri
 from argil_async.testing import ArgilSimulator
 

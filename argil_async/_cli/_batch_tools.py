@@ -1,0 +1,224 @@
+"""``argil batch check [--online]``, ``estimate``, ``download``, and the gate before ``run``.
+
+``download RESULTS --to DIR`` fetches every finished video (``--subtitled``: the subtitled
+version; ``--subtitles vtt|ass``: the subtitles too), concurrently, atomically, named by job
+key; run it again to resume. Exit 0, 1 when a download failed, 2 for a bad path or no key.
+
+Before a run against the API, avatar and voice names are resolved to ids, and the estimated
+cost of the jobs still to render is shown (stderr); on a terminal the run asks before
+spending, ``--yes`` skips the question, and ``--max-credits N`` refuses a run estimated above
+N credits (exit 2, nothing sent). The estimate is computed from Argil's published prices.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..batch import Job, JobFileError, load_jobs
+from ..batch._estimate import CostEstimate, estimate_cost
+from ..batch._fetch import DownloadReport, download_results
+from ..batch._journal import FAILED, FINISHED, Journal
+from ..batch._layout import journal_path
+from ..batch._online import check_online, resolve_names
+from ..errors import ArgilError, InvalidRequestError
+from ._session import Session, api_session, print_json, print_table
+
+__all__ = ["add_download_command", "add_gate_flags", "add_tool_commands", "gate"]
+
+
+def add_tool_commands(check: argparse.ArgumentParser, estimate: argparse.ArgumentParser) -> None:
+    """Arguments of ``batch check`` and ``batch estimate``."""
+    for parser in (check, estimate):
+        parser.add_argument("jobs", type=Path, help="a .jsonl or .csv job file")
+        parser.add_argument("--online", action="store_true", help="look things up in the API")
+        parser.add_argument("--simulate", action="store_true", help="use the embedded simulator")
+        parser.add_argument("--json", action="store_true", help="print JSON")
+    estimate.add_argument("--wpm", type=float, default=150.0, help="words per minute (150)")
+    check.set_defaults(handler=_check)
+    estimate.set_defaults(handler=_estimate)
+
+
+def add_download_command(download: argparse.ArgumentParser) -> None:
+    """Arguments of ``batch download``."""
+    download.add_argument("results", type=Path, help="the results file given to `run --out`")
+    download.add_argument("--to", type=Path, required=True, help="the folder for the videos")
+    download.add_argument("--subtitled", action="store_true", help="the subtitled versions")
+    download.add_argument("--subtitles", choices=("vtt", "ass"), help="also the subtitles")
+    download.add_argument("--concurrency", type=int, default=8, help="downloads at once (8)")
+    download.add_argument("--simulate", action="store_true", help="use the embedded simulator")
+    download.add_argument("--json", action="store_true", help="print JSON")
+    download.set_defaults(handler=_download)
+
+
+def _download(args: argparse.Namespace) -> int:
+    if not (os.environ.get("ARGIL_API_KEY") or args.simulate):
+        print("error: ARGIL_API_KEY is not set (the videos live in Argil)", file=sys.stderr)
+        return 2
+    try:
+        report = asyncio.run(_download_async(args))
+    except InvalidRequestError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ArgilError as exc:
+        print(f"error: {exc} (run it again: finished files are kept)", file=sys.stderr)
+        return 1
+    if args.json:
+        print_json(report.to_dict())
+    else:
+        print(report)
+        for key, error in report.failed.items():
+            print(f"failed  {key}: {error}", file=sys.stderr)
+    return 0 if report.ok else 1
+
+
+async def _download_async(args: argparse.Namespace) -> DownloadReport:
+    async with api_session(json_output=True, simulate=args.simulate) as session:
+        return await download_results(
+            session.client,
+            args.results,
+            args.to,
+            subtitled=args.subtitled,
+            subtitles=args.subtitles,
+            concurrency=args.concurrency,
+        )
+
+
+def add_gate_flags(run: argparse.ArgumentParser) -> None:
+    """``--yes``, ``--max-credits`` and ``--wpm`` of ``batch run``."""
+    run.add_argument("--yes", action="store_true", help="do not ask before spending credits")
+    run.add_argument("--max-credits", type=int, help="refuse a run estimated above N credits")
+    run.add_argument("--wpm", type=float, default=150.0, help="speech rate of the estimate")
+
+
+def _load(path: Path) -> list[Job] | None:
+    try:
+        return load_jobs(path)
+    except JobFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+
+
+def _check(args: argparse.Namespace) -> int:
+    jobs = _load(args.jobs)
+    if jobs is None:
+        return 2
+    if not args.online:
+        print(f"{args.jobs}: {len(jobs)} valid jobs (offline; --online checks the references)")
+        return 0
+    return asyncio.run(_check_online(args, jobs))
+
+
+async def _check_online(args: argparse.Namespace, jobs: list[Job]) -> int:
+    try:
+        async with api_session(json_output=args.json, simulate=args.simulate) as session:
+            checked = await check_online(session.client, jobs)
+    except ArgilError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        problems = [{"line": p.line, "field": p.field, "rule": p.rule} for p in checked.problems]
+        print_json({"jobs": len(jobs), "ok": checked.ok, "problems": problems})
+    elif checked.ok:
+        print(f"{args.jobs}: {len(jobs)} valid jobs; every avatar, voice, gesture, asset and style")
+        print("exists and can be used")
+    else:
+        print(f"{args.jobs}: {len(checked.problems)} problem(s), nothing was sent:")
+        for problem in checked.problems:
+            print(f"  {problem}")
+    return 0 if checked.ok else 2
+
+
+def _estimate(args: argparse.Namespace) -> int:
+    jobs = _load(args.jobs)
+    if jobs is None:
+        return 2
+    royalty: set[str] | None = None
+    if args.online:
+        royalty = asyncio.run(_royalty_avatars(args))
+    try:
+        estimate = estimate_cost(jobs, words_per_minute=args.wpm, royalty_avatars=royalty)
+    except ArgilError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print_json(estimate.to_dict())
+        return 0
+    rows = [job.to_dict() for job in estimate.jobs]
+    print_table(rows, ["line", "key", "seconds", "video", "voice", "royalty", "broll", "total"])
+    print(f"total: about {estimate.total} credits")
+    print(estimate.assumptions())
+    return 0
+
+
+async def _royalty_avatars(args: argparse.Namespace) -> set[str] | None:
+    async with api_session(json_output=True, simulate=args.simulate) as session:
+        return await _v1_public(session)
+
+
+async def _v1_public(session: Session) -> set[str] | None:
+    """Argil's public v1 avatars (those that pay the royalty), or None when unknown."""
+    try:
+        public = await session.client.avatars.list(visibility="public")
+    except ArgilError:
+        return None
+    return {avatar.id for avatar in public if avatar.model == "ARGIL_V1"}
+
+
+async def gate(session: Session, args: argparse.Namespace, jobs: list[Job]) -> list[Job] | int:
+    """Jobs with names resolved, once the cost is accepted; else the exit code."""
+    resolved = await resolve_names(session.client, jobs)
+    if resolved.problems:
+        count = len(resolved.problems)
+        print(f"error: {count} name(s) not resolved, nothing was sent:", file=sys.stderr)
+        for problem in resolved.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    if session.simulator is not None:
+        return resolved.jobs  # nothing is paid
+    remaining = _unfinished(args, resolved.jobs)
+    royalty = await _v1_public(session)
+    estimate = estimate_cost(remaining, words_per_minute=args.wpm, royalty_avatars=royalty)
+    print(f"estimate: {estimate}", file=sys.stderr)
+    if args.max_credits is not None and estimate.total > args.max_credits:
+        print(
+            f"error: about {estimate.total} credits is above --max-credits {args.max_credits}; "
+            "nothing was sent",
+            file=sys.stderr,
+        )
+        return 2
+    if estimate.total > 0 and not args.yes and _on_terminal() and not _confirm(estimate):
+        print("nothing was sent", file=sys.stderr)
+        return 2
+    return resolved.jobs
+
+
+def _unfinished(args: argparse.Namespace, jobs: Sequence[Job]) -> list[Job]:
+    """The jobs a run will still render (finished ones in the journal are skipped)."""
+    path = journal_path(args.out)
+    if not path.exists():
+        return list(jobs)
+    try:
+        with Journal(path, readonly=True) as journal:
+            records = journal.records()
+    except Exception:  # a damaged journal: the run itself reports it
+        return list(jobs)
+    retry = {FAILED} if args.retry_failed else set()
+    done = {k for k, r in records.items() if r.state in FINISHED and r.state not in retry}
+    return [job for job in jobs if job.key not in done]
+
+
+def _on_terminal() -> bool:
+    return sys.stdin.isatty() and sys.stderr.isatty()
+
+
+def _confirm(estimate: CostEstimate) -> bool:
+    try:
+        answer = input(f"Spend about {estimate.total} credits? [y/N] ")
+    except EOFError:
+        return False
+    return answer.strip().lower() in ("y", "yes")

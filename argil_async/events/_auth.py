@@ -1,0 +1,90 @@
+"""Who may deliver webhooks: the URL token, a Standard Webhooks signature, and seen ids."""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+import urllib.parse
+from collections import OrderedDict
+from collections.abc import Mapping
+
+from argil_async.errors import InvalidRequestError, WebhookError
+
+from ._signatures import signing_key, verify_signature
+
+__all__ = ["SECRET_ENV", "SIGNING_SECRET_ENV", "Credentials", "SeenIds"]
+
+SECRET_ENV = "ARGIL_WEBHOOK_SECRET"
+SIGNING_SECRET_ENV = "ARGIL_WEBHOOK_SIGNING_SECRET"
+
+
+class Credentials:
+    """The token and the signing secret a receiver accepts (either suffices)."""
+
+    def __init__(self, secret: str | None, signing_secret: str | None) -> None:
+        if secret is not None and (not isinstance(secret, str) or not secret):
+            raise InvalidRequestError("secret", "must be a non-empty string or None")
+        signing = signing_secret or os.environ.get(SIGNING_SECRET_ENV) or None
+        if signing is not None:
+            signing_key(signing)  # refuse a malformed signing secret now, not per delivery
+        self.signing_secret = signing
+        self.token = _token(secret, signed=signing is not None)
+        self._token_bytes = (self.token or "").encode()
+
+    def check(
+        self, body: bytes, fields: Mapping[str, str], query: Mapping[str, str] | str | None
+    ) -> None:
+        """A signature when one is sent and we hold the secret, else the token, must match.
+
+        ``fields`` are the headers with lower-case names. Raises WebhookError (401).
+        """
+        if self.signing_secret is not None and "webhook-signature" in fields:
+            verify_signature(body, fields, self.signing_secret)
+            return
+        if not self._token_matches(_query_token(query)):
+            raise WebhookError(
+                "missing or invalid token or signature", status_code=401, reason="unauthorized"
+            )
+
+    def _token_matches(self, token: str | None) -> bool:
+        if token is None or self.token is None:
+            return False
+        return hmac.compare_digest(token.encode("utf-8", "surrogatepass"), self._token_bytes)
+
+
+class SeenIds:
+    """The last ``limit`` webhook ids accepted, to drop redeliveries in bounded memory."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._ids: OrderedDict[str, None] = OrderedDict()
+
+    def add(self, webhook_id: str) -> bool:
+        """Remember ``webhook_id``; return whether it had been seen already."""
+        if webhook_id in self._ids:
+            return True
+        self._ids[webhook_id] = None
+        while len(self._ids) > self._limit:
+            self._ids.popitem(last=False)
+        return False
+
+
+def _token(secret: str | None, *, signed: bool) -> str | None:
+    """The token: given, else ``ARGIL_WEBHOOK_SECRET``, else none (signed) or a random one."""
+    if secret is not None:
+        return secret
+    from_env = os.environ.get(SECRET_ENV)
+    if from_env:
+        return from_env
+    return None if signed else secrets.token_urlsafe(32)
+
+
+def _query_token(query: Mapping[str, str] | str | None) -> str | None:
+    if query is None:
+        return None
+    if isinstance(query, str):
+        values = urllib.parse.parse_qs(query, keep_blank_values=True).get("token")
+        return values[0] if values else None
+    value = query.get("token")
+    return value if isinstance(value, str) else None

@@ -1,0 +1,430 @@
+"""The webhook receiver exported as ``argil_async.events.WebhookReceiver``.
+
+:meth:`WebhookReceiver.handle` is the framework-neutral core; ``_receiver_web`` adapts it to
+ASGI (FastAPI, Starlette) and aiohttp.web.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+import urllib.parse
+import weakref
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
+
+from aiohttp.abc import AbstractAccessLogger
+
+from argil_async.errors import (
+    InvalidRequestError,
+    ResponseValidationError,
+    WaitTimeoutError,
+    WebhookError,
+)
+
+from . import _web as _receiver_web
+from ._auth import Credentials, SeenIds
+from ._payloads import (
+    AvatarEvent,
+    AvatarTrainingFailed,
+    AvatarTrainingSucceeded,
+    Event,
+    VideoEvent,
+    VideoGenerationFailed,
+    VideoGenerationSucceeded,
+    parse_event,
+)
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+__all__ = ["WebhookReceiver"]
+
+logger = logging.getLogger("argil_async.events")
+
+HandlerT = TypeVar("HandlerT", bound=Callable[[Event], object])
+_Key = tuple[str, str]  # ("video" | "avatar", id)
+
+
+class _EventStream:
+    """Events accepted after its creation, in order; when full, the oldest are dropped."""
+
+    def __init__(self, registry: weakref.WeakSet[_EventStream], max_queued: int) -> None:
+        self._registry = registry
+        self._queue: asyncio.Queue[Event | None] = asyncio.Queue(max_queued)
+        self._closed = False
+        registry.add(self)
+
+    def __aiter__(self) -> _EventStream:
+        return self
+
+    async def __anext__(self) -> Event:
+        if self._closed and self._queue.empty():
+            raise StopAsyncIteration
+        item = await self._queue.get()
+        if item is None:
+            raise StopAsyncIteration
+        return item
+
+    async def aclose(self) -> None:
+        """Stop receiving events; iteration ends after those already queued."""
+        self._registry.discard(self)
+        self._close()
+
+    def _put(self, item: Event | None) -> None:
+        if self._queue.full():
+            self._queue.get_nowait()
+            logger.warning("webhook event stream is full; dropped its oldest event")
+        self._queue.put_nowait(item)
+
+    def _close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._put(None)
+
+
+class WebhookReceiver:
+    """Receive Argil webhook deliveries in any web framework and wait for results by id.
+
+    Deliveries are authenticated by a secret token in the callback URL's query string (Argil
+    does not sign callbacks), by a Standard Webhooks signature (endpoints registered through
+    Argil's webhook-endpoints API, keyed with ``signing_secret``), or either when both are set.
+    Every worker of an app must share them: they default to ``ARGIL_WEBHOOK_SECRET`` and
+    ``ARGIL_WEBHOOK_SIGNING_SECRET``; with neither, a random token is made (one process only)::
+
+        receiver = WebhookReceiver()                  # ARGIL_WEBHOOK_SECRET
+        app.mount("/argil", receiver.asgi)            # FastAPI / Starlette: POST /argil/webhook
+        receiver.mount(aiohttp_app)                   # or aiohttp.web
+        url = receiver.callback_url("https://example.com")
+        await client.videos.render(video.id, callback_url=url)
+        event = await receiver.wait_for_video(video.id, timeout=900)
+
+    :meth:`handle` is the core any framework can call. ``rejected`` counts refusals by reason:
+    ``"unauthorized"`` (401), ``"too_large"`` (413) and ``"invalid_body"`` (400); a repeated
+    ``webhook-id`` is answered 200 but dispatched once (``duplicates`` counts them). Up to
+    ``max_buffered`` recent video and avatar events are kept, so a wait that starts after its
+    event arrived still returns it.
+    """
+
+    access_log_class: ClassVar[type[AbstractAccessLogger]] = _receiver_web.PathOnlyAccessLogger
+    """An aiohttp access logger that omits query strings (aiohttp's default logs the token):
+    ``web.run_app(app, access_log_class=WebhookReceiver.access_log_class)``."""
+
+    def __init__(
+        self,
+        secret: str | None = None,
+        *,
+        signing_secret: str | None = None,
+        path: str = "/argil/webhook",
+        max_body_size: int = 256 * 1024,
+        max_buffered: int = 10_000,
+        max_seen_ids: int = 10_000,
+    ) -> None:
+        if not isinstance(path, str) or not path.startswith("/"):
+            raise InvalidRequestError("path", "must start with '/'")
+        _check_count("max_body_size", max_body_size, minimum=1)
+        _check_count("max_buffered", max_buffered, minimum=0)
+        _check_count("max_seen_ids", max_seen_ids, minimum=0)
+        self._credentials = Credentials(secret, signing_secret)
+        self._path = path
+        self._max_body_size = max_body_size
+        self._max_buffered = max_buffered
+        self._recent: OrderedDict[_Key, Event] = OrderedDict()
+        self._seen_ids = SeenIds(max_seen_ids)
+        self._waiters: dict[_Key, set[asyncio.Future[Event]]] = {}
+        self._handlers: list[Callable[[Event], object]] = []
+        self._streams: weakref.WeakSet[_EventStream] = weakref.WeakSet()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._received = 0
+        self._duplicates = 0
+        self._rejected: dict[str, int] = {}
+        self._handler_errors = 0
+        self._asgi: _receiver_web.AsgiApp | None = None
+
+    def __repr__(self) -> str:
+        return f"WebhookReceiver(path={self._path!r}, received={self._received})"
+
+    @property
+    def secret(self) -> str | None:
+        """The token deliveries must carry (``?token=``), or None when only signatures count."""
+        return self._credentials.token
+
+    @property
+    def path(self) -> str:
+        """The route path that :meth:`mount` adds and :meth:`callback_url` ends with."""
+        return self._path
+
+    @property
+    def max_body_size(self) -> int:
+        """Bodies above this many bytes are refused (413)."""
+        return self._max_body_size
+
+    @property
+    def received(self) -> int:
+        """Deliveries accepted and dispatched so far (duplicates not counted)."""
+        return self._received
+
+    @property
+    def duplicates(self) -> int:
+        """Deliveries answered 200 but not dispatched, their ``webhook-id`` already seen."""
+        return self._duplicates
+
+    @property
+    def rejected(self) -> dict[str, int]:
+        """Deliveries refused so far, by reason (a copy)."""
+        return dict(self._rejected)
+
+    @property
+    def handler_errors(self) -> int:
+        """Exceptions raised by callbacks registered with :meth:`on` (logged, then ignored)."""
+        return self._handler_errors
+
+    @property
+    def asgi(self) -> _receiver_web.AsgiApp:
+        """A pure ASGI app answering POSTs with :meth:`handle` (any path; other methods 405).
+
+        ``app.mount("/argil", receiver.asgi)`` in FastAPI or Starlette takes deliveries to
+        ``/argil/webhook`` (the default :attr:`path`); it also runs alone under any ASGI server,
+        closing the receiver on lifespan shutdown.
+        """
+        if self._asgi is None:
+            self._asgi = _receiver_web.AsgiApp(self)
+        return self._asgi
+
+    def callback_url(self, public_base_url: str) -> str:
+        """The URL to give Argil: ``public_base_url`` + path + ``?token=<secret>``.
+
+        ``callback_url("https://example.com/")`` gives
+        ``"https://example.com/argil/webhook?token=..."``; an existing query is kept. With
+        no token (signatures only) no query is added.
+        """
+        parts = urllib.parse.urlsplit(public_base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise InvalidRequestError("public_base_url", "must be an absolute http(s) URL")
+        secret = self._credentials.token
+        token = urllib.parse.urlencode({"token": secret}) if secret else ""
+        query = "&".join(part for part in (parts.query, token) if part)
+        path = parts.path.rstrip("/") + self._path
+        return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, query, ""))
+
+    def handle(
+        self,
+        body: bytes | bytearray | memoryview | str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        query: Mapping[str, str] | str | None = None,
+    ) -> Event:
+        """Authenticate, parse and dispatch one delivery; return its event (then answer 200).
+
+        Raises :class:`~argil_async.errors.WebhookError` whose ``status_code`` (401, 400, 413)
+        is the answer to send. ``headers`` and ``query`` are the request's (any mapping, or the
+        raw query string). Call it on the event loop that waits. In any framework::
+
+            try:
+                receiver.handle(await request.body(), headers=request.headers,
+                                query=request.query_params)
+            except WebhookError as exc:
+                return Response(status_code=exc.status_code)
+            return Response("ok")
+        """
+        try:
+            event, webhook_id = self._accept(body, headers or {}, query)
+        except WebhookError as exc:
+            self._refused(exc)
+            raise
+        if webhook_id is not None and self._seen_ids.add(webhook_id):
+            self._duplicates += 1
+            return event
+        self._received += 1
+        self._dispatch(event)
+        return event
+
+    def too_large(self) -> WebhookError:
+        """The 413 refusal (counted) for adapters that stop reading a body past the limit."""
+        error = WebhookError("body too large", status_code=413, reason="too_large")
+        self._refused(error)
+        return error
+
+    def mount(self, app: Any) -> None:
+        """Add the POST route at :attr:`path` to an aiohttp, FastAPI or Starlette app.
+
+        An aiohttp ``web.Application`` also drains pending callbacks on cleanup; mind its
+        default access log, which records query strings, thus the token: run it with
+        ``access_log_class=WebhookReceiver.access_log_class``. A FastAPI/Starlette app or
+        router gets ``add_route(path, self.asgi, methods=["POST"])``: close the receiver in
+        your lifespan (``await receiver.aclose()``) and install :class:`RedactTokenFilter`.
+        """
+        _receiver_web.mount(self, app)
+
+    @contextlib.asynccontextmanager
+    async def serve(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        public_base_url: str | None = None,
+    ) -> AsyncIterator[str]:
+        """Run a standalone aiohttp server with only this receiver; yield the callback URL.
+
+        Argil must be able to reach it: pass ``public_base_url`` (a tunnel or proxy address)
+        unless you only feed it locally (the simulator, tests)::
+
+            async with receiver.serve(port=8080) as url:
+                video = await client.videos.render(video_id, callback_url=url)
+                event = await receiver.wait_for_video(video_id, timeout=600)
+        """
+        async with _receiver_web.serve(self, host, port) as base_url:
+            yield self.callback_url(public_base_url or base_url)
+
+    def on(self, handler: HandlerT) -> HandlerT:
+        """Call ``handler(event)`` (sync or async) for each accepted delivery; also a decorator.
+
+        Handlers run in tasks after the 200 is sent; exceptions are logged and counted in
+        :attr:`handler_errors`. Sync handlers run on the event loop, so keep them quick::
+
+            @receiver.on
+            async def store(event: Event) -> None:
+                await db.save(event.raw)
+        """
+        if not callable(handler):
+            raise InvalidRequestError("handler", "must be callable")
+        self._handlers.append(handler)
+        return handler
+
+    def events(self, *, max_queued: int = 1000) -> AsyncIterator[Event]:
+        """Iterate over events accepted from now on, until :meth:`aclose`.
+
+        ``async for event in receiver.events(): ...``. At most ``max_queued`` events wait for
+        the consumer; beyond that the oldest are dropped (with a warning).
+        """
+        _check_count("max_queued", max_queued, minimum=1)
+        return _EventStream(self._streams, max_queued)
+
+    async def wait_for_video(self, video_id: str, *, timeout: float | None = None) -> VideoEvent:
+        """Return the success or failure event of ``video_id``, even if it already arrived.
+
+        Raises :class:`~argil_async.errors.WaitTimeoutError` (a ``TimeoutError``) after
+        ``timeout`` seconds; ``None`` waits forever. Cancelling the call is safe. With several
+        workers, the delivery may land on another one: ``client.videos.wait_until_done(id,
+        receiver=receiver)`` also polls, and returns whichever answers first.
+        """
+        return cast("VideoEvent", await self._wait(("video", video_id), timeout))
+
+    async def wait_for_avatar(self, avatar_id: str, *, timeout: float | None = None) -> AvatarEvent:
+        """Return the training success or failure event of ``avatar_id``; see wait_for_video."""
+        return cast("AvatarEvent", await self._wait(("avatar", avatar_id), timeout))
+
+    async def aclose(self, timeout: float = 5.0) -> None:
+        """End event streams and let running callbacks finish (cancelled after ``timeout``)."""
+        for stream in list(self._streams):
+            stream._close()
+        if not self._tasks:
+            return
+        _, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _on_cleanup(self, app: web.Application) -> None:
+        await self.aclose()
+
+    def _accept(
+        self, body: object, headers: Mapping[str, str], query: Mapping[str, str] | str | None
+    ) -> tuple[Event, str | None]:
+        """(the event, its webhook-id) of an authentic delivery; WebhookError otherwise."""
+        if not isinstance(body, (bytes, bytearray, memoryview, str)):
+            raise WebhookError("body must be bytes", status_code=400, reason="invalid_body")
+        raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else bytes(body)
+        if len(raw) > self._max_body_size:
+            raise WebhookError("body too large", status_code=413, reason="too_large")
+        fields = {str(name).lower(): str(value) for name, value in headers.items()}
+        self._credentials.check(raw, fields, query)
+        try:
+            return parse_event(raw), fields.get("webhook-id")
+        except ResponseValidationError as exc:
+            raise WebhookError(str(exc), status_code=400, reason="invalid_body") from None
+
+    def _refused(self, error: WebhookError) -> None:
+        self._rejected[error.reason] = self._rejected.get(error.reason, 0) + 1
+        logger.warning("rejected webhook delivery: %s (%d)", error.reason, error.status_code)
+
+    def _dispatch(self, event: Event) -> None:
+        key = _key_of(event)
+        if key is not None:
+            self._remember(key, event)
+            for future in self._waiters.pop(key, ()):
+                _resolve(future, event)
+        for stream in list(self._streams):
+            stream._put(event)
+        for handler in self._handlers:
+            task = asyncio.get_running_loop().create_task(self._call_handler(handler, event))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    def _remember(self, key: _Key, event: Event) -> None:
+        self._recent[key] = event
+        self._recent.move_to_end(key)
+        while len(self._recent) > self._max_buffered:
+            self._recent.popitem(last=False)
+
+    async def _call_handler(self, handler: Callable[[Event], object], event: Event) -> None:
+        try:
+            result = handler(event)
+            if inspect.isawaitable(result):
+                await result
+        except Exception:
+            self._handler_errors += 1
+            name = getattr(handler, "__qualname__", repr(handler))
+            logger.exception("webhook handler %s failed on %s", name, event.event)
+
+    async def _wait(self, key: _Key, timeout: float | None) -> Event:
+        event = self._recent.get(key)
+        if event is not None:
+            return event
+        future: asyncio.Future[Event] = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(key, set()).add(future)
+        try:
+            return await asyncio.wait_for(future, timeout)
+        except asyncio.TimeoutError:
+            message = f"no webhook event for {key[0]} {key[1]} within {timeout} s"
+            raise WaitTimeoutError(message) from None
+        finally:
+            waiters = self._waiters.get(key)
+            if waiters is not None:
+                waiters.discard(future)
+                if not waiters:
+                    del self._waiters[key]
+
+
+def _resolve(future: asyncio.Future[Event], event: Event) -> None:
+    """Complete a waiter, from its own loop's thread (a sync client waits on another loop)."""
+    loop = future.get_loop()
+    try:
+        same_loop = asyncio.get_running_loop() is loop
+    except RuntimeError:
+        same_loop = False
+    if same_loop:
+        _set_result(future, event)
+    elif not loop.is_closed():
+        loop.call_soon_threadsafe(_set_result, future, event)
+
+
+def _set_result(future: asyncio.Future[Event], event: Event) -> None:
+    if not future.done():
+        future.set_result(event)
+
+
+def _check_count(field: str, value: object, *, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise InvalidRequestError(field, f"must be an integer >= {minimum}, got {value!r}")
+
+
+def _key_of(event: Event) -> _Key | None:
+    if isinstance(event, (VideoGenerationSucceeded, VideoGenerationFailed)):
+        return ("video", event.video_id)
+    if isinstance(event, (AvatarTrainingSucceeded, AvatarTrainingFailed)):
+        return ("avatar", event.avatar_id)
+    return None

@@ -1,0 +1,195 @@
+"""Coordinated batches: several workers share one batch through a real Redis.
+
+In-process workers (two clients, two coordinators) for the fast checks; real ``argil batch
+run`` processes, one SIGKILLed and never restarted, for the takeover at scale.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+from support.client_fixtures import client_for
+
+from argil_async.batch import (
+    JOB_KEY_EXTRA,
+    BatchOptions,
+    ClaimLostError,
+    JournalError,
+    RedisCoordinator,
+    load_jobs,
+    run_batch,
+)
+from argil_async.batch._coordinated import coordinator_file, read_coordinated_status
+from argil_async.batch._journal import CREATING
+from argil_async.testing import ArgilSimulator
+
+FAST = BatchOptions(poll_interval=0.05, retry_wait=0.05)
+
+
+def write_jobs(sim: ArgilSimulator, path: Path, count: int, prefix: str = "job") -> list[str]:
+    """A JSONL job file of ``count`` one-moment jobs; returns their keys."""
+    avatar = next(a.id for a in sim.state.avatars.values() if a.status == "IDLE")
+    keys = [f"{prefix}-{i:04d}" for i in range(count)]
+    rows = [
+        {"key": key, "name": key, "moments": [{"avatarId": avatar, "transcript": f"Hi {key}"}]}
+        for key in keys
+    ]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return keys
+
+
+def videos_per_key(sim: ArgilSimulator, keys: list[str]) -> dict[str, int]:
+    """How many videos the simulator holds for each job key."""
+    return {key: len(sim.state.videos_with_extras(**{JOB_KEY_EXTRA: key})) for key in keys}
+
+
+def result_keys(path: Path) -> list[str]:
+    """The keys of a results file, one per line, in file order."""
+    return [json.loads(line)["key"] for line in path.read_text().splitlines()]
+
+
+async def test_two_workers_share_one_batch(sim_factory, tmp_path: Path, redis_url: str, redis_name):
+    """Two workers on 40 jobs: 40 videos, 40 renders, and each results file holds all 40."""
+    sim = await sim_factory(render_audio_time=0.05, render_video_time=0.1)
+    keys = write_jobs(sim, tmp_path / "jobs.jsonl", 40)
+    jobs = load_jobs(tmp_path / "jobs.jsonl")
+
+    async def worker(n: int):
+        async with client_for(sim) as client:
+            coordinator = RedisCoordinator(redis_url, batch=redis_name)
+            return await run_batch(
+                client, jobs, out=tmp_path / f"r{n}.jsonl", concurrency=5, callback="off",
+                progress="off", options=FAST, coordinator=coordinator,
+            )  # fmt: skip
+
+    summaries = await asyncio.gather(worker(1), worker(2))
+    assert all(summary.ok for summary in summaries)
+    assert set(videos_per_key(sim, keys).values()) == {1}
+    assert sim.stats.by_route["POST /videos/{id}/render"] == 40
+    for n in (1, 2):
+        assert result_keys(tmp_path / f"r{n}.jsonl") == keys
+        assert coordinator_file(tmp_path / f"r{n}.jsonl").read_text().strip() == redis_name
+    status = await read_coordinated_status(RedisCoordinator(redis_url, batch=redis_name))
+    assert status.counts == {"DONE": 40}
+
+
+async def test_a_dead_workers_job_is_taken_over_and_reconciled(
+    sim_factory, tmp_path: Path, redis_url: str, redis_name: str
+):
+    """A worker that saved CREATING, created the video, then died: the next adopts that video."""
+    sim = await sim_factory(render_audio_time=0.05, render_video_time=0.05)
+    keys = write_jobs(sim, tmp_path / "jobs.jsonl", 3)
+    jobs = load_jobs(tmp_path / "jobs.jsonl")
+    dead = RedisCoordinator(redis_url, batch=redis_name, lease_ttl=1)
+    batch_id, _ = await dead.open(jobs, sim.base_url)
+    record, _, _ = await dead.claim()
+    assert record is not None
+    await dead.save(record.moved(state=CREATING, attempts=1))  # as the driver does
+    job = next(j for j in jobs if j.key == record.key)
+    async with client_for(sim) as client:
+        await client.videos.create(**job.create_arguments({}, batch_id))  # then it died
+        survivor = RedisCoordinator(redis_url, batch=redis_name, lease_ttl=1)
+        summary = await run_batch(
+            client, jobs, out=tmp_path / "r.jsonl", callback="off", progress="off",
+            options=FAST, coordinator=survivor,
+        )  # fmt: skip
+    assert summary.ok
+    assert videos_per_key(sim, keys) == dict.fromkeys(keys, 1)
+    assert sim.stats.by_route["POST /videos"] == 3
+    with pytest.raises(ClaimLostError):  # the dead worker's late save is refused
+        await dead.save(record.moved(state="CREATED"))
+    await dead.aclose()
+    lines = [json.loads(line) for line in (tmp_path / "r.jsonl").read_text().splitlines()]
+    taken_over = next(line for line in lines if line["key"] == record.key)
+    assert taken_over["attempts"] == 2  # counted like a resumed run
+
+
+async def test_a_changed_job_file_cannot_join(sim_factory, tmp_path: Path, redis_url, redis_name):
+    """A worker with other jobs, or another API, is refused instead of mixing batches."""
+    sim = await sim_factory()
+    write_jobs(sim, tmp_path / "a.jsonl", 3)
+    write_jobs(sim, tmp_path / "b.jsonl", 4)
+    first = RedisCoordinator(redis_url, batch=redis_name)
+    await first.open(load_jobs(tmp_path / "a.jsonl"), sim.base_url)
+    other_jobs = RedisCoordinator(redis_url, batch=redis_name)
+    with pytest.raises(JournalError, match="other jobs"):
+        await other_jobs.open(load_jobs(tmp_path / "b.jsonl"), sim.base_url)
+    other_api = RedisCoordinator(redis_url, batch=redis_name)
+    with pytest.raises(JournalError, match="was run against"):
+        await other_api.open(load_jobs(tmp_path / "a.jsonl"), "https://elsewhere.test/v1")
+    for coordinator in (first, other_jobs, other_api):
+        await coordinator.aclose()
+
+
+def test_default_batch_name_follows_the_job_file(tmp_path: Path):
+    """The same jobs get the same batch name on every machine; other jobs another one."""
+    from argil_async.batch._coordinator import default_batch_name
+
+    row = {"key": "k", "name": "n", "moments": [{"avatarId": "a", "transcript": "t"}]}
+    jobs_path = tmp_path / "j.jsonl"
+    jobs_path.write_text(json.dumps(row) + "\n")
+    same = default_batch_name(load_jobs(jobs_path))
+    assert same == default_batch_name(load_jobs(jobs_path))
+    jobs_path.write_text(json.dumps({**row, "name": "other"}) + "\n")
+    assert default_batch_name(load_jobs(jobs_path)) != same
+
+
+def test_unreachable_coordinator_is_a_typed_error(tmp_path: Path):
+    """`argil batch status --coordinator` on a dead Redis exits 2 with a message."""
+    import subprocess
+
+    (tmp_path / "r.jsonl").write_text("")
+    coordinator_file(tmp_path / "r.jsonl").write_text("some-batch\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "argil_async", "batch", "status", str(tmp_path / "r.jsonl"),
+         "--coordinator", "redis://:secret@127.0.0.1:1/0"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "unreachable" in done.stderr
+    assert "secret" not in done.stderr + done.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+async def test_three_workers_one_killed_finish_600_jobs_exactly_once(
+    sim_factory, tmp_path: Path, redis_url: str, redis_name: str
+):
+    """3 CLI workers on 600 jobs, one SIGKILLed midway: 600 videos, 600 renders, all once."""
+    sim = await sim_factory(render_audio_time=0.05, render_video_time=0.1, check_spec=False)
+    keys = write_jobs(sim, tmp_path / "jobs.jsonl", 600)
+    env = {**os.environ, "ARGIL_API_KEY": sim.api_key, "ARGIL_BASE_URL": sim.base_url}
+
+    async def start(n: int) -> asyncio.subprocess.Process:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "argil_async", "batch", "run", str(tmp_path / "jobs.jsonl"),
+            "--out", str(tmp_path / f"r{n}.jsonl"), "--concurrency", "10", "--poll",
+            "--poll-interval", "0.05", "--progress", "off", "--coordinator", redis_url,
+            "--batch", redis_name, "--lease-ttl", "3", env=env,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+
+    workers = [await start(n) for n in range(3)]
+    await sim.wait_until(lambda: sim.stats.by_route["POST /videos"] >= 200, timeout=120)
+    workers[0].send_signal(signal.SIGKILL)
+    await workers[0].wait()
+    for worker in workers[1:]:
+        _, stderr = await asyncio.wait_for(worker.communicate(), timeout=300)
+        assert worker.returncode == 0, stderr.decode()[-2000:]
+    assert videos_per_key(sim, keys) == dict.fromkeys(keys, 1)
+    assert sim.stats.by_route["POST /videos"] == 600
+    assert sim.stats.by_route["POST /videos/{id}/render"] == 600
+    for n in (1, 2):
+        lines = [json.loads(line) for line in (tmp_path / f"r{n}.jsonl").read_text().splitlines()]
+        assert [line["key"] for line in lines] == keys
+        assert {line["status"] for line in lines} == {"DONE"}
+    assert any(line["attempts"] >= 2 for line in lines)  # the dead worker's jobs, taken over
+    status = await read_coordinated_status(RedisCoordinator(redis_url, batch=redis_name))
+    assert status.counts == {"DONE": 600}

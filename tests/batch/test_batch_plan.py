@@ -1,0 +1,146 @@
+"""Before a run: the cost estimate, the online check, names resolved to ids, the spending gate."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from support.cli import cli, restore_logging, use_sim  # noqa: F401
+from support.client_fixtures import client_for
+
+from argil_async.batch import Job, estimate_cost
+from argil_async.batch._online import check_online, resolve_names
+from argil_async.testing import ArgilSimulator
+
+
+def one_job(words: int, **extra: object) -> Job:
+    """A one-moment job of ``words`` words on ``avatar`` (default "av")."""
+    avatar = extra.pop("avatar", "av")
+    moment = {"avatarId": avatar, "transcript": " ".join(["word"] * words)}
+    return Job.from_dict({"key": "k", "name": "n", "moments": [moment], **extra}, line=1)
+
+
+def test_the_price_pages_worked_example_costs_130_credits():
+    """30 s on a v1 avatar with 3 AI-image B-rolls: 70 + 10 + 20 + 30 = 130."""
+    auto = {"enable": True, "source": "GENERATION", "intensity": "MEDIUM"}
+    estimate = estimate_cost([one_job(75, autoBrolls=auto)], royalty_avatars={"av"})
+    cost = estimate.jobs[0]
+    assert (cost.seconds, cost.video, cost.voice, cost.royalty, cost.broll) == (30, 70, 10, 20, 30)
+    assert estimate.total == 130
+    assert "estimate from Argil's published prices" in str(estimate)
+
+
+def test_own_avatars_audio_and_stock_videos_are_priced_by_their_lines():
+    """No royalty for an own avatar; audio pays no voice; stock video B-roll is 20 each."""
+    auto = {"enable": True, "source": "STOCKS_VIDEO", "intensity": "HIGH"}
+    audio = Job.from_dict(
+        {"key": "a", "name": "a", "autoBrolls": auto,
+         "moments": [{"avatarId": "own", "audioUrl": "https://x.test/a.mp3"}]}
+    )  # fmt: skip
+    lengths = {"https://x.test/a.mp3": 15.0}
+    known = estimate_cost([audio], royalty_avatars=set(), audio_seconds=lengths)
+    assert known.jobs[0].to_dict() == {
+        "key": "a", "line": 0, "seconds": 15.0, "video": 35.0, "voice": 0.0, "royalty": 0.0,
+        "broll": 60.0, "total": 95,
+    }  # fmt: skip
+    assert estimate_cost([audio]).jobs[0].seconds == 40  # unknown length: the maximum
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_total_is_the_sum_of_whole_credit_jobs(seed: int):
+    """Each job rounds up; the total adds them; more words never cost less."""
+    import random
+
+    rng = random.Random(seed)
+    words = [rng.randint(1, 90) for _ in range(rng.randint(1, 20))]
+    jobs = [one_job(n) for n in words]
+    estimate = estimate_cost(jobs)
+    assert estimate.total == sum(job.total for job in estimate.jobs)
+    assert all(job.total >= 20 for job in estimate.jobs)  # the royalty, assumed
+    longer = estimate_cost([one_job(n + 1) for n in words])
+    assert longer.total >= estimate.total
+
+
+@pytest.mark.parametrize("wpm", [0, -5, "fast", True, 5000])
+def test_a_bad_speech_rate_is_refused(wpm: object):
+    """words_per_minute must be a plausible number."""
+    with pytest.raises(ValueError, match="words_per_minute"):
+        estimate_cost([one_job(3)], words_per_minute=wpm)  # type: ignore[arg-type]
+
+
+async def test_check_online_reports_every_bad_reference_with_its_line(sim: ArgilSimulator):
+    """Unknown avatar, voice, gesture, style, asset; a busy avatar; limits the server enforces."""
+    idle = next(a for a in sim.state.avatars.values() if a.status == "IDLE")
+    voice = next(iter(sim.state.voices.values()))
+    good = {"avatarId": idle.name, "voiceId": voice.name, "transcript": "Hi"}
+    rows = [
+        {"key": "ok", "name": "ok", "moments": [good]},
+        {"key": "a", "name": "a", "moments": [{**good, "avatarId": "Nobody"}]},
+        {"key": "b", "name": "b", "moments": [{**good, "gestureSlug": "moonwalk"}]},
+        {"key": "c", "name": "c", "moments": [{**good, "transcript": "x" * 501}]},
+        {"key": "d", "name": "d", "moments": [{**good, "audioUrl": "https://x.test/a.mp3"}]},
+        {"key": "e", "name": "e", "moments": [good], "subtitles": {"styleId": "nope"}},
+        {"key": "f", "name": "f", "moments": [{**good, "broll": {"assetId": "gone"}}]},
+    ]
+    jobs = [Job.from_dict(row, line=i + 1) for i, row in enumerate(rows)]
+    requests = sim.stats.requests
+    async with client_for(sim) as client:
+        checked = await check_online(client, jobs)
+    assert {(p.line, p.field) for p in checked.problems} == {
+        (2, "moments[0].avatarId"), (3, "moments[0].gestureSlug"), (4, "moments[0].transcript"),
+        (5, "moments[0]"), (6, "subtitles.styleId"), (7, "moments[0].broll.assetId"),
+    }  # fmt: skip
+    assert checked.jobs[0].moments[0]["avatarId"] == idle.id  # names resolved to ids
+    assert checked.jobs[0].moments[0]["voiceId"] == voice.id
+    assert sim.stats.by_route["POST /videos"] == 0
+    assert sim.stats.requests - requests <= 6  # lists once, each asset once
+
+
+async def test_names_resolve_without_requests_when_every_value_is_an_id(sim: ArgilSimulator):
+    """resolve_names sends nothing for a job file of ids."""
+    idle = next(a for a in sim.state.avatars.values() if a.status == "IDLE")
+    async with client_for(sim) as client:
+        resolved = await resolve_names(client, [one_job(3, avatar=idle.id)])
+    assert resolved.ok
+    assert sim.stats.requests == 0
+
+
+async def test_run_refuses_above_max_credits_and_runs_names(
+    sim: ArgilSimulator,
+    use_sim,  # noqa: F811
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+):
+    """--max-credits below the estimate: exit 2, nothing sent; above it, names run as ids."""
+    use_sim(sim)
+    idle = next(a for a in sim.state.avatars.values() if a.status == "IDLE")
+    row = {"key": "k", "name": "n", "moments": [{"avatarId": idle.name, "transcript": "Hi"}]}
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_text(json.dumps(row) + "\n")
+    out = tmp_path / "out.jsonl"
+    args = ("batch", "run", str(jobs), "--out", str(out), "--progress", "off", "--poll-interval")
+    assert await cli(*args, "0.05", "--max-credits", "1") == 2
+    assert "above --max-credits 1" in capsys.readouterr().err
+    assert sim.stats.by_route["POST /videos"] == 0
+    assert await cli(*args, "0.05", "--max-credits", "1000") == 0
+    err = capsys.readouterr().err
+    assert "estimate from Argil's published prices" in err
+    assert next(iter(sim.state.videos.values())).moments[0]["avatarId"] == idle.id
+
+
+async def test_cli_estimate_and_check_online(
+    sim: ArgilSimulator,
+    use_sim,  # noqa: F811
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+):
+    """`batch estimate --json` totals the jobs; `batch check --online` exits 2 on a bad ref."""
+    use_sim(sim)
+    jobs = tmp_path / "jobs.jsonl"
+    row = {"key": "k", "name": "n", "moments": [{"avatarId": "Nobody", "transcript": "Hi"}]}
+    jobs.write_text(json.dumps(row) + "\n")
+    assert await cli("batch", "estimate", str(jobs), "--json") == 0
+    assert json.loads(capsys.readouterr().out)["total"] == 22  # 0.4 s: 0.93 + 0.13 + 20
+    assert await cli("batch", "check", str(jobs), "--online") == 2
+    assert "line 1: moments[0].avatarId: no avatar has this id or name" in capsys.readouterr().out

@@ -1,0 +1,336 @@
+"""WebhookReceiver in any framework: handle(), ASGI under uvicorn, shared secrets, signatures."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import socket
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+import uvicorn
+from fastapi import FastAPI
+
+from argil_async import AsyncArgil, Moment
+from argil_async.errors import WebhookError, WebhookSignatureError
+from argil_async.events import (
+    RedactTokenFilter,
+    VideoGenerationSucceeded,
+    WebhookReceiver,
+)
+from argil_async.events._signatures import sign
+from argil_async.testing import ArgilSimulator
+
+SIGNING = "whsec_" + base64.b64encode(b"argil-simulator-signing-key-0001").decode()
+
+
+def body_of(video_id: str) -> bytes:
+    data = {"videoId": video_id, "videoUrl": "https://x/v.mp4"}
+    return json.dumps({"event": "VIDEO_GENERATION_SUCCESS", "data": data}).encode()
+
+
+def signed(body: bytes, msg_id: str = "msg_1", secret: str = SIGNING) -> dict[str, str]:
+
+    stamp = str(int(time.time()))
+    return {
+        "Webhook-Id": msg_id,
+        "Webhook-Timestamp": stamp,
+        "Webhook-Signature": "v1," + sign(body, msg_id, stamp, secret),
+    }
+
+
+async def render_one(client: AsyncArgil, sim: ArgilSimulator, callback_url: str) -> str:
+    avatar = next(iter(sim.state.avatars.values()))
+    video = await client.videos.create(
+        name="hook", moments=[Moment(avatar_id=avatar.id, transcript="Hello there")]
+    )
+    await client.videos.render(video.id, callback_url=callback_url)
+    return video.id
+
+
+# -- the framework-neutral core ----------------------------------------------------------
+
+
+async def test_handle_accepts_the_token_from_a_mapping_or_a_query_string():
+    """handle() returns the event for a good token, given as a mapping or a raw query string."""
+    receiver = WebhookReceiver("tok")
+    event = receiver.handle(body_of("v1"), headers={}, query={"token": "tok"})
+    assert isinstance(event, VideoGenerationSucceeded)
+    assert event.video_id == "v1"
+    receiver.handle(body_of("v2"), query="a=1&token=tok")
+    assert receiver.received == 2
+    assert (await receiver.wait_for_video("v2", timeout=1)).video_id == "v2"
+
+
+@pytest.mark.parametrize(
+    ("body", "query", "status", "reason"),
+    [
+        (body_of("v"), {"token": "nope"}, 401, "unauthorized"),
+        (body_of("v"), None, 401, "unauthorized"),
+        (b"not json", {"token": "tok"}, 400, "invalid_body"),
+        (b'{"event": "VIDEO_GENERATION_SUCCESS"}', {"token": "tok"}, 400, "invalid_body"),
+        (b"x" * 2000, {"token": "tok"}, 413, "too_large"),
+    ],
+)
+async def test_handle_raises_the_status_to_answer(
+    body: bytes, query: Any, status: int, reason: str
+):
+    """Refusals raise WebhookError carrying the HTTP status to send and a counted reason."""
+    receiver = WebhookReceiver("tok", max_body_size=1024)
+    with pytest.raises(WebhookError) as caught:
+        receiver.handle(body, headers={}, query=query)
+    assert (caught.value.status_code, caught.value.reason) == (status, reason)
+    assert receiver.rejected == {reason: 1}
+    assert receiver.received == 0
+
+
+async def test_workers_share_the_secret_from_the_environment(monkeypatch: pytest.MonkeyPatch):
+    """With ARGIL_WEBHOOK_SECRET set, every receiver (worker) accepts the others' callback URLs."""
+    monkeypatch.setenv("ARGIL_WEBHOOK_SECRET", "shared-Secret_1")
+    first, second = WebhookReceiver(), WebhookReceiver()
+    assert first.secret == second.secret == "shared-Secret_1"
+    url = first.callback_url("https://app.example.com")
+    second.handle(body_of("v"), query=url.partition("?")[2])
+    assert second.received == 1
+
+
+async def test_without_the_environment_each_receiver_makes_its_own_secret(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """No secret and no ARGIL_WEBHOOK_SECRET: a random token per receiver (one process only)."""
+    monkeypatch.delenv("ARGIL_WEBHOOK_SECRET", raising=False)
+    monkeypatch.delenv("ARGIL_WEBHOOK_SIGNING_SECRET", raising=False)
+    first, second = WebhookReceiver(), WebhookReceiver()
+    assert first.secret
+    assert second.secret
+    assert first.secret != second.secret
+
+
+async def test_signing_only_receiver_needs_a_valid_signature(monkeypatch: pytest.MonkeyPatch):
+    """With only a signing secret there is no token; signed deliveries pass, others get 401."""
+    monkeypatch.delenv("ARGIL_WEBHOOK_SECRET", raising=False)
+    receiver = WebhookReceiver(signing_secret=SIGNING)
+    assert receiver.secret is None
+    assert receiver.callback_url("https://a.example/") == "https://a.example/argil/webhook"
+    body = body_of("v9")
+    receiver.handle(body, headers=signed(body))
+    for headers in ({}, signed(body, secret="whsec_" + base64.b64encode(b"other").decode())):
+        with pytest.raises(WebhookError) as caught:
+            receiver.handle(body, headers=headers)
+        assert caught.value.status_code == 401
+    assert receiver.received == 1
+
+
+async def test_a_bad_signature_is_refused_even_with_the_token():
+    """A delivery that carries a signature must verify: a valid token does not excuse it."""
+    receiver = WebhookReceiver("tok", signing_secret=SIGNING)
+    body = body_of("v")
+    headers = signed(body)
+    headers["Webhook-Signature"] = "v1,AAAA"
+    with pytest.raises(WebhookSignatureError):
+        receiver.handle(body, headers=headers, query={"token": "tok"})
+    receiver.handle(body, headers=signed(body), query={})  # the signature alone suffices
+    receiver.handle(body_of("w"), headers={}, query={"token": "tok"})  # and so does the token
+    assert receiver.received == 2
+
+
+async def test_a_repeated_webhook_id_is_dispatched_once():
+    """A redelivery with a seen webhook-id is answered (returned) but not dispatched again."""
+    receiver = WebhookReceiver(signing_secret=SIGNING, max_seen_ids=2)
+    seen: list[str] = []
+    receiver.on(lambda event: seen.append(event.event))
+    body = body_of("v")
+    headers = signed(body, "msg_a")
+    assert receiver.handle(body, headers=headers).video_id == "v"
+    assert receiver.handle(body, headers=headers).video_id == "v"
+    assert (receiver.received, receiver.duplicates) == (1, 1)
+    for msg_id in ("msg_b", "msg_c"):  # memory is bounded: msg_a is forgotten
+        receiver.handle(body, headers=signed(body, msg_id))
+    receiver.handle(body, headers=signed(body, "msg_a"))
+    assert (receiver.received, receiver.duplicates) == (4, 1)
+    await receiver.aclose()
+    assert len(seen) == 4
+
+
+# -- simulator deliveries ----------------------------------------------------------------
+
+
+async def test_simulator_signs_deliveries_and_the_receiver_drops_duplicates(
+    sim_factory: Any, monkeypatch: pytest.MonkeyPatch
+):
+    """Signed, duplicated simulator deliveries reach a signing-only receiver once each."""
+    monkeypatch.delenv("ARGIL_WEBHOOK_SECRET", raising=False)
+    sim = await sim_factory(webhook_signing_secret=SIGNING, duplicate_deliveries=True)
+    receiver = WebhookReceiver(signing_secret=SIGNING)
+    async with (
+        receiver.serve() as url,
+        AsyncArgil(api_key=sim.api_key, base_url=sim.base_url) as client,
+    ):
+        await client.webhooks.create(callback_url=url, events=["VIDEO_GENERATION_SUCCESS"])
+        avatar = next(iter(sim.state.avatars.values()))
+        video = await client.videos.create(
+            name="s", moments=[Moment(avatar_id=avatar.id, transcript="Hi")]
+        )
+        await client.videos.render(video.id)
+        event = await receiver.wait_for_video(video.id, timeout=10)
+        await sim.drain()
+    assert event.video_id == video.id
+    assert [d.status for d in sim.deliveries] == [200, 200]
+    assert sim.deliveries[0].headers["webhook-id"] == sim.deliveries[1].headers["webhook-id"]
+    assert (receiver.received, receiver.duplicates) == (1, 1)
+
+
+async def test_simulator_delivers_to_loopback_only_unless_told(sim: ArgilSimulator):
+    """A webhook on a public host is recorded as not sent; nothing leaves the machine."""
+    async with AsyncArgil(api_key=sim.api_key, base_url=sim.base_url) as client:
+        await client.webhooks.create(
+            callback_url="https://hooks.example.com/argil", events=["VIDEO_GENERATION_SUCCESS"]
+        )
+        await render_one(client, sim, callback_url="https://other.example.net/cb")
+        await sim.wait_until(lambda: len(sim.deliveries) == 2)
+    assert sim.config.deliver_to_any_host is False
+    assert {d.url for d in sim.deliveries} == {
+        "https://hooks.example.com/argil",
+        "https://other.example.net/cb",
+    }
+    assert all(d.status is None and "loopback" in (d.error or "") for d in sim.deliveries)
+
+
+# -- ASGI: FastAPI under a real uvicorn ---------------------------------------------------
+
+
+async def serve_uvicorn(app: Any) -> tuple[uvicorn.Server, asyncio.Task[None], str]:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(app, log_config=None, access_log=True, lifespan="off")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        await asyncio.sleep(0.01)
+    return server, task, f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+@pytest.fixture
+async def fastapi_server() -> AsyncIterator[tuple[WebhookReceiver, str, FastAPI]]:
+    receiver = WebhookReceiver("Tok3n-never-logged")
+    app = FastAPI()
+    app.mount("/argil", receiver.asgi)
+    server, task, base_url = await serve_uvicorn(app)
+    try:
+        yield receiver, base_url, app
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def test_fastapi_mount_receives_simulator_callbacks_without_logging_the_token(
+    sim: ArgilSimulator,
+    fastapi_server: tuple[WebhookReceiver, str, FastAPI],
+    caplog: pytest.LogCaptureFixture,
+):
+    """app.mount("/argil", receiver.asgi) takes the render callback; the access log has no token."""
+    receiver, base_url, _ = fastapi_server
+    log_filter = RedactTokenFilter.install()
+    caplog.set_level(logging.INFO, logger="uvicorn.access")
+    try:
+        async with AsyncArgil(api_key=sim.api_key, base_url=sim.base_url) as client:
+            video_id = await render_one(client, sim, receiver.callback_url(base_url))
+            event = await receiver.wait_for_video(video_id, timeout=10)
+    finally:
+        for name in ("uvicorn.access", "gunicorn.access", "aiohttp.access"):
+            logging.getLogger(name).removeFilter(log_filter)
+    assert event.video_id == video_id
+    lines = [r.getMessage() for r in caplog.records if r.name == "uvicorn.access"]
+    assert any("/argil/webhook?token=***" in line and " 200" in line for line in lines), lines
+    assert not any("Tok3n" in line for line in lines)
+
+
+async def test_asgi_app_answers_refusals_and_other_methods(
+    fastapi_server: tuple[WebhookReceiver, str, FastAPI],
+):
+    """Through ASGI: 401 without the token, 413 past the limit, 405 for GET, 200 when right."""
+    receiver, base_url, _ = fastapi_server
+    url = receiver.callback_url(base_url)
+    async with aiohttp.ClientSession() as session:
+        statuses = []
+        for method, target, data in [
+            ("POST", url.partition("?")[0], body_of("v")),
+            ("POST", url, b"x" * (receiver.max_body_size + 1)),
+            ("GET", url, b""),
+            ("POST", url, body_of("v")),
+        ]:
+            async with session.request(method, target, data=data) as response:
+                statuses.append(response.status)
+    assert statuses == [401, 413, 405, 200]
+    assert receiver.rejected == {"unauthorized": 1, "too_large": 1}
+
+
+async def test_mount_adds_a_post_route_to_a_fastapi_app(sim: ArgilSimulator):
+    """receiver.mount(fastapi_app) works (it used to fail on add_post) and takes callbacks."""
+    receiver = WebhookReceiver("t0ken")
+    app = FastAPI()
+    receiver.mount(app)
+    server, task, base_url = await serve_uvicorn(app)
+    try:
+        async with AsyncArgil(api_key=sim.api_key, base_url=sim.base_url) as client:
+            video_id = await render_one(client, sim, receiver.callback_url(base_url))
+            assert (await receiver.wait_for_video(video_id, timeout=10)).video_id == video_id
+    finally:
+        server.should_exit = True
+        await task
+
+
+def test_mount_refuses_an_unknown_app_with_a_typed_error():
+    """mount() on something that is neither aiohttp nor Starlette says what to do instead."""
+    with pytest.raises(ValueError, match=r"receiver\.asgi"):
+        WebhookReceiver("t").mount(object())
+
+
+async def test_asgi_lifespan_closes_the_receiver():
+    """Run alone under an ASGI server, the app completes startup and closes on shutdown."""
+    receiver = WebhookReceiver("t")
+    stream = receiver.events()
+    messages = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0)
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    await receiver.asgi({"type": "lifespan"}, receive, send)
+    assert [m["type"] for m in sent] == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+    assert [event async for event in stream] == []
+
+
+# -- the log filter -----------------------------------------------------------------------
+
+
+def test_filter_redacts_gunicorn_atoms_in_place():
+    """gunicorn logs a mapping of atoms (%(r)s, %(q)s): token values are masked, keys kept."""
+
+    class Atoms(dict[str, Any]):  # gunicorn's SafeAtoms: a dict answering "-" when missing
+        def __getitem__(self, key: str) -> Any:
+            return super().__getitem__(key) if key in self else "-"
+
+    atoms = Atoms(r="POST /argil/webhook?a=1&token=abc123 HTTP/1.1", q="token=abc123", s=200)
+    record = logging.LogRecord(
+        "gunicorn.access", logging.INFO, "", 0, '"%(r)s" %(q)s %(x)s', (), None
+    )
+    record.args = atoms
+    assert RedactTokenFilter().filter(record)
+    assert record.args is atoms
+    assert record.getMessage() == '"POST /argil/webhook?a=1&token=*** HTTP/1.1" token=*** -'
+
+
+def test_filter_masks_literal_secrets_and_keeps_other_parameters():
+    """Extra secrets are masked wherever they appear; other query parameters are untouched."""
+    log_filter = RedactTokenFilter(secrets=("s3cr3t",))
+    assert log_filter.redact("GET /x?page=2&Token=abc&s=s3cr3t") == "GET /x?page=2&Token=***&s=***"
+    assert log_filter.redact("/x?mytoken=1") == "/x?mytoken=1"

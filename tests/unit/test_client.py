@@ -1,0 +1,112 @@
+"""Client construction: configuration sources, URL rules, and keeping the key secret."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from support.fakes import json_response, scripted_client
+
+from argil_async import DEFAULT_BASE_URL, AsyncArgil, InvalidRequestError, NotFoundError
+
+SECRET = "sk-very-secret-key-0123456789"
+
+
+def test_key_and_url_from_environment(monkeypatch: pytest.MonkeyPatch):
+    """ARGIL_API_KEY and ARGIL_BASE_URL are read at construction."""
+    monkeypatch.setenv("ARGIL_API_KEY", SECRET)
+    monkeypatch.setenv("ARGIL_BASE_URL", "https://eu.api.test/v1/")
+    client = AsyncArgil()
+    assert client.base_url == "https://eu.api.test/v1"
+    monkeypatch.delenv("ARGIL_BASE_URL")
+    assert AsyncArgil().base_url == DEFAULT_BASE_URL
+
+
+def test_missing_key_names_both_ways(monkeypatch: pytest.MonkeyPatch):
+    """Without a key the error says to pass api_key or set ARGIL_API_KEY."""
+    monkeypatch.delenv("ARGIL_API_KEY", raising=False)
+    with pytest.raises(InvalidRequestError) as info:
+        AsyncArgil()
+    assert "api_key=" in str(info.value)
+    assert "ARGIL_API_KEY" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://api.argil.ai/v1", "http://10.0.0.5:8080/v1", "ftp://x/v1", "not a url"]
+)
+def test_plain_http_refused_except_loopback(url: str):
+    """http:// base URLs are refused unless the host is a loopback address."""
+    with pytest.raises(InvalidRequestError, match="base_url"):
+        AsyncArgil(api_key=SECRET, base_url=url)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8080/v1", "http://localhost/v1", "http://[::1]:9/v1"]
+)
+def test_plain_http_allowed_for_loopback(url: str):
+    """The simulator's loopback http URLs are accepted."""
+    assert AsyncArgil(api_key=SECRET, base_url=url).base_url == url
+
+
+def test_repr_hides_the_key():
+    """repr() shows the base URL and never the key."""
+    text = repr(AsyncArgil(api_key=SECRET))
+    assert SECRET not in text
+    assert SECRET[:6] not in text
+    assert DEFAULT_BASE_URL in text
+
+
+async def test_key_absent_from_errors_and_logs(caplog: pytest.LogCaptureFixture):
+    """Retry logs and status errors never contain the API key."""
+    caplog.set_level(logging.DEBUG)
+    client, transport = scripted_client(
+        json_response(503, {"code": 503, "message": "busy"}),
+        json_response(404, {"code": 404, "message": "no such video"}),
+    )
+    client._api_key = SECRET
+    with pytest.raises(NotFoundError) as info:
+        await client.videos.get("v1")
+    assert caplog.records, "the retry was logged"
+    assert all(SECRET not in record.getMessage() for record in caplog.records)
+    assert SECRET not in str(info.value)
+    assert SECRET not in repr(info.value)
+    assert len(transport.requests) == 2
+
+
+async def test_context_manager_closes_transport():
+    """async with closes the transport on exit."""
+    client, transport = scripted_client()
+    async with client:
+        pass
+    assert transport.closed
+
+
+def test_client_reused_on_another_loop_says_so():
+    """A client whose session is open on one loop gives a clear error on another."""
+    import asyncio
+
+    from argil_async import ArgilError
+    from argil_async.testing import ArgilSimulator
+
+    first, second = asyncio.new_event_loop(), asyncio.new_event_loop()
+    with ArgilSimulator.in_thread() as sim:
+        client = AsyncArgil(api_key=sim.api_key, base_url=sim.base_url)
+        try:
+            first.run_until_complete(client.voices.list())
+            with pytest.raises(ArgilError, match="another event loop"):
+                second.run_until_complete(client.voices.list())
+        finally:
+            first.run_until_complete(client.aclose())
+            first.close()
+            second.close()
+
+
+async def test_client_usable_again_after_aclose(sim):
+    """After aclose() the client opens a fresh session on next use."""
+    from support.client_fixtures import client_for
+
+    client = client_for(sim)
+    await client.voices.list()
+    await client.aclose()
+    assert await client.voices.list()
+    await client.aclose()

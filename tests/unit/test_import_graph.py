@@ -1,0 +1,113 @@
+"""The package's import graph: no runtime cycle, and the layering design.md promises."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[2] / "argil_async"
+
+
+def _module_name(path: Path) -> str:
+    """The dotted name of a file of the package (``__init__`` names its package)."""
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULES = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    """``if TYPE_CHECKING:`` or ``if typing.TYPE_CHECKING:``."""
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _runtime_imports(tree: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
+    """Every import that runs, at module level or inside a function; not the type-only ones."""
+    for node in ast.iter_child_nodes(tree):
+        if isinstance(node, ast.If) and _is_type_checking(node):
+            yield from _runtime_imports(ast.Module(body=node.orelse, type_ignores=[]))
+            continue
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield node
+        yield from _runtime_imports(node)
+
+
+def _targets(module: str, node: ast.Import | ast.ImportFrom) -> Iterator[str]:
+    """The package modules an import statement loads (a submodule when it names one)."""
+    if isinstance(node, ast.Import):
+        yield from (alias.name for alias in node.names if alias.name in MODULES)
+        return
+    is_package = MODULES[module].name == "__init__.py"
+    base_parts = module.split(".") if is_package else module.split(".")[:-1]
+    if node.level:
+        base_parts = base_parts[: len(base_parts) - (node.level - 1)]
+        base = ".".join([*base_parts, node.module] if node.module else base_parts)
+    else:
+        base = node.module or ""
+    for alias in node.names:
+        if f"{base}.{alias.name}" in MODULES:
+            yield f"{base}.{alias.name}"
+        elif base in MODULES:
+            yield base
+
+
+def _graph() -> dict[str, set[str]]:
+    """Module -> the package modules it imports at run time."""
+    graph: dict[str, set[str]] = {}
+    for module, path in MODULES.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        edges = {t for node in _runtime_imports(tree) for t in _targets(module, node)}
+        edges.discard(module)
+        graph[module] = edges
+    return graph
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle, as the list of modules around it, or None."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                return [*path[path.index(nxt) :], nxt]
+            if nxt not in state and (found := visit(nxt)):
+                return found
+        path.pop()
+        state[node] = 2
+        return None
+
+    for start in sorted(graph):
+        if start not in state and (found := visit(start)):
+            return found
+    return None
+
+
+def test_no_runtime_import_cycle():
+    """No chain of run-time imports (function-level ones included) leads a module back to itself."""
+    cycle = _cycle(_graph())
+    assert cycle is None, "runtime import cycle: " + " -> ".join(cycle or [])
+
+
+def test_the_cycle_finder_finds_cycles():
+    """The checker itself reports a cycle when there is one (so the test above means something)."""
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_sdk_core_does_not_import_its_applications():
+    """The client's modules never import the CLI, the batch runner or the simulator at run time."""
+    graph = _graph()
+    applications = ("argil_async._cli", "argil_async.batch", "argil_async.testing")
+    core = [m for m in graph if m.startswith(("argil_async._resources", "argil_async._client"))]
+    offenders = {
+        module: sorted(t for t in graph[module] if t.startswith(applications)) for module in core
+    }
+    assert not {m: t for m, t in offenders.items() if t}
