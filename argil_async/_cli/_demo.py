@@ -22,6 +22,7 @@ import anyio
 from .._client import AsyncArgil
 from ..events import WebhookReceiver
 from ..models import Broll, Moment, Subtitles, Video
+from ._session import api_session
 
 __all__ = ["DemoOptions", "make_png", "run_demo"]
 
@@ -91,28 +92,26 @@ def make_png(width: int = 1280, height: int = 720) -> bytes:
 async def run_demo(options: DemoOptions) -> Video:
     """Run the workflow against the simulator (no key) or the real API (key, confirmed)."""
     out = options.stream
-    if os.environ.get("ARGIL_API_KEY"):
-        if not options.assume_yes and not _confirm(out):
-            raise SystemExit("Cancelled: nothing was created.")
-        async with AsyncArgil() as client:
-            print(f"Using the Argil API at {client.base_url}.", file=out, flush=True)
-            return await _workflow(client, options, poll=5.0, local_callbacks=False)
-    from ..testing import ArgilSimulator, SimulatorConfig
-
-    config = SimulatorConfig(
-        avatar_training_time=1.0,
-        asset_processing_time=1.0,
-        render_audio_time=1.0,
-        render_video_time=1.5,
-    )
-    async with ArgilSimulator(config) as sim:
-        print(
-            f"No ARGIL_API_KEY set: running against the embedded simulator at {sim.base_url}.",
-            file=out,
-            flush=True,
+    if os.environ.get("ARGIL_API_KEY") and not options.assume_yes and not _confirm(out):
+        raise SystemExit("Cancelled: nothing was created.")
+    async with api_session(json_output=False, simulator_config=_SIMULATOR_TIMINGS, stream=out) as (
+        session
+    ):
+        simulated = session.simulator is not None
+        if not simulated:
+            print(f"Using the Argil API at {session.client.base_url}.", file=out, flush=True)
+        return await _workflow(
+            session.client, options, poll=0.25 if simulated else 5.0, local_callbacks=simulated
         )
-        async with AsyncArgil(api_key=sim.api_key, base_url=sim.base_url) as client:
-            return await _workflow(client, options, poll=0.25, local_callbacks=True)
+
+
+# Short enough for a demo that finishes in seconds; the real API takes minutes.
+_SIMULATOR_TIMINGS = {
+    "avatar_training_time": 1.0,
+    "asset_processing_time": 1.0,
+    "render_audio_time": 1.0,
+    "render_video_time": 1.5,
+}
 
 
 def _confirm(out: TextIO) -> bool:

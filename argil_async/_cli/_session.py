@@ -43,11 +43,13 @@ async def api_session(
     simulator_config: dict[str, Any] | None = None,
     prepare: Callable[[ArgilSimulator], None] | None = None,
     simulate: bool = False,
+    stream: TextIO | None = None,
 ) -> AsyncIterator[Session]:
     """The API when ARGIL_API_KEY is set (and not ``simulate``), else a fresh embedded
     simulator (announced on the first line).
 
-    ``prepare`` may seed the simulator once it is announced, before the client is made.
+    ``prepare`` may seed the simulator once it is announced, before the client is made. The
+    notice goes to ``stream`` when given (else stderr with JSON output, stdout otherwise).
     """
     if os.environ.get("ARGIL_API_KEY") and not simulate:
         async with AsyncArgil() as client:
@@ -58,7 +60,8 @@ async def api_session(
     async with ArgilSimulator(**(simulator_config or {})) as sim:
         text = SIMULATE_NOTICE if simulate else SIMULATOR_NOTICE
         notice = text.format(url=sim.base_url) + notice_detail
-        print(notice, file=sys.stderr if json_output else sys.stdout, flush=True)
+        default = sys.stderr if json_output else sys.stdout
+        print(notice, file=stream or default, flush=True)
         if prepare is not None:
             prepare(sim)
         async with AsyncArgil(api_key=sim.api_key, base_url=sim.base_url) as client:
