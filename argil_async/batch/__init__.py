@@ -69,13 +69,13 @@ from ._layout import journal_path as journal_path
 from ._online import OnlineCheck as OnlineCheck
 from ._online import check_online as check_online
 from ._online import resolve_names as resolve_names
+from ._outcome import BatchOptions as BatchOptions
+from ._outcome import BatchSummary as BatchSummary
+from ._outcome import CallbackServer as CallbackServer
 from ._results import BatchStatus as BatchStatus
 from ._results import JobFailure as JobFailure
 from ._results import ResultsWriteError as ResultsWriteError
 from ._results import read_status as read_status
-from ._runner import BatchOptions as BatchOptions
-from ._runner import BatchSummary as BatchSummary
-from ._runner import CallbackServer as CallbackServer
 from ._runner import run_batch as run_batch
 
 __all__ = [

@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, cast
+from typing import Literal, cast
 
 import anyio
 
@@ -25,12 +25,10 @@ from ._coordinator import ClaimedWriter, ClaimLostError, Claims, RedisCoordinato
 from ._driver import JobDriver, RetrySettings
 from ._jobs import Job
 from ._journal import JobRecord, JournalWriter
+from ._outcome import BatchOptions, BatchSummary, CallbackServer, first_error, serve_callbacks
 from ._progress import Tracker, show_progress
 from ._results import BatchStatus, status_of, write_results
 from ._waiting import Waiter, WaitSettings
-
-if TYPE_CHECKING:
-    from ._runner import BatchOptions, BatchSummary, CallbackServer
 
 __all__ = ["coordinator_file", "read_coordinated_status", "run_coordinated"]
 
@@ -54,8 +52,6 @@ async def run_coordinated(
     coordinator: RedisCoordinator,
 ) -> BatchSummary:
     """Work on the coordinated batch until every job is finished; see the module doc."""
-    from ._runner import BatchSummary
-
     started = time.monotonic()
     batch_id, records = await coordinator.open(jobs, options.endpoint or client.base_url)
     await anyio.Path(coordinator_file(out)).write_text(f"{coordinator.batch}\n")
@@ -106,10 +102,8 @@ class _Worker:
         progress: Literal["auto", "rich", "log", "off"],
     ) -> None:
         """Drive claimed jobs with ``concurrency`` tasks until the batch is finished."""
-        from ._runner import _callbacks, _first_error
-
         options = self.options
-        async with _callbacks(server) as (receiver, url):
+        async with serve_callbacks(server) as (receiver, url):
             settings = WaitSettings(options.timeout, options.poll_interval, options.check_interval)
             waiter = Waiter(self.client, settings, receiver, url)
             writer = cast(JournalWriter, ClaimedWriter(self.coordinator))
@@ -120,7 +114,7 @@ class _Worker:
                 async with show_progress(
                     self.tracker, progress, interval=options.progress_interval
                 ):
-                    await _first_error([self._work(driver, jobs) for _ in range(concurrency)])
+                    await first_error([self._work(driver, jobs) for _ in range(concurrency)])
             finally:
                 renewer.cancel()
                 await asyncio.gather(renewer, return_exceptions=True)

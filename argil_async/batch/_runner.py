@@ -15,22 +15,19 @@ reaches it (a tunnel or reverse proxy).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import os
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 import anyio
 
 from .._client import AsyncArgil
 from .._urls import is_https_or_loopback, is_loopback_host
-from .._validation import integer, number
+from .._validation import integer
 from ..errors import InvalidRequestError
 from ._driver import JobDriver, RetrySettings
 from ._jobs import Job, check_jobs
@@ -46,117 +43,24 @@ from ._journal import (
     Journal,
     JournalWriter,
 )
+from ._outcome import (
+    BatchOptions,
+    BatchSummary,
+    CallbackServer,
+    first_error,
+    serve_callbacks,
+)
 from ._progress import Tracker, check_mode, show_progress
 from ._recovery import OpenedState, open_state, reconcile_batch
 from ._results import ResultsWriteError, write_results
 from ._waiting import Waiter, WaitSettings
 
 if TYPE_CHECKING:
-    from ..events._receiver import WebhookReceiver
     from ._coordinator import RedisCoordinator
 
 __all__ = ["BatchOptions", "BatchSummary", "CallbackServer", "run_batch"]
 
 _RESUME_ORDER = {RENDER_SENT: 0, TIMED_OUT: 0, RENDERING: 1, CREATED: 2, CREATING: 3}
-
-
-@dataclass(frozen=True)
-class CallbackServer:
-    """Where the run's webhook receiver listens, and the public URL that reaches it."""
-
-    host: str = "127.0.0.1"
-    port: int = 0
-    public_url: str | None = None
-
-
-@dataclass(frozen=True)
-class BatchOptions:
-    """Tuning that rarely needs changing (seconds unless said otherwise).
-
-    ``timeout`` bounds each render's wait (an overdue job is TIMED_OUT, and the next run
-    waits again); ``poll_interval`` is the first poll's interval when polling;
-    ``check_interval`` how long a callback wait goes without a GET; ``retries`` and
-    ``retry_wait`` the per-job retries of transient failures; ``endpoint`` the name of the
-    API in the journal (default: the client's base URL).
-    """
-
-    timeout: float = 3600.0
-    poll_interval: float = 5.0
-    check_interval: float = 300.0
-    retries: int = 5
-    retry_wait: float = 1.0
-    progress_interval: float = 10.0
-    endpoint: str | None = None
-
-    def __post_init__(self) -> None:
-        # Checked before any request: a zero poll interval, say, would fail every job only
-        # once its render was paid for.
-        for name in ("timeout", "poll_interval", "check_interval", "progress_interval"):
-            _check_number(name, getattr(self, name), "greater than 0", lambda v: v > 0)
-        for name in ("retries", "retry_wait"):
-            _check_number(name, getattr(self, name), "0 or more", lambda v: v >= 0)
-
-
-def _check_number(name: str, value: object, rule: str, ok: Callable[[float], bool]) -> None:
-    if not ok(number(name, value)):
-        raise InvalidRequestError(name, f"must be {rule}, got {value!r}")
-
-
-@dataclass(frozen=True)
-class BatchSummary:
-    """How a run ended: job counts per final state, and where the files are."""
-
-    counts: Mapping[str, int]
-    finished_before: int
-    elapsed: float
-    results: Path
-    journal: Path
-    callbacks: bool
-    stopped: str | None = None
-
-    @property
-    def total(self) -> int:
-        """Jobs in the run."""
-        return sum(self.counts.values())
-
-    @property
-    def done(self) -> int:
-        """Jobs with a rendered video."""
-        return self.counts.get(DONE, 0)
-
-    @property
-    def failed(self) -> int:
-        """Jobs that failed or timed out."""
-        return self.counts.get(FAILED, 0) + self.counts.get(TIMED_OUT, 0)
-
-    @property
-    def ok(self) -> bool:
-        """True when every job is DONE (and the run was not stopped early)."""
-        return self.done == self.total and self.stopped is None
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (the ``--json`` output of ``argil batch run``)."""
-        return {
-            "total": self.total,
-            "done": self.done,
-            "failed": self.failed,
-            "ok": self.ok,
-            "counts": dict(self.counts),
-            "finished_before": self.finished_before,
-            "elapsed": round(self.elapsed, 3),
-            "results": str(self.results),
-            "journal": str(self.journal),
-            "callbacks": self.callbacks,
-            "stopped": self.stopped,
-        }
-
-    def __str__(self) -> str:
-        skipped = f", {self.finished_before} finished earlier" if self.finished_before else ""
-        text = (
-            f"{self.total} jobs: {self.done} done, {self.failed} failed{skipped}, "
-            f"in {self.elapsed:.1f} s; results in {self.results}"
-        )
-        return f"{text}\nstopped early: {self.stopped}" if self.stopped else text
 
 
 async def run_batch(
@@ -283,7 +187,7 @@ class _Run:
         """Drive every unfinished job; the journal holds the outcome."""
         writer = JournalWriter(self.journal)
         try:
-            async with _callbacks(server) as (receiver, url):
+            async with serve_callbacks(server) as (receiver, url):
                 waiter = Waiter(self.client, self._wait_settings(), receiver, url)
                 retry = RetrySettings(self.options.retries, self.options.retry_wait)
                 driver = JobDriver(
@@ -324,24 +228,6 @@ class _Run:
         )
 
 
-@contextlib.asynccontextmanager
-async def _callbacks(
-    server: CallbackServer | None,
-) -> AsyncIterator[tuple[WebhookReceiver | None, str | None]]:
-    """The run's receiver and callback URL, or (None, None) to poll."""
-    if server is None:
-        yield None, None
-        return
-    from ..events._receiver import WebhookReceiver
-
-    receiver = WebhookReceiver()
-    async with receiver.serve(server.host, server.port, public_base_url=server.public_url) as url:
-        try:
-            yield receiver, url
-        finally:
-            await receiver.aclose()
-
-
 class _Breaker:
     """Stops the run from starting jobs once ``limit`` jobs failed with no success between."""
 
@@ -380,22 +266,4 @@ async def _workers(
             breaker.record((await driver.drive(job, record)).state)
 
     if todo:
-        await _first_error([work() for _ in range(min(concurrency, len(todo)))])
-
-
-async def _first_error(coroutines: list[Awaitable[None]]) -> None:
-    """Await all; on the first exception cancel the others and raise it as it is.
-
-    (An anyio task group would wrap it in an ExceptionGroup, and ``except*`` needs 3.11.)
-    """
-    tasks = [asyncio.ensure_future(coroutine) for coroutine in coroutines]
-    try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-        for task in done:
-            error = None if task.cancelled() else task.exception()
-            if error is not None:
-                raise error
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await first_error([work() for _ in range(min(concurrency, len(todo)))])

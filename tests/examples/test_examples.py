@@ -32,7 +32,7 @@ async def _run(script: str, sim: ArgilSimulator, cwd: Path, *args: str, **extra_
 
 
 def test_every_example_is_covered():
-    """Each script in examples/ has a smoke test (fastapi_app.py: tests/examples/test_fastapi_example.py)."""
+    """Each script in examples/ has a smoke test (fastapi_app.py: test_fastapi_example.py)."""
     assert sorted(p.name for p in EXAMPLES.glob("*.py")) == sorted(
         [
             "bulk_upload.py",
