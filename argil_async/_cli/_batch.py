@@ -30,11 +30,11 @@ from ..batch import (
     CallbackServer,
     Job,
     JobFileError,
+    ResultsWriteError,
     load_jobs,
     run_batch,
 )
 from ..batch._layout import state_paths
-from ..batch._results import ResultsWriteError
 from ..errors import ArgilError, InvalidRequestError
 from ._batch_coordinator import add_coordinator_arguments, coordinator_from
 from ._batch_status import add_status_command, print_interrupted

@@ -15,9 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..batch import JournalError, read_status
+from ..batch import JournalError, journal_path, read_status
 from ..batch._journal import Journal
-from ..batch._layout import journal_path
 from ..batch._results import read_result_rows, result_line
 from ..errors import ArgilError
 from ._batch_coordinator import add_coordinator_arguments, coordinated_status

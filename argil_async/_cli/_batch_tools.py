@@ -19,12 +19,19 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..batch import Job, JobFileError, load_jobs
-from ..batch._estimate import CostEstimate, estimate_cost
-from ..batch._fetch import DownloadReport, download_results
+from ..batch import (
+    CostEstimate,
+    DownloadReport,
+    Job,
+    JobFileError,
+    check_online,
+    download_results,
+    estimate_cost,
+    journal_path,
+    load_jobs,
+    resolve_names,
+)
 from ..batch._journal import FAILED, FINISHED, Journal
-from ..batch._layout import journal_path
-from ..batch._online import check_online, resolve_names
 from ..errors import ArgilError, InvalidRequestError
 from ._session import Session, api_session, print_json, print_table
 
