@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Callable
 
 import pytest
+from support.cli import cli
 from support.client_fixtures import client_for
 
 from argil_async._cli import main
 from argil_async.testing import ArgilSimulator
-
-
-@pytest.fixture
-def use_sim(monkeypatch: pytest.MonkeyPatch) -> Callable[[ArgilSimulator], None]:
-    """Point the CLI at a simulator through the environment."""
-
-    def point(sim: ArgilSimulator) -> None:
-        monkeypatch.setenv("ARGIL_API_KEY", sim.api_key)
-        monkeypatch.setenv("ARGIL_BASE_URL", sim.base_url)
-
-    return point
-
-
-async def cli(*argv: str) -> int:
-    """Run `argil ARGV` in a worker thread (it runs its own event loop)."""
-    return await asyncio.to_thread(main, list(argv))
 
 
 async def make_video(sim: ArgilSimulator, name: str, extras: dict[str, str]) -> str:

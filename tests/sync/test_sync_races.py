@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -15,19 +15,6 @@ from support.fakes import LoopTransport, loop_threads, make_client
 from argil_async import Argil
 from argil_async._sync_runtime import _Call
 from argil_async._transport import Request, Response
-
-
-@pytest.fixture
-def transport() -> LoopTransport:
-    """A fresh fake transport."""
-    return LoopTransport()
-
-
-@pytest.fixture
-def client(transport: LoopTransport) -> Iterator[Argil]:
-    """A sync client on the fake transport, closed after the test."""
-    with make_client(transport) as client:
-        yield client
 
 
 def _run_when(event: threading.Event, action: Callable[[], Any]) -> threading.Thread:

@@ -7,7 +7,7 @@ import os
 import signal
 import threading
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -15,19 +15,6 @@ from support.fakes import LoopTransport, loop_threads, make_client
 
 from argil_async import Argil, InvalidRequestError, Paginator
 from argil_async._sync_runtime import PORTAL_THREAD_NAME
-
-
-@pytest.fixture
-def transport() -> LoopTransport:
-    """A fresh fake transport."""
-    return LoopTransport()
-
-
-@pytest.fixture
-def client(transport: LoopTransport) -> Iterator[Argil]:
-    """A sync client on the fake transport, closed after the test."""
-    with make_client(transport) as client:
-        yield client
 
 
 def test_bad_arguments_raise_at_construction_without_a_thread(
