@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "argil_async"
@@ -26,15 +26,15 @@ def _is_type_checking(node: ast.If) -> bool:
     )
 
 
-def _runtime_imports(tree: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
+def _runtime_imports(nodes: Iterable[ast.AST]) -> Iterator[ast.Import | ast.ImportFrom]:
     """Every import that runs, at module level or inside a function; not the type-only ones."""
-    for node in ast.iter_child_nodes(tree):
+    for node in nodes:
         if isinstance(node, ast.If) and _is_type_checking(node):
-            yield from _runtime_imports(ast.Module(body=node.orelse, type_ignores=[]))
+            yield from _runtime_imports(node.orelse)
             continue
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             yield node
-        yield from _runtime_imports(node)
+        yield from _runtime_imports(ast.iter_child_nodes(node))
 
 
 def _targets(module: str, node: ast.Import | ast.ImportFrom) -> Iterator[str]:
@@ -61,7 +61,7 @@ def _graph() -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {}
     for module, path in MODULES.items():
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        edges = {t for node in _runtime_imports(tree) for t in _targets(module, node)}
+        edges = {t for node in _runtime_imports([tree]) for t in _targets(module, node)}
         edges.discard(module)
         graph[module] = edges
     return graph
