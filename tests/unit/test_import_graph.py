@@ -90,9 +90,14 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
     return None
 
 
+# Parsed at collection, before any test runs: CPython 3.11.7's ast.parse can raise a SystemError
+# ("AST constructor recursion depth mismatch") after other tests have hit deep recursion.
+GRAPH = _graph()
+
+
 def test_no_runtime_import_cycle():
     """No chain of run-time imports (function-level ones included) leads a module back to itself."""
-    cycle = _cycle(_graph())
+    cycle = _cycle(GRAPH)
     assert cycle is None, "runtime import cycle: " + " -> ".join(cycle or [])
 
 
@@ -104,7 +109,7 @@ def test_the_cycle_finder_finds_cycles():
 
 def test_sdk_core_does_not_import_its_applications():
     """The client's modules never import the CLI, the batch runner or the simulator at run time."""
-    graph = _graph()
+    graph = GRAPH
     applications = ("argil_async._cli", "argil_async.batch", "argil_async.testing")
     core = [m for m in graph if m.startswith(("argil_async._resources", "argil_async._client"))]
     offenders = {
