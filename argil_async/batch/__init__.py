@@ -44,8 +44,10 @@ and the next run adopts the batch's videos by job key before creating anything; 
 recovered is refused with :class:`JournalError`, nothing sent.
 
 **Results.** ``results.jsonl`` holds one line per job (key, status, video id and URL, error,
-timings), rewritten whole at the end of every run; :func:`read_status` reads the journal
-during or after a run.
+timings), rewritten whole at the end of every run; :func:`read_status` (counts, failures)
+and :func:`read_results` (one :class:`JobResult` per job) read the journal during or after a
+run. Everything ``argil batch`` does is built on this module's public names, so a script
+can do the same (``examples/batch_operator.py``).
 """
 
 from .._exports import rehome as _rehome
