@@ -136,6 +136,7 @@ def test_paginator_mirrors_async_paginator() -> None:
     assert hasattr(AsyncPaginator, "__aiter__")
 
 
+@pytest.mark.slow
 def test_generated_files_are_up_to_date_and_nothing_skipped(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
