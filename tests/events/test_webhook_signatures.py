@@ -40,7 +40,6 @@ def our_headers(secret: str, msg_id: str, body: bytes, stamp: int) -> dict[str, 
     }
 
 
-@pytest.mark.slow
 @fuzz
 @given(secret=secrets_, msg_id=ids, body=bodies)
 def test_reference_signatures_verify(secret: str, msg_id: str, body: str):

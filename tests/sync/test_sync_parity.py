@@ -136,7 +136,6 @@ def test_paginator_mirrors_async_paginator() -> None:
     assert hasattr(AsyncPaginator, "__aiter__")
 
 
-@pytest.mark.slow
 def test_generated_files_are_up_to_date_and_nothing_skipped(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -39,7 +39,6 @@ async def mistakes(client: AsyncArgil, sync: Argil) -> None:
 FIRST_MISTAKE = 5
 
 
-@pytest.mark.slow
 def test_usage_file_is_clean():
     """tests/typing/usage.py type-checks under --strict (what users' code sees)."""
     usage = Path(__file__).with_name("usage.py")
