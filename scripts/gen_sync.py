@@ -3,15 +3,12 @@
     python scripts/gen_sync.py           # rewrite argil_async/_sync/
     python scripts/gen_sync.py --check   # fail if the committed copy is stale or a method skipped
 
-A whole-file AST transform, read from source (the package is never imported). ``AsyncArgil``'s
-annotations (``assets: AsyncAssetsResource``) name the resources. Each resource module keeps
-its imports whole (re-anchored in ``_sync/``) and its class, renamed as ``AsyncArgil`` is
-``Argil``; private members go, and each public method keeps its signature, ``@overload`` stubs
-and docstring (examples lose ``await``) while its body becomes a call of the async method on
-the client's loop thread through ``SyncRuntime`` (``AsyncPaginator[T]`` becomes
-``Paginator[T]``). Then ``ruff check --select I,F401,TC005 --fix`` drops what nothing uses and
-``ruff format`` lays it out. A member that cannot be twinned (an async generator, a property, a
-plain ``def`` returning something else) is reported, and the script exits with status 1.
+An AST transform of each resource module that ``AsyncArgil`` annotates, read from source (the
+package is never imported): imports copied whole, the class kept (``AsyncX`` becomes ``X``, on
+a base from ``_sync_bases``), each public method's body replaced by a call of the async method
+on the client's loop thread (``SyncRuntime``). ``ruff --select I,F401,TC005 --fix`` then drops
+the unused imports. What cannot be twinned (an async generator, a property, a plain ``def``
+returning anything but an ``AsyncPaginator``) is reported, and the script exits with status 1.
 """
 
 from __future__ import annotations
@@ -37,44 +34,6 @@ CALLBACK_NOTE = (
     "Sync client: {names} on the client's event-loop thread, not the caller's; keep "
     "{them} quick and do not call the client from {them}."
 )
-RESOURCE_BODY = """
-__slots__ = ("_runtime",)
-
-def __init__(self, runtime: SyncRuntime) -> None:
-    self._runtime = runtime
-"""
-CLIENT_BODY = """
-@classmethod
-def _on(cls, runtime: SyncRuntime) -> Argil:
-    client = cls.__new__(cls)
-    client._runtime = runtime
-    client._attach()
-    return client
-
-def _attach(self) -> None:
-{attach}
-
-def __repr__(self) -> str:
-    return repr(self._runtime.settings).replace("AsyncArgil(", "Argil(", 1)
-
-def __enter__(self) -> Argil:
-    return self
-
-def __exit__(
-    self,
-    exc_type: type[BaseException] | None,
-    exc: BaseException | None,
-    tb: TracebackType | None,
-) -> None:
-    self.close()
-
-def close(self) -> None:
-    '''Close the HTTP session on its loop and stop the loop thread.
-
-    Safe to call twice; using the client again afterwards starts a new loop.
-    '''
-    self._runtime.close()
-"""
 CLIENT_DOC = (
     "The sync client for the Argil API: AsyncArgil's methods, without ``await``.\n{rest}\n\n"
     "It runs an event loop on a private thread, started on first use and stopped by\n"
@@ -87,7 +46,10 @@ INIT_MODULE = (
     "from .client import Argil as Argil\n\n"
     '__all__ = ["Argil"]\n'
 )
-RUNTIME_IMPORT = "from .._sync_runtime import Paginator, SyncRuntime"
+IMPORTS = """from __future__ import annotations
+from .._sync_bases import SyncClient, SyncResource
+from .._sync_runtime import Paginator, SyncRuntime
+"""
 Def = ast.FunctionDef | ast.AsyncFunctionDef
 SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 
@@ -124,20 +86,19 @@ class Source:
         return ".".join(part for part in (package, node.module) if part)
 
     def imports(self) -> list[ast.stmt]:
-        """Its imports (``if TYPE_CHECKING:`` ones too) and its own names, seen from ``_sync/``."""
-        kept = [n for n in self.tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
-        kept += [n for n in self.tree.body if is_type_checking(n)]
-        own = [ast.alias(name) for name in self.defined() if not name.startswith("__")]
+        """Its imports (``if TYPE_CHECKING:`` ones last) and its own names, seen from ``_sync/``."""
+        kept = [n for n in self.tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
+        own = [ast.alias(n) for n in self.defined() if not n.startswith("__")]
         kept += [ast.ImportFrom(self.name, own, 0)] if own else []
+        blocks = [n for n in self.tree.body if isinstance(n, ast.If)]
+        kept += [n for n in blocks if "TYPE_CHECKING" in ast.unparse(n.test)]
         return [self.reanchored(node) for node in kept]
 
     def reanchored(self, node: ast.stmt) -> ast.stmt:
         """``node`` rewritten relative to ``argil_async._sync`` if it reads inside the package."""
         if isinstance(node, ast.If):
-            body = [
-                self.reanchored(n) for n in node.body if isinstance(n, ast.Import | ast.ImportFrom)
-            ]
-            return ast.If(node.test, body or [ast.Pass()], [])
+            body = [n for n in node.body if isinstance(n, ast.Import | ast.ImportFrom)]
+            return ast.If(node.test, [self.reanchored(n) for n in body] or [ast.Pass()], [])
         target = self.absolute(node) if isinstance(node, ast.ImportFrom) else ""
         if target != PACKAGE and not target.startswith(PACKAGE + "."):
             return node
@@ -145,7 +106,7 @@ class Source:
 
     def defined(self) -> list[str]:
         """The names its own top-level statements bind (classes, functions, assignments)."""
-        names = [n.name for n in self.tree.body if isinstance(n, (ast.ClassDef, *SCOPES[:2]))]
+        names = [n.name for n in self.tree.body if isinstance(n, SCOPES) and hasattr(n, "name")]
         targets = [t for node in self.tree.body for t in assigned(node)]
         return names + [t.id for t in targets if isinstance(t, ast.Name)]
 
@@ -155,22 +116,13 @@ class Source:
 
     def imported(self, name: str) -> Source | None:
         """The package module this one imports ``name`` from (``None`` if none)."""
-        for node in self.tree.body:
-            if isinstance(node, ast.ImportFrom) and name in [
-                a.asname or a.name for a in node.names
-            ]:
-                path = ROOT / Path(*self.absolute(node).split("."))
-                files = [path.with_suffix(".py"), path / "__init__.py"]
-                inside = path.is_relative_to(ROOT / PACKAGE)
-                return next((Source.load(f) for f in files if inside and f.is_file()), None)
-        return None
+        froms = [n for n in self.tree.body if isinstance(n, ast.ImportFrom)]
+        names = {(a.asname or a.name): self.absolute(n) for n in froms for a in n.names}
+        path = ROOT / Path(*names.get(name, "").split(".")).with_suffix(".py")
+        return Source.load(path) if names.get(name, "").startswith(PACKAGE) else None
 
 
 Found = tuple[str, Source, ast.ClassDef]  # a resource: attribute on the client, module, class
-
-
-def is_type_checking(node: ast.stmt) -> bool:
-    return isinstance(node, ast.If) and ast.unparse(node.test).endswith("TYPE_CHECKING")
 
 
 def assigned(node: ast.AST) -> list[ast.expr]:
@@ -184,7 +136,7 @@ def methods(cls: ast.ClassDef) -> dict[str, list[Def]]:
     """The public methods ``cls`` defines, each with its overloads, in source order."""
     found: dict[str, list[Def]] = {}
     for node in cls.body:
-        if isinstance(node, SCOPES[:2]) and not node.name.startswith("_"):
+        if isinstance(node, Def) and not node.name.startswith("_"):
             found.setdefault(node.name, []).append(node)
     return found
 
@@ -212,14 +164,16 @@ def docstring(text: str, indent: str) -> ast.Expr:
 
 
 def twin_doc(node: Def) -> str:
-    """The twin's docstring, saying where callback parameters run (on the loop thread)."""
+    """The twin's docstring, saying that callback parameters run on the loop thread."""
     doc = sync_doc(ast.get_docstring(node) or f"The sync twin of ``{node.name}``.")
     args = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
-    names = [a.arg for a in args if a.annotation and "Callable" in ast.unparse(a.annotation)]
+    names = [
+        f"``{a.arg}``" for a in args if a.annotation and "Callable" in ast.unparse(a.annotation)
+    ]
     if not names:
         return doc
-    shown = " and ".join(f"``{name}``" for name in names) + (" runs" if len(names) == 1 else " run")
-    note = CALLBACK_NOTE.format(names=shown, them="it" if len(names) == 1 else "them")
+    verb, them = ("runs", "it") if len(names) == 1 else ("run", "them")
+    note = CALLBACK_NOTE.format(names=f"{' and '.join(names)} {verb}", them=them)
     return f"{doc}\n\n{textwrap.fill(note, 88)}"
 
 
@@ -235,43 +189,33 @@ def repeated_warning(node: Def) -> list[ast.stmt]:
         return []
     values = [*call.args, *(k.value for k in call.keywords)]
     names = [ast.unparse(v) for v in values if not isinstance(v, ast.Constant)]
-    if "DeprecationWarning" not in names:
-        return []
-    if names != ["DeprecationWarning"]:
+    if names and names != ["DeprecationWarning"]:
         raise Skipped("a deprecation warning with non-literal arguments cannot be repeated")
-    return first
-
-
-class _ToPaginator(ast.NodeTransformer):
-    def visit_Name(self, node: ast.Name) -> ast.Name:
-        return ast.Name("Paginator", node.ctx) if node.id == "AsyncPaginator" else node
+    return first if names else []
 
 
 def plain_def(node: Def, body: list[ast.stmt], decorators: list[ast.expr]) -> ast.FunctionDef:
-    """``node`` as a plain ``def`` with another body (Python-version fields kept)."""
+    """``node`` as a plain ``def`` with another body (``AsyncPaginator`` returns ``Paginator``)."""
     plain = ast.FunctionDef(**vars(copy.deepcopy(node)))
     plain.body, plain.decorator_list = body, decorators
-    plain.returns = _ToPaginator().visit(plain.returns) if plain.returns else None
+    returns = re.sub(r"\bAsyncPaginator\b", "Paginator", ast.unparse(node.returns or ast.Tuple()))
+    plain.returns = ast.parse(returns, mode="eval").body if node.returns else None
     return plain
 
 
 def yields(node: ast.AST) -> bool:
     """Whether ``node`` itself yields (yields of nested functions do not count)."""
-    return any(
-        isinstance(child, ast.Yield | ast.YieldFrom)
-        or (not isinstance(child, SCOPES) and yields(child))
-        for child in ast.iter_child_nodes(node)
-    )
+    children = list(ast.iter_child_nodes(node))
+    found = any(isinstance(child, ast.Yield | ast.YieldFrom) for child in children)
+    return found or any(yields(c) for c in children if not isinstance(c, SCOPES))
 
 
 def runner(node: Def, returns: str) -> str:
     """The ``SyncRuntime`` method that runs the async one: ``call`` or ``paginate``."""
-    if isinstance(node, ast.AsyncFunctionDef):
-        if yields(node):
-            raise Skipped("async generators have no sync twin")
-        return "call"
-    if returns.startswith("Paginator["):
-        return "paginate"
+    if isinstance(node, ast.AsyncFunctionDef) and yields(node):
+        raise Skipped("async generators have no sync twin")
+    if isinstance(node, ast.AsyncFunctionDef) or returns.startswith("Paginator["):
+        return "call" if isinstance(node, ast.AsyncFunctionDef) else "paginate"
     raise Skipped(f"a plain def returning {returns or 'nothing'} has no sync twin")
 
 
@@ -316,30 +260,27 @@ def twins(found: dict[str, list[Def]], accessor: str, out: Output) -> list[ast.s
     return made
 
 
-def renamed(cls: ast.ClassDef, name: str, doc: str, body: list[ast.stmt]) -> ast.ClassDef:
-    """``cls`` as the plain class ``name`` with its docstring and body replaced."""
+def sync_class(cls: ast.ClassDef, doc: str, body: list[ast.stmt]) -> ast.ClassDef:
+    """``cls`` renamed (``AsyncX`` is ``X``) on its ``_sync_bases`` base, with another body."""
     sync = copy.deepcopy(cls)
-    sync.name, sync.bases, sync.keywords, sync.decorator_list = name, [], [], []
+    sync.name, sync.keywords, sync.decorator_list = sync_name(cls.name), [], []
+    sync.bases = [ast.Name("SyncClient" if sync.name == "Argil" else "SyncResource")]
     sync.body = [docstring(doc, " " * 4), *body]
     return sync
 
 
-def module(source: Source, doc: str, imports: list[ast.stmt], cls: ast.ClassDef) -> str:
+def module(source: Source, title: str, sync: ast.ClassDef, local: str = "") -> str:
     """A generated module: header, docstring, imports, ``__all__`` and one class."""
-    blocks = sorted(imports, key=is_type_checking)  # ``if TYPE_CHECKING:`` blocks go last
-    lines = ["from __future__ import annotations", RUNTIME_IMPORT, *map(ast.unparse, blocks)]
-    body = "\n".join(lines)
-    tail = f"__all__ = [{cls.name!r}]\n\n\n{ast.unparse(cls)}\n"
-    return f'{HEADER.format(source=source.path)}"""{doc}"""\n\n{body}\n\n{tail}'
+    imports = "\n".join(map(ast.unparse, source.imports()))
+    head = f'{HEADER.format(source=source.path)}"""{title}"""\n\n{IMPORTS}{local}{imports}'
+    return f"{head}\n\n__all__ = [{sync.name!r}]\n\n\n{ast.unparse(sync)}\n"
 
 
 def resource_module(source: Source, cls: ast.ClassDef, accessor: str, out: Output) -> str:
     """A ``_sync/<resource>.py`` module holding the sync resource class."""
-    name = sync_name(cls.name)
-    body = [*ast.parse(RESOURCE_BODY).body, *twins(methods(cls), accessor, out)]
-    sync = renamed(cls, name, sync_doc(ast.get_docstring(cls) or name), body)
-    doc = f"The sync twin of ``{source.name}``, run through ``Argil``."
-    return module(source, doc, source.imports(), sync)
+    doc = sync_doc(ast.get_docstring(cls) or sync_name(cls.name))
+    sync = sync_class(cls, doc, twins(methods(cls), accessor, out))
+    return module(source, f"The sync twin of ``{source.name}``, run through ``Argil``.", sync)
 
 
 def client_module(source: Source, cls: ast.ClassDef, found: list[Found], out: Output) -> str:
@@ -347,13 +288,12 @@ def client_module(source: Source, cls: ast.ClassDef, found: list[Found], out: Ou
     init = next(n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__")
     annotations = "\n".join(f"{a}: {sync_name(kind.name)}" for a, _, kind in found)
     public = {k: v for k, v in methods(cls).items() if k != "aclose"}
-    body = [*ast.parse(annotations).body, sync_init(init)]
-    body += ast.parse(CLIENT_BODY.format(attach=attach(init, found))).body
+    body = [*ast.parse(annotations).body, sync_init(init), *ast.parse(attach(init, found)).body]
     rest = sync_doc(ast.get_docstring(cls) or "").split("\n", 1)[1]
-    sync = renamed(cls, "Argil", CLIENT_DOC.format(rest=rest), body + twins(public, "", out))
-    local = [f"from .{Path(s.path).stem} import {sync_name(kind.name)}" for _, s, kind in found]
-    doc = "``Argil``: the sync client, with the constructor and resources of AsyncArgil."
-    return module(source, doc, [*source.imports(), *ast.parse("\n".join(local)).body], sync)
+    sync = sync_class(cls, CLIENT_DOC.format(rest=rest), body + twins(public, "", out))
+    local = "".join(f"from .{Path(s.path).stem} import {sync_name(k.name)}\n" for _, s, k in found)
+    title = "``Argil``: the sync client, with the constructor and resources of AsyncArgil."
+    return module(source, title, sync, local)
 
 
 def sync_init(init: ast.FunctionDef) -> ast.FunctionDef:
@@ -368,7 +308,7 @@ def sync_init(init: ast.FunctionDef) -> ast.FunctionDef:
 
 
 def attach(init: ast.FunctionDef, found: list[Found]) -> str:
-    """``Argil._attach``'s body: the resources, then AsyncArgil's public attributes."""
+    """``Argil._attach``: the resources, then AsyncArgil's public attributes."""
     lines = [f"self.{attr} = {sync_name(kind.name)}(self._runtime)" for attr, _, kind in found]
     targets = [t for node in ast.walk(init) for t in assigned(node)]
     names = [
@@ -377,7 +317,7 @@ def attach(init: ast.FunctionDef, found: list[Found]) -> str:
     skip = {attr for attr, _, _ in found}
     public = [n for n in dict.fromkeys(names) if not n.startswith("_") and n not in skip]
     lines += [f"self.{name} = self._runtime.settings.{name}" for name in public]
-    return textwrap.indent("\n".join(lines), "    ")
+    return "def _attach(self) -> None:\n" + textwrap.indent("\n".join(lines), "    ")
 
 
 def resources(client: Source, cls: ast.ClassDef) -> list[Found]:
@@ -408,18 +348,18 @@ def generate() -> Output:
     return out
 
 
-def ruff(args: list[str], text: str, name: str) -> str:
-    command = [sys.executable, "-m", "ruff", *args, "--stdin-filename", f"{PACKAGE}/_sync/{name}"]
-    done = subprocess.run([*command, "-"], input=text, capture_output=True, text=True, cwd=ROOT)
-    if done.returncode != 0 or not done.stdout:
-        raise SystemExit(f"ruff {args[0]} failed on {name} (pip install ruff?):\n{done.stderr}")
-    return done.stdout
-
-
 def formatted(name: str, text: str) -> str:
     """Unused imports dropped (an emptied ``if TYPE_CHECKING:`` too), sorted, formatted."""
-    fix = ["check", "--fix", "--select", "I,F401,TC005", "--exit-zero", "--quiet"]
-    return ruff(["format", "--quiet"], ruff(fix, text, name), name)
+    for args in (["check", "--fix", "--select", "I,F401,TC005", "--exit-zero"], ["format"]):
+        command = [sys.executable, "-m", "ruff", *args, "--quiet", "--stdin-filename"]
+        command += [f"{PACKAGE}/_sync/{name}", "-"]
+        done = subprocess.run(command, input=text, capture_output=True, text=True, cwd=ROOT)
+        if done.returncode != 0 or not done.stdout:
+            raise SystemExit(
+                f"ruff {args[0]} failed on {name} (is ruff installed?):\n{done.stderr}"
+            )
+        text = done.stdout
+    return text
 
 
 def write(files: dict[str, str], folder: Path) -> None:
@@ -428,8 +368,7 @@ def write(files: dict[str, str], folder: Path) -> None:
         if old.name not in files and old.read_text().startswith("# Generated by"):
             old.unlink()
     for name, text in files.items():
-        if not (folder / name).exists() or (folder / name).read_text() != text:
-            (folder / name).write_text(text)
+        (folder / name).write_text(text)
 
 
 def stale(files: dict[str, str], committed: Path = OUT_DIR) -> list[str]:
