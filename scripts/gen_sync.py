@@ -189,9 +189,11 @@ def repeated_warning(node: Def) -> list[ast.stmt]:
         return []
     values = [*call.args, *(k.value for k in call.keywords)]
     names = [ast.unparse(v) for v in values if not isinstance(v, ast.Constant)]
-    if names and names != ["DeprecationWarning"]:
+    if "DeprecationWarning" not in names:
+        return []
+    if names != ["DeprecationWarning"]:
         raise Skipped("a deprecation warning with non-literal arguments cannot be repeated")
-    return first if names else []
+    return first
 
 
 def plain_def(node: Def, body: list[ast.stmt], decorators: list[ast.expr]) -> ast.FunctionDef:
@@ -212,10 +214,12 @@ def yields(node: ast.AST) -> bool:
 
 def runner(node: Def, returns: str) -> str:
     """The ``SyncRuntime`` method that runs the async one: ``call`` or ``paginate``."""
-    if isinstance(node, ast.AsyncFunctionDef) and yields(node):
-        raise Skipped("async generators have no sync twin")
-    if isinstance(node, ast.AsyncFunctionDef) or returns.startswith("Paginator["):
-        return "call" if isinstance(node, ast.AsyncFunctionDef) else "paginate"
+    if isinstance(node, ast.AsyncFunctionDef):
+        if yields(node):
+            raise Skipped("async generators have no sync twin")
+        return "call"
+    if returns.startswith("Paginator["):
+        return "paginate"
     raise Skipped(f"a plain def returning {returns or 'nothing'} has no sync twin")
 
 
