@@ -124,7 +124,7 @@ class RedisCoordinator:
         note = coordinator_file(results)
         try:
             batch = note.read_text(encoding="utf-8").strip()
-        except OSError:
+        except (OSError, UnicodeDecodeError):  # absent, unreadable, or damaged
             batch = ""
         if not batch:
             raise InvalidRequestError(str(note), "does not name a batch: give the batch's name")

@@ -18,6 +18,7 @@ see a half-written file and it holds exactly one line per job after every run.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import secrets
 import sqlite3
@@ -40,6 +41,9 @@ __all__ = [
     "BatchStatus",
     "JobFailure",
     "ResultsWriteError",
+    "as_float",
+    "as_int",
+    "as_text",
     "failure_cause",
     "read_result_rows",
     "read_status",
@@ -279,10 +283,10 @@ def _results_rows(path: Path) -> Iterable[Row]:
         yield (
             str(row["key"]),
             str(row.get("status")),
-            _text(row.get("error")),
-            _int(row.get("line")),
-            _text(row.get("video_id")),
-            _text(row.get("video_status")),
+            as_text(row.get("error")),
+            as_int(row.get("line")),
+            as_text(row.get("video_id")),
+            as_text(row.get("video_status")),
         )
 
 
@@ -322,9 +326,22 @@ def _decoded_lines(path: Path) -> Iterator[tuple[int, dict[str, Any] | None]]:
             yield number, row
 
 
-def _text(value: object) -> str | None:
+def as_text(value: object) -> str | None:
+    """A results-line field that should be a string; anything else (damage) reads as None."""
     return value if isinstance(value, str) else None
 
 
-def _int(value: object) -> int | None:
+def as_int(value: object) -> int | None:
+    """A results-line field that should be an integer (not a bool); else None."""
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def as_float(value: object) -> float | None:
+    """A results-line field that should be a finite number (not a bool); else None."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an integer too large for a float
+        return None
+    return number if math.isfinite(number) else None

@@ -26,7 +26,7 @@ from ..errors import InvalidRequestError
 from ._jobs import Job
 from ._journal import FAILED, FINISHED, Journal, _RunLock
 from ._layout import BatchIdentity, JournalError, read_identity, state_paths
-from ._results import read_result_rows, result_line
+from ._results import as_float, as_int, as_text, read_result_rows, result_line
 
 __all__ = [
     "JobResult",
@@ -67,25 +67,31 @@ class JobResult:
 
     @classmethod
     def from_line(cls, row: Mapping[str, Any]) -> JobResult:
-        """A results-file line (a decoded JSON object); fields of the wrong type read as None."""
+        """A results-file line (a decoded JSON object); fields of the wrong type read as None.
+
+        InvalidRequestError when ``row`` is not a mapping with a string ``key``.
+        """
+        key = row.get("key") if isinstance(row, Mapping) else None
+        if not isinstance(key, str):
+            raise InvalidRequestError("row", "must be a results line: an object with a string key")
         timings = row.get("timings")
         timings = timings if isinstance(timings, Mapping) else {}
         return cls(
-            key=str(row["key"]),
+            key=key,
             status=str(row.get("status")),
-            line=_int(row.get("line")),
-            video_id=_text(row.get("video_id")),
-            video_status=_text(row.get("video_status")),
-            video_url=_text(row.get("video_url")),
-            error=_text(row.get("error")),
-            cause=_text(row.get("cause")),
-            attempts=_int(row.get("attempts")) or 0,
-            batch=_text(row.get("batch")),
-            started_at=_text(timings.get("started_at")),
-            finished_at=_text(timings.get("finished_at")),
-            create_s=_float(timings.get("create_s")),
-            render_s=_float(timings.get("render_s")),
-            total_s=_float(timings.get("total_s")),
+            line=as_int(row.get("line")),
+            video_id=as_text(row.get("video_id")),
+            video_status=as_text(row.get("video_status")),
+            video_url=as_text(row.get("video_url")),
+            error=as_text(row.get("error")),
+            cause=as_text(row.get("cause")),
+            attempts=as_int(row.get("attempts")) or 0,
+            batch=as_text(row.get("batch")),
+            started_at=as_text(timings.get("started_at")),
+            finished_at=as_text(timings.get("finished_at")),
+            create_s=as_float(timings.get("create_s")),
+            render_s=as_float(timings.get("render_s")),
+            total_s=as_float(timings.get("total_s")),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -109,7 +115,7 @@ def read_results(results: str | os.PathLike[str]) -> list[JobResult]:
         failed = [r for r in read_results("results.jsonl") if r.status == "FAILED"]
     """
     rows = result_lines(Path(results))
-    ordered = sorted(rows.values(), key=lambda row: _int(row.get("line")) or 0)
+    ordered = sorted(rows.values(), key=lambda row: as_int(row.get("line")) or 0)
     return [JobResult.from_line(row) for row in ordered]
 
 
@@ -196,24 +202,21 @@ def forget_batch(results: str | os.PathLike[str]) -> None:
         forget_batch("results.jsonl")
     """
     paths = state_paths(results)
-    lock = _RunLock(paths.lock) if paths.lock.parent.is_dir() else None
+    if not paths.lock.parent.is_dir():
+        # No state folder, so no journal: only the results are ours to delete. A run that
+        # creates the folder from now on holds its lock, and its files are not touched.
+        _delete([paths.results])
+        return
+    lock = _RunLock(paths.lock)
     try:
-        for path in [*paths.journal_files(), paths.identity, paths.results]:
-            path.unlink(missing_ok=True)
+        _delete([*paths.journal_files(), paths.identity, paths.results])
     finally:
-        if lock is not None:
-            lock.release()
+        lock.release()
 
 
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _int(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _float(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)
+def _delete(paths: Iterable[Path]) -> None:
+    for path in paths:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise JournalError(str(path), f"cannot be deleted: {exc.strerror or exc}") from None

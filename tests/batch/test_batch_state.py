@@ -250,3 +250,65 @@ def test_read_results_on_any_results_file_gives_rows_or_a_typed_error(lines: lis
             return
         assert all(isinstance(row, JobResult) for row in rows)
         assert remaining_jobs([], out) == []
+
+
+def test_read_results_reads_out_of_range_timings_as_none(tmp_path: Path):
+    """A damaged line whose timings overflow a float reads them as None, not OverflowError."""
+    out = tmp_path / "out.jsonl"
+    huge = "1" + "0" * 400
+    out.write_text(
+        f'{{"key": "a", "status": "DONE", "timings": {{"create_s": {huge}, "total_s": -{huge},'
+        ' "render_s": 2}}\n'
+    )
+    [row] = read_results(out)
+    assert (row.key, row.create_s, row.total_s, row.render_s) == ("a", None, None, 2.0)
+
+
+@pytest.mark.parametrize("row", [{}, {"key": 7}, ["key"], None])
+def test_job_result_from_a_line_without_a_key_is_a_typed_error(row: Any):
+    """JobResult.from_line on something that is not a results line: InvalidRequestError."""
+    with pytest.raises(InvalidRequestError, match="string key"):
+        JobResult.from_line(row)
+
+
+async def test_forget_batch_spares_a_run_that_starts_right_after_its_check(
+    sim: ArgilSimulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A run that creates the state folder just after forget_batch looked keeps its journal."""
+    out = tmp_path / "out.jsonl"
+    out.write_text("")
+    paths = state_paths(out)
+    opened: list[Journal] = []
+    real_is_dir = Path.is_dir
+
+    def is_dir_then_a_run_starts(self: Path) -> bool:
+        found = real_is_dir(self)
+        if self == paths.folder and not opened:
+            opened.append(Journal(paths.journal, lock=paths.lock))  # the run's lock and journal
+        return found
+
+    monkeypatch.setattr(Path, "is_dir", is_dir_then_a_run_starts)
+    try:
+        forget_batch(out)
+        assert opened
+        assert paths.journal.exists()
+    finally:
+        for journal in opened:
+            journal.close()
+    assert not out.exists()
+
+
+def test_forget_batch_on_a_path_it_cannot_delete_is_a_journal_error(tmp_path: Path):
+    """A results path that is a folder cannot be deleted: JournalError naming it."""
+    (tmp_path / "out.jsonl").mkdir()
+    with pytest.raises(JournalError, match="cannot be deleted"):
+        forget_batch(tmp_path / "out.jsonl")
+
+
+def test_coordinator_for_results_with_a_damaged_note_is_a_typed_error(tmp_path: Path):
+    """A .coordinator note that is not UTF-8 text: InvalidRequestError, not UnicodeDecodeError."""
+    from argil_async.batch import RedisCoordinator
+
+    (tmp_path / "out.jsonl.coordinator").write_bytes(b"\xff\xfe\x00batch")
+    with pytest.raises(InvalidRequestError, match="does not name a batch"):
+        RedisCoordinator.for_results("redis://127.0.0.1:1/0", tmp_path / "out.jsonl")
