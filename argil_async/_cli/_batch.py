@@ -29,18 +29,23 @@ from ..batch import (
     BatchOptions,
     CallbackServer,
     Job,
-    JobFileError,
     ResultsWriteError,
     batch_identity,
     check_run_options,
     forget_batch,
-    load_jobs,
     run_batch,
 )
 from ..errors import ArgilError, InvalidRequestError
 from ._batch_coordinator import add_coordinator_arguments, coordinator_from
 from ._batch_status import add_status_command, print_interrupted
-from ._batch_tools import add_download_command, add_gate_flags, add_tool_commands, gate
+from ._batch_tools import (
+    add_download_command,
+    add_gate_flags,
+    add_tool_commands,
+    gate,
+    load_job_file,
+    on_terminal,
+)
 from ._session import Session, api_session, print_json
 
 __all__ = ["BATCH_EPILOG", "add_batch_commands"]
@@ -122,16 +127,8 @@ def _add_run(run: argparse.ArgumentParser, *, retry: bool) -> None:
     run.set_defaults(handler=_run, retry_failed=retry)
 
 
-def _load(path: Path) -> list[Job] | None:
-    try:
-        return load_jobs(path)
-    except JobFileError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return None
-
-
 def _run(args: argparse.Namespace) -> int:
-    jobs = _load(args.jobs)  # validated before anything starts, simulator included
+    jobs = load_job_file(args.jobs)  # validated before anything starts, simulator included
     if jobs is None:
         return 2
     if args.out.resolve() == args.jobs.resolve():
@@ -149,7 +146,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _may_run(args: argparse.Namespace) -> bool:
     """With no key, only ``--simulate`` or a terminal may use the simulator."""
-    if os.environ.get("ARGIL_API_KEY") or args.simulate or _on_terminal():
+    if os.environ.get("ARGIL_API_KEY") or args.simulate or on_terminal():
         return True
     print(
         "error: ARGIL_API_KEY is not set, and this is not a terminal: nothing was sent.\n"
@@ -158,10 +155,6 @@ def _may_run(args: argparse.Namespace) -> bool:
         file=sys.stderr,
     )
     return False
-
-
-def _on_terminal() -> bool:
-    return sys.stdin.isatty() and sys.stderr.isatty()
 
 
 async def _run_async(args: argparse.Namespace, jobs: list[Job]) -> int:

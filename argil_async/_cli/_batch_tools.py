@@ -33,7 +33,14 @@ from ..batch import (
 from ..errors import ArgilError, InvalidRequestError
 from ._session import Session, api_session, print_json, print_table
 
-__all__ = ["add_download_command", "add_gate_flags", "add_tool_commands", "gate"]
+__all__ = [
+    "add_download_command",
+    "add_gate_flags",
+    "add_tool_commands",
+    "gate",
+    "load_job_file",
+    "on_terminal",
+]
 
 
 def add_tool_commands(check: argparse.ArgumentParser, estimate: argparse.ArgumentParser) -> None:
@@ -100,7 +107,8 @@ def add_gate_flags(run: argparse.ArgumentParser) -> None:
     run.add_argument("--wpm", type=float, default=150.0, help="speech rate of the estimate")
 
 
-def _load(path: Path) -> list[Job] | None:
+def load_job_file(path: Path) -> list[Job] | None:
+    """The jobs of ``path``, or None once its faults are printed (the caller exits 2)."""
     try:
         return load_jobs(path)
     except JobFileError as exc:
@@ -109,7 +117,7 @@ def _load(path: Path) -> list[Job] | None:
 
 
 def _check(args: argparse.Namespace) -> int:
-    jobs = _load(args.jobs)
+    jobs = load_job_file(args.jobs)
     if jobs is None:
         return 2
     if not args.online:
@@ -139,7 +147,7 @@ async def _check_online(args: argparse.Namespace, jobs: list[Job]) -> int:
 
 
 def _estimate(args: argparse.Namespace) -> int:
-    jobs = _load(args.jobs)
+    jobs = load_job_file(args.jobs)
     if jobs is None:
         return 2
     royalty: set[str] | None = None
@@ -196,13 +204,14 @@ async def gate(session: Session, args: argparse.Namespace, jobs: list[Job]) -> l
             file=sys.stderr,
         )
         return 2
-    if estimate.total > 0 and not args.yes and _on_terminal() and not _confirm(estimate):
+    if estimate.total > 0 and not args.yes and on_terminal() and not _confirm(estimate):
         print("nothing was sent", file=sys.stderr)
         return 2
     return resolved.jobs
 
 
-def _on_terminal() -> bool:
+def on_terminal() -> bool:
+    """True when a person can answer a question (stdin and stderr are a terminal)."""
     return sys.stdin.isatty() and sys.stderr.isatty()
 
 
