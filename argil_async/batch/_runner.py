@@ -157,6 +157,8 @@ def check_run_options(
         server = check_run_options(client, concurrency=20, callback="auto", progress="log")
         print("callbacks" if server else "polling")
     """
+    if not isinstance(client, AsyncArgil):  # a sync Argil would fail only once requests are sent
+        raise InvalidRequestError("client", "must be an AsyncArgil (batch runs are async)")
     integer("concurrency", concurrency, low=1)
     if max_failures is not None:
         integer("max_failures", max_failures, low=1)

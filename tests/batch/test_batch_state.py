@@ -312,3 +312,18 @@ def test_coordinator_for_results_with_a_damaged_note_is_a_typed_error(tmp_path: 
     (tmp_path / "out.jsonl.coordinator").write_bytes(b"\xff\xfe\x00batch")
     with pytest.raises(InvalidRequestError, match="does not name a batch"):
         RedisCoordinator.for_results("redis://127.0.0.1:1/0", tmp_path / "out.jsonl")
+
+
+async def test_a_batch_run_refuses_a_client_that_is_not_async(sim: ArgilSimulator, tmp_path: Path):
+    """A sync Argil (or None) is refused with InvalidRequestError before anything is sent."""
+    from argil_async import Argil
+
+    out = tmp_path / "out.jsonl"
+    with Argil(api_key=sim.api_key, base_url=sim.base_url) as sync_client:
+        for client in (sync_client, None):
+            with pytest.raises(InvalidRequestError, match="AsyncArgil"):
+                check_run_options(client)  # type: ignore[arg-type]
+            with pytest.raises(InvalidRequestError, match="AsyncArgil"):
+                await run(client, make_jobs(sim, 1), out)  # type: ignore[arg-type]
+    assert not sim.state.videos
+    assert not out.exists()
