@@ -330,11 +330,22 @@ async def _read_capped(resp: aiohttp.ClientResponse, limit: int, *, inflate: boo
     ``inflate=False`` where aiohttp already inflates (downloads keep its auto_decompress).
     """
     truncate = resp.status >= 400
+    declared = resp.content_length
     if truncate:
         limit = min(limit, _ERROR_BODY_LIMIT)
-    elif resp.content_length is not None and resp.content_length > limit:
-        raise errors.ResponseTooLargeError(limit, received=resp.content_length)
-    inflater = _inflater(resp.headers.get("Content-Encoding")) if inflate else None
+    elif declared is not None and declared > limit:
+        raise errors.ResponseTooLargeError(limit, received=declared)
+    encoding = resp.headers.get("Content-Encoding")
+    if (
+        declared is not None
+        and declared <= limit
+        and encoding is None
+        and "Transfer-Encoding" not in resp.headers
+    ):
+        # The usual response: aiohttp reads exactly the declared length (more cannot get
+        # through, less is a payload error), so one read needs no chunk loop or copies.
+        return await resp.read()
+    inflater = _inflater(encoding) if inflate else None
     body = bytearray()
     async for chunk in resp.content.iter_any():
         body += _inflate(inflater, chunk, limit + 1 - len(body)) if inflater else chunk

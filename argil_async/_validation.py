@@ -114,9 +114,14 @@ def name(field: str, value: object, *, max_length: int = 256) -> str:
 
 def text_list(field: str, value: object) -> list[str]:
     """A list (or other non-string iterable) of non-empty strings, e.g. asset types."""
-    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+    if type(value) not in (list, tuple) and (  # the usual case skips the ABC checks
+        isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable)
+    ):
         raise fail(field, "must be a list of strings", value)
-    return [text(f"{field}[{i}]", item, min_length=1) for i, item in enumerate(value)]
+    items: list[Any] = list(value)  # type: ignore[call-overload]
+    if all(type(item) is str and item and _encodable(item) for item in items):
+        return items
+    return [text(f"{field}[{i}]", item, min_length=1) for i, item in enumerate(items)]
 
 
 def boolean(field: str, value: object) -> bool:
