@@ -107,6 +107,14 @@ def query_value(field: str, value: object) -> str | None:
     return optional_text(field, value, min_length=1)
 
 
+def enum(field: str, value: object) -> str:
+    """An enumerated value: any non-empty string, so a value the server adds later passes.
+
+    The signature's ``Literal`` lets mypy catch a typo; at run time only the type is checked.
+    """
+    return text(field, value, min_length=1)
+
+
 def name(field: str, value: object, *, max_length: int = 256) -> str:
     """A display name of 1 to ``max_length`` characters."""
     return text(field, value, min_length=1, max_length=max_length)

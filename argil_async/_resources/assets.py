@@ -21,7 +21,6 @@ from ._base import Resource
 
 __all__ = ["AsyncAssetsResource"]
 
-_UPLOAD_TYPES = ("IMAGE", "VIDEO")
 
 
 class _UploadBody(msgspec.Struct):
@@ -111,7 +110,7 @@ class AsyncAssetsResource(Resource):
 
             asset = await client.assets.upload(name="logo", type="IMAGE", url="https://...")
         """
-        body = _UploadBody(check.name("name", name), _upload_type(type), check.url("url", url))
+        body = _UploadBody(check.name("name", name), check.enum("type", type), check.url("url", url))
         timeout = check.seconds("timeout", timeout)
         poll_interval = check.seconds("poll_interval", poll_interval)
         check.boolean("wait", wait)
@@ -205,7 +204,3 @@ async def _cooled(limiter: AssetLimiter, deadline: float) -> None:
         raise WaitTimeoutError("uploads stayed paused by a 429 until the call's timeout")
 
 
-def _upload_type(value: object) -> str:
-    if not isinstance(value, str) or value not in _UPLOAD_TYPES:
-        raise check.fail("type", "must be IMAGE or VIDEO (no AUDIO uploads)", value)
-    return value

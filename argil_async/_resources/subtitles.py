@@ -50,8 +50,7 @@ class AsyncSubtitlesResource(Resource):
         **options: Unpack[RequestOptions],
     ) -> str:
         """A rendered video's subtitles as WebVTT (``format="vtt"``) or ASS (``"ass"``) text."""
-        if not isinstance(format, str) or format not in ("vtt", "ass"):
-            raise check.fail("format", 'must be "vtt" or "ass"', format)
+        format = check.enum("format", format)
         styling = check.boolean("include_styling", include_styling)
         response = await self._client._request(
             "GET",
