@@ -22,7 +22,6 @@ from ._base import Resource
 __all__ = ["AsyncAssetsResource"]
 
 
-
 class _UploadBody(msgspec.Struct):
     """The POST /assets body."""
 
@@ -110,7 +109,8 @@ class AsyncAssetsResource(Resource):
 
             asset = await client.assets.upload(name="logo", type="IMAGE", url="https://...")
         """
-        body = _UploadBody(check.name("name", name), check.enum("type", type), check.url("url", url))
+        kind = check.enum("type", type)
+        body = _UploadBody(check.name("name", name), kind, check.url("url", url))
         timeout = check.seconds("timeout", timeout)
         poll_interval = check.seconds("poll_interval", poll_interval)
         check.boolean("wait", wait)
@@ -202,5 +202,3 @@ async def _cooled(limiter: AssetLimiter, deadline: float) -> None:
         await limiter.cooled()
     if scope.cancelled_caught:
         raise WaitTimeoutError("uploads stayed paused by a 429 until the call's timeout")
-
-
