@@ -10,7 +10,8 @@ from pathlib import Path
 import anyio
 
 from ._pagination import header_int
-from ._transport import Timeout, Transport, raise_for_status
+from ._seam import Timeout, Transport
+from ._status import raise_for_status
 from .errors import APIConnectionError, APITimeoutError
 
 __all__ = ["download_to"]

@@ -20,7 +20,8 @@ from typing import Any
 import backoff
 
 from . import errors
-from ._transport import Request, Response, parse_retry_after
+from ._seam import Request, Response
+from ._status import parse_retry_after
 
 __all__ = ["RetryPolicy", "with_retries"]
 

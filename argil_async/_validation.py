@@ -19,7 +19,7 @@ from urllib.parse import quote, urlsplit
 
 import msgspec
 
-from ._transport import Timeout
+from ._seam import Timeout
 from ._urls import is_https_or_loopback
 from .errors import InvalidRequestError
 

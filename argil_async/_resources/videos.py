@@ -18,7 +18,7 @@ from .._decoding import decode
 from .._download import download_to
 from .._options import RequestOptions, WaitOptions, check_options
 from .._pagination import AsyncPaginator, Envelope, Page
-from .._transport import Timeout
+from .._seam import Timeout
 from ..errors import APITimeoutError, ArgilError
 from ..events._payloads import VideoEventSource
 from ..models import (
