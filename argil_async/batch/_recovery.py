@@ -40,7 +40,7 @@ from ._layout import (
     state_paths,
     write_identity,
 )
-from ._results import read_result_rows
+from ._results import as_text, read_result_rows
 
 __all__ = ["OpenedState", "open_state", "reconcile_batch"]
 
@@ -228,12 +228,8 @@ def _from_row(record: JobRecord, row: Mapping[str, Any]) -> JobRecord:
     """A finished outcome restored from the results file (its video may be gone)."""
     return record.moved(
         state=str(row["status"]),
-        video_id=_text(row.get("video_id")),
-        video_status=_text(row.get("video_status")),
-        video_url=_text(row.get("video_url")),
-        error=_text(row.get("error")),
+        video_id=as_text(row.get("video_id")),
+        video_status=as_text(row.get("video_status")),
+        video_url=as_text(row.get("video_url")),
+        error=as_text(row.get("error")),
     )
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) else None
