@@ -4,7 +4,8 @@ python examples/batch_operator.py JOBS.jsonl RESULTS.jsonl VIDEO_DIR [MAX_CREDIT
 
 Checks the run's settings and the job file against the API, refuses a run estimated above
 MAX_CREDITS (default 5000), runs the batch (resumable: run it again after a crash), retries
-the failed jobs once, lists what still failed, and downloads every finished video.
+the failed jobs once if that stays within MAX_CREDITS, lists what still failed, and downloads
+every finished video.
 """
 
 import asyncio
@@ -39,10 +40,16 @@ async def main(jobs_file: Path, results: Path, videos: Path, max_credits: int) -
         if estimate.total > max_credits:
             print(f"above {max_credits} credits: nothing sent")
             return 2
-        summary = await run_batch(client, checked.jobs, out=results, concurrency=20)
+        summary = await run_batch(client, checked.jobs, out=results, concurrency=20, progress="log")
         print(summary)
-        if summary.failed:  # once more, for the failed jobs only
-            await run_batch(client, checked.jobs, out=results, retry_failed=True)
+        if summary.failed:  # once more, for the failed jobs only, if the budget allows it
+            retry = estimate_cost(remaining_jobs(checked.jobs, results, retry_failed=True))
+            if estimate.total + retry.total <= max_credits:
+                await run_batch(
+                    client, checked.jobs, out=results, retry_failed=True, progress="log"
+                )
+            else:
+                print(f"retrying would pass {max_credits} credits: failed jobs left as they are")
         status = read_status(results)
         print(status)
         for row in read_results(results):

@@ -148,12 +148,13 @@ def _journal_rows(path: Path, dropped: bool) -> Iterable[tuple[str, dict[str, An
 def remaining_jobs(
     jobs: Iterable[Job], results: str | os.PathLike[str], *, retry_failed: bool = False
 ) -> list[Job]:
-    """The jobs a run with this results file would still render (the others are skipped).
+    """The jobs a run with this results file may still pay for (to give to ``estimate_cost``).
 
-    Finished jobs (DONE, FAILED, TIMED_OUT: a timed-out render is waited for again, not
-    paid again) are left out, FAILED ones kept with ``retry_failed``. When the batch's
-    state cannot be read (none yet, or damaged: the run recovers or refuses it), every job
-    is returned, so an estimate built on this is never too low. Example::
+    Finished jobs are left out: DONE and FAILED ones are skipped by the run (FAILED ones are
+    kept with ``retry_failed``, as the run renders them again), and a TIMED_OUT render is
+    waited for again, not paid again. When the batch's state cannot be read (none yet, or
+    damaged: the run recovers or refuses it), every job is returned, so an estimate built on
+    this is never too low. Example::
 
         estimate = estimate_cost(remaining_jobs(jobs, "results.jsonl", retry_failed=True))
     """
