@@ -185,10 +185,11 @@ def _csv_rows(text: Iterable[str]) -> Iterator[Parsed]:
         if bad:
             yield 1, None, bad
             return
+        shape = _CsvShape(header)
         first = reader.line_num + 1  # a record's first line: a quoted cell may span several
         for cells in reader:
-            if any(cell.strip() for cell in cells):
-                yield _csv_job(first, header, cells)
+            if "".join(cells).strip():  # a blank row is skipped
+                yield _csv_job(first, shape, cells)
             first = reader.line_num + 1
     except csv.Error as exc:
         yield reader.line_num, None, [JobProblem(reader.line_num, "$", f"invalid CSV: {exc}")]
@@ -212,20 +213,34 @@ def _header_problems(header: Sequence[str]) -> list[JobProblem]:
     return problems
 
 
-def _csv_job(line: int, header: Sequence[str], row: Sequence[str]) -> Parsed:
+class _CsvShape:
+    """What a header's columns hold, worked out once for every row."""
+
+    def __init__(self, header: Sequence[str]) -> None:
+        self.header = header
+        self.moment = tuple(name for name in _MOMENT_COLUMNS if name in header)
+        self.extras = tuple((name, name[7:]) for name in header if name.startswith("extras."))
+        self.typed = bool(
+            {"subtitles", "subtitleStyleId", "musicAssetId", "musicVolume"} & {*header}
+        )
+        self.broll = "brollAssetId" in header or "brollUrl" in header
+        self.top = tuple(name for name in ("aspectRatio", "model") if name in header)
+
+
+def _csv_job(line: int, shape: _CsvShape, row: Sequence[str]) -> Parsed:
     """The job-file form of one CSV row (values stay strings except the typed columns)."""
-    if len(row) > len(header):
+    if len(row) > len(shape.header):
         return line, None, [JobProblem(line, "$", "more cells than header columns")]
-    pairs = zip(header, row, strict=False)  # a short row leaves its last columns empty
-    cells = {name: value.strip() for name, value in pairs if name and value.strip()}
+    pairs = zip(shape.header, row, strict=False)  # a short row leaves its last columns empty
+    cells = {name: cell for name, value in pairs if (cell := value.strip())}
     job: dict[str, Any] = {"key": cells.get("key"), "name": cells.get("name")}
-    moment: dict[str, Any] = {name: cells[name] for name in _MOMENT_COLUMNS if name in cells}
-    if "brollAssetId" in cells or "brollUrl" in cells:
+    moment: dict[str, Any] = {name: cells[name] for name in shape.moment if name in cells}
+    if shape.broll and ("brollAssetId" in cells or "brollUrl" in cells):
         moment["broll"] = _broll(cells)
     job["moments"] = [moment]
-    problems = _typed_cells(line, cells, job)
-    job.update((name, cells[name]) for name in ("aspectRatio", "model") if name in cells)
-    extras = {name[7:]: value for name, value in cells.items() if name.startswith("extras.")}
+    problems = _typed_cells(line, cells, job) if shape.typed else []
+    job.update((name, cells[name]) for name in shape.top if name in cells)
+    extras = {short: cells[name] for name, short in shape.extras if name in cells}
     if extras:
         job["extras"] = extras
     return line, _without_none(job), problems
