@@ -31,10 +31,12 @@ from ..batch import (
     Job,
     JobFileError,
     ResultsWriteError,
+    batch_identity,
+    check_run_options,
+    forget_batch,
     load_jobs,
     run_batch,
 )
-from ..batch._layout import state_paths
 from ..errors import ArgilError, InvalidRequestError
 from ._batch_coordinator import add_coordinator_arguments, coordinator_from
 from ._batch_status import add_status_command, print_interrupted
@@ -225,15 +227,10 @@ def _session(
 
 def _check_flags(args: argparse.Namespace, session: Session) -> None:
     """InvalidRequestError for flags run_batch would refuse, before any request."""
-    from .._validation import integer
-    from ..batch._progress import check_mode
-    from ..batch._runner import _callback_server
-
-    integer("concurrency", args.concurrency, low=1)
-    if args.max_failures is not None:
-        integer("max_failures", args.max_failures, low=1)
-    check_mode(args.progress)
-    _callback_server(session.client, _callback(args))
+    check_run_options(
+        session.client, concurrency=args.concurrency, callback=_callback(args),
+        progress=args.progress, max_failures=args.max_failures,
+    )  # fmt: skip
 
 
 def _callback(args: argparse.Namespace) -> Any:
@@ -281,16 +278,7 @@ def _cancel_on_sigterm() -> Iterator[None]:
 
 def _forget_embedded_batch(out: Path) -> None:
     """A batch left by an embedded-simulator run points at videos that died with it."""
-    from ..batch._journal import Journal
-    from ..batch._layout import read_identity
-
-    paths = state_paths(out)
-    identity = read_identity(paths.identity)
-    embedded = identity is not None and identity.endpoint == EMBEDDED
-    if not embedded and paths.journal.exists():
-        with Journal(paths.journal, lock=paths.lock) as journal:
-            embedded = journal.meta("endpoint") == EMBEDDED
-    if embedded:
-        for path in [*paths.journal_files(), paths.identity, out]:
-            path.unlink(missing_ok=True)
+    identity = batch_identity(out)
+    if identity is not None and identity.endpoint == EMBEDDED:
+        forget_batch(out)
         print(f"(discarded {out}: it was left by an earlier simulated run)", file=sys.stderr)

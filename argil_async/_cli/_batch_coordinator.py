@@ -41,20 +41,22 @@ def coordinator_from(args: argparse.Namespace, *, results: Path | None = None) -
     if not getattr(args, "coordinator", None):
         return None
     from ..batch import RedisCoordinator
-    from ..batch._coordinated import coordinator_file
 
-    batch = args.batch
-    if batch is None and results is not None:
-        noted = coordinator_file(results)
-        if not noted.exists():
-            raise InvalidRequestError("--batch", f"is needed: {noted} does not name the batch")
-        batch = noted.read_text(encoding="utf-8").strip()
     ttl = getattr(args, "lease_ttl", 120.0)
-    return RedisCoordinator(args.coordinator, batch=batch, lease_ttl=ttl)
+    if args.batch is None and results is not None:
+        try:
+            return RedisCoordinator.for_results(args.coordinator, results, lease_ttl=ttl)
+        except InvalidRequestError as exc:
+            rule = f"is needed: {exc.field} does not name the batch"
+            raise InvalidRequestError("--batch", rule) from None
+    return RedisCoordinator(args.coordinator, batch=args.batch, lease_ttl=ttl)
 
 
 def coordinated_status(args: argparse.Namespace) -> Any:
     """The whole coordinated batch's BatchStatus, read from Redis."""
-    from ..batch._coordinated import read_coordinated_status
 
-    return asyncio.run(read_coordinated_status(coordinator_from(args, results=args.results)))
+    async def read() -> Any:
+        async with coordinator_from(args, results=args.results) as coordinator:
+            return await coordinator.status()
+
+    return asyncio.run(read())

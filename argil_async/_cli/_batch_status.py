@@ -13,11 +13,8 @@ import argparse
 import csv
 import sys
 from pathlib import Path
-from typing import Any
 
-from ..batch import JournalError, journal_path, read_status
-from ..batch._journal import Journal
-from ..batch._results import read_result_rows, result_line
+from ..batch import read_results, read_status
 from ..errors import ArgilError
 from ._batch_coordinator import add_coordinator_arguments, coordinated_status
 from ._session import print_json
@@ -67,38 +64,13 @@ def _status(args: argparse.Namespace) -> int:
 
 def write_report(results: Path, report: Path) -> int:
     """Write the CSV report of a batch; return its number of jobs."""
-    rows = _report_rows(results)
+    rows = read_results(results)
     with report.open("w", newline="", encoding="utf-8") as stream:
         writer = csv.DictWriter(stream, REPORT_COLUMNS, extrasaction="ignore")
         writer.writeheader()
         for row in rows:
-            writer.writerow(_flat(row))
+            writer.writerow(vars(row))
     return len(rows)
-
-
-def _report_rows(results: Path) -> list[dict[str, Any]]:
-    """The journal's rows (live) over the results file's (which may be older)."""
-    merged: dict[str, dict[str, Any]] = dict(read_result_rows(results))
-    path = journal_path(results)
-    if path.exists():
-        try:
-            with Journal(path, readonly=True) as journal:
-                batch = journal.batch
-                for record in journal.records().values():
-                    if record.seq >= 0:
-                        merged[record.key] = result_line(record, batch)
-        except Exception as exc:  # sqlite3.Error: the journal is damaged
-            raise JournalError(str(path), f"cannot be read: {exc}") from None
-    return sorted(merged.values(), key=lambda row: row.get("line") or 0)
-
-
-def _flat(row: dict[str, Any]) -> dict[str, Any]:
-    timings = row.get("timings") or {}
-    return {
-        **row,
-        "started_at": timings.get("started_at"),
-        "finished_at": timings.get("finished_at"),
-    }
 
 
 def print_interrupted(results: Path) -> None:

@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
 from ..batch import (
@@ -27,11 +26,10 @@ from ..batch import (
     check_online,
     download_results,
     estimate_cost,
-    journal_path,
     load_jobs,
+    remaining_jobs,
     resolve_names,
 )
-from ..batch._journal import FAILED, FINISHED, Journal
 from ..errors import ArgilError, InvalidRequestError
 from ._session import Session, api_session, print_json, print_table
 
@@ -187,7 +185,7 @@ async def gate(session: Session, args: argparse.Namespace, jobs: list[Job]) -> l
         return 2
     if session.simulator is not None:
         return resolved.jobs  # nothing is paid
-    remaining = _unfinished(args, resolved.jobs)
+    remaining = remaining_jobs(resolved.jobs, args.out, retry_failed=args.retry_failed)
     royalty = await _v1_public(session)
     estimate = estimate_cost(remaining, words_per_minute=args.wpm, royalty_avatars=royalty)
     print(f"estimate: {estimate}", file=sys.stderr)
@@ -202,21 +200,6 @@ async def gate(session: Session, args: argparse.Namespace, jobs: list[Job]) -> l
         print("nothing was sent", file=sys.stderr)
         return 2
     return resolved.jobs
-
-
-def _unfinished(args: argparse.Namespace, jobs: Sequence[Job]) -> list[Job]:
-    """The jobs a run will still render (finished ones in the journal are skipped)."""
-    path = journal_path(args.out)
-    if not path.exists():
-        return list(jobs)
-    try:
-        with Journal(path, readonly=True) as journal:
-            records = journal.records()
-    except Exception:  # a damaged journal: the run itself reports it
-        return list(jobs)
-    retry = {FAILED} if args.retry_failed else set()
-    done = {k for k, r in records.items() if r.state in FINISHED and r.state not in retry}
-    return [job for job in jobs if job.key not in done]
 
 
 def _on_terminal() -> bool:

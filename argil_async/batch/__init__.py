@@ -44,8 +44,10 @@ and the next run adopts the batch's videos by job key before creating anything; 
 recovered is refused with :class:`JournalError`, nothing sent.
 
 **Results.** ``results.jsonl`` holds one line per job (key, status, video id and URL, error,
-timings), rewritten whole at the end of every run; :func:`read_status` reads the journal
-during or after a run.
+timings), rewritten whole at the end of every run; :func:`read_status` (counts, failures)
+and :func:`read_results` (one :class:`JobResult` per job) read the journal during or after a
+run. Everything ``argil batch`` does is built on this module's public names, so a script
+can do the same (``examples/batch_operator.py``).
 """
 
 from .._exports import rehome as _rehome
@@ -64,6 +66,7 @@ from ._jobs import Job as Job
 from ._jobs import JobFileError as JobFileError
 from ._jobs import JobProblem as JobProblem
 from ._journal import STATES as STATES
+from ._layout import BatchIdentity as BatchIdentity
 from ._layout import JournalError as JournalError
 from ._layout import journal_path as journal_path
 from ._online import OnlineCheck as OnlineCheck
@@ -76,12 +79,19 @@ from ._results import BatchStatus as BatchStatus
 from ._results import JobFailure as JobFailure
 from ._results import ResultsWriteError as ResultsWriteError
 from ._results import read_status as read_status
+from ._runner import check_run_options as check_run_options
 from ._runner import run_batch as run_batch
+from ._state import JobResult as JobResult
+from ._state import batch_identity as batch_identity
+from ._state import forget_batch as forget_batch
+from ._state import read_results as read_results
+from ._state import remaining_jobs as remaining_jobs
 
 __all__ = [
     "BATCH_EXTRA",
     "JOB_KEY_EXTRA",
     "STATES",
+    "BatchIdentity",
     "BatchOptions",
     "BatchStatus",
     "BatchSummary",
@@ -95,16 +105,22 @@ __all__ = [
     "JobFailure",
     "JobFileError",
     "JobProblem",
+    "JobResult",
     "JournalError",
     "OnlineCheck",
     "RedisCoordinator",
     "ResultsWriteError",
+    "batch_identity",
     "check_online",
+    "check_run_options",
     "download_results",
     "estimate_cost",
+    "forget_batch",
     "journal_path",
     "load_jobs",
+    "read_results",
     "read_status",
+    "remaining_jobs",
     "resolve_names",
     "run_batch",
 ]

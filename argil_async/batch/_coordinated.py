@@ -20,24 +20,25 @@ from typing import Literal, cast
 import anyio
 
 from .._client import AsyncArgil
-from ..errors import InvalidRequestError
-from ._coordinator import ClaimedWriter, ClaimLostError, Claims, RedisCoordinator, finished_count
+from ._coordinator import (
+    ClaimedWriter,
+    ClaimLostError,
+    Claims,
+    RedisCoordinator,
+    coordinator_file,
+    finished_count,
+)
 from ._driver import JobDriver, RetrySettings
 from ._jobs import Job
 from ._journal import JobRecord, JournalWriter
 from ._outcome import BatchOptions, BatchSummary, CallbackServer, first_error, serve_callbacks
 from ._progress import Tracker, show_progress
-from ._results import BatchStatus, status_of, write_results
+from ._results import write_results
 from ._waiting import Waiter, WaitSettings
 
-__all__ = ["coordinator_file", "read_coordinated_status", "run_coordinated"]
+__all__ = ["run_coordinated"]
 
 logger = logging.getLogger("argil_async.batch")
-
-
-def coordinator_file(results: Path) -> Path:
-    """Where a coordinated run notes its batch name: ``results.jsonl.coordinator``."""
-    return results.with_name(results.name + ".coordinator")
 
 
 async def run_coordinated(
@@ -141,18 +142,3 @@ class _Worker:
         self.claims.drop(job.key)
         if scope.cancelled_caught:
             logger.warning("job %s: claim not renewed in time; left to another worker", job.key)
-
-
-async def read_coordinated_status(coordinator: RedisCoordinator) -> BatchStatus:
-    """The status of a whole coordinated batch, from Redis."""
-    try:
-        records = await coordinator.records()
-    finally:
-        await coordinator.aclose()
-    if not records:
-        raise InvalidRequestError("batch", f"no batch {coordinator.batch!r} in this Redis")
-    return status_of(
-        (r.key, r.state, r.error, r.line, r.video_id, r.video_status)
-        for r in records.values()
-        if r.seq >= 0
-    )

@@ -26,8 +26,10 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import os
 import uuid
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -37,12 +39,18 @@ from ..errors import APIConnectionError, ArgilError, InvalidRequestError
 from . import _coordinator_scripts as scripts
 from ._jobs import Job
 from ._journal import FINISHED, JobRecord, JournalError
+from ._results import BatchStatus, status_of
 
 if TYPE_CHECKING:  # redis is an optional extra: imported when a coordinator connects
     import redis.asyncio as aioredis
     from redis.commands.core import AsyncScript
 
-__all__ = ["ClaimLostError", "CoordinatorUnavailableError", "RedisCoordinator"]
+__all__ = [
+    "ClaimLostError",
+    "CoordinatorUnavailableError",
+    "RedisCoordinator",
+    "coordinator_file",
+]
 
 logger = logging.getLogger("argil_async.batch")
 _ENCODER = msgspec.json.Encoder()
@@ -95,6 +103,59 @@ class RedisCoordinator:
 
     def __repr__(self) -> str:
         return f"RedisCoordinator(batch={self.batch!r}, worker={self.worker!r})"
+
+    @classmethod
+    def for_results(
+        cls,
+        redis: str | aioredis.Redis,
+        results: str | os.PathLike[str],
+        *,
+        lease_ttl: float = 120.0,
+    ) -> RedisCoordinator:
+        """The coordinator of the batch a coordinated run wrote ``results`` for.
+
+        The run notes its batch name beside the results (``results.jsonl.coordinator``), so
+        an operator can follow the batch from the file alone. InvalidRequestError when no
+        coordinated run wrote there. Example::
+
+            async with RedisCoordinator.for_results(redis_url, "results.jsonl") as coordinator:
+                print(await coordinator.status())
+        """
+        note = coordinator_file(results)
+        try:
+            batch = note.read_text(encoding="utf-8").strip()
+        except OSError:
+            batch = ""
+        if not batch:
+            raise InvalidRequestError(str(note), "does not name a batch: give the batch's name")
+        return cls(redis, batch=batch, lease_ttl=lease_ttl)
+
+    async def __aenter__(self) -> RedisCoordinator:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def status(self) -> BatchStatus:
+        """Where the whole batch stands, whoever did each job (read from Redis).
+
+        The coordinated twin of :func:`~argil_async.batch.read_status`; InvalidRequestError
+        when this Redis holds no batch of that name. Example::
+
+            async with RedisCoordinator(redis_url, batch="jobs-3f2a...") as coordinator:
+                status = await coordinator.status()
+            print(status.done, "of", status.total)
+        """
+        if self.batch is None:
+            raise InvalidRequestError("batch", "is needed to read a batch's status")
+        records = await self.records()
+        if not records:
+            raise InvalidRequestError("batch", f"no batch {self.batch!r} in this Redis")
+        return status_of(
+            (r.key, r.state, r.error, r.line, r.video_id, r.video_status)
+            for r in records.values()
+            if r.seq >= 0
+        )
 
     async def open(self, jobs: Sequence[Job], endpoint: str) -> tuple[str, dict[str, JobRecord]]:
         """Create the batch, or join it; return its batch id and every job's record."""
@@ -181,6 +242,12 @@ class RedisCoordinator:
             return await command(self._connect())
         except self._client_errors as exc:
             raise CoordinatorUnavailableError(f"batch coordinator unreachable: {exc}") from exc
+
+
+def coordinator_file(results: str | os.PathLike[str]) -> Path:
+    """Where a coordinated run notes its batch name: ``results.jsonl.coordinator``."""
+    path = Path(results)
+    return path.with_name(path.name + ".coordinator")
 
 
 def _keys_of(batch: str) -> list[str]:

@@ -20,7 +20,14 @@ from ._journal import DONE, FAILED, TIMED_OUT
 if TYPE_CHECKING:
     from ..events._receiver import WebhookReceiver
 
-__all__ = ["BatchOptions", "BatchSummary", "CallbackServer", "first_error", "serve_callbacks"]
+__all__ = [
+    "BatchOptions",
+    "BatchSummary",
+    "CallbackServer",
+    "JobCounts",
+    "first_error",
+    "serve_callbacks",
+]
 
 
 @dataclass(frozen=True)
@@ -65,8 +72,34 @@ def _check_number(name: str, value: object, rule: str, ok: Callable[[float], boo
         raise InvalidRequestError(name, f"must be {rule}, got {value!r}")
 
 
+class JobCounts:
+    """``total``, ``done`` and ``failed``, read from ``counts`` (jobs per state).
+
+    One definition for :class:`BatchSummary` (how a run ended) and
+    :class:`~argil_async.batch.BatchStatus` (where a batch stands), so the two can never
+    disagree on what "failed" means: a count of the jobs that ended FAILED or TIMED_OUT.
+    """
+
+    counts: Mapping[str, int]
+
+    @property
+    def total(self) -> int:
+        """Every job."""
+        return sum(self.counts.values())
+
+    @property
+    def done(self) -> int:
+        """Jobs whose video is rendered."""
+        return self.counts.get(DONE, 0)
+
+    @property
+    def failed(self) -> int:
+        """Jobs that failed or timed out."""
+        return self.counts.get(FAILED, 0) + self.counts.get(TIMED_OUT, 0)
+
+
 @dataclass(frozen=True)
-class BatchSummary:
+class BatchSummary(JobCounts):
     """How a run ended: job counts per final state, and where the files are."""
 
     counts: Mapping[str, int]
@@ -76,21 +109,6 @@ class BatchSummary:
     journal: Path
     callbacks: bool
     stopped: str | None = None
-
-    @property
-    def total(self) -> int:
-        """Jobs in the run."""
-        return sum(self.counts.values())
-
-    @property
-    def done(self) -> int:
-        """Jobs with a rendered video."""
-        return self.counts.get(DONE, 0)
-
-    @property
-    def failed(self) -> int:
-        """Jobs that failed or timed out."""
-        return self.counts.get(FAILED, 0) + self.counts.get(TIMED_OUT, 0)
 
     @property
     def ok(self) -> bool:

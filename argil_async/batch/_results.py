@@ -32,8 +32,9 @@ import msgspec
 
 from ..errors import InvalidRequestError
 from ..models import VIDEO_FAILED_STATUSES
-from ._journal import DONE, FAILED, FINISHED, STATES, TIMED_OUT, JobRecord, Journal
+from ._journal import FAILED, FINISHED, STATES, TIMED_OUT, JobRecord, Journal
 from ._layout import JournalError, journal_path
+from ._outcome import JobCounts
 
 __all__ = [
     "BatchStatus",
@@ -194,31 +195,16 @@ def failure_cause(state: str, video_status: str | None) -> str:
 
 
 @dataclass(frozen=True)
-class BatchStatus:
+class BatchStatus(JobCounts):
     """Where a batch stands: counts per state, the failures with their causes, the rest.
 
-    ``failed`` counts the jobs that did not end DONE (FAILED or TIMED_OUT), as
-    ``BatchSummary.failed`` does; ``failures`` lists them.
+    ``total``, ``done`` and ``failed`` (a count: the jobs that ended FAILED or TIMED_OUT) mean
+    what they mean on :class:`BatchSummary`; ``failures`` lists the failed jobs, with causes.
     """
 
     counts: Mapping[str, int]
     failures: list[JobFailure] = field(default_factory=list)
     unfinished: list[str] = field(default_factory=list)
-
-    @property
-    def total(self) -> int:
-        """Every job."""
-        return sum(self.counts.values())
-
-    @property
-    def done(self) -> int:
-        """Jobs whose video is rendered."""
-        return self.counts.get(DONE, 0)
-
-    @property
-    def failed(self) -> int:
-        """Jobs that failed or timed out."""
-        return len(self.failures)
 
     def causes(self) -> dict[str, int]:
         """Failures by cause: ``{"FAILED": 2, "CONTENT_MODERATED": 1, "error": 4}``."""

@@ -59,7 +59,7 @@ from ._waiting import Waiter, WaitSettings
 if TYPE_CHECKING:
     from ._coordinator import RedisCoordinator
 
-__all__ = ["BatchOptions", "BatchSummary", "CallbackServer", "run_batch"]
+__all__ = ["BatchOptions", "BatchSummary", "CallbackServer", "check_run_options", "run_batch"]
 
 _RESUME = {RENDER_SENT: 0, TIMED_OUT: 0, RENDERING: 1, CREATED: 2, CREATING: 3}  # first to last
 
@@ -93,12 +93,11 @@ async def run_batch(
         print(summary)             # 500 jobs: 498 done, 2 failed, in 1520.3 s; results in ...
     """
     jobs = check_jobs(jobs)
-    integer("concurrency", concurrency, low=1)
-    if max_failures is not None:
-        integer("max_failures", max_failures, low=1)
-    check_mode(progress)
+    server = check_run_options(
+        client, concurrency=concurrency, callback=callback, progress=progress,
+        max_failures=max_failures,
+    )  # fmt: skip
     options = options or BatchOptions()
-    server = _callback_server(client, callback)
     out_path = Path(out)
     if await anyio.Path(out_path).is_dir():  # else found when writing results, after every job
         raise InvalidRequestError("out", f"{out_path} is a directory, not a results file")
@@ -139,6 +138,31 @@ def _write(out: Path, journal: Journal, summary: BatchSummary | None) -> None:
     except ResultsWriteError as exc:
         exc.summary = summary
         raise
+
+
+def check_run_options(
+    client: AsyncArgil,
+    *,
+    concurrency: int = 10,
+    callback: Literal["auto", "off"] | CallbackServer = "auto",
+    progress: Literal["auto", "rich", "log", "off"] = "auto",
+    max_failures: int | None = None,
+) -> CallbackServer | None:
+    """Refuse what :func:`run_batch` would refuse, before anything is sent or spent.
+
+    Checking first lets a script fail fast on a bad flag before the slower steps that
+    precede a run (resolving names, estimating the cost, asking the operator). Returns where
+    the run's webhook receiver would listen, or None when it would poll; raises
+    :class:`~argil_async.InvalidRequestError` naming the bad argument. Example::
+
+        server = check_run_options(client, concurrency=20, callback="auto", progress="log")
+        print("callbacks" if server else "polling")
+    """
+    integer("concurrency", concurrency, low=1)
+    if max_failures is not None:
+        integer("max_failures", max_failures, low=1)
+    check_mode(progress)
+    return _callback_server(client, callback)
 
 
 def _callback_server(

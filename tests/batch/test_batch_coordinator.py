@@ -25,7 +25,7 @@ from argil_async.batch import (
     load_jobs,
     run_batch,
 )
-from argil_async.batch._coordinated import coordinator_file, read_coordinated_status
+from argil_async.batch._coordinator import coordinator_file
 from argil_async.batch._journal import CREATING
 from argil_async.testing import ArgilSimulator
 
@@ -74,8 +74,10 @@ async def test_two_workers_share_one_batch(sim_factory, tmp_path: Path, redis_ur
     assert sim.stats.by_route["POST /videos/{id}/render"] == 40
     for n in (1, 2):
         assert result_keys(tmp_path / f"r{n}.jsonl") == keys
-        assert coordinator_file(tmp_path / f"r{n}.jsonl").read_text().strip() == redis_name
-    status = await read_coordinated_status(RedisCoordinator(redis_url, batch=redis_name))
+        noted = RedisCoordinator.for_results(redis_url, tmp_path / f"r{n}.jsonl")
+        assert noted.batch == redis_name
+    async with RedisCoordinator.for_results(redis_url, tmp_path / "r1.jsonl") as coordinator:
+        status = await coordinator.status()
     assert status.counts == {"DONE": 40}
 
 
@@ -191,5 +193,5 @@ async def test_three_workers_one_killed_finish_600_jobs_exactly_once(
         assert [line["key"] for line in lines] == keys
         assert {line["status"] for line in lines} == {"DONE"}
     assert any(line["attempts"] >= 2 for line in lines)  # the dead worker's jobs, taken over
-    status = await read_coordinated_status(RedisCoordinator(redis_url, batch=redis_name))
-    assert status.counts == {"DONE": 600}
+    async with RedisCoordinator(redis_url, batch=redis_name) as coordinator:
+        assert (await coordinator.status()).counts == {"DONE": 600}

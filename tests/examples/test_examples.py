@@ -8,13 +8,16 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.cli import write_jobs
 
 from argil_async.testing import ArgilSimulator
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
-async def _run(script: str, sim: ArgilSimulator, cwd: Path, *args: str, **extra_env: str) -> str:
+async def _run(
+    script: str, sim: ArgilSimulator, cwd: Path, *args: str, expect: int = 0, **extra_env: str
+) -> str:
     env = {**os.environ, "ARGIL_API_KEY": sim.api_key, "ARGIL_BASE_URL": sim.base_url, **extra_env}
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -27,7 +30,7 @@ async def _run(script: str, sim: ArgilSimulator, cwd: Path, *args: str, **extra_
     )
     output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
     text = output.decode()
-    assert process.returncode == 0, text
+    assert process.returncode == expect, text
     return text
 
 
@@ -35,6 +38,7 @@ def test_every_example_is_covered():
     """Each script in examples/ has a smoke test (fastapi_app.py: test_fastapi_example.py)."""
     assert sorted(p.name for p in EXAMPLES.glob("*.py")) == sorted(
         [
+            "batch_operator.py",
             "bulk_upload.py",
             "fastapi_app.py",
             "fleet_upload.py",
@@ -83,3 +87,19 @@ async def test_fleet_upload_shares_the_limit_between_processes(
     assert sum(text.count(" READY") for text in texts) == 16
     assert sim.stats.asset_rate_limited == 0
     assert sim.stats.max_processing_assets <= 5
+
+
+async def test_batch_operator_runs_retries_reports_and_downloads(
+    sim: ArgilSimulator, tmp_path: Path
+):
+    """The operator script: a failing job retried once, listed with its cause; the rest saved."""
+    write_jobs(sim, tmp_path / "jobs.jsonl", 4, failing=frozenset({2}))
+    args = ("jobs.jsonl", "results.jsonl", "videos")
+    text = await _run("batch_operator.py", sim, tmp_path, *args, expect=1)
+    assert "4 jobs: 3 done, 1 failed" in text
+    assert "line 3 k2: FAILED" in text
+    assert sorted(p.name for p in (tmp_path / "videos").iterdir()) == ["k0.mp4", "k1.mp4", "k3.mp4"]
+    assert len(sim.state.videos_with_extras(argilJobKey="k2")) == 2  # retried exactly once
+    refused = await _run("batch_operator.py", sim, tmp_path, "jobs.jsonl", "new.jsonl", "v", "1",
+                         expect=2)  # fmt: skip
+    assert "above 1 credits: nothing sent" in refused

@@ -1,0 +1,203 @@
+"""A batch seen from its results file: every job's row, what is left, which batch it is.
+
+These are the reads (and the one reset) behind ``argil batch status --report``, the cost
+shown before a resumed run and the CLI's handling of simulated runs, public so that an
+operator's own script can do the same without touching the journal::
+
+    from argil_async.batch import load_jobs, read_results, remaining_jobs, estimate_cost
+
+    for row in read_results("results.jsonl"):          # live, even during a run
+        if row.status == "FAILED":
+            print(row.line, row.key, row.cause, row.error)
+    left = remaining_jobs(load_jobs("jobs.jsonl"), "results.jsonl")
+    print(estimate_cost(left))                         # what the next run would still spend
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import InvalidRequestError
+from ._jobs import Job
+from ._journal import FAILED, FINISHED, Journal, _RunLock
+from ._layout import BatchIdentity, JournalError, read_identity, state_paths
+from ._results import read_result_rows, result_line
+
+__all__ = ["JobResult", "batch_identity", "forget_batch", "read_results", "remaining_jobs"]
+
+
+@dataclass(frozen=True)
+class JobResult:
+    """One job of a batch, as a results-file line says it (see :func:`read_results`).
+
+    ``status`` is the job's state (DONE, FAILED, TIMED_OUT, or an unfinished one),
+    ``cause`` why it did not end DONE (FAILED, CONTENT_MODERATED, TIMED_OUT or ``error``),
+    ``batch`` the batch id its video carries; the timings are flattened from the line's
+    ``timings`` object (ISO 8601 UTC times, durations in seconds). ``to_dict()`` gives the
+    results-file line back.
+    """
+
+    key: str
+    status: str
+    line: int | None = None
+    video_id: str | None = None
+    video_status: str | None = None
+    video_url: str | None = None
+    error: str | None = None
+    cause: str | None = None
+    attempts: int = 0
+    batch: str | None = None
+    started_at: str | None = None
+    finished_at: str | None = None
+    create_s: float | None = None
+    render_s: float | None = None
+    total_s: float | None = None
+
+    @classmethod
+    def from_line(cls, row: Mapping[str, Any]) -> JobResult:
+        """A results-file line (a decoded JSON object); fields of the wrong type read as None."""
+        timings = row.get("timings")
+        timings = timings if isinstance(timings, Mapping) else {}
+        return cls(
+            key=str(row["key"]),
+            status=str(row.get("status")),
+            line=_int(row.get("line")),
+            video_id=_text(row.get("video_id")),
+            video_status=_text(row.get("video_status")),
+            video_url=_text(row.get("video_url")),
+            error=_text(row.get("error")),
+            cause=_text(row.get("cause")),
+            attempts=_int(row.get("attempts")) or 0,
+            batch=_text(row.get("batch")),
+            started_at=_text(timings.get("started_at")),
+            finished_at=_text(timings.get("finished_at")),
+            create_s=_float(timings.get("create_s")),
+            render_s=_float(timings.get("render_s")),
+            total_s=_float(timings.get("total_s")),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The results-file line of this job (``timings`` nested again)."""
+        flat = dict(vars(self))
+        timings = {name: flat.pop(name) for name in _TIMINGS}
+        return {**flat, "timings": timings}
+
+
+_TIMINGS = ("started_at", "finished_at", "create_s", "render_s", "total_s")
+
+
+def read_results(results: str | os.PathLike[str]) -> list[JobResult]:
+    """Every job of a batch, in job-file order: the journal's live state over the results file.
+
+    The results file is rewritten only when a run ends; the journal beside it is current,
+    even while a run is going, so its rows win. Damaged results lines are left out (logged);
+    a damaged journal gives :class:`JournalError`, and InvalidRequestError when neither file
+    exists. Example::
+
+        failed = [r for r in read_results("results.jsonl") if r.status == "FAILED"]
+    """
+    path = Path(results)
+    journal = state_paths(path).journal
+    if not path.exists() and not journal.exists():
+        raise InvalidRequestError(str(path), "neither this results file nor its journal exists")
+    rows: dict[str, dict[str, Any]] = dict(read_result_rows(path))
+    rows.update(_journal_rows(journal))
+    ordered = sorted(rows.values(), key=lambda row: _int(row.get("line")) or 0)
+    return [JobResult.from_line(row) for row in ordered]
+
+
+def _journal_rows(path: Path) -> Iterable[tuple[str, dict[str, Any]]]:
+    if not path.exists():
+        return []
+    try:
+        with Journal(path, readonly=True) as journal:
+            batch = journal.batch
+            records = journal.records().values()
+            return [(r.key, result_line(r, batch)) for r in records if r.seq >= 0]
+    except sqlite3.Error as exc:  # damaged, or a first commit under way
+        raise JournalError(str(path), f"cannot be read: {exc}") from None
+
+
+def remaining_jobs(
+    jobs: Iterable[Job], results: str | os.PathLike[str], *, retry_failed: bool = False
+) -> list[Job]:
+    """The jobs a run with this results file would still render (the others are skipped).
+
+    Finished jobs (DONE, FAILED, TIMED_OUT: a timed-out render is waited for again, not
+    paid again) are left out, FAILED ones kept with ``retry_failed``. When the batch's
+    state cannot be read (none yet, or damaged: the run recovers or refuses it), every job
+    is returned, so an estimate built on this is never too low. Example::
+
+        estimate = estimate_cost(remaining_jobs(jobs, "results.jsonl", retry_failed=True))
+    """
+    jobs = list(jobs)
+    try:
+        rows = read_results(results)
+    except InvalidRequestError:
+        return jobs
+    redo = {FAILED} if retry_failed else set()
+    skipped = {r.key for r in rows if r.status in FINISHED and r.status not in redo}
+    return [job for job in jobs if job.key not in skipped]
+
+
+def batch_identity(results: str | os.PathLike[str]) -> BatchIdentity | None:
+    """Which batch a results file belongs to: its id and the API it was made on, or None.
+
+    The id is what the batch's videos carry in ``extras["argilBatchId"]`` (so
+    ``client.videos.list(extras_filter=...)`` finds them); the endpoint tells a simulated
+    batch from a real one. Read from the identity file, else the journal (a v0.1 journal
+    has no batch id: ``batch`` is then ``""``). Example::
+
+        identity = batch_identity("results.jsonl")
+        if identity is not None and identity.endpoint.startswith("http://127.0.0.1"):
+            forget_batch("results.jsonl")      # made on a simulator that is gone
+    """
+    paths = state_paths(results)
+    identity = read_identity(paths.identity)
+    if identity is not None or not paths.journal.exists():
+        return identity
+    try:
+        with Journal(paths.journal, readonly=True) as journal:
+            endpoint, batch = journal.meta("endpoint"), journal.batch
+    except sqlite3.Error as exc:
+        raise JournalError(str(paths.journal), f"cannot be read: {exc}") from None
+    return None if endpoint is None else BatchIdentity(batch or "", endpoint)
+
+
+def forget_batch(results: str | os.PathLike[str]) -> None:
+    """Delete a batch's journal, identity file and results, so the next run starts afresh.
+
+    For a batch whose videos no longer exist (made on a simulator that has stopped); on a
+    real batch the next run would create and pay for every video again, since nothing then
+    remembers them. The videos themselves are not touched. :class:`JournalError` while a run
+    holds the batch. Example::
+
+        forget_batch("results.jsonl")
+    """
+    paths = state_paths(results)
+    lock = _RunLock(paths.lock) if paths.lock.parent.is_dir() else None
+    try:
+        for path in [*paths.journal_files(), paths.identity, paths.results]:
+            path.unlink(missing_ok=True)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _float(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
