@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Collection
-from typing import Any, Protocol, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
 
 import anyio
 
 from ._validation import seconds
 from .errors import GenerationFailedError, WaitTimeoutError
 
-__all__ = ["DurationEstimate", "wait_for_status"]
+__all__ = ["DurationEstimate", "Goal", "Hooks", "wait_for_status"]
 
 T = TypeVar("T")
 
@@ -30,32 +31,60 @@ class DurationEstimate(Protocol):
     def learn(self, duration: float) -> None: ...
 
 
-async def wait_for_status(
-    fetch: Callable[[], Awaitable[T]],
-    *,
-    done: Collection[str],
-    failed: Collection[str],
-    timeout: float,
-    poll_interval: float,
-    what: str,
-    is_success: Callable[[T], bool] = lambda _: True,
-    estimate: DurationEstimate | None = None,
-    first: T | None = None,
-    seen: Callable[[T], Awaitable[None]] | None = None,
-    wake: asyncio.Future[Any] | None = None,
-) -> T:
-    """Poll ``fetch`` until the object's ``status`` is in ``done`` (success) or ``failed``.
+def _always(_: object) -> bool:
+    return True
 
-    Any other status, known or not, counts as still in progress. ``estimate`` (the asset
-    limiter) may know how long the work usually takes: the waiter then polls around that
-    moment instead of backing off past it, and tells it the duration seen (the midpoint
-    between the last poll that saw the work pending and the one that saw it end). ``first``
-    is the object as just returned by the request that started the work, saving one poll.
+
+@dataclass(frozen=True)
+class Goal(Generic[T]):
+    """What ends a wait: a status in ``done`` (a success if ``is_success`` agrees) or ``failed``.
+
+    Any other status, known or not, counts as still in progress; ``what`` names the object in
+    errors. Example: ``Goal("avatar a1", done=("IDLE",), failed=AVATAR_FAILED_STATUSES)``.
+    """
+
+    what: str
+    done: Collection[str]
+    failed: Collection[str]
+    is_success: Callable[[T], bool] = _always
+
+
+@dataclass(frozen=True)
+class Hooks(Generic[T]):
+    """Who else takes part in a wait (each optional).
+
+    ``estimate`` (the asset limiter) may know how long the work usually takes: polls are then
+    made around that moment instead of backing off past it, and it is told the duration seen
+    (the midpoint between the last poll that saw the work pending and the one that saw it end).
     ``seen`` is awaited with every object fetched. When ``wake`` completes (a webhook arrived),
     the sleep it interrupts ends and the next poll is made at once.
     """
+
+    estimate: DurationEstimate | None = None
+    seen: Callable[[T], Awaitable[None]] | None = None
+    wake: asyncio.Future[Any] | None = None
+
+
+async def wait_for_status(
+    fetch: Callable[[], Awaitable[T]],
+    goal: Goal[T],
+    *,
+    timeout: float,
+    poll_interval: float,
+    first: T | None = None,
+    hooks: Hooks[T] | None = None,
+) -> T:
+    """Poll ``fetch`` until the object's ``status`` ends the wait as ``goal`` says.
+
+    ``first`` is the object as just returned by the request that started the work, saving one
+    poll. Example::
+
+        await wait_for_status(fetch, Goal("video v1", ("DONE",), ()), timeout=60, poll_interval=2)
+    """
     timeout = seconds("timeout", timeout)
     poll_interval = seconds("poll_interval", poll_interval)
+    hooks = hooks or Hooks()
+    estimate = hooks.estimate
     started = anyio.current_time()
     deadline = started + timeout
     schedule = _Schedule(poll_interval, estimate.expected_processing if estimate else None)
@@ -66,24 +95,30 @@ async def wait_for_status(
             first = await _fetch_before(deadline, min(1.0, timeout / 10), fetch)
             if first is None:
                 raise WaitTimeoutError(
-                    f"{what} still {_status(last)} after {timeout:g} s", last=last
+                    f"{goal.what} still {_status(last)} after {timeout:g} s", last=last
                 )
         last, first = first, None
-        if seen is not None:
-            await seen(last)
+        if hooks.seen is not None:
+            await hooks.seen(last)
         status = _status(last)
-        ended = status in done or status in failed
+        ended = status in goal.done or status in goal.failed
         if ended and estimate is not None and pending_seen is not None:
             estimate.learn((pending_seen + anyio.current_time() - started) / 2)
-        if status in failed or (status in done and not is_success(last)):
-            raise GenerationFailedError(f"{what} ended with status {status}", resource=last)
-        if status in done:
+        if _succeeded(goal, last):
             return last
         pending_seen = anyio.current_time() - started
         remaining = deadline - anyio.current_time()
         if remaining <= 0:
-            raise WaitTimeoutError(f"{what} still {status} after {timeout:g} s", last=last)
-        await _pause(min(schedule.next(anyio.current_time() - started), remaining), wake)
+            raise WaitTimeoutError(f"{goal.what} still {status} after {timeout:g} s", last=last)
+        await _pause(min(schedule.next(anyio.current_time() - started), remaining), hooks.wake)
+
+
+def _succeeded(goal: Goal[T], obj: T) -> bool:
+    """Whether ``obj`` is done and a success; GenerationFailedError if it ended otherwise."""
+    status = _status(obj)
+    if status in goal.failed or (status in goal.done and not goal.is_success(obj)):
+        raise GenerationFailedError(f"{goal.what} ended with status {status}", resource=obj)
+    return status in goal.done
 
 
 async def _fetch_before(

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .._options import WaitOptions
-from .._polling import wait_for_status
+from .._polling import Goal, Hooks, wait_for_status
 from ..errors import InvalidRequestError
 from ..models import VIDEO_FAILED_STATUSES, Video
 
@@ -80,14 +80,10 @@ async def wait_done(
     try:
         return await wait_for_status(
             lambda: videos.get(video_id, **(options or {})),
-            done=("DONE",),
-            failed=VIDEO_FAILED_STATUSES,
+            Goal(f"video {video_id}", ("DONE",), VIDEO_FAILED_STATUSES, _has_url),
             timeout=timeout,
             poll_interval=poll_interval,
-            what=f"video {video_id}",
-            is_success=lambda video: bool(video.video_url),
-            seen=seen,
-            wake=listener,
+            hooks=Hooks(seen=seen, wake=listener),
         )
     finally:
         if listener is not None:
@@ -120,3 +116,8 @@ async def _call(callback: Callback | None, video: Video) -> None:
 def key_or_new(key: str | None) -> str:
     """The caller's idempotency key, or a fresh one that still protects this call's retries."""
     return key if key is not None else f"generate-{uuid.uuid4().hex}"
+
+
+def _has_url(video: Video) -> bool:
+    """A DONE video without a URL cannot be downloaded: it counts as failed."""
+    return bool(video.video_url)

@@ -14,7 +14,7 @@ from .._decoding import decode
 from .._limits import AssetLimiter
 from .._options import RequestOptions, WaitOptions, check_options
 from .._pagination import AsyncPaginator, Page, header_int
-from .._polling import wait_for_status
+from .._polling import Goal, Hooks, wait_for_status
 from ..errors import NotFoundError, RateLimitError, WaitTimeoutError
 from ..models import Asset, AssetStatus, AssetType, UploadType
 from ._base import Resource
@@ -178,16 +178,13 @@ class AsyncAssetsResource(Resource):
         *,
         first: Asset | None = None,
     ) -> Asset:
-        limiter = self._client._asset_limiter
         return await wait_for_status(
             lambda: self.get(id, **options),
-            done=("READY",),
-            failed=("FAILED",),
+            Goal(f"asset {id}", done=("READY",), failed=("FAILED",)),
             timeout=timeout,
             poll_interval=poll_interval,
-            what=f"asset {id}",
-            estimate=limiter,
             first=first,
+            hooks=Hooks(estimate=self._client._asset_limiter),
         )
 
     async def delete(self, id: str, **options: Unpack[RequestOptions]) -> None:

@@ -15,7 +15,7 @@ from .. import _validation as check
 from .._decoding import decode
 from .._images import MAX_IMAGE_BYTES, data_uri, decode_data_uri, image_problem
 from .._options import RequestOptions, WaitOptions
-from .._polling import wait_for_status
+from .._polling import Goal, wait_for_status
 from ..models import AVATAR_FAILED_STATUSES, Avatar, AvatarModel, AvatarOrientation, Visibility
 from ._base import Resource
 
@@ -148,11 +148,9 @@ class AsyncAvatarsResource(Resource):
         check.path_id("id", id)
         return await wait_for_status(
             lambda: self.get(id, **options),
-            done=("IDLE",),
-            failed=AVATAR_FAILED_STATUSES,
+            Goal(f"avatar {id}", done=("IDLE",), failed=AVATAR_FAILED_STATUSES),
             timeout=timeout,
             poll_interval=poll_interval,
-            what=f"avatar {id}",
         )
 
 

@@ -9,19 +9,15 @@ from collections.abc import Sequence
 from typing_extensions import Unpack
 
 from .._options import RequestOptions, WaitOptions
-from .._sync_runtime import Paginator, SyncRuntime
+from .._sync_bases import SyncResource
+from .._sync_runtime import Paginator
 from ..models import Asset, AssetStatus, AssetType, UploadType
 
 __all__ = ["AssetsResource"]
 
 
-class AssetsResource:
+class AssetsResource(SyncResource):
     """Upload images and videos by URL for B-roll; list the AUDIO tracks for music."""
-
-    __slots__ = ("_runtime",)
-
-    def __init__(self, runtime: SyncRuntime) -> None:
-        self._runtime = runtime
 
     def get(self, id: str, **options: Unpack[RequestOptions]) -> Asset:
         """Fetch one asset (the upload's status lives here)."""

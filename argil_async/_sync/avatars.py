@@ -11,19 +11,14 @@ from collections.abc import Mapping
 from typing_extensions import Unpack
 
 from .._options import RequestOptions, WaitOptions
-from .._sync_runtime import SyncRuntime
+from .._sync_bases import SyncResource
 from ..models import Avatar, AvatarModel, AvatarOrientation, Visibility
 
 __all__ = ["AvatarsResource"]
 
 
-class AvatarsResource:
+class AvatarsResource(SyncResource):
     """Avatars present the moments of a video; only IDLE avatars can be used."""
-
-    __slots__ = ("_runtime",)
-
-    def __init__(self, runtime: SyncRuntime) -> None:
-        self._runtime = runtime
 
     def create(
         self,

@@ -4,13 +4,12 @@
 
 from __future__ import annotations
 
-from types import TracebackType
-
 from typing_extensions import Unpack
 
 from .._limits import AssetLimiter
 from .._options import RequestOptions
 from .._retry import RetryPolicy
+from .._sync_bases import SyncClient
 from .._sync_runtime import SyncRuntime
 from .._transport import (
     DEFAULT_MAX_RESPONSE_SIZE,
@@ -29,7 +28,7 @@ from .webhooks import WebhooksResource
 __all__ = ["Argil"]
 
 
-class Argil:
+class Argil(SyncClient):
     """The sync client for the Argil API: AsyncArgil's methods, without ``await``.
 
     Example::
@@ -107,13 +106,6 @@ class Argil:
         )
         self._attach()
 
-    @classmethod
-    def _on(cls, runtime: SyncRuntime) -> Argil:
-        client = cls.__new__(cls)
-        client._runtime = runtime
-        client._attach()
-        return client
-
     def _attach(self) -> None:
         self.assets = AssetsResource(self._runtime)
         self.avatars = AvatarsResource(self._runtime)
@@ -125,27 +117,6 @@ class Argil:
         self.timeout = self._runtime.settings.timeout
         self.max_retries = self._runtime.settings.max_retries
         self.max_response_size = self._runtime.settings.max_response_size
-
-    def __repr__(self) -> str:
-        return repr(self._runtime.settings).replace("AsyncArgil(", "Argil(", 1)
-
-    def __enter__(self) -> Argil:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Close the HTTP session on its loop and stop the loop thread.
-
-        Safe to call twice; using the client again afterwards starts a new loop.
-        """
-        self._runtime.close()
 
     def with_options(self, **options: Unpack[RequestOptions]) -> Argil:
         """A copy of this client with other defaults, sharing its HTTP session and limiter.

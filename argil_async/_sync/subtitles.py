@@ -7,19 +7,15 @@ from __future__ import annotations
 from typing_extensions import Unpack
 
 from .._options import RequestOptions
-from .._sync_runtime import Paginator, SyncRuntime
+from .._sync_bases import SyncResource
+from .._sync_runtime import Paginator
 from ..models import SubtitleFormat, SubtitleStyle
 
 __all__ = ["SubtitlesResource"]
 
 
-class SubtitlesResource:
+class SubtitlesResource(SyncResource):
     """Subtitle styles (for ``Subtitles(style_id=...)``) and subtitle export."""
-
-    __slots__ = ("_runtime",)
-
-    def __init__(self, runtime: SyncRuntime) -> None:
-        self._runtime = runtime
 
     def list(
         self, *, page_size: int | None = None, **options: Unpack[RequestOptions]

@@ -12,20 +12,16 @@ from typing import Any
 from typing_extensions import Unpack
 
 from .._options import RequestOptions, WaitOptions
-from .._sync_runtime import Paginator, SyncRuntime
+from .._sync_bases import SyncResource
+from .._sync_runtime import Paginator
 from ..events._payloads import VideoEventSource
 from ..models import AspectRatio, AutoBrolls, AvatarModel, BackgroundMusic, Moment, Subtitles, Video
 
 __all__ = ["VideosResource"]
 
 
-class VideosResource:
+class VideosResource(SyncResource):
     """Videos are made of moments; creating one is free, rendering costs credits."""
-
-    __slots__ = ("_runtime",)
-
-    def __init__(self, runtime: SyncRuntime) -> None:
-        self._runtime = runtime
 
     def create(
         self,

@@ -9,19 +9,14 @@ from typing import Any
 from typing_extensions import Unpack
 
 from .._options import RequestOptions
-from .._sync_runtime import SyncRuntime
+from .._sync_bases import SyncResource
 from ..models import Voice, VoiceGender, VoiceLanguage
 
 __all__ = ["VoicesResource"]
 
 
-class VoicesResource:
+class VoicesResource(SyncResource):
     """Voices: list, fetch, and clone one from an audio file."""
-
-    __slots__ = ("_runtime",)
-
-    def __init__(self, runtime: SyncRuntime) -> None:
-        self._runtime = runtime
 
     def get(self, id: str, **options: Unpack[RequestOptions]) -> Voice:
         """Fetch one voice."""

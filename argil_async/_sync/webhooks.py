@@ -9,19 +9,14 @@ from collections.abc import Iterable
 from typing_extensions import Unpack
 
 from .._options import RequestOptions
-from .._sync_runtime import SyncRuntime
+from .._sync_bases import SyncResource
 from ..models import Webhook, WebhookEvent
 
 __all__ = ["WebhooksResource"]
 
 
-class WebhooksResource:
+class WebhooksResource(SyncResource):
     """Webhooks receive ``{"event": ..., "data": ...}`` POSTs; see ``argil_async.events``."""
-
-    __slots__ = ("_runtime",)
-
-    def __init__(self, runtime: SyncRuntime) -> None:
-        self._runtime = runtime
 
     def create(
         self,

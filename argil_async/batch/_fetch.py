@@ -29,9 +29,8 @@ import anyio
 
 from .._client import AsyncArgil
 from ..errors import ArgilError, InvalidRequestError
-from ._journal import DONE, Journal
-from ._layout import JournalError, journal_path
-from ._results import read_result_rows, result_line
+from ._journal import DONE
+from ._state import result_lines
 
 __all__ = ["DownloadReport", "download_results", "file_stem"]
 
@@ -108,19 +107,9 @@ async def download_results(
 
 def _done_videos(results: Path) -> list[tuple[str, str]]:
     """``(key, video id)`` of every DONE job: the journal's view over the results file's."""
-    rows = dict(read_result_rows(results))
-    path = journal_path(results)
-    if path.exists():
-        try:
-            with Journal(path, readonly=True) as journal:
-                rows.update((r.key, result_line(r)) for r in journal.records().values())
-        except Exception as exc:  # sqlite3.Error: damaged
-            raise JournalError(str(path), f"cannot be read: {exc}") from None
-    elif not results.exists():
-        raise InvalidRequestError(str(results), "neither this results file nor its journal exists")
     return [
         (key, row["video_id"])
-        for key, row in rows.items()
+        for key, row in result_lines(results, dropped=True).items()
         if row.get("status") == DONE and isinstance(row.get("video_id"), str)
     ]
 

@@ -28,7 +28,14 @@ from ._journal import FAILED, FINISHED, Journal, _RunLock
 from ._layout import BatchIdentity, JournalError, read_identity, state_paths
 from ._results import read_result_rows, result_line
 
-__all__ = ["JobResult", "batch_identity", "forget_batch", "read_results", "remaining_jobs"]
+__all__ = [
+    "JobResult",
+    "batch_identity",
+    "forget_batch",
+    "read_results",
+    "remaining_jobs",
+    "result_lines",
+]
 
 
 @dataclass(frozen=True)
@@ -101,24 +108,33 @@ def read_results(results: str | os.PathLike[str]) -> list[JobResult]:
 
         failed = [r for r in read_results("results.jsonl") if r.status == "FAILED"]
     """
-    path = Path(results)
-    journal = state_paths(path).journal
-    if not path.exists() and not journal.exists():
-        raise InvalidRequestError(str(path), "neither this results file nor its journal exists")
-    rows: dict[str, dict[str, Any]] = dict(read_result_rows(path))
-    rows.update(_journal_rows(journal))
+    rows = result_lines(Path(results))
     ordered = sorted(rows.values(), key=lambda row: _int(row.get("line")) or 0)
     return [JobResult.from_line(row) for row in ordered]
 
 
-def _journal_rows(path: Path) -> Iterable[tuple[str, dict[str, Any]]]:
+def result_lines(results: Path, *, dropped: bool = False) -> dict[str, dict[str, Any]]:
+    """Results lines by key, the journal's over the file's (see :func:`read_results`).
+
+    ``dropped`` keeps the journal's jobs that are no longer in the job file (their videos
+    still exist: ``download_results`` fetches them).
+    """
+    journal = state_paths(results).journal
+    if not results.exists() and not journal.exists():
+        raise InvalidRequestError(str(results), "neither this results file nor its journal exists")
+    rows = dict(read_result_rows(results))
+    rows.update(_journal_rows(journal, dropped))
+    return rows
+
+
+def _journal_rows(path: Path, dropped: bool) -> Iterable[tuple[str, dict[str, Any]]]:
     if not path.exists():
         return []
     try:
         with Journal(path, readonly=True) as journal:
             batch = journal.batch
             records = journal.records().values()
-            return [(r.key, result_line(r, batch)) for r in records if r.seq >= 0]
+            return [(r.key, result_line(r, batch)) for r in records if dropped or r.seq >= 0]
     except sqlite3.Error as exc:  # damaged, or a first commit under way
         raise JournalError(str(path), f"cannot be read: {exc}") from None
 

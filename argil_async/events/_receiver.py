@@ -1,7 +1,8 @@
 """The webhook receiver exported as ``argil_async.events.WebhookReceiver``.
 
-:meth:`WebhookReceiver.handle` is the framework-neutral core; ``_receiver_web`` adapts it to
-ASGI (FastAPI, Starlette) and aiohttp.web.
+:meth:`WebhookReceiver.handle` is the framework-neutral core (authenticate, parse, dispatch);
+``_web`` adapts it to ASGI (FastAPI, Starlette) and aiohttp.web, and ``_fanout`` hands the
+accepted events to streams and waiters.
 """
 
 from __future__ import annotations
@@ -25,18 +26,11 @@ from argil_async.errors import (
     WebhookError,
 )
 
+from .. import _validation as check
 from . import _web as _receiver_web
 from ._auth import Credentials, SeenIds
-from ._payloads import (
-    AvatarEvent,
-    AvatarTrainingFailed,
-    AvatarTrainingSucceeded,
-    Event,
-    VideoEvent,
-    VideoGenerationFailed,
-    VideoGenerationSucceeded,
-    parse_event,
-)
+from ._fanout import EventStream, Key, key_of, resolve
+from ._payloads import AvatarEvent, Event, VideoEvent, parse_event
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -46,44 +40,6 @@ __all__ = ["WebhookReceiver"]
 logger = logging.getLogger("argil_async.events")
 
 HandlerT = TypeVar("HandlerT", bound=Callable[[Event], object])
-_Key = tuple[str, str]  # ("video" | "avatar", id)
-
-
-class _EventStream:
-    """Events accepted after its creation, in order; when full, the oldest are dropped."""
-
-    def __init__(self, registry: weakref.WeakSet[_EventStream], max_queued: int) -> None:
-        self._registry = registry
-        self._queue: asyncio.Queue[Event | None] = asyncio.Queue(max_queued)
-        self._closed = False
-        registry.add(self)
-
-    def __aiter__(self) -> _EventStream:
-        return self
-
-    async def __anext__(self) -> Event:
-        if self._closed and self._queue.empty():
-            raise StopAsyncIteration
-        item = await self._queue.get()
-        if item is None:
-            raise StopAsyncIteration
-        return item
-
-    async def aclose(self) -> None:
-        """Stop receiving events; iteration ends after those already queued."""
-        self._registry.discard(self)
-        self._close()
-
-    def _put(self, item: Event | None) -> None:
-        if self._queue.full():
-            self._queue.get_nowait()
-            logger.warning("webhook event stream is full; dropped its oldest event")
-        self._queue.put_nowait(item)
-
-    def _close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            self._put(None)
 
 
 class WebhookReceiver:
@@ -125,18 +81,18 @@ class WebhookReceiver:
     ) -> None:
         if not isinstance(path, str) or not path.startswith("/"):
             raise InvalidRequestError("path", "must start with '/'")
-        _check_count("max_body_size", max_body_size, minimum=1)
-        _check_count("max_buffered", max_buffered, minimum=0)
-        _check_count("max_seen_ids", max_seen_ids, minimum=0)
+        check.integer("max_body_size", max_body_size, low=1)
+        check.integer("max_buffered", max_buffered, low=0)
+        check.integer("max_seen_ids", max_seen_ids, low=0)
         self._credentials = Credentials(secret, signing_secret)
         self._path = path
         self._max_body_size = max_body_size
         self._max_buffered = max_buffered
-        self._recent: OrderedDict[_Key, Event] = OrderedDict()
+        self._recent: OrderedDict[Key, Event] = OrderedDict()
         self._seen_ids = SeenIds(max_seen_ids)
-        self._waiters: dict[_Key, set[asyncio.Future[Event]]] = {}
+        self._waiters: dict[Key, set[asyncio.Future[Event]]] = {}
         self._handlers: list[Callable[[Event], object]] = []
-        self._streams: weakref.WeakSet[_EventStream] = weakref.WeakSet()
+        self._streams: weakref.WeakSet[EventStream] = weakref.WeakSet()
         self._tasks: set[asyncio.Task[None]] = set()
         self._received = 0
         self._duplicates = 0
@@ -300,8 +256,8 @@ class WebhookReceiver:
         ``async for event in receiver.events(): ...``. At most ``max_queued`` events wait for
         the consumer; beyond that the oldest are dropped (with a warning).
         """
-        _check_count("max_queued", max_queued, minimum=1)
-        return _EventStream(self._streams, max_queued)
+        check.integer("max_queued", max_queued, low=1)
+        return EventStream(self._streams, max_queued)
 
     async def wait_for_video(self, video_id: str, *, timeout: float | None = None) -> VideoEvent:
         """Return the success or failure event of ``video_id``, even if it already arrived.
@@ -352,11 +308,11 @@ class WebhookReceiver:
         logger.warning("rejected webhook delivery: %s (%d)", error.reason, error.status_code)
 
     def _dispatch(self, event: Event) -> None:
-        key = _key_of(event)
+        key = key_of(event)
         if key is not None:
             self._remember(key, event)
             for future in self._waiters.pop(key, ()):
-                _resolve(future, event)
+                resolve(future, event)
         for stream in list(self._streams):
             stream._put(event)
         for handler in self._handlers:
@@ -364,7 +320,7 @@ class WebhookReceiver:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    def _remember(self, key: _Key, event: Event) -> None:
+    def _remember(self, key: Key, event: Event) -> None:
         self._recent[key] = event
         self._recent.move_to_end(key)
         while len(self._recent) > self._max_buffered:
@@ -380,7 +336,7 @@ class WebhookReceiver:
             name = getattr(handler, "__qualname__", repr(handler))
             logger.exception("webhook handler %s failed on %s", name, event.event)
 
-    async def _wait(self, key: _Key, timeout: float | None) -> Event:
+    async def _wait(self, key: Key, timeout: float | None) -> Event:
         event = self._recent.get(key)
         if event is not None:
             return event
@@ -397,34 +353,3 @@ class WebhookReceiver:
                 waiters.discard(future)
                 if not waiters:
                     del self._waiters[key]
-
-
-def _resolve(future: asyncio.Future[Event], event: Event) -> None:
-    """Complete a waiter, from its own loop's thread (a sync client waits on another loop)."""
-    loop = future.get_loop()
-    try:
-        same_loop = asyncio.get_running_loop() is loop
-    except RuntimeError:
-        same_loop = False
-    if same_loop:
-        _set_result(future, event)
-    elif not loop.is_closed():
-        loop.call_soon_threadsafe(_set_result, future, event)
-
-
-def _set_result(future: asyncio.Future[Event], event: Event) -> None:
-    if not future.done():
-        future.set_result(event)
-
-
-def _check_count(field: str, value: object, *, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise InvalidRequestError(field, f"must be an integer >= {minimum}, got {value!r}")
-
-
-def _key_of(event: Event) -> _Key | None:
-    if isinstance(event, (VideoGenerationSucceeded, VideoGenerationFailed)):
-        return ("video", event.video_id)
-    if isinstance(event, (AvatarTrainingSucceeded, AvatarTrainingFailed)):
-        return ("avatar", event.avatar_id)
-    return None

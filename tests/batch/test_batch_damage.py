@@ -153,6 +153,7 @@ def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
     )
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
 @pytest.mark.parametrize("how", ["delete journal", "delete wal", "empty journal"])
 async def test_sigkill_then_journal_lost_never_makes_a_second_video(

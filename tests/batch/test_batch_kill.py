@@ -23,7 +23,10 @@ from argil_async.testing import ArgilSimulator
 SimFactory = Callable[..., Awaitable[ArgilSimulator]]
 JOBS = 60
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+pytestmark = [
+    pytest.mark.slow,  # processes killed mid-run
+    pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX"),
+]
 
 
 def write_jobs(sim: ArgilSimulator, path: Path, count: int = JOBS) -> list[str]:

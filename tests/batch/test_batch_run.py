@@ -76,6 +76,7 @@ async def run(client: AsyncArgil, jobs: list[Job], out: Path, **kwargs: Any) -> 
     return await run_batch(client, jobs, out=out, **kwargs)
 
 
+@pytest.mark.slow
 async def test_200_jobs_through_429s_5xx_and_drops_all_end_done(sim_factory: SimFactory, tmp_path):
     """Injected 429s, 5xx and dropped connections: every job DONE, one video each."""
     sim = await sim_factory(

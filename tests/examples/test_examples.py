@@ -74,6 +74,7 @@ async def test_bulk_upload_uploads_everything(sim: ArgilSimulator, tmp_path: Pat
     assert sim.stats.max_processing_assets <= 5
 
 
+@pytest.mark.slow
 async def test_fleet_upload_shares_the_limit_between_processes(
     sim: ArgilSimulator, tmp_path: Path, redis_url: str
 ):

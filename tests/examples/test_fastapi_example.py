@@ -80,6 +80,7 @@ async def order(
     return answers
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(600)
 async def test_fifty_concurrent_orders_on_two_workers_with_faults(sim_factory: Any, tmp_path: Path):
     """Every order ends DONE or a typed error, no video twice, none unrendered, no token logged."""

@@ -210,6 +210,7 @@ async def test_download_into_a_directory_stays_inside_it(tmp_path, video_id: str
     assert [p.name for p in tmp_path.iterdir()] == ["inside"]
 
 
+@pytest.mark.slow
 async def test_demo_completes_against_the_simulator(tmp_path, monkeypatch):
     """The demo runs the whole workflow on the embedded simulator and writes its files."""
     monkeypatch.delenv("ARGIL_API_KEY", raising=False)

@@ -154,6 +154,7 @@ def test_eight_threads_share_one_client(client: Argil) -> None:
     assert len(loop_threads()) == 1
 
 
+@pytest.mark.slow
 def test_200_lifecycles_leave_no_threads_and_no_resource_warnings(sim: ArgilSimulator) -> None:
     """200 create/use/close cycles (with, close(), and forgotten) leave no thread or warning."""
     before = {t.ident for t in threading.enumerate()}

@@ -50,6 +50,7 @@ def test_entry_point_registered():
     assert found == ["argil_async.testing.pytest_plugin"]
 
 
+@pytest.mark.slow
 def test_fixtures_in_a_user_project(pytester: pytest.Pytester):
     """A user's sync and async tests pass with the fixtures, warnings treated as errors."""
     pytester.makepyfile(test_user=USER_TESTS)
@@ -67,6 +68,7 @@ def test_fixtures_in_a_user_project(pytester: pytest.Pytester):
     assert "Unclosed" not in result.stdout.str() + result.stderr.str()
 
 
+@pytest.mark.slow
 def test_plugin_can_be_disabled(pytester: pytest.Pytester):
     """-p no:argil removes the fixtures."""
     pytester.makepyfile(test_user="def test_x(argil_client):\n    pass\n")

@@ -8,7 +8,7 @@ import anyio
 import pytest
 
 from argil_async import WaitTimeoutError
-from argil_async._polling import wait_for_status
+from argil_async._polling import Goal, wait_for_status
 
 
 async def test_deadline_bounds_a_poll_that_hangs():
@@ -25,7 +25,7 @@ async def test_deadline_bounds_a_poll_that_hangs():
     started = anyio.current_time()
     with pytest.raises(WaitTimeoutError) as info:
         await wait_for_status(
-            fetch, done={"DONE"}, failed=set(), timeout=0.3, poll_interval=0.05, what="video v"
+            fetch, Goal("video v", done={"DONE"}, failed=set()), timeout=0.3, poll_interval=0.05
         )
     assert anyio.current_time() - started < 2
     assert info.value.last.status == "GENERATING_VIDEO"
