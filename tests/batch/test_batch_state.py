@@ -225,3 +225,28 @@ def test_job_result_reads_any_line_and_round_trips(row: dict[str, Any]):
     assert result.total_s is None or isinstance(result.total_s, float)
     assert isinstance(result.attempts, int)
     assert JobResult.from_line(result.to_dict()) == result
+
+
+_LINES = st.one_of(
+    st.binary(max_size=40),
+    st.builds(
+        lambda row: json.dumps(row).encode(),
+        st.dictionaries(st.sampled_from(["key", "status", "line", "timings", "attempts"]), _VALUES),
+    ),
+)
+
+
+@given(st.lists(_LINES, max_size=8))
+def test_read_results_on_any_results_file_gives_rows_or_a_typed_error(lines: list[bytes]):
+    """Damaged results files (no journal): typed rows for the readable lines, or a JournalError."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "out.jsonl"
+        out.write_bytes(b"\n".join(lines))
+        try:
+            rows = read_results(out)
+        except JournalError:
+            return
+        assert all(isinstance(row, JobResult) for row in rows)
+        assert remaining_jobs([], out) == []

@@ -90,6 +90,7 @@ async def test_fleet_upload_shares_the_limit_between_processes(
     assert sim.stats.max_processing_assets <= 5
 
 
+@pytest.mark.slow
 async def test_batch_operator_runs_retries_reports_and_downloads(
     sim: ArgilSimulator, tmp_path: Path
 ):
