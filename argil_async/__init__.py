@@ -26,12 +26,12 @@ from ._options import with_raw_response as with_raw_response
 from ._pagination import AsyncPaginator as AsyncPaginator
 from ._pagination import Page as Page
 from ._retry import RetryPolicy as RetryPolicy
+from ._seam import Request as Request
+from ._seam import Response as Response
+from ._seam import Timeout as Timeout
+from ._seam import Transport as Transport
 from ._sync.client import Argil as Argil
 from ._sync_runtime import Paginator as Paginator
-from ._transport import Request as Request
-from ._transport import Response as Response
-from ._transport import Timeout as Timeout
-from ._transport import Transport as Transport
 from ._version import __version__ as __version__
 from .errors import APIConnectionError as APIConnectionError
 from .errors import APIStatusError as APIStatusError

@@ -29,18 +29,9 @@ from ._resources.videos import AsyncVideosResource
 from ._resources.voices import AsyncVoicesResource
 from ._resources.webhooks import AsyncWebhooksResource
 from ._retry import RetryPolicy, with_retries
-from ._transport import (
-    DEFAULT_MAX_RESPONSE_SIZE,
-    AiohttpTransport,
-    ConnectorArg,
-    Request,
-    Response,
-    Timeout,
-    TraceConfigs,
-    Transport,
-    parse_retry_after,
-    raise_for_status,
-)
+from ._seam import Request, Response, Timeout, Transport
+from ._status import parse_retry_after, raise_for_status
+from ._transport import DEFAULT_MAX_RESPONSE_SIZE, AiohttpTransport, ConnectorArg, TraceConfigs
 from ._urls import is_https_or_loopback
 
 __all__ = ["DEFAULT_BASE_URL", "AsyncArgil"]

@@ -19,7 +19,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from types import ModuleType
 
-from ._transport import Request, Response, request_id_of
+from ._seam import Request, Response
+from ._status import request_id_of
 
 __all__ = [
     "SINK",

@@ -22,7 +22,7 @@ from typing_extensions import ParamSpec, TypedDict
 from . import _validation as check
 from . import errors
 from ._observe import SINK, ResponseInfo
-from ._transport import Timeout
+from ._seam import Timeout
 
 __all__ = [
     "OPTION_NAMES",

@@ -1,29 +1,30 @@
-"""The HTTP seam: the only module that imports aiohttp.
+"""The aiohttp transport: the only SDK module that imports aiohttp.
 
-Resources build a :class:`Request` (method, path, query pairs, body bytes) and get back a
-:class:`Response` (status, headers, body bytes). Tests can swap in any object with the same
-``send``/``stream``/``aclose`` methods, so most of the client runs without sockets.
+It owns the HTTP session (opened lazily on the running loop, replaced on a new loop, closed
+when its loop ends), sends API requests and streams downloads, and maps aiohttp's failures to
+APIConnectionError / APITimeoutError. The seam's types live in ``_seam.py``, body caps in
+``_bodies.py``, status errors in ``_status.py`` (re-exported here)::
+
+    transport = AiohttpTransport(base_url, {"x-api-key": key}, Timeout())
+    response = await transport.send(Request("GET", "/videos/v1"))
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
-import time
 import urllib.request
 import weakref
-import zlib
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeAlias
+from contextlib import asynccontextmanager
+from typing import Any, TypeAlias
 from urllib.parse import urlsplit
 
 import aiohttp
-import msgspec
 
 from . import errors
-from ._redact import redact_bytes
+from ._bodies import DEFAULT_MAX_RESPONSE_SIZE, ERROR_BODY_LIMIT, read_capped
+from ._seam import Request, Response, Timeout, Transport
+from ._status import raise_for_status, request_id_of
 from ._version import __version__
 
 __all__ = [
@@ -40,9 +41,6 @@ __all__ = [
 ]
 
 USER_AGENT = f"argil-async/{__version__} (python; aiohttp/{aiohttp.__version__})"
-_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid", "cf-ray")
-DEFAULT_MAX_RESPONSE_SIZE = 32 * 1024 * 1024  # the largest listing page is well under 1 MiB
-_ERROR_BODY_LIMIT = 64 * 1024  # an error body is read for its message: the start is enough
 # aiohttp 3.10+ tells a connect timeout apart; 3.9 reports it as a ServerTimeoutError.
 _CONNECT_TIMEOUT: Any = getattr(aiohttp, "ConnectionTimeoutError", ())
 
@@ -51,68 +49,6 @@ _CONNECT_TIMEOUT: Any = getattr(aiohttp, "ConnectionTimeoutError", ())
 ConnectorArg: TypeAlias = aiohttp.BaseConnector | Callable[[], aiohttp.BaseConnector]
 #: aiohttp ``TraceConfig`` objects, to observe every HTTP request the client makes.
 TraceConfigs: TypeAlias = Sequence[aiohttp.TraceConfig]
-
-
-@dataclass(frozen=True, slots=True)
-class Timeout:
-    """Per-phase timeouts in seconds: ``connect`` to open a connection, ``read`` between bytes.
-
-    ``total`` bounds a whole request (None: unbounded, so a slow but steady download can finish).
-    """
-
-    connect: float = 10.0
-    read: float = 60.0
-    total: float | None = None
-
-    @classmethod
-    def of(cls, value: float | Timeout) -> Timeout:
-        """Accept a plain number as the read timeout, keeping connect at most that long."""
-        if isinstance(value, Timeout):
-            return value
-        if value <= 0:
-            raise errors.InvalidRequestError("timeout", "must be greater than 0 seconds")
-        return cls(connect=min(10.0, float(value)), read=float(value))
-
-
-@dataclass(frozen=True, slots=True)
-class Request:
-    """One HTTP request relative to the client's base URL; ``idempotent`` drives retries."""
-
-    method: str
-    path: str
-    params: Sequence[tuple[str, str]] = ()
-    body: bytes | None = None
-    idempotent: bool = True
-    headers: Mapping[str, str] = field(default_factory=dict)
-    timeout: Timeout | None = None  # this call's own timeouts, else the client's
-    observer: Any = None  # the call's logging/tracing/metadata hooks (see _observe.py)
-
-
-@dataclass(frozen=True, slots=True)
-class Response:
-    """A complete HTTP response: status, headers (case-insensitive mapping) and body bytes."""
-
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
-
-
-class Transport(Protocol):
-    """What the client needs from HTTP: send a request, stream a body, close."""
-
-    async def send(self, request: Request) -> Response:
-        """Send one request and read the whole response."""
-        ...
-
-    def stream(
-        self, url: str
-    ) -> AbstractAsyncContextManager[tuple[Response, AsyncIterator[bytes]]]:
-        """Open a GET of an absolute URL and yield (response-without-body, chunk iterator)."""
-        ...
-
-    async def aclose(self) -> None:
-        """Release connections."""
-        ...
 
 
 class AiohttpTransport:
@@ -225,7 +161,7 @@ class AiohttpTransport:
                 timeout=timeout,
                 auto_decompress=False,  # inflated by _read_capped, within max_response_size
             ) as resp:
-                body = await _read_capped(resp, self._max_response_size)
+                body = await read_capped(resp, self._max_response_size)
                 return Response(resp.status, resp.headers, body)
         except aiohttp.ClientError as exc:
             raise _connection_error(exc) from exc
@@ -240,7 +176,7 @@ class AiohttpTransport:
             async with session.get(url, proxy=self._proxy_for(url)) as resp:
                 head = Response(resp.status, resp.headers, b"")
                 if resp.status >= 400:
-                    body = await _read_capped(resp, _ERROR_BODY_LIMIT, inflate=False)
+                    body = await read_capped(resp, ERROR_BODY_LIMIT, inflate=False)
                     head = Response(resp.status, resp.headers, body)
                 yield head, _chunks(resp)
         except aiohttp.ClientError as exc:
@@ -321,51 +257,6 @@ class _DroppedError(aiohttp.ClientConnectionError):
         self.cause = cause
 
 
-async def _read_capped(resp: aiohttp.ClientResponse, limit: int, *, inflate: bool = True) -> bytes:
-    """The body, inflated if the server compressed it, refused beyond ``limit`` bytes.
-
-    The declared Content-Length is checked before reading, and the running size while
-    reading, so a chunked or compressed (gzip bomb) body stops at the limit. An error
-    status keeps the start of its body instead (its status matters more than its size).
-    ``inflate=False`` where aiohttp already inflates (downloads keep its auto_decompress).
-    """
-    truncate = resp.status >= 400
-    if truncate:
-        limit = min(limit, _ERROR_BODY_LIMIT)
-    elif resp.content_length is not None and resp.content_length > limit:
-        raise errors.ResponseTooLargeError(limit, received=resp.content_length)
-    inflater = _inflater(resp.headers.get("Content-Encoding")) if inflate else None
-    body = bytearray()
-    async for chunk in resp.content.iter_any():
-        body += _inflate(inflater, chunk, limit + 1 - len(body)) if inflater else chunk
-        if len(body) > limit:
-            resp.close()  # the rest stays unread: never reuse this connection
-            if truncate:
-                return bytes(body[:limit])
-            raise errors.ResponseTooLargeError(limit, received=len(body))
-    if inflater is not None and not inflater.eof and not truncate:
-        raise errors.ResponseValidationError("compressed response body ended early")
-    return bytes(body)
-
-
-def _inflate(inflater: Any, chunk: bytes, room: int) -> bytes:
-    """At most ``room`` bytes inflated from ``chunk`` (a bomb stops at the limit)."""
-    try:
-        return bytes(inflater.decompress(chunk, room))
-    except zlib.error as exc:
-        raise errors.ResponseValidationError(f"corrupt compressed response body: {exc}") from exc
-
-
-def _inflater(encoding: str | None) -> Any:
-    """A zlib decompressor for gzip/deflate; None for identity; unknown codings refused."""
-    coding = (encoding or "identity").strip().lower()
-    if coding in ("", "identity"):
-        return None
-    if coding in ("gzip", "x-gzip", "deflate"):
-        return zlib.decompressobj(wbits=47)  # 32 + 15: gzip or zlib header, detected
-    raise errors.ResponseValidationError(f"unsupported response Content-Encoding {coding!r}")
-
-
 async def _chunks(resp: aiohttp.ClientResponse, size: int = 1 << 16) -> AsyncIterator[bytes]:
     try:
         async for chunk in resp.content.iter_chunked(size):
@@ -389,89 +280,3 @@ def _connection_error(exc: aiohttp.ClientError) -> errors.APIConnectionError:
     return errors.APIConnectionError(
         f"connection failed: {type(exc).__name__}: {exc}", maybe_sent=sent
     )
-
-
-def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    current = time.time() if now is None else now
-    return max(0.0, when.timestamp() - current)
-
-
-_STATUS_ERRORS: dict[int, type[errors.APIStatusError]] = {
-    400: errors.BadRequestError,
-    401: errors.AuthenticationError,
-    403: errors.PermissionDeniedError,
-    404: errors.NotFoundError,
-    409: errors.ConflictError,
-    429: errors.RateLimitError,
-}
-
-
-def raise_for_status(response: Response) -> None:
-    """Raise the APIStatusError subclass that matches a non-2xx response."""
-    status = response.status
-    if status < 300:
-        return
-    if status < 400:
-        code, message = None, _redirect_message(response.headers.get("Location"))
-    else:
-        # Masked before _describe truncates it: a key cut in half would no longer match.
-        response = Response(status, response.headers, redact_bytes(response.body))
-        code, message = _describe(response.body, status)
-    request_id = request_id_of(response.headers)
-    cls = _STATUS_ERRORS.get(status)
-    if cls is None:
-        cls = errors.InternalServerError if status >= 500 else errors.APIStatusError
-    details: dict[str, Any] = {"code": code, "body": response.body, "headers": response.headers}
-    if issubclass(cls, errors.RateLimitError):
-        details["retry_after"] = parse_retry_after(response.headers.get("Retry-After"))
-    raise cls(message, status_code=status, request_id=request_id, **details)
-
-
-def request_id_of(headers: Mapping[str, str]) -> str | None:
-    """The request id a response carries, under whichever header the server used."""
-    return next((headers[h] for h in _REQUEST_ID_HEADERS if h in headers), None)
-
-
-def _redirect_message(location: str | None) -> str:
-    host = urlsplit(location).netloc if location else ""
-    where = f" to {host}" if host else ""
-    return f"redirect{where} not followed: the API key is only ever sent to the base URL"
-
-
-def _describe(body: bytes, status: int) -> tuple[int | None, str]:
-    """The ``code`` and ``message`` of an error body; the raw text when it has no message.
-
-    Besides the API's ``{"code", "message"}`` this reads ``{"error": "..."}``, a list of
-    messages (``{"message": ["a", "b"]}``) and a nested ``{"error": {"message": ...}}``.
-    """
-    try:
-        parsed = msgspec.json.decode(body)
-    except (msgspec.MsgspecError, RecursionError, MemoryError, UnicodeError):
-        parsed = None  # (msgspec 0.19 raises UnicodeDecodeError on bytes that are not UTF-8)
-    code, message = None, None
-    if isinstance(parsed, dict):
-        raw_code, error = parsed.get("code"), parsed.get("error")
-        code = raw_code if type(raw_code) is int else None
-        nested = error.get("message") if isinstance(error, dict) else None
-        message = _text(parsed.get("message")) or _text(nested) or _text(error)
-    if message is None:
-        message = body.decode("utf-8", "replace").strip()[:500] or f"HTTP {status}"
-    return code, message
-
-
-def _text(value: object) -> str | None:
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        value = "; ".join(value)
-    return value if isinstance(value, str) and value else None

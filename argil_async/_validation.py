@@ -19,7 +19,7 @@ from urllib.parse import quote, urlsplit
 
 import msgspec
 
-from ._transport import Timeout
+from ._seam import Timeout
 from ._urls import is_https_or_loopback
 from .errors import InvalidRequestError
 
@@ -107,6 +107,14 @@ def query_value(field: str, value: object) -> str | None:
     return optional_text(field, value, min_length=1)
 
 
+def enum(field: str, value: object) -> str:
+    """An enumerated value: any non-empty string, so a value the server adds later passes.
+
+    The signature's ``Literal`` lets mypy catch a typo; at run time only the type is checked.
+    """
+    return text(field, value, min_length=1)
+
+
 def name(field: str, value: object, *, max_length: int = 256) -> str:
     """A display name of 1 to ``max_length`` characters."""
     return text(field, value, min_length=1, max_length=max_length)
@@ -114,9 +122,14 @@ def name(field: str, value: object, *, max_length: int = 256) -> str:
 
 def text_list(field: str, value: object) -> list[str]:
     """A list (or other non-string iterable) of non-empty strings, e.g. asset types."""
-    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
+    if type(value) not in (list, tuple) and (  # the usual case skips the ABC checks
+        isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable)
+    ):
         raise fail(field, "must be a list of strings", value)
-    return [text(f"{field}[{i}]", item, min_length=1) for i, item in enumerate(value)]
+    items: list[Any] = list(value)  # type: ignore[call-overload]
+    if all(type(item) is str and item and _encodable(item) for item in items):
+        return items
+    return [text(f"{field}[{i}]", item, min_length=1) for i, item in enumerate(items)]
 
 
 def boolean(field: str, value: object) -> bool:

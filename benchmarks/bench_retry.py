@@ -1,8 +1,9 @@
 """CPU the retry layer adds to a request that succeeds first time (no network, no server).
 
-Two ways to send the same request through a ``send`` that answers at once: bare ``send`` (the
-baseline) and ``with_retries`` (every attempt under backoff). Each round runs both in turns;
-medians over rounds are reported, with the difference to the baseline measured in the same run.
+Three ways to send the same request through a ``send`` that answers at once: bare ``send``
+(the baseline), ``with_retries`` (the first attempt outside backoff, as shipped), and every
+attempt under backoff. Each round runs the three in turns; medians over rounds are reported,
+with the difference to the baseline measured in the same run.
 
     python benchmarks/bench_retry.py [--calls 20000] [--rounds 7]
 """
@@ -16,7 +17,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from argil_async import RetryPolicy
-from argil_async._retry import with_retries
+from argil_async._retry import _retrying, with_retries
 from argil_async._transport import Request, Response
 
 Send = Callable[[Request], Awaitable[Response]]
@@ -29,7 +30,17 @@ async def send(request: Request) -> Response:
 
 
 def variants() -> dict[str, Send]:
-    return {"bare send": send, "with_retries": with_retries(send, RetryPolicy())}
+    policy = RetryPolicy()
+    retrying = _retrying(send, policy, idempotent=True)
+
+    async def backoff_always(request: Request) -> Response:
+        return await retrying(request, iter(()))
+
+    return {
+        "bare send": send,
+        "with_retries": with_retries(send, policy),
+        "backoff always": backoff_always,
+    }
 
 
 async def cpu_per_call(fn: Send, calls: int) -> float:

@@ -21,8 +21,6 @@ from ._base import Resource
 
 __all__ = ["AsyncAssetsResource"]
 
-_UPLOAD_TYPES = ("IMAGE", "VIDEO")
-
 
 class _UploadBody(msgspec.Struct):
     """The POST /assets body."""
@@ -111,7 +109,8 @@ class AsyncAssetsResource(Resource):
 
             asset = await client.assets.upload(name="logo", type="IMAGE", url="https://...")
         """
-        body = _UploadBody(check.name("name", name), _upload_type(type), check.url("url", url))
+        kind = check.enum("type", type)
+        body = _UploadBody(check.name("name", name), kind, check.url("url", url))
         timeout = check.seconds("timeout", timeout)
         poll_interval = check.seconds("poll_interval", poll_interval)
         check.boolean("wait", wait)
@@ -200,9 +199,3 @@ async def _cooled(limiter: AssetLimiter, deadline: float) -> None:
         await limiter.cooled()
     if scope.cancelled_caught:
         raise WaitTimeoutError("uploads stayed paused by a 429 until the call's timeout")
-
-
-def _upload_type(value: object) -> str:
-    if not isinstance(value, str) or value not in _UPLOAD_TYPES:
-        raise check.fail("type", "must be IMAGE or VIDEO (no AUDIO uploads)", value)
-    return value

@@ -50,13 +50,12 @@ class AsyncSubtitlesResource(Resource):
         **options: Unpack[RequestOptions],
     ) -> str:
         """A rendered video's subtitles as WebVTT (``format="vtt"``) or ASS (``"ass"``) text."""
-        if not isinstance(format, str) or format not in ("vtt", "ass"):
-            raise check.fail("format", 'must be "vtt" or "ass"', format)
+        wire_format = check.enum("format", format)
         styling = check.boolean("include_styling", include_styling)
         response = await self._client._request(
             "GET",
             f"/subtitles/videos/{check.path_id('video_id', video_id)}/export",
-            params=check.query(format=format, includeStyling=styling),
+            params=check.query(format=wire_format, includeStyling=styling),
             options=options,
         )
         return response.body.decode("utf-8-sig", "replace")

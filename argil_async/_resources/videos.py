@@ -18,7 +18,8 @@ from .._decoding import decode
 from .._download import download_to
 from .._options import RequestOptions, WaitOptions, check_options
 from .._pagination import AsyncPaginator, Envelope, Page
-from ..errors import ArgilError
+from .._seam import Timeout
+from ..errors import APITimeoutError, ArgilError
 from ..events._payloads import VideoEventSource
 from ..models import (
     AspectRatio,
@@ -300,12 +301,34 @@ class AsyncVideosResource(Resource):
 
         The file is written under a temporary name and renamed at the end, so a failed
         download never leaves a partial file under the final name. ``progress`` is called
-        with (bytes so far, total or None). The options apply to fetching the video by id.
+        with (bytes so far, total or None). The options apply to fetching the video by id;
+        ``timeout`` also covers the file: seconds without data (``timeout=30``), and
+        ``Timeout(total=...)`` is a deadline for the whole download, after which it stops
+        with APITimeoutError and no file. Example::
+
+            await client.videos.download(video, "out/", timeout=Timeout(total=600))
         """
         target = Path(check.file_path("path", path))
         check.boolean("subtitled", subtitled)
         if progress is not None and not callable(progress):
             raise check.fail("progress", "must be a callable or None", progress)
+        limit = options.get("timeout", self._client._defaults.get("timeout"))
+        limit = None if limit is None else check.timeout("timeout", limit)
+        if limit is None or limit.total is None:
+            return await self._download(id_or_video, target, subtitled, progress, limit, options)
+        with anyio.move_on_after(limit.total):
+            return await self._download(id_or_video, target, subtitled, progress, limit, options)
+        raise APITimeoutError(f"download did not finish within {limit.total:g} s")
+
+    async def _download(
+        self,
+        id_or_video: str | Video,
+        target: Path,
+        subtitled: bool,
+        progress: Callable[[int, int | None], None] | None,
+        timeout: Timeout | None,
+        options: RequestOptions,
+    ) -> Path:
         if not isinstance(id_or_video, Video):
             id_or_video = await self.get(check.path_id("id_or_video", id_or_video), **options)
         video = id_or_video
@@ -317,7 +340,13 @@ class AsyncVideosResource(Resource):
             # The id comes from the server: quoted, it cannot name a path outside the folder.
             target = target / f"{quote(video.id, safe='')}.mp4"
         try:
-            return await download_to(self._client._transport, url, target, progress=progress)
+            return await download_to(
+                self._client._transport,
+                url,
+                target,
+                progress=progress,
+                timeout=timeout,
+            )
         except ArgilError:
             raise
         except OSError as exc:  # the folder is missing, read-only, full...

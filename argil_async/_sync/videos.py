@@ -218,7 +218,12 @@ class VideosResource(SyncResource):
 
         The file is written under a temporary name and renamed at the end, so a failed
         download never leaves a partial file under the final name. ``progress`` is called
-        with (bytes so far, total or None). The options apply to fetching the video by id.
+        with (bytes so far, total or None). The options apply to fetching the video by id;
+        ``timeout`` also covers the file: seconds without data (``timeout=30``), and
+        ``Timeout(total=...)`` is a deadline for the whole download, after which it stops
+        with APITimeoutError and no file. Example::
+
+            client.videos.download(video, "out/", timeout=Timeout(total=600))
 
         Sync client: ``progress`` runs on the client's event-loop thread, not the caller's; keep
         it quick and do not call the client from it.

@@ -21,6 +21,8 @@ class SimulatorConfig:
     `fault_path_prefix`, a path relative to `/v1` such as "/videos") and fire on every Nth one.
     `drop_every` drops the connection after the handler ran: with `fault_methods={"POST"}` and
     `fault_path_prefix="/videos"`, a create or render lands but its answer is lost.
+    `drop_download_after` (bytes) cuts a file download short; `stall_download_after` sends that
+    many bytes, then nothing more (a stalled CDN) until the client hangs up.
 
     Webhook deliveries go to loopback hosts only unless `deliver_to_any_host` (the others are
     recorded in `sim.deliveries` as not sent). `webhook_signing_secret` (`whsec_<base64>`)
@@ -51,6 +53,7 @@ class SimulatorConfig:
     created_at_key: str = "createdAt"
     video_file_size: int = 65536
     drop_download_after: int | None = None
+    stall_download_after: int | None = None
     allow_loopback_http_callbacks: bool = True
     webhook_timeout: float = 2.0  # under drain()'s 5 s, so drain() outlasts a silent receiver
     deliver_to_any_host: bool = False

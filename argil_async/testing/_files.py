@@ -6,6 +6,7 @@ and ``drop_download_after`` cuts a download short to exercise a client's resume 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import html
 
@@ -38,15 +39,26 @@ async def serve_file(request: web.Request) -> web.StreamResponse:
     content_type = _content_type(rt, kind, name)
     data = file_bytes(f"{kind}/{name}", rt.config.video_file_size)
     cut = rt.config.drop_download_after
-    if cut is None or cut >= len(data):
+    stall = rt.config.stall_download_after
+    if (cut is None or cut >= len(data)) and (stall is None or stall >= len(data)):
         return web.Response(body=data, content_type=content_type)
     response = web.StreamResponse(headers={"Content-Type": content_type})
     response.content_length = len(data)
     await response.prepare(request)
-    await response.write(data[:cut])
+    await response.write(data[: min(n for n in (cut, stall) if n is not None)])
+    if cut is None or (stall is not None and stall < cut):
+        await _until_hung_up(request)
     if request.transport is not None:
         request.transport.close()
     return response
+
+
+async def _until_hung_up(request: web.Request, limit: float = 60.0) -> None:
+    """Send nothing until the client closes the connection (at most ``limit`` seconds)."""
+    for _ in range(int(limit / 0.05)):
+        if request.transport is None or request.transport.is_closing():
+            return
+        await asyncio.sleep(0.05)
 
 
 def _content_type(rt: Runtime, kind: str, name: str) -> str:

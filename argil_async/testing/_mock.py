@@ -10,7 +10,7 @@ from typing import Any, TypeAlias
 import msgspec
 from multidict import CIMultiDict
 
-from .._transport import Request, Response
+from .._seam import Request, Response
 
 __all__ = ["MockTransport", "json_response"]
 

@@ -6,6 +6,8 @@ import asyncio
 import gzip
 import tracemalloc
 import zlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 from aiohttp import web
@@ -14,6 +16,7 @@ from wire_server import hostile_client
 from argil_async import (
     APIConnectionError,
     APITimeoutError,
+    ArgilError,
     AsyncArgil,
     InternalServerError,
     InvalidRequestError,
@@ -241,3 +244,96 @@ async def test_download_error_with_a_huge_body_keeps_only_its_start(tmp_path):
             await client.videos.download("v1", tmp_path)
     assert len(caught.value.body) <= 64 * 1024
     assert list(tmp_path.iterdir()) == []
+
+
+@asynccontextmanager
+async def raw_server(
+    reply: bytes, filler: bytes = b" " * 65536
+) -> AsyncIterator[tuple[str, list[int]]]:
+    """A loopback server writing ``reply`` (status line, headers, body) as raw bytes, then
+    ``filler`` 1024 times or until the client hangs up, so headers may lie about the body.
+
+    Yields the API base URL and a list holding how many bytes of filler were written.
+    """
+    written = [0]
+    serving: list[tuple[asyncio.Task[None] | None, asyncio.StreamWriter]] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        serving.append((asyncio.current_task(), writer))  # type: ignore[arg-type]
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(reply)
+        try:
+            for _ in range(1024):
+                writer.write(filler)
+                await writer.drain()
+                written[0] += len(filler)
+        except (ConnectionError, RuntimeError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}/v1", written
+    finally:
+        server.close()
+        for _, writer in serving:
+            writer.transport.abort()  # a handler still writing stops at its next drain
+        await asyncio.gather(*(task for task, _ in serving if task is not None))
+        await server.wait_closed()
+
+
+def _head(*headers: str) -> bytes:
+    lines = ["HTTP/1.1 200 OK", "Content-Type: application/json", *headers]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+async def test_body_longer_than_its_content_length_is_never_read_past_it():
+    """64 MiB after a 30-byte Content-Length: the 30 bytes, or a typed error; memory stays low.
+
+    Which one depends on how the bytes arrive: aiohttp parses what follows the declared body
+    as the next response, and refuses it if it comes in the same read.
+    """
+    reply = _head(f"Content-Length: {len(VOICES)}") + VOICES
+    async with (
+        raw_server(reply) as (base_url, _),
+        AsyncArgil(api_key="k" * 20, base_url=base_url, max_retries=0) as client,
+    ):
+        tracemalloc.start()
+        try:
+            voices = await client.voices.list()
+        except APIConnectionError:
+            voices = None
+        finally:
+            peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+    assert voices is None or [voice.id for voice in voices] == ["v1"]
+    assert peak < 16 << 20
+
+
+@pytest.mark.parametrize("length", ["30", "999999999999"])
+async def test_content_length_beside_endless_chunks_stops_at_the_limit(length):
+    """Content-Length and Transfer-Encoding: chunked together, endless chunks: a typed error."""
+    chunk = b"10000\r\n" + b" " * 65536 + b"\r\n"
+    reply = _head(f"Content-Length: {length}", "Transfer-Encoding: chunked") + b"1\r\n[\r\n"
+    async with (
+        raw_server(reply, chunk) as (base_url, written),
+        AsyncArgil(
+            api_key="k" * 20, base_url=base_url, max_retries=0, max_response_size=1 << 20
+        ) as client,
+    ):
+        with pytest.raises(ArgilError):
+            await client.voices.list()
+    assert written[0] < 1024 * len(chunk)
+
+
+async def test_body_at_exactly_the_limit_is_read_whole():
+    """A body whose Content-Length equals max_response_size is read and decoded."""
+
+    async def handler(request: web.Request) -> web.Response:
+        return _json(VOICES)
+
+    async with hostile_client(handler, max_response_size=len(VOICES)) as client:
+        voices = await client.voices.list()
+    assert [voice.id for voice in voices] == ["v1"]

@@ -13,10 +13,12 @@ from support.fakes import json_response, scripted_client
 
 from argil_async import (
     APIConnectionError,
+    APITimeoutError,
     AsyncArgil,
     GenerationFailedError,
     Moment,
     NotFoundError,
+    Timeout,
     Video,
     WaitTimeoutError,
 )
@@ -278,3 +280,33 @@ async def test_waiting_on_a_finished_asset_teaches_nothing(client: AsyncArgil):
     assert learnt > 0.01
     await client.assets.wait_until_ready(asset.id)
     assert client._asset_limiter.expected_processing == learnt
+
+
+@pytest.mark.parametrize(
+    "timeout",
+    [Timeout(connect=5, read=30, total=0.5), 0.3],
+    ids=["total-deadline", "seconds-without-data"],
+)
+async def test_download_timeout_covers_the_file_stream(sim_factory, tmp_path, timeout):
+    """A per-call timeout stops a stalled file download: APITimeoutError and no file left."""
+    sim = await sim_factory(stall_download_after=10_000, video_file_size=100_000)
+    async with client_for(sim) as argil:
+        video_id = await _video(argil)
+        await argil.videos.render(video_id)
+        video = await argil.videos.wait_until_done(video_id, poll_interval=0.01)
+        with pytest.raises(APITimeoutError):
+            await argil.videos.download(video, tmp_path / "out.mp4", timeout=timeout)
+    assert list(tmp_path.iterdir()) == []
+
+
+async def test_download_timeout_from_with_options_covers_the_file(sim_factory, tmp_path):
+    """A timeout set by with_options() also bounds the file download (by id)."""
+    sim = await sim_factory(stall_download_after=1, video_file_size=100_000)
+    async with client_for(sim) as argil:
+        video_id = await _video(argil)
+        await argil.videos.render(video_id)
+        await argil.videos.wait_until_done(video_id, poll_interval=0.01)
+        patient = argil.with_options(timeout=Timeout(total=0.5))
+        with pytest.raises(APITimeoutError):
+            await patient.videos.download(video_id, tmp_path)
+    assert list(tmp_path.iterdir()) == []

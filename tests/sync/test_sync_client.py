@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from support.openapi_check import OpenAPIChecker
 
-from argil_async import Argil, Moment, NotFoundError, Page, Paginator
+from argil_async import APITimeoutError, Argil, Moment, NotFoundError, Page, Paginator, Timeout
 from argil_async._sync_runtime import PORTAL_THREAD_NAME
 from argil_async.testing import ArgilSimulator
 
@@ -219,3 +219,19 @@ def test_deprecation_is_raised_in_the_callers_thread_at_the_callers_line(client:
     ours = [w for w in caught if issubclass(w.category, DeprecationWarning)]
     assert ours
     assert ours[0].filename == __file__
+
+
+def test_download_timeout_covers_the_file(tmp_path: Path) -> None:
+    """The sync download's per-call timeout stops a stalled file: APITimeoutError, no file."""
+    with (
+        ArgilSimulator.in_thread(stall_download_after=1, video_file_size=100_000) as sim,
+        Argil(api_key=sim.api_key, base_url=sim.base_url) as client,
+    ):
+        avatar = client.avatars.list()[0]
+        moment = Moment(avatar_id=avatar.id, transcript="Hi there!")
+        video = client.videos.create(name="Stalled", moments=[moment])
+        client.videos.render(video.id)
+        done = client.videos.wait_until_done(video.id, poll_interval=FAST, timeout=10)
+        with pytest.raises(APITimeoutError):
+            client.videos.download(done, tmp_path, timeout=Timeout(total=0.5))
+    assert list(tmp_path.iterdir()) == []

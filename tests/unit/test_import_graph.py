@@ -116,3 +116,39 @@ def test_sdk_core_does_not_import_its_applications():
         module: sorted(t for t in graph[module] if t.startswith(applications)) for module in core
     }
     assert not {m: t for m, t in offenders.items() if t}
+
+
+def _third_party_users(package: str) -> set[str]:
+    """The package's modules that import ``package`` (or a submodule of it) at run time."""
+    users = set()
+    for module, path in MODULES.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in _runtime_imports([tree]):
+            names = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if not node.level
+                else []
+            )
+            if any(name == package or name.startswith(package + ".") for name in names):
+                users.add(module)
+    return users
+
+
+AIOHTTP_USERS = _third_party_users("aiohttp")  # parsed at collection too (see GRAPH)
+BACKOFF_USERS = _third_party_users("backoff")
+
+
+def test_aiohttp_only_in_the_transport_and_the_web_apps():
+    """The SDK's modules reach aiohttp through _transport.py only (the receiver and the
+    simulator are aiohttp apps); _seam, _bodies and _status hold no aiohttp import."""
+    apps = ("argil_async.events._receiver", "argil_async.events._web", "argil_async.testing")
+    outside = {m for m in AIOHTTP_USERS if m != "argil_async._transport" and not m.startswith(apps)}
+    assert outside == set()
+    assert "argil_async._transport" in AIOHTTP_USERS
+
+
+def test_backoff_only_in_the_retry_module():
+    """backoff is imported by _retry.py alone."""
+    assert {"argil_async._retry"} == BACKOFF_USERS

@@ -15,7 +15,7 @@ from argil_async import (
     RateLimitError,
     RetryPolicy,
 )
-from argil_async._transport import parse_retry_after
+from argil_async._status import parse_retry_after
 
 VIDEO = {"id": "v1", "name": "x", "status": "IDLE"}
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from support.fakes import scripted_client
 
-from argil_async import AsyncArgil, BackgroundMusic, InvalidRequestError, Moment, Zoom
+from argil_async import AsyncArgil, BackgroundMusic, InvalidRequestError, Moment, Response, Zoom
 from argil_async._cli._demo import make_png
+from argil_async.testing import json_response
 
 PNG = make_png()  # 1280x720: the smallest size Argil accepts
 
@@ -27,7 +29,8 @@ async def _rejected(call: Any, field: str) -> InvalidRequestError:
     [
         ("assets.upload", {"name": "", "type": "IMAGE", "url": "https://x.test/a"}, "name"),
         ("assets.upload", {"name": "n" * 257, "type": "IMAGE", "url": "https://x"}, "name"),
-        ("assets.upload", {"name": "n", "type": "AUDIO", "url": "https://x.test/a"}, "type"),
+        ("assets.upload", {"name": "n", "type": "", "url": "https://x.test/a"}, "type"),
+        ("assets.upload", {"name": "n", "type": ["IMAGE"], "url": "https://x.test/a"}, "type"),
         ("assets.upload", {"name": "n", "type": "IMAGE", "url": "ftp://x.test/a"}, "url"),
         ("avatars.create", {"name": "n"}, "image_url/image"),
         (
@@ -67,9 +70,11 @@ async def _rejected(call: Any, field: str) -> InvalidRequestError:
         ("subtitles.export", {"video_id": ".."}, "video_id"),
         ("videos.list", {"page_size": 0}, "page_size"),
         ("assets.list", {"page_size": 101}, "page_size"),
-        ("subtitles.export", {"video_id": "v", "format": "srt"}, "format"),
+        ("subtitles.export", {"video_id": "v", "format": 1}, "format"),
+        ("subtitles.export", {"video_id": "v", "format": ""}, "format"),
         ("webhooks.create", {"callback_url": "https://x.test/h", "events": []}, "events"),
-        ("webhooks.create", {"callback_url": "https://x.test/h", "events": ["NOPE"]}, "events"),
+        ("webhooks.create", {"callback_url": "https://x.test/h", "events": [""]}, "events[0]"),
+        ("webhooks.create", {"callback_url": "https://x.test/h", "events": [7]}, "events[0]"),
         (
             "webhooks.create",
             {"callback_url": "https://x.test/h", "events": "VIDEO_GENERATION_SUCCESS"},
@@ -151,3 +156,24 @@ async def test_waiters_reject_non_positive_timeouts():
     """A waiter needs a positive deadline."""
     client, _ = scripted_client()
     await _rejected(client.videos.wait_until_done("v", timeout=0), "timeout")
+
+
+async def test_enumerations_stay_open_at_run_time():
+    """Values the SDK does not know (a new asset type, format or event) are sent as given."""
+    webhook = {"id": "w", "callbackUrl": "https://x.test/h", "events": ["NEW_EVENT"]}
+    client, transport = scripted_client(
+        json_response(201, {"id": "a", "type": "DOCUMENT", "status": "PROCESSING"}),
+        Response(200, {"Content-Type": "text/plain"}, b"1\n00:00:00,000 --> 00:00:01,000\nHi\n"),
+        json_response(201, webhook),
+    )
+    url = "https://x.test/a"
+    asset = await client.assets.upload(name="n", type="DOCUMENT", url=url, wait=False)  # type: ignore[arg-type]
+    text = await client.subtitles.export("v", format="srt")  # type: ignore[arg-type]
+    hook = await client.webhooks.create(callback_url="https://x.test/h", events=["NEW_EVENT"])  # type: ignore[list-item]
+    upload, export, create = transport.requests
+    assert json.loads(upload.body or b"")["type"] == "DOCUMENT"
+    assert asset.type == "DOCUMENT"
+    assert ("format", "srt") in export.params
+    assert text.startswith("1\n")
+    assert json.loads(create.body or b"")["events"] == ["NEW_EVENT"]
+    assert hook.events == ["NEW_EVENT"]

@@ -1,0 +1,82 @@
+"""The transport seam's types: what the client sends and gets back, and what a transport is.
+
+Resources build a :class:`Request` (method, path, query pairs, body bytes) and get back a
+:class:`Response` (status, headers, body bytes) from a :class:`Transport`: the aiohttp one
+(``_transport.py``, the only SDK module importing aiohttp) or any object with the same
+``send``/``stream``/``aclose`` methods, such as ``testing.MockTransport``::
+
+    response = await transport.send(Request("GET", "/videos/v1"))
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from . import errors
+
+__all__ = ["Request", "Response", "Timeout", "Transport"]
+
+
+@dataclass(frozen=True, slots=True)
+class Timeout:
+    """Per-phase timeouts in seconds: ``connect`` to open a connection, ``read`` between bytes.
+
+    ``total`` bounds a whole request (None: unbounded, so a slow but steady download can finish).
+    """
+
+    connect: float = 10.0
+    read: float = 60.0
+    total: float | None = None
+
+    @classmethod
+    def of(cls, value: float | Timeout) -> Timeout:
+        """Accept a plain number as the read timeout, keeping connect at most that long."""
+        if isinstance(value, Timeout):
+            return value
+        if value <= 0:
+            raise errors.InvalidRequestError("timeout", "must be greater than 0 seconds")
+        return cls(connect=min(10.0, float(value)), read=float(value))
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One HTTP request relative to the client's base URL; ``idempotent`` drives retries."""
+
+    method: str
+    path: str
+    params: Sequence[tuple[str, str]] = ()
+    body: bytes | None = None
+    idempotent: bool = True
+    headers: Mapping[str, str] = field(default_factory=dict)
+    timeout: Timeout | None = None  # this call's own timeouts, else the client's
+    observer: Any = None  # the call's logging/tracing/metadata hooks (see _observe.py)
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """A complete HTTP response: status, headers (case-insensitive mapping) and body bytes."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+class Transport(Protocol):
+    """What the client needs from HTTP: send a request, stream a body, close."""
+
+    async def send(self, request: Request) -> Response:
+        """Send one request and read the whole response."""
+        ...
+
+    def stream(
+        self, url: str
+    ) -> AbstractAsyncContextManager[tuple[Response, AsyncIterator[bytes]]]:
+        """Open a GET of an absolute URL and yield (response-without-body, chunk iterator)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections."""
+        ...
