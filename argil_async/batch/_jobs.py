@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -26,6 +27,7 @@ from .._validation import fields_of as as_model
 from .._validation import url as check_url
 from ..errors import InvalidRequestError
 from ..models import AutoBrolls, BackgroundMusic, Broll, Moment, Subtitles
+from ..models._enums import MomentLayout
 
 __all__ = [
     "BATCH_EXTRA",
@@ -88,7 +90,7 @@ class JobFileError(InvalidRequestError):
         super().__init__(source, f"{count}, nothing was sent:\n{shown}{tail}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Job:
     """One video to make. Build it with :meth:`from_dict` (validated) or :func:`load_jobs`.
 
@@ -106,6 +108,8 @@ class Job:
     extras: Mapping[str, str] = field(default_factory=dict)
     model: str | None = None
     line: int = 0
+    _checked: bool = field(default=False, init=False, repr=False, compare=False)
+    _fingerprint: str | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any], *, line: int = 0) -> Job:
@@ -116,29 +120,29 @@ class Job:
         return cls._build(raw, line)
 
     @classmethod
-    def _build(cls, raw: Mapping[str, Any], line: int) -> Job:
+    def _build(cls, raw: Mapping[str, Any], line: int, *, owned: bool = False) -> Job:
         """A job from a form already validated (marked so, so check_jobs skips it).
 
-        Built without ``__init__`` (a frozen dataclass sets each field through
-        ``object.__setattr__``, the slowest part of loading a large file).
+        ``owned``: the form was just decoded and belongs to the job, so its moments are kept
+        (their ids interned), not copied.
         """
         subtitles = raw.get("subtitles")
         if isinstance(subtitles, bool):
             subtitles = {"enable": subtitles}
-        job = object.__new__(cls)
-        job.__dict__.update(
-            key=raw["key"],
-            name=raw["name"],
-            moments=tuple(dict(moment) for moment in raw["moments"]),
-            subtitles=subtitles,
-            aspect_ratio=raw.get("aspectRatio"),
-            auto_brolls=raw.get("autoBrolls"),
-            background_music=raw.get("backgroundMusic"),
-            extras=dict(raw.get("extras") or {}),
-            model=raw.get("model"),
-            line=line,
-            _checked=True,
+        moments = raw["moments"]
+        job = cls(
+            raw["key"],
+            raw["name"],
+            tuple(map(_interned, moments)) if owned else tuple(map(dict, moments)),
+            subtitles,
+            raw.get("aspectRatio"),
+            raw.get("autoBrolls"),
+            raw.get("backgroundMusic"),
+            dict(raw.get("extras") or {}),
+            raw.get("model"),
+            line,
         )
+        _mark_checked(job, True)
         return job
 
     def to_dict(self) -> dict[str, Any]:
@@ -158,11 +162,12 @@ class Job:
 
     def fingerprint(self) -> str:
         """A digest of the job's content: the journal notices a job edited between runs."""
-        cached = self.__dict__.get("_fingerprint")
+        cached = self._fingerprint
         if cached is None:
             encoded = msgspec.json.encode(self.to_dict(), order="sorted")
-            cached = self.__dict__["_fingerprint"] = hashlib.sha256(encoded).hexdigest()[:32]
-        return str(cached)
+            cached = hashlib.sha256(encoded).hexdigest()[:32]
+            _set_fingerprint(self, cached)
+        return cached
 
     def uploads(self) -> list[tuple[str, str]]:
         """The ``(url, IMAGE|VIDEO)`` B-rolls to upload before the video can be created."""
@@ -197,6 +202,21 @@ class Job:
         }
 
 
+_SLOT_SETTERS: dict[str, Any] = {name: vars(Job)[name].__set__ for name in Job.__slots__}
+_mark_checked = _SLOT_SETTERS["_checked"]  # a frozen instance's fields, set once here
+_set_fingerprint = _SLOT_SETTERS["_fingerprint"]
+_SHARED = ("avatarId", "voiceId")  # a 100,000-job file names a few of each
+
+
+def _interned(moment: dict[str, Any]) -> dict[str, Any]:
+    """The moment, its ids shared with equal ones (one copy of each in memory)."""
+    for name in _SHARED:
+        value = moment.get(name)
+        if type(value) is str:
+            moment[name] = sys.intern(value)
+    return moment
+
+
 def _model(value: Mapping[str, Any] | None, cls: type[Any]) -> Any:
     return None if value is None else msgspec.convert(value, cls)
 
@@ -221,7 +241,7 @@ def check_jobs(jobs: Iterable[Job], source: str = "jobs") -> list[Job]:
     problems = [
         p
         for job in jobs
-        if not job.__dict__.get("_checked")  # built from a validated form by load_jobs
+        if not job._checked  # built from a validated form by load_jobs
         for p in job_problems(job.to_dict(), job.line)
     ]
     problems += duplicate_keys((job.line, job.key) for job in jobs)
@@ -247,62 +267,61 @@ def duplicate_keys(keys: Iterable[tuple[int, object]]) -> list[JobProblem]:
 
 
 class _SimpleMoment(msgspec.Struct, forbid_unknown_fields=True):
+    """A moment without zoom or B-roll, typed as the Moment model types these fields."""
+
     avatarId: str
     transcript: str | None = None
     audioUrl: str | None = None
     voiceId: str | None = None
     gestureSlug: str | None = None
-    layout: str | None = None
+    layout: MomentLayout | None = None
+
+
+_Text = Annotated[str, msgspec.Meta(pattern=r"\S")]  # not blank (\s is what strip() strips)
+_MOST_EXTRAS = MAX_EXTRAS - len(_RESERVED_EXTRAS)
 
 
 class _SimpleJob(msgspec.Struct, forbid_unknown_fields=True):
-    key: str
-    name: str
-    moments: list[_SimpleMoment]
+    key: Annotated[_Text, msgspec.Meta(max_length=MAX_TEXT)]
+    name: _Text
+    moments: Annotated[list[_SimpleMoment], msgspec.Meta(min_length=1)]
     subtitles: bool | None = None
-    aspectRatio: str | None = None
-    extras: dict[str, str] | None = None
-    model: str | None = None
+    aspectRatio: Literal["16:9", "9:16"] | None = None
+    extras: (
+        Annotated[
+            dict[str, Annotated[str, msgspec.Meta(max_length=MAX_TEXT)]],
+            msgspec.Meta(max_length=_MOST_EXTRAS),
+        ]
+        | None
+    ) = None
+    model: _Text | None = None
 
 
-def _text_ok(value: str, limit: int | None) -> bool:
-    return bool(value.strip()) and (limit is None or len(value) <= limit)
+_ENCODE = msgspec.json.Encoder().encode
 
 
-def simply_valid(raw: object) -> bool:
+def simply_valid(raw: object, *, decoded: bool = False) -> bool:
     """A fast shortcut for the common shape: True only when :func:`job_problems` would find
     nothing; False means "ask job_problems" (it gives the exact messages).
 
-    Types and unknown fields are checked by msgspec in one pass, each moment by the Moment
-    model as in job_problems; a rule added to job_problems for these fields must be added
-    here too (``tests/batch/test_batch_jobs.py`` compares the two on generated jobs).
+    Types, unknown fields, lengths and choices are checked by msgspec in one pass (the
+    moments' fields typed as the Moment model types them in job_problems); lone surrogates
+    by one encode, unless ``raw`` was ``decoded`` from JSON or UTF-8 text (which cannot hold
+    them). A rule added to job_problems for these fields must be added here too
+    (``tests/batch/test_batch_jobs.py`` compares the two on generated jobs).
     """
     try:
         job = msgspec.convert(raw, _SimpleJob)
-    except (msgspec.ValidationError, TypeError):
+        if not decoded:
+            _ENCODE(job)
+    except (msgspec.ValidationError, TypeError, UnicodeEncodeError):
         return False
-    texts_ok = _text_ok(job.key, MAX_TEXT) and _text_ok(job.name, None)
-    if not texts_ok or (job.model is not None and not _text_ok(job.model, None)):
+    extras = job.extras
+    if extras and (JOB_KEY_EXTRA in extras or BATCH_EXTRA in extras):
         return False
-    if not job.moments or (job.aspectRatio is not None and job.aspectRatio not in ASPECT_RATIOS):
-        return False
-    extras = job.extras or {}
-    if len(extras) + len(_RESERVED_EXTRAS) > MAX_EXTRAS or any(
-        n in extras for n in _RESERVED_EXTRAS
-    ):
-        return False
-    if any(len(value) > MAX_TEXT for value in extras.values()):
-        return False
-    return all(_moment_ok(moment) for moment in raw["moments"])  # type: ignore[index]
-
-
-def _moment_ok(moment: Mapping[str, Any]) -> bool:
-    if moment.get("transcript") is None and moment.get("audioUrl") is None:
-        return False
-    try:  # the same check as job_problems (unknown keys, types, lone surrogates ...)
-        as_model("moment", moment, Moment)
-    except InvalidRequestError:
-        return False
+    for moment in job.moments:
+        if moment.transcript is None and moment.audioUrl is None:
+            return False
     return True
 
 

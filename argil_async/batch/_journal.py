@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
+import operator
 import os
 import sqlite3
 import sys
@@ -92,7 +92,7 @@ _COLUMNS = (
 )  # fmt: skip
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class JobRecord:
     """A job's row in the journal; times are Unix timestamps."""
 
@@ -120,7 +120,16 @@ class JobRecord:
 
     def moved(self, **changes: Any) -> JobRecord:
         """A copy with ``changes`` applied and ``updated_at`` set to now."""
-        return dataclasses.replace(self, **changes, updated_at=time.time())
+        return self.replaced(**changes, updated_at=time.time())
+
+    def replaced(self, **changes: Any) -> JobRecord:
+        """A copy with ``changes`` applied (``dataclasses.replace``, without its cost)."""
+        values = dict(zip(_COLUMNS, _row(self), strict=True))
+        values.update(changes)
+        return JobRecord(**values)
+
+
+_row = operator.attrgetter(*_COLUMNS)  # a record as its journal row
 
 
 class Journal:
@@ -191,17 +200,30 @@ class Journal:
 
     def records(self) -> dict[str, JobRecord]:
         """Every job row, by key, in file order (none in a journal never prepared)."""
+        return {record.key: record for record in self._select("")}
+
+    def current(self) -> Iterator[JobRecord]:
+        """The rows of the job file's jobs, in file order, read as they are used (a large
+        batch is never all in memory)."""
+        return self._select("WHERE seq >= 0")
+
+    def counts(self) -> dict[str, int]:
+        """How many of the job file's jobs are in each state."""
+        query = "SELECT state, COUNT(*) FROM jobs WHERE seq >= 0 GROUP BY state"
+        return dict(self._db.execute(query).fetchall()) if self._has_jobs_table() else {}
+
+    def _select(self, where: str) -> Iterator[JobRecord]:
         if not self._has_jobs_table():
-            return {}
+            return iter(())
         present = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
         columns = ", ".join(c if c in present else "NULL" for c in _COLUMNS)  # v0.1, read-only
-        cursor = self._db.execute(f"SELECT {columns} FROM jobs ORDER BY seq")
-        return {row[0]: JobRecord(*row) for row in cursor}
+        cursor = self._db.execute(f"SELECT {columns} FROM jobs {where} ORDER BY seq")
+        return (JobRecord(*row) for row in cursor)
 
     def save(self, records: Sequence[JobRecord]) -> None:
         """Insert or replace ``records`` in one transaction (one commit, one fsync)."""
         marks = ", ".join("?" * len(_COLUMNS))
-        rows = [dataclasses.astuple(record) for record in records]
+        rows = [_row(record) for record in records]
         with self._transaction():
             self._db.executemany(f"INSERT OR REPLACE INTO jobs VALUES ({marks})", rows)
 
@@ -225,14 +247,15 @@ class Journal:
             _adopted(job, seq, known.get(job.key), retry_failed) for seq, job in enumerate(jobs)
         ]
         current = {job.key for job in jobs}
-        dropped = [dataclasses.replace(r, seq=-1) for k, r in known.items() if k not in current]
+        dropped = [r.replaced(seq=-1) for k, r in known.items() if k not in current and r.seq != -1]
+        changed = [record for record in records if known.get(record.key) is not record]
         with self._transaction():
             if self.meta("endpoint") is None:  # a new journal: its videos carry a new batch id
                 new_batch = batch or uuid.uuid4().hex
                 self._db.execute("INSERT OR REPLACE INTO meta VALUES ('batch', ?)", (new_batch,))
             self._db.execute("INSERT OR IGNORE INTO meta VALUES ('endpoint', ?)", (endpoint,))
             marks = ", ".join("?" * len(_COLUMNS))
-            rows = [dataclasses.astuple(record) for record in [*records, *dropped]]
+            rows = [_row(record) for record in [*changed, *dropped]]  # the others are as saved
             self._db.executemany(f"INSERT OR REPLACE INTO jobs VALUES ({marks})", rows)
         return {record.key: record for record in records}
 
@@ -354,7 +377,9 @@ def _adopted(job: Job, seq: int, known: JobRecord | None, retry_failed: bool) ->
             attempts=known.attempts,
             retired=",".join(retired) or None,
         ).moved()
-    return dataclasses.replace(known, seq=seq, line=job.line, fingerprint=fingerprint)
+    if (known.seq, known.line, known.fingerprint) == (seq, job.line, fingerprint):
+        return known  # unchanged: not written again
+    return known.replaced(seq=seq, line=job.line, fingerprint=fingerprint)
 
 
 def _check_unchanged(jobs: Iterable[Job], known: dict[str, JobRecord], retry_failed: bool) -> None:

@@ -21,7 +21,7 @@ import logging
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -158,7 +158,8 @@ async def reconcile_batch(
     if changed:
         logger.info("batch %s: %d job(s) found made by an earlier run", batch, len(changed))
         await anyio.to_thread.run_sync(opened.journal.save, changed)
-    return {**records, **{record.key: record for record in changed}}
+    records.update((record.key, record) for record in changed)  # in place: one copy in memory
+    return records
 
 
 async def _batch_videos(client: AsyncArgil, batch: str) -> dict[str, list[Video]]:
@@ -185,7 +186,7 @@ def reconciled(
             return _from_row(record, row)
         if isinstance(row.get("video_id"), str):
             retired.add(row["video_id"])
-    record = replace(record, retired=",".join(sorted(retired)) or None)
+    record = record.replaced(retired=",".join(sorted(retired)) or None)
     candidates = [video for video in videos if video.id not in retired]
     if candidates:
         return _adopted(record, min(enumerate(candidates), key=_rank)[1])

@@ -23,7 +23,7 @@ import os
 import secrets
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -92,26 +92,38 @@ def _iso(stamp: float | None) -> str | None:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def write_results(path: Path, records: Iterable[JobRecord], batch: str | None = None) -> None:
+def write_results(
+    path: Path,
+    records: Iterable[JobRecord] | Callable[[], Iterable[JobRecord]],
+    batch: str | None = None,
+) -> None:
     """Replace ``path`` atomically with one line per record.
 
-    When the folder no longer takes new files (it became read-only during the run) an
-    existing, writable results file is rewritten in place; failing that, ResultsWriteError
-    (the outcomes stay in the journal, and the next run writes them).
+    ``records`` may be a function giving them, called once per attempt, so that a large
+    batch's records are streamed from the journal instead of held in memory. When the
+    folder no longer takes new files (it became read-only during the run) an existing,
+    writable results file is rewritten in place; failing that, ResultsWriteError (the
+    outcomes stay in the journal, and the next run writes them).
     """
-    encoder = msgspec.json.Encoder()
-    records = list(records)
+    if not callable(records):
+        kept = list(records)
+        records = lambda: kept  # noqa: E731
     try:
-        _write_atomically(path, (encoder.encode(result_line(r, batch)) + b"\n" for r in records))
+        _write_atomically(path, _lines(records(), batch))
     except OSError as exc:
         if not (path.is_file() and os.access(path, os.W_OK)):
             raise ResultsWriteError(str(path), _unwritable(exc)) from None
         try:
             with path.open("r+b") as stream:
                 stream.truncate(0)
-                _write_all(stream, (encoder.encode(result_line(r, batch)) + b"\n" for r in records))
+                _write_all(stream, _lines(records(), batch))
         except OSError as again:
             raise ResultsWriteError(str(path), _unwritable(again)) from None
+
+
+def _lines(records: Iterable[JobRecord], batch: str | None) -> Iterator[bytes]:
+    encode = msgspec.json.Encoder().encode
+    return (encode(result_line(record, batch)) + b"\n" for record in records)
 
 
 def _unwritable(exc: OSError) -> str:

@@ -15,10 +15,11 @@ reaches it (a tunnel or reverse proxy).
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
@@ -60,7 +61,7 @@ if TYPE_CHECKING:
 
 __all__ = ["BatchOptions", "BatchSummary", "CallbackServer", "check_run_options", "run_batch"]
 
-_RESUME_ORDER = {RENDER_SENT: 0, TIMED_OUT: 0, RENDERING: 1, CREATED: 2, CREATING: 3}
+_RESUME = {RENDER_SENT: 0, TIMED_OUT: 0, RENDERING: 1, CREATED: 2, CREATING: 3}  # first to last
 
 
 async def run_batch(
@@ -122,18 +123,18 @@ async def run_batch(
         records = await reconcile_batch(client, opened, retry_failed=retry_failed)
         run = _Run(client, journal, options, records, max_failures)
         await run.execute(jobs, concurrency, server, progress)
-        summary = run.summary(jobs, opened, callbacks=server is not None)
+        summary = run.summary(opened, callbacks=server is not None)
     finally:  # however the run ends, the results file reflects the journal (on-loop, once)
         try:
-            _write(out_path, jobs, journal, summary)
+            _write(out_path, journal, summary)
         finally:
             journal.close()
     return summary
 
 
-def _write(out: Path, jobs: list[Job], journal: Journal, summary: BatchSummary | None) -> None:
+def _write(out: Path, journal: Journal, summary: BatchSummary | None) -> None:
     try:
-        write_results(out, _in_file_order(jobs, journal.records()), journal.batch)
+        write_results(out, journal.current, journal.batch)  # streamed, in file order
     except ResultsWriteError as exc:
         exc.summary = summary
         raise
@@ -183,10 +184,6 @@ def _callback_server(
     return callback
 
 
-def _in_file_order(jobs: Iterable[Job], records: Mapping[str, JobRecord]) -> list[JobRecord]:
-    return [records[job.key] for job in jobs if job.key in records]
-
-
 class _Run:
     """One execution of a batch: the journal's records, the driver, the counts."""
 
@@ -195,13 +192,13 @@ class _Run:
         client: AsyncArgil,
         journal: Journal,
         options: BatchOptions,
-        records: Mapping[str, JobRecord],
+        records: dict[str, JobRecord],
         max_failures: int | None = None,
     ) -> None:
         self.client = client
         self.journal = journal
         self.options = options
-        self.records = dict(records)
+        self.records = records  # taken out one by one as jobs start: only counts remain
         self.breaker = _Breaker(max_failures)
         self.finished_before = sum(r.state in (DONE, FAILED) for r in records.values())
         self.tracker = Tracker(Counter(record.state for record in records.values()))
@@ -231,20 +228,25 @@ class _Run:
         options = self.options
         return WaitSettings(options.timeout, options.poll_interval, options.check_interval)
 
-    def _todo(self, jobs: list[Job]) -> list[tuple[Job, JobRecord]]:
-        """Unfinished jobs, those left mid-way first (their renders already hold slots)."""
-        todo = [
-            (job, self.records[job.key])
-            for job in jobs
-            if self.records[job.key].state not in (DONE, FAILED)
-        ]
-        return sorted(todo, key=lambda pair: _RESUME_ORDER.get(pair[1].state, 9))
+    def _todo(self, jobs: list[Job]) -> Iterator[tuple[Job, JobRecord]]:
+        """Unfinished jobs, those left mid-way first (their renders already hold slots),
+        then the pending ones in file order; each record is dropped from memory as its job
+        starts (the driver keeps the running ones')."""
+        records = self.records
+        midway = [(job, records[job.key]) for job in jobs if records[job.key].state in _RESUME]
+        midway.sort(key=lambda pair: _RESUME[pair[1].state])
+        for job, _ in midway:
+            del records[job.key]
+        yield from midway
+        for job in jobs:
+            record = records.pop(job.key, None)
+            if record is not None and record.state not in (DONE, FAILED):
+                yield job, record
 
-    def summary(self, jobs: list[Job], opened: OpenedState, *, callbacks: bool) -> BatchSummary:
+    def summary(self, opened: OpenedState, *, callbacks: bool) -> BatchSummary:
         """Counts from the journal once the run is over."""
-        final = _in_file_order(jobs, self.journal.records())
         return BatchSummary(
-            counts=dict(Counter(record.state for record in final)),
+            counts=self.journal.counts(),
             finished_before=self.finished_before,
             elapsed=time.monotonic() - self.started,
             results=opened.paths.results,
@@ -277,13 +279,19 @@ class _Breaker:
 
 async def _workers(
     driver: JobDriver,
-    todo: list[tuple[Job, JobRecord]],
+    todo: Iterator[tuple[Job, JobRecord]],
     concurrency: int,
     breaker: _Breaker | None = None,
 ) -> None:
-    """``concurrency`` tasks sharing one iterator of jobs; the first error cancels the rest."""
-    queue = iter(todo)
+    """``concurrency`` tasks sharing one iterator of jobs; the first error cancels the rest.
+
+    A task takes the next job only when its last one is finished, so jobs (and their
+    records) are taken from the iterator as slots free up."""
     breaker = breaker or _Breaker(None)
+    first = next(todo, None)
+    if first is None:
+        return
+    queue = itertools.chain([first], todo)
 
     async def work() -> None:
         for job, record in queue:
@@ -291,5 +299,4 @@ async def _workers(
                 return
             breaker.record((await driver.drive(job, record)).state)
 
-    if todo:
-        await first_error([work() for _ in range(min(concurrency, len(todo)))])
+    await first_error([work() for _ in range(concurrency)])

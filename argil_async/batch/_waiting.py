@@ -62,7 +62,13 @@ class Waiter:
     async def wait(self, video_id: str) -> Video:
         """The DONE video; GenerationFailedError if it failed, WaitTimeoutError if overdue."""
         if self._receiver is not None and video_id in self._expected:
-            return await self._by_callback(self._receiver, video_id)
+            try:
+                video = await self._by_callback(self._receiver, video_id)
+            except (GenerationFailedError, WaitTimeoutError):
+                self._expected.discard(video_id)
+                raise
+            self._expected.discard(video_id)  # the job is over: a large batch keeps no trace
+            return video
         return await self._poll(video_id, self._settings.timeout)
 
     async def _poll(self, video_id: str, timeout: float) -> Video:

@@ -96,7 +96,8 @@ async def test_a_dead_workers_job_is_taken_over_and_reconciled(
     job = next(j for j in jobs if j.key == record.key)
     async with client_for(sim) as client:
         await client.videos.create(**job.create_arguments({}, batch_id))  # then it died
-        survivor = RedisCoordinator(redis_url, batch=redis_name, lease_ttl=1)
+        # The survivor's own leases must not lapse on a loaded machine: only the dead one's do.
+        survivor = RedisCoordinator(redis_url, batch=redis_name, lease_ttl=30)
         summary = await run_batch(
             client, jobs, out=tmp_path / "r.jsonl", callback="off", progress="off",
             options=FAST, coordinator=survivor,

@@ -298,6 +298,8 @@ def _variants(seed: int) -> list[object]:
         "\u2028",
         "é",
         "\ud800",
+        "\u00a0",
+        "\x1c\t",
         "https://a.test/a.mp3",
     ]
 
@@ -344,3 +346,24 @@ def test_the_fast_path_never_accepts_what_the_full_check_refuses(seed: int):
             accepted += 1
             assert job_problems(raw, 1) == [], raw
     assert accepted > 0  # the comparison covered accepted forms too
+
+
+def test_a_csv_damaged_deep_inside_is_refused_with_nothing_built(tmp_path: Path):
+    """Invalid UTF-8 far into a CSV file (it is read as a stream) is a JobFileError."""
+    path = tmp_path / "jobs.csv"
+    rows = "".join(f"k{i},Name {i},{AVATAR},Hello {i}\n" for i in range(2000))
+    path.write_bytes(b"key,name,avatarId,transcript\n" + rows.encode() + b"k-x,\xff\xfe,a,b\n")
+    with pytest.raises(JobFileError) as caught:
+        load_jobs(path)
+    assert [(p.line, p.field) for p in caught.value.problems] == [(0, "file")]
+
+
+def test_a_loaded_job_changed_in_code_is_checked_again(tmp_path: Path):
+    """dataclasses.replace of a loaded (pre-checked) job is validated again by check_jobs."""
+    (loaded,) = load_jobs(write_jsonl(tmp_path / "jobs.jsonl", [job("a")]))
+    assert check_jobs([loaded]) == [loaded]
+    broken = dataclasses.replace(loaded, key=" ")
+    with pytest.raises(JobFileError, match="key"):
+        check_jobs([broken])
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        loaded.key = "b"  # type: ignore[misc]

@@ -90,7 +90,11 @@ async def test_fifty_concurrent_orders_on_two_workers_with_faults(sim_factory: A
     process, base_url = await start_uvicorn(sim, log)
     try:
         await wait_ready(base_url, log)
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=300)) as session:
+        # A new connection per order: uvicorn closes idle keep-alive connections after 5 s, and a
+        # reused one it has just closed reads as "Server disconnected" (the test's flake, not ours).
+        connector = aiohttp.TCPConnector(force_close=True)
+        timeout = aiohttp.ClientTimeout(total=300)
+        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
             avatar_id = next(iter(sim.state.avatars))
             results = await asyncio.gather(
                 *(order(session, base_url, avatar_id, n) for n in range(ORDERS))
