@@ -198,7 +198,7 @@ def forget_batch(results: str | os.PathLike[str]) -> None:
     For a batch whose videos no longer exist (made on a simulator that has stopped); on a
     real batch the next run would create and pay for every video again, since nothing then
     remembers them. The videos themselves are not touched. :class:`JournalError` while a run
-    holds the batch. Example::
+    holds the batch (nothing is deleted then) or when a file cannot be deleted. Example::
 
         forget_batch("results.jsonl")
     """
