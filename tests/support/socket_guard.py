@@ -1,9 +1,11 @@
 """The unit tier's guard: network sockets raise, and are failed again at teardown.
 
 `tests/unit/conftest.py` installs it around every unit test. It patches `socket.socket`, which
-every asyncio, aiohttp and redis socket goes through. AF_UNIX stays allowed: asyncio's event
-loop makes a socketpair for its self-pipe. The refusal raises where the socket is made and is
-also recorded, so code that swallows the exception (a retry loop, say) still fails the test.
+every asyncio, aiohttp and redis socket goes through, and `socket.getaddrinfo` for host names
+(a DNS lookup reaches the network without a socket of Python's). AF_UNIX stays allowed:
+asyncio's event loop makes a socketpair for its self-pipe. The refusal raises where the socket
+is made and is also recorded, so code that swallows the exception (a retry loop, say) still
+fails the test.
 
     with guarding_sockets(monkeypatch) as guard:
         socket.create_connection(("127.0.0.1", 80))  # raises NetworkSocketInUnitTier
@@ -11,6 +13,7 @@ also recorded, so code that swallows the exception (a retry loop, say) still fai
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,7 +45,7 @@ class SocketGuard:
 
 @contextmanager
 def guarding_sockets(monkeypatch: pytest.MonkeyPatch) -> Iterator[SocketGuard]:
-    """Refuse AF_INET/AF_INET6 sockets and non-Unix connects while the block runs."""
+    """Refuse AF_INET/AF_INET6 sockets, non-Unix connects and host-name lookups."""
     guard = SocketGuard()
     original_init = socket.socket.__init__
     original_connect = socket.socket.connect
@@ -64,8 +67,28 @@ def guarding_sockets(monkeypatch: pytest.MonkeyPatch) -> Iterator[SocketGuard]:
             raise guard.refuse(f"connected a socket to {address!r}")
         return original_connect_ex(self, address)
 
+    original_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if not _is_literal(host):  # a name lookup is network traffic without a socket of ours
+            raise guard.refuse(f"looked up the host name {host!r}")
+        return original_getaddrinfo(host, *args, **kwargs)
+
     with monkeypatch.context() as patch:
+        patch.setattr(socket, "getaddrinfo", getaddrinfo)
         patch.setattr(socket.socket, "__init__", init)
         patch.setattr(socket.socket, "connect", connect)
         patch.setattr(socket.socket, "connect_ex", connect_ex)
         yield guard
+
+
+def _is_literal(host: Any) -> bool:
+    """None or an IP address: getaddrinfo answers those without asking a resolver."""
+    if host is None:
+        return True
+    text = host.decode() if isinstance(host, bytes) else str(host)
+    try:
+        ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        return False
+    return True

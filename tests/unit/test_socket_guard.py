@@ -34,3 +34,13 @@ async def test_the_event_loop_and_unix_sockets_still_work(socket_guard: SocketGu
         assert right.recv(2) == b"ok"
     await asyncio.sleep(0)
     assert socket_guard.refused == []
+
+
+def test_a_host_name_lookup_is_refused_but_an_ip_literal_is_not(socket_guard: SocketGuard):
+    """getaddrinfo of a name (DNS traffic) is refused; of an IP literal it answers offline."""
+    with pytest.raises(NetworkSocketInUnitTier, match="looked up the host name"):
+        socket.getaddrinfo("example.com", 443)
+    assert socket_guard.refused == ["looked up the host name 'example.com'"]
+    socket_guard.refused.clear()
+    assert socket.getaddrinfo("127.0.0.1", 80, type=socket.SOCK_STREAM)[0][4][0] == "127.0.0.1"
+    assert socket_guard.refused == []
