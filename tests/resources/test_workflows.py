@@ -35,6 +35,13 @@ async def _video(argil: AsyncArgil, **extras: str) -> str:
     return video.id
 
 
+async def _rendered(argil: AsyncArgil) -> Video:
+    """A video created, rendered and waited for until DONE."""
+    video_id = await _video(argil)
+    await argil.videos.render(video_id)
+    return await argil.videos.wait_until_done(video_id, poll_interval=0.01)
+
+
 async def test_thirty_uploads_run_five_at_a_time_without_429(sim_factory):
     """30 concurrent uploads all end READY, 5 processing at once, and no 429 is provoked."""
     sim = await sim_factory(asset_processing_time=0.05)
@@ -178,9 +185,7 @@ async def test_download_is_atomic_when_connection_drops(sim_factory, tmp_path):
     """A download cut mid-file raises and leaves no file, partial or final."""
     sim = await sim_factory(drop_download_after=10_000, video_file_size=100_000)
     async with client_for(sim) as argil:
-        video_id = await _video(argil)
-        await argil.videos.render(video_id)
-        video = await argil.videos.wait_until_done(video_id, poll_interval=0.01)
+        video = await _rendered(argil)
         with pytest.raises(APIConnectionError):
             await argil.videos.download(video, tmp_path / "out.mp4")
     assert list(tmp_path.iterdir()) == []
@@ -188,9 +193,7 @@ async def test_download_is_atomic_when_connection_drops(sim_factory, tmp_path):
 
 async def test_download_reports_progress(client: AsyncArgil, tmp_path):
     """Progress is reported up to the full Content-Length."""
-    video_id = await _video(client)
-    await client.videos.render(video_id)
-    await client.videos.wait_until_done(video_id, poll_interval=0.01)
+    video_id = (await _rendered(client)).id
     seen: list[tuple[int, int | None]] = []
     path = await client.videos.download(
         video_id, tmp_path / "v.mp4", progress=lambda done, total: seen.append((done, total))
@@ -291,9 +294,7 @@ async def test_download_timeout_covers_the_file_stream(sim_factory, tmp_path, ti
     """A per-call timeout stops a stalled file download: APITimeoutError and no file left."""
     sim = await sim_factory(stall_download_after=10_000, video_file_size=100_000)
     async with client_for(sim) as argil:
-        video_id = await _video(argil)
-        await argil.videos.render(video_id)
-        video = await argil.videos.wait_until_done(video_id, poll_interval=0.01)
+        video = await _rendered(argil)
         with pytest.raises(APITimeoutError):
             await argil.videos.download(video, tmp_path / "out.mp4", timeout=timeout)
     assert list(tmp_path.iterdir()) == []
@@ -303,9 +304,7 @@ async def test_download_timeout_from_with_options_covers_the_file(sim_factory, t
     """A timeout set by with_options() also bounds the file download (by id)."""
     sim = await sim_factory(stall_download_after=1, video_file_size=100_000)
     async with client_for(sim) as argil:
-        video_id = await _video(argil)
-        await argil.videos.render(video_id)
-        await argil.videos.wait_until_done(video_id, poll_interval=0.01)
+        video_id = (await _rendered(argil)).id
         patient = argil.with_options(timeout=Timeout(total=0.5))
         with pytest.raises(APITimeoutError):
             await patient.videos.download(video_id, tmp_path)
