@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import msgspec
 
+from .. import _validation as check
 from ..errors import APIConnectionError, ArgilError, InvalidRequestError
 from . import _coordinator_scripts as scripts
 from ._jobs import Job
@@ -88,10 +89,11 @@ class RedisCoordinator:
     ) -> None:
         if isinstance(redis, str) and not redis.startswith(("redis://", "rediss://", "unix://")):
             raise InvalidRequestError("coordinator", "must be a redis://, rediss:// or unix:// URL")
-        if batch is not None and (not batch or not batch.isprintable() or len(batch) > 200):
+        if batch is not None and (
+            not isinstance(batch, str) or not batch or not batch.isprintable() or len(batch) > 200
+        ):
             raise InvalidRequestError("batch", "must be 1 to 200 printable characters")
-        if isinstance(lease_ttl, bool) or not isinstance(lease_ttl, (int, float)) or lease_ttl < 1:
-            raise InvalidRequestError("lease_ttl", f"must be at least 1 second, got {lease_ttl!r}")
+        check.number("lease_ttl", lease_ttl, low=1)  # seconds; NaN and infinity are refused
         self._redis = redis
         self.batch = batch
         self.lease_ttl = float(lease_ttl)

@@ -27,6 +27,7 @@ from argil_async.batch import (
 )
 from argil_async.batch._coordinator import coordinator_file
 from argil_async.batch._journal import CREATING
+from argil_async.errors import InvalidRequestError
 from argil_async.testing import ArgilSimulator
 
 FAST = BatchOptions(poll_interval=0.05, retry_wait=0.05)
@@ -141,6 +142,18 @@ def test_default_batch_name_follows_the_job_file(tmp_path: Path):
     assert same == default_batch_name(load_jobs(jobs_path))
     jobs_path.write_text(json.dumps({**row, "name": "other"}) + "\n")
     assert default_batch_name(load_jobs(jobs_path)) != same
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [{"lease_ttl": float("nan")}, {"lease_ttl": float("inf")}, {"lease_ttl": 0.5},
+     {"lease_ttl": "60"}, {"batch": 5}, {"batch": ""}, {"batch": "a\nb"}],
+)  # fmt: skip
+def test_bad_coordinator_settings_are_refused_by_name(arguments: dict[str, object]):
+    """NaN, infinite or too short leases and non-text batch names are typed errors up front."""
+    with pytest.raises(InvalidRequestError) as caught:
+        RedisCoordinator("redis://127.0.0.1:1/0", **arguments)  # type: ignore[arg-type]
+    assert caught.value.field == next(iter(arguments))
 
 
 def test_unreachable_coordinator_is_a_typed_error(tmp_path: Path):
