@@ -69,8 +69,19 @@ def write_report(results: Path, report: Path) -> int:
         writer = csv.DictWriter(stream, REPORT_COLUMNS, extrasaction="ignore")
         writer.writeheader()
         for row in rows:
-            writer.writerow(vars(row))
+            writer.writerow({name: _cell(value) for name, value in vars(row).items()})
     return len(rows)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> object:
+    """Text a spreadsheet would run as a formula (``=HYPERLINK(...)`` in a key or a server's
+    error message) is written with a leading ``'``, which spreadsheets show as plain text."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 def print_interrupted(results: Path) -> None:

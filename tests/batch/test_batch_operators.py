@@ -124,3 +124,22 @@ async def test_cli_retry_stop_and_report(sim: ArgilSimulator, use_sim, tmp_path,
     assert {row["status"] for row in rows} == {"DONE"}
     assert all(row["video_url"].startswith("http") for row in rows)
     assert read_status(out).failed == 0
+
+
+async def test_report_cells_never_open_as_spreadsheet_formulas(
+    sim: ArgilSimulator,
+    use_sim,  # noqa: F811
+    tmp_path: Path,
+):
+    """A key starting with = (or + - @) is written to the CSV report as text, not a formula."""
+    use_sim(sim)
+    jobs = write_jobs(sim, tmp_path / "jobs.jsonl", 2)
+    rows = [json.loads(line) for line in jobs.read_text().splitlines()]
+    rows[0]["key"], rows[1]["key"] = '=HYPERLINK("http://evil.test","x")', "@SUM(1)"
+    jobs.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    out, report = tmp_path / "res.jsonl", tmp_path / "report.csv"
+    assert await cli("batch", "run", str(jobs), "--out", str(out), "--progress", "off") == 0
+    assert await cli("batch", "status", str(out), "--report", str(report)) == 0
+    with report.open(newline="") as stream:
+        keys = [row["key"] for row in csv.DictReader(stream)]
+    assert keys == ["'" + rows[0]["key"], "'@SUM(1)"]
