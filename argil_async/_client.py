@@ -17,6 +17,7 @@ from typing_extensions import Unpack
 
 from . import _validation as check
 from . import errors
+from ._bodies import DEFAULT_MAX_RESPONSE_SIZE
 from ._decoding import decode, encode
 from ._limits import AssetLimiter, InProcessAssetLimiter
 from ._observe import CallObserver, configure_logging, logger, run_observed, wants_observer
@@ -31,7 +32,7 @@ from ._resources.webhooks import AsyncWebhooksResource
 from ._retry import RetryPolicy, with_retries
 from ._seam import Request, Response, Timeout, Transport
 from ._status import parse_retry_after, raise_for_status
-from ._transport import DEFAULT_MAX_RESPONSE_SIZE, AiohttpTransport, ConnectorArg, TraceConfigs
+from ._transport import AiohttpTransport, ConnectorArg, TraceConfigs
 from ._urls import is_https_or_loopback
 
 __all__ = ["DEFAULT_BASE_URL", "AsyncArgil"]

@@ -23,22 +23,10 @@ import aiohttp
 
 from . import errors
 from ._bodies import DEFAULT_MAX_RESPONSE_SIZE, ERROR_BODY_LIMIT, read_capped
-from ._seam import Request, Response, Timeout, Transport
-from ._status import raise_for_status, request_id_of
+from ._seam import Request, Response, Timeout
 from ._version import __version__
 
-__all__ = [
-    "DEFAULT_MAX_RESPONSE_SIZE",
-    "AiohttpTransport",
-    "ConnectorArg",
-    "Request",
-    "Response",
-    "Timeout",
-    "TraceConfigs",
-    "Transport",
-    "raise_for_status",
-    "request_id_of",
-]
+__all__ = ["AiohttpTransport", "ConnectorArg", "TraceConfigs"]
 
 USER_AGENT = f"argil-async/{__version__} (python; aiohttp/{aiohttp.__version__})"
 # aiohttp 3.10+ tells a connect timeout apart; 3.9 reports it as a ServerTimeoutError.

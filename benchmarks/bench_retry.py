@@ -16,9 +16,8 @@ import statistics
 import time
 from collections.abc import Awaitable, Callable
 
-from argil_async import RetryPolicy
+from argil_async import Request, Response, RetryPolicy
 from argil_async._retry import _retrying, with_retries
-from argil_async._transport import Request, Response
 
 Send = Callable[[Request], Awaitable[Response]]
 OK = Response(200, {}, b"{}")

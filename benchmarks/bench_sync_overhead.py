@@ -26,8 +26,7 @@ from typing import Any
 import msgspec
 from _simproc import running_simulator
 
-from argil_async import Argil, AsyncArgil
-from argil_async._transport import Request, Response
+from argil_async import Argil, AsyncArgil, Request, Response
 
 Call = Callable[[], object]
 

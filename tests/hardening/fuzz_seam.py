@@ -29,8 +29,7 @@ from openapi_core.testing import MockRequest
 from support.openapi_check import SERVER, load_document
 from werkzeug.datastructures import ImmutableMultiDict
 
-from argil_async import ArgilError, InvalidRequestError
-from argil_async._transport import Request, Response
+from argil_async import ArgilError, InvalidRequestError, Request, Response
 
 STATS: Counter[str] = Counter()  # cases, untyped, malformed, refused, sent (all properties)
 FAILURES: list[str] = []

@@ -11,8 +11,7 @@ import pytest
 from multidict import CIMultiDict
 from support.fakes import scripted_client
 
-from argil_async import ArgilError, AsyncArgil
-from argil_async._transport import Response
+from argil_async import ArgilError, AsyncArgil, Response
 
 CASES = 3000
 EMPTY = Response(200, CIMultiDict({"Content-Type": "application/json"}), b"[]")

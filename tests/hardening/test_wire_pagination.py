@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 from support.fakes import ScriptedTransport, json_response, scripted_client
 
-from argil_async import Argil, RetryPolicy
-from argil_async._transport import Request, Response
+from argil_async import Argil, Request, Response, RetryPolicy
 
 Server = Callable[[Request], Response]
 

@@ -9,9 +9,8 @@ from typing import Any
 
 import anyio
 
-from argil_async import Argil, AsyncArgil, RetryPolicy
+from argil_async import Argil, AsyncArgil, Request, Response, RetryPolicy
 from argil_async._sync_runtime import PORTAL_THREAD_NAME
-from argil_async._transport import Request, Response
 from argil_async.testing import MockTransport, json_response
 
 # The scripted transport is public now, as argil_async.testing.MockTransport.

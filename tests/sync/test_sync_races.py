@@ -12,9 +12,8 @@ import anyio
 import pytest
 from support.fakes import LoopTransport, loop_threads, make_client
 
-from argil_async import Argil
+from argil_async import Argil, Request, Response
 from argil_async._sync_runtime import _Call
-from argil_async._transport import Request, Response
 
 
 def _run_when(event: threading.Event, action: Callable[[], Any]) -> threading.Thread:

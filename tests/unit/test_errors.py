@@ -20,9 +20,9 @@ from argil_async import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    Response,
     ResponseValidationError,
 )
-from argil_async._transport import Response
 
 
 @pytest.mark.parametrize(

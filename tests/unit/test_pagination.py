@@ -7,8 +7,7 @@ from typing import Any
 import pytest
 from support.fakes import json_response, scripted_client
 
-from argil_async import InvalidRequestError
-from argil_async._transport import Request, Response
+from argil_async import InvalidRequestError, Request, Response
 
 
 def _assets(start: int, count: int) -> list[dict[str, Any]]:

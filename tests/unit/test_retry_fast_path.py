@@ -9,9 +9,9 @@ from collections.abc import Awaitable, Callable, Sequence
 import pytest
 from support.fakes import json_response
 
-from argil_async import APIConnectionError, ArgilError, RetryPolicy
+from argil_async import APIConnectionError, ArgilError, Request, Response, RetryPolicy
 from argil_async._retry import _retrying, with_retries
-from argil_async._transport import Request, Response, raise_for_status
+from argil_async._status import raise_for_status
 
 OUTCOMES: dict[str, Callable[[], Response | ArgilError]] = {
     "200": lambda: json_response(200, {}),
