@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -79,6 +79,22 @@ def _names(kwargs: dict[str, Any]) -> set[str]:
     return keys | {"number", "limit"} if {"_page", "_limit"} & set(kwargs) else keys
 
 
+def _judge_call(
+    label: str, kwargs: dict[str, Any], transport: SeamTransport, call: Callable[[], object]
+) -> None:
+    """Make one fuzzed call; its outcome must be valid requests or an error naming an argument."""
+    transport.requests.clear()
+    error = None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            call()
+    except Exception as exc:
+        error = exc
+    problem = judge(label, error, list(transport.requests), _names(kwargs))
+    assert problem is None, f"{label}({describe(kwargs)}): {problem}"
+
+
 @pytest.fixture(scope="module")
 def loop() -> Iterator[asyncio.AbstractEventLoop]:
     """One event loop for the async properties of this module."""
@@ -98,16 +114,8 @@ def test_async_method_sends_valid_requests_or_names_the_argument(
     @PROFILE
     @given(CASES[method])
     def case(kwargs: dict[str, Any]) -> None:
-        transport.requests.clear()
-        error = None
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", DeprecationWarning)
-                loop.run_until_complete(_call_async(client, method, kwargs))
-        except Exception as exc:
-            error = exc
-        problem = judge(method, error, list(transport.requests), _names(kwargs))
-        assert problem is None, f"{method}({describe(kwargs)}): {problem}"
+        run = loop.run_until_complete
+        _judge_call(method, kwargs, transport, lambda: run(_call_async(client, method, kwargs)))
 
     case()
     assert client._asset_limiter.in_use == 0  # no upload slot leaked by a refused call
@@ -122,16 +130,9 @@ def test_sync_method_behaves_like_the_async_one(method: str):
         @PROFILE
         @given(CASES[method])
         def case(kwargs: dict[str, Any]) -> None:
-            transport.requests.clear()
-            error = None
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", DeprecationWarning)
-                    _call_sync(client, method, kwargs)
-            except Exception as exc:
-                error = exc
-            problem = judge(f"sync {method}", error, list(transport.requests), _names(kwargs))
-            assert problem is None, f"sync {method}({describe(kwargs)}): {problem}"
+            _judge_call(
+                f"sync {method}", kwargs, transport, lambda: _call_sync(client, method, kwargs)
+            )
 
         case()
 
