@@ -102,6 +102,20 @@ async def test_uncertain_failures_stop_after_the_retry_budget(sim_factory: Any):
     assert sim.state.videos == {}
 
 
+@pytest.mark.parametrize("how", ["call", "with_options"])
+async def test_a_keyed_create_honours_max_retries_of_the_call(sim_factory: Any, how: str):
+    """max_retries=0 for one call (or a with_options copy) sends a keyed create once, no resend."""
+    sim = await sim_factory(server_error_every=1, fault_methods=frozenset({"POST"}))
+    async with client_for(sim, max_retries=3) as client:
+        caller = client.with_options(max_retries=0) if how == "with_options" else client
+        extra = {"max_retries": 0} if how == "call" else {}
+        with pytest.raises(InternalServerError):
+            await caller.videos.create(
+                name="z", moments=moments(sim), idempotency_key="once", **extra
+            )
+    assert sim.stats.by_route[CREATE] == 1
+
+
 @pytest.mark.parametrize(
     ("arguments", "field"),
     [
