@@ -12,9 +12,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
+import msgspec
 import pytest
 import uvicorn
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
+from fastapi.testclient import TestClient
+from starlette.applications import Starlette
+from starlette.routing import Mount
 
 from argil_async import AsyncArgil, Moment
 from argil_async.errors import WebhookError, WebhookSignatureError
@@ -22,6 +26,9 @@ from argil_async.events import (
     RedactTokenFilter,
     VideoGenerationSucceeded,
     WebhookReceiver,
+    _auth,
+    _signatures,
+    verify_signature,
 )
 from argil_async.events._signatures import sign
 from argil_async.testing import ArgilSimulator
@@ -157,6 +164,28 @@ async def test_a_repeated_webhook_id_is_dispatched_once():
     assert len(seen) == 4
 
 
+def test_tokens_and_signatures_are_compared_in_constant_time(monkeypatch: pytest.MonkeyPatch):
+    """Both credentials are checked with hmac.compare_digest, never with == on the secret."""
+    compared: list[tuple[bytes, bytes]] = []
+    real = _auth.hmac.compare_digest
+
+    def spy(a: bytes, b: bytes) -> bool:
+        compared.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(_auth.hmac, "compare_digest", spy)
+    monkeypatch.setattr(_signatures.hmac, "compare_digest", spy)
+    receiver = WebhookReceiver("tok", signing_secret=SIGNING)
+    receiver.handle(body_of("v"), query={"token": "tok"})
+    assert compared == [(b"tok", b"tok")]
+    compared.clear()
+    body = body_of("w")
+    headers = signed(body)
+    receiver.handle(body, headers=headers)
+    good = base64.b64decode(headers["Webhook-Signature"].removeprefix("v1,"))
+    assert compared == [(good, good)]
+
+
 # -- simulator deliveries ----------------------------------------------------------------
 
 
@@ -183,6 +212,47 @@ async def test_simulator_signs_deliveries_and_the_receiver_drops_duplicates(
     assert [d.status for d in sim.deliveries] == [200, 200]
     assert sim.deliveries[0].headers["webhook-id"] == sim.deliveries[1].headers["webhook-id"]
     assert (receiver.received, receiver.duplicates) == (1, 1)
+
+
+async def test_simulator_signs_each_webhook_with_its_own_secret(
+    sim_factory: Any, monkeypatch: pytest.MonkeyPatch
+):
+    """Per-webhook secrets: each endpoint verifies with its own secret only; none unsigned."""
+    monkeypatch.delenv("ARGIL_WEBHOOK_SECRET", raising=False)
+    other = "whsec_" + base64.b64encode(b"a-second-endpoint-signing-key-02").decode()
+    sim = await sim_factory()
+    first, second, plain = (
+        WebhookReceiver(signing_secret=SIGNING),
+        WebhookReceiver(signing_secret=other),
+        WebhookReceiver("plain-token"),
+    )
+    events = ["VIDEO_GENERATION_SUCCESS"]
+    async with (
+        first.serve() as first_url,
+        second.serve() as second_url,
+        plain.serve() as plain_url,
+        AsyncArgil(api_key=sim.api_key, base_url=sim.base_url) as client,
+    ):
+        secrets = {first_url: SIGNING, second_url: other, plain_url: None}
+        for url, secret in secrets.items():
+            webhook = await client.webhooks.create(callback_url=url, events=events)
+            sim.state.webhooks[webhook.id].signing_secret = secret
+        video_id = await render_one(client, sim, callback_url=plain_url)
+        for receiver in (first, second, plain):
+            await receiver.wait_for_video(video_id, timeout=10)
+        await sim.drain()
+    assert [d.status for d in sim.deliveries] == [200] * 4
+    assert (first.received, second.received, plain.received) == (1, 1, 2)
+    for delivery in sim.deliveries:
+        secret = secrets[delivery.url]
+        body = msgspec.json.encode(delivery.payload)  # the bytes the simulator sent
+        if secret is None:
+            assert "webhook-signature" not in delivery.headers
+            continue
+        verify_signature(body, delivery.headers, secret)
+        wrong = other if secret == SIGNING else SIGNING
+        with pytest.raises(WebhookSignatureError):
+            verify_signature(body, delivery.headers, wrong)
 
 
 async def test_simulator_delivers_to_loopback_only_unless_told(sim: ArgilSimulator):
@@ -283,6 +353,42 @@ async def test_mount_adds_a_post_route_to_a_fastapi_app(sim: ArgilSimulator):
     finally:
         server.should_exit = True
         await task
+
+
+def _router_app(receiver: WebhookReceiver) -> FastAPI:
+    router = APIRouter()
+    receiver.mount(router)  # the call that used to fail: no add_post on an APIRouter
+    app = FastAPI()
+    app.include_router(router, prefix="/hooks")
+    return app
+
+
+def _starlette_app(receiver: WebhookReceiver) -> Starlette:
+    app = Starlette()
+    receiver.mount(app)
+    return app
+
+
+@pytest.mark.parametrize(
+    ("build", "path"),
+    [
+        (_router_app, "/hooks/argil/webhook"),
+        (_starlette_app, "/argil/webhook"),
+        (lambda r: Starlette(routes=[Mount("/argil", app=r.asgi)]), "/argil/webhook"),
+    ],
+    ids=["fastapi-router", "starlette-mount-method", "starlette-app-mount"],
+)
+def test_mount_on_a_fastapi_router_and_on_starlette(build: Any, path: str):
+    """receiver.mount(APIRouter) + include_router, and Starlette (mount(), Mount) take POSTs."""
+    receiver = WebhookReceiver("r0uter")
+    with TestClient(build(receiver)) as http:
+        good = http.post(f"{path}?token=r0uter", content=body_of("v1"))
+        bad = http.post(f"{path}?token=nope", content=body_of("v2"))
+        wrong_method = http.get(f"{path}?token=r0uter")
+    assert (good.status_code, bad.status_code, wrong_method.status_code) == (200, 401, 405)
+    assert receiver.received == 1
+    assert receiver.rejected == {"unauthorized": 1}
+    assert "r0uter" not in repr(receiver)
 
 
 def test_mount_refuses_an_unknown_app_with_a_typed_error():

@@ -318,6 +318,38 @@ async def test_a_delivery_taken_by_another_worker_only_delays_the_answer(
     assert (mine.received, other.received) == (0, 1)
 
 
+async def test_wait_until_done_ends_on_the_delivery_without_the_next_poll(
+    sim: ArgilSimulator, client: AsyncArgil
+):
+    """wait_until_done(receiver=) with a 10-minute poll interval returns once the event lands."""
+    receiver = WebhookReceiver("t")
+    async with receiver.serve() as url:
+        video = await client.videos.create(name="w", moments=moments(sim))
+        await client.videos.render(video.id, callback_url=url)
+        done = await client.videos.wait_until_done(
+            video.id, receiver=receiver, poll_interval=600, timeout=3600
+        )
+    assert done.status == "DONE"
+    assert receiver.received == 1
+    assert sim.stats.by_route[GET] == 2  # the first poll, then the one the webhook triggered
+
+
+async def test_a_lost_delivery_only_delays_wait_until_done(sim: ArgilSimulator, client: AsyncArgil):
+    """The delivery never arrives (nothing listens at its URL): polling still ends the wait."""
+    receiver = WebhookReceiver("t")
+    async with receiver.serve() as url:
+        lost_url = url  # the server stops below, so the delivery finds no one
+    video = await client.videos.create(name="w", moments=moments(sim))
+    await client.videos.render(video.id, callback_url=lost_url)
+    done = await client.videos.wait_until_done(
+        video.id, receiver=receiver, poll_interval=FAST, timeout=30
+    )
+    await sim.drain()
+    assert done.status == "DONE"
+    assert receiver.received == 0
+    assert [d.status for d in sim.deliveries] == [None]  # the delivery really was lost
+
+
 def test_the_sync_twin_generates_with_callbacks(spec_checker: Any):
     """Argil.videos.generate does the same in sync code; callbacks run and see the changes."""
     statuses: list[str] = []
