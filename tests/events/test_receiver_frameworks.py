@@ -6,12 +6,19 @@ import asyncio
 import base64
 import json
 import logging
+import os
 import socket
+import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
+import gunicorn.config
+import gunicorn.glogging
 import msgspec
 import pytest
 import uvicorn
@@ -418,21 +425,104 @@ async def test_asgi_lifespan_closes_the_receiver():
 # -- the log filter -----------------------------------------------------------------------
 
 
-def test_filter_redacts_gunicorn_atoms_in_place():
-    """gunicorn logs a mapping of atoms (%(r)s, %(q)s): token values are masked, keys kept."""
+GUNICORN_FORMAT = '%(h)s "%(r)s" %(s)s q=%(q)s raw=%({raw_uri}e)s qs=%({query_string}e)s %(x)s'
 
-    class Atoms(dict[str, Any]):  # gunicorn's SafeAtoms: a dict answering "-" when missing
-        def __getitem__(self, key: str) -> Any:
-            return super().__getitem__(key) if key in self else "-"
 
-    atoms = Atoms(r="POST /argil/webhook?a=1&token=abc123 HTTP/1.1", q="token=abc123", s=200)
-    record = logging.LogRecord(
-        "gunicorn.access", logging.INFO, "", 0, '"%(r)s" %(q)s %(x)s', (), None
+@pytest.fixture
+def gunicorn_loggers() -> Iterator[None]:
+    """Give back gunicorn's loggers as they were (its Logger adds handlers, we add filters)."""
+    loggers = [logging.getLogger(name) for name in ("gunicorn.access", "gunicorn.error")]
+    saved = [(lg, lg.handlers[:], lg.filters[:], lg.level, lg.propagate) for lg in loggers]
+    yield
+    for lg, handlers, filters, level, propagate in saved:
+        for handler in lg.handlers:
+            if handler not in handlers:
+                handler.close()
+        lg.handlers, lg.filters, lg.level, lg.propagate = handlers, filters, level, propagate
+
+
+def test_filter_redacts_gunicorn_access_records(tmp_path: Path, gunicorn_loggers: None):
+    """gunicorn's own Logger.access() (args: its SafeAtoms mapping) writes token=*** everywhere."""
+    cfg = gunicorn.config.Config()
+    cfg.set("accesslog", str(tmp_path / "access.log"))
+    cfg.set("access_log_format", GUNICORN_FORMAT)
+    gunicorn_log = gunicorn.glogging.Logger(cfg)
+    RedactTokenFilter.install("gunicorn.access")
+    records: list[logging.LogRecord] = []
+    capture = logging.Handler()
+    capture.emit = records.append  # type: ignore[method-assign]
+    logging.getLogger("gunicorn.access").addHandler(capture)
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "RAW_URI": "/argil/webhook?a=1&token=S3cr3t",
+        "QUERY_STRING": "a=1&token=S3cr3t",
+        "PATH_INFO": "/argil/webhook",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+    }
+    response = SimpleNamespace(status="200 OK", sent=2, headers=[("Content-Type", "text/plain")])
+    gunicorn_log.access(response, SimpleNamespace(headers=[]), environ, timedelta(seconds=0.01))
+    for handler in logging.getLogger("gunicorn.access").handlers:
+        handler.flush()
+    written = (tmp_path / "access.log").read_text()
+    assert isinstance(records[0].args, gunicorn.glogging.SafeAtoms)
+    assert records[0].getMessage() + "\n" == written
+    assert written == (
+        '127.0.0.1 "POST /argil/webhook?a=1&token=*** HTTP/1.1" 200 q=a=1&token=*** '
+        "raw=/argil/webhook?a=1&token=*** qs=a=1&token=*** -\n"
     )
-    record.args = atoms
-    assert RedactTokenFilter().filter(record)
-    assert record.args is atoms
-    assert record.getMessage() == '"POST /argil/webhook?a=1&token=*** HTTP/1.1" token=*** -'
+
+
+@pytest.mark.slow
+async def test_gunicorn_asgi_workers_take_deliveries_and_log_no_token(tmp_path: Path):
+    """gunicorn -k asgi, 2 workers, filter installed by the app: deliveries 200, log redacted."""
+    secret = "gunic0rn-Shared-token-987"
+    (tmp_path / "hook_app.py").write_text(
+        "from argil_async.events import RedactTokenFilter, WebhookReceiver\n"
+        "RedactTokenFilter.install()\n"
+        "app = WebhookReceiver().asgi  # the token: ARGIL_WEBHOOK_SECRET\n"
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = tmp_path / "access.log"
+    command = [
+        sys.executable, "-m", "gunicorn", "-k", "asgi", "-w", "2", "--chdir", str(tmp_path),
+        "-b", f"127.0.0.1:{port}", "--access-logfile", str(log),
+        "--access-logformat", GUNICORN_FORMAT, "hook_app:app",
+    ]  # fmt: skip
+    env = {**os.environ, "ARGIL_WEBHOOK_SECRET": secret}
+    process = await asyncio.create_subprocess_exec(
+        *command, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}/argil/webhook"
+    statuses: list[int] = []
+    try:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) as http:
+            await _until_up(http, url)
+            for n in range(6):
+                query = {"token": secret} if n % 3 else {"token": "wrong"}
+                async with http.post(url, params=query, data=body_of(f"v{n}")) as response:
+                    statuses.append(response.status)
+    finally:
+        process.terminate()
+        await asyncio.wait_for(process.wait(), 30)
+    assert statuses == [401, 200, 200, 401, 200, 200]
+    text = log.read_text()
+    assert text.count("token=***") >= 3 * 6, text
+    assert secret not in text
+    assert "wrong" not in text
+
+
+async def _until_up(http: aiohttp.ClientSession, url: str) -> None:
+    for _ in range(600):
+        try:
+            async with http.get(url) as response:
+                if response.status == 405:
+                    return
+        except aiohttp.ClientError:
+            await asyncio.sleep(0.05)
+    pytest.fail("gunicorn did not start")
 
 
 def test_filter_masks_literal_secrets_and_keeps_other_parameters():
