@@ -30,6 +30,8 @@ class Credentials:
             signing_key(signing)  # refuse a malformed signing secret now, not per delivery
         self.signing_secret = signing
         self.token = _token(secret, signed=signing is not None)
+        # a random token of this process: other workers cannot share it
+        self.generated = secret is None and signing is None and not os.environ.get(SECRET_ENV)
         self._token_bytes = (self.token or "").encode()
 
     def check(

@@ -28,7 +28,7 @@ from argil_async.errors import (
 
 from .. import _validation as check
 from . import _web as _receiver_web
-from ._auth import Credentials, SeenIds
+from ._auth import SECRET_ENV, Credentials, SeenIds
 from ._fanout import EventStream, Key, key_of, resolve
 from ._payloads import AvatarEvent, Event, VideoEvent, parse_event
 
@@ -305,7 +305,14 @@ class WebhookReceiver:
 
     def _refused(self, error: WebhookError) -> None:
         self._rejected[error.reason] = self._rejected.get(error.reason, 0) + 1
-        logger.warning("rejected webhook delivery: %s (%d)", error.reason, error.status_code)
+        hint = ""
+        if error.reason == "unauthorized" and self._credentials.generated:
+            hint = (
+                f"; this receiver made its own random token: with several workers, set {SECRET_ENV}"
+            )
+        logger.warning(
+            "rejected webhook delivery: %s (%d)%s", error.reason, error.status_code, hint
+        )
 
     def _dispatch(self, event: Event) -> None:
         key = key_of(event)

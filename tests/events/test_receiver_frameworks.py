@@ -123,6 +123,27 @@ async def test_without_the_environment_each_receiver_makes_its_own_secret(
     assert first.secret != second.secret
 
 
+async def test_a_401_on_a_random_token_says_to_set_the_shared_secret(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    """The issue's failure (each worker its own token) is named in the refusal's log line."""
+    monkeypatch.delenv("ARGIL_WEBHOOK_SECRET", raising=False)
+    monkeypatch.delenv("ARGIL_WEBHOOK_SIGNING_SECRET", raising=False)
+    worker_a, worker_b = WebhookReceiver(), WebhookReceiver()
+    with pytest.raises(WebhookError):
+        worker_b.handle(
+            body_of("v"), query=worker_a.callback_url("https://a.example").split("?")[1]
+        )
+    monkeypatch.setenv("ARGIL_WEBHOOK_SECRET", "shared")
+    with pytest.raises(WebhookError):
+        WebhookReceiver().handle(body_of("v"), query={"token": "other"})
+    lines = [r.getMessage() for r in caplog.records if r.name == "argil_async.events"]
+    assert len(lines) == 2
+    assert "set ARGIL_WEBHOOK_SECRET" in lines[0]
+    assert "ARGIL_WEBHOOK_SECRET" not in lines[1]  # a shared secret was set: no such hint
+    assert worker_a.secret not in lines[0]
+
+
 async def test_signing_only_receiver_needs_a_valid_signature(monkeypatch: pytest.MonkeyPatch):
     """With only a signing secret there is no token; signed deliveries pass, others get 401."""
     monkeypatch.delenv("ARGIL_WEBHOOK_SECRET", raising=False)
