@@ -26,7 +26,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from argil_async import AsyncArgil, Moment
-from argil_async.errors import WebhookError, WebhookSignatureError
+from argil_async.errors import InvalidRequestError, WebhookError, WebhookSignatureError
 from argil_async.events import (
     RedactTokenFilter,
     VideoGenerationSucceeded,
@@ -99,6 +99,27 @@ async def test_handle_raises_the_status_to_answer(
     assert (caught.value.status_code, caught.value.reason) == (status, reason)
     assert receiver.rejected == {reason: 1}
     assert receiver.received == 0
+
+
+async def test_handle_takes_asgi_raw_headers_and_query_string():
+    """ASGI's (bytes, bytes) header pairs and bytes query_string work as they come."""
+    receiver = WebhookReceiver("tok", signing_secret=SIGNING)
+    receiver.handle(body_of("v1"), headers=[(b"host", b"x")], query=b"token=tok")
+    body = body_of("v2")
+    raw = [(name.lower().encode(), value.encode()) for name, value in signed(body).items()]
+    assert receiver.handle(body, headers=raw, query=b"").video_id == "v2"
+    assert receiver.received == 2
+
+
+@pytest.mark.parametrize(
+    ("arguments", "field"),
+    [({"headers": 5}, "headers"), ({"headers": "abc"}, "headers"), ({"query": 5}, "query")],
+)
+async def test_handle_refuses_headers_or_query_it_cannot_read(arguments: Any, field: str):
+    """A caller's wrong type is InvalidRequestError naming it, not an AttributeError."""
+    with pytest.raises(InvalidRequestError) as caught:
+        WebhookReceiver("tok").handle(body_of("v"), **arguments)
+    assert caught.value.field == field
 
 
 async def test_workers_share_the_secret_from_the_environment(monkeypatch: pytest.MonkeyPatch):
