@@ -22,6 +22,8 @@ import pytest
 import uvicorn
 from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
@@ -120,6 +122,39 @@ async def test_handle_refuses_headers_or_query_it_cannot_read(arguments: Any, fi
     with pytest.raises(InvalidRequestError) as caught:
         WebhookReceiver("tok").handle(body_of("v"), **arguments)
     assert caught.value.field == field
+
+
+header_names = st.sampled_from(["webhook-id", "webhook-timestamp", "webhook-signature", "x-a"])
+header_values = st.one_of(
+    st.text(max_size=40), st.integers(-(10**20), 10**20).map(str), st.just("v1,AAAA v1,")
+)
+queries = st.one_of(
+    st.none(),
+    st.sampled_from([{"token": "tok"}, "a=1&token=tok", b"token=tok"]),
+    st.text(max_size=60),
+    st.binary(max_size=60),
+    st.dictionaries(st.sampled_from(["token", "x"]), st.text(max_size=20)),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    body=st.one_of(st.binary(max_size=300), st.text(max_size=300), st.just(body_of("v"))),
+    headers=st.dictionaries(header_names, header_values, max_size=4),
+    query=queries,
+)
+def test_any_delivery_is_accepted_or_refused_with_a_status(body: Any, headers: Any, query: Any):
+    """Whatever arrives, handle() returns an event or raises WebhookError with 400/401/413."""
+    receiver = WebhookReceiver("tok", signing_secret=SIGNING, max_body_size=200)
+    status = 200
+    try:
+        receiver.handle(body, headers=headers, query=query)
+    except WebhookError as exc:
+        status = exc.status_code
+    event(f"status {status}")
+    assert status in (200, 400, 401, 413)
+    assert receiver.received == (status == 200)
+    assert sum(receiver.rejected.values()) == (status != 200)
 
 
 async def test_workers_share_the_secret_from_the_environment(monkeypatch: pytest.MonkeyPatch):
