@@ -25,9 +25,8 @@ from multidict import CIMultiDict
 __all__ = ["MASK", "redact_bytes", "redact_headers", "redact_text", "register_secret"]
 
 MASK = "***"
-# A key shorter than this is masked only as a whole token (not inside a longer word), so that a
-# test key such as "k" does not eat every "k" of a message; longer keys are masked anywhere.
-_WHOLE_WORD_BELOW = 8
+# Shorter strings would mask ordinary words ("test", "0"); real API keys are much longer.
+_MIN_SECRET = 8
 # A secret-bearing query parameter in any URL (webhook callback tokens, signed links).
 _QUERY_SECRET = re.compile(
     r"(?i)([?&;](?:token|secret|signature|sig|key|apikey|api_key|api-key|access_token|"
@@ -44,25 +43,17 @@ _secret_bytes: re.Pattern[bytes] | None = None
 def register_secret(secret: str) -> None:
     """Mask ``secret`` (and its JSON-escaped and URL-quoted spellings, in any letter case)."""
     global _secrets, _secret_text, _secret_bytes
-    if not secret or secret in _secrets:
+    if len(secret) < _MIN_SECRET or secret in _secrets:
         return
     with _lock:
         _secrets = _secrets | {secret}
         spellings = {
-            (form, len(key) < _WHOLE_WORD_BELOW)
-            for key in _secrets
-            for form in (key, json.dumps(key)[1:-1], quote(key, safe=""))
+            form for key in _secrets for form in (key, json.dumps(key)[1:-1], quote(key, safe=""))
         }
         # Longest first, so a spelling that contains another is masked whole.
-        ordered = sorted(spellings, key=lambda pair: len(pair[0]), reverse=True)
-        pattern = "|".join(_alternative(form, whole) for form, whole in ordered)
+        pattern = "|".join(re.escape(form) for form in sorted(spellings, key=len, reverse=True))
         _secret_text = re.compile(pattern, re.IGNORECASE)
         _secret_bytes = re.compile(pattern.encode("utf-8", "surrogatepass"), re.IGNORECASE)
-
-
-def _alternative(form: str, whole_word: bool) -> str:
-    escaped = re.escape(form)
-    return rf"(?<![\w-]){escaped}(?![\w-])" if whole_word else escaped
 
 
 def redact_text(text: str) -> str:

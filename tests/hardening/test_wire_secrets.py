@@ -179,11 +179,3 @@ async def test_key_echoed_in_another_letter_case_is_masked():
             await client.voices.list()
     assert _leaks(caught.value, KEY.upper()) == []
     assert "invalid api key ***" in str(caught.value)
-
-
-def test_a_short_key_is_masked_as_a_whole_word():
-    """A key under 8 characters is masked where it stands alone, not inside other words."""
-    register_secret("ab12")
-    assert redact_text("invalid api key ab12.") == "invalid api key ***."
-    assert redact_bytes(b'{"key":"AB12"}') == b'{"key":"***"}'
-    assert redact_text("xab12 ab12y ab12-3") == "xab12 ab12y ab12-3"
