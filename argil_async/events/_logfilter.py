@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import MutableMapping
+from typing import Any
 
 __all__ = ["ACCESS_LOGGERS", "RedactTokenFilter"]
 
@@ -48,14 +49,34 @@ class RedactTokenFilter(logging.Filter):
         return _TOKEN.sub(r"\1\2***", text)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """Redact the message and its arguments in place; never drops a record."""
+        """Redact the message, its arguments and its extras in place; never drops a record.
+
+        Extras matter to structured (JSON) log formatters: aiohttp's access logger passes the
+        request line as ``extra={"first_request_line": ...}``.
+        """
         if isinstance(record.msg, str):
             record.msg = self.redact(record.msg)
         args = record.args
         if isinstance(args, tuple):
             record.args = tuple(self.redact(a) if isinstance(a, str) else a for a in args)
         elif isinstance(args, MutableMapping):  # gunicorn's atoms: changed in place, keeping
-            for key, value in list(args.items()):  # its class (it answers "-" for unknown keys)
-                if isinstance(value, str):
-                    args[key] = self.redact(value)
+            self._redact_values(args)  # its class (it answers "-" for unknown keys)
+        for name in vars(record).keys() - _RECORD_FIELDS:
+            value = getattr(record, name)
+            if isinstance(value, str):
+                setattr(record, name, self.redact(value))
+            elif isinstance(value, MutableMapping):  # aiohttp: {"request_header": {...}}
+                self._redact_values(value)
         return True
+
+    def _redact_values(self, mapping: MutableMapping[Any, Any]) -> None:
+        for key, value in list(mapping.items()):
+            if isinstance(value, str):
+                mapping[key] = self.redact(value)
+
+
+# What every LogRecord has: anything else on a record came in through ``extra=``.
+_RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
+    "message",
+    "asctime",
+}

@@ -20,6 +20,7 @@ import aiohttp
 import msgspec
 import pytest
 import uvicorn
+from aiohttp import web
 from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, event, given, settings
@@ -610,6 +611,37 @@ async def _until_up(http: aiohttp.ClientSession, url: str) -> None:
         except aiohttp.ClientError:
             await asyncio.sleep(0.05)
     pytest.fail("gunicorn did not start")
+
+
+async def test_filter_redacts_aiohttp_access_extras_for_json_formatters():
+    """aiohttp's default access log also passes the request line as an extra: masked too."""
+    receiver = WebhookReceiver("aio-Tok3n")
+    app = web.Application()
+    receiver.mount(app)  # with aiohttp's default access logger, which records query strings
+    records: list[logging.LogRecord] = []
+    capture = logging.Handler()
+    capture.emit = records.append  # type: ignore[method-assign]
+    access = logging.getLogger("aiohttp.access")
+    access.addHandler(capture)
+    log_filter = RedactTokenFilter.install("aiohttp.access")
+    level = access.level
+    access.setLevel(logging.INFO)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        url = receiver.callback_url(f"http://127.0.0.1:{runner.addresses[0][1]}")
+        async with aiohttp.ClientSession() as http, http.post(url, data=body_of("v")) as response:
+            assert response.status == 200
+    finally:
+        await runner.cleanup()
+        access.removeHandler(capture)
+        access.removeFilter(log_filter)
+        access.setLevel(level)
+    assert len(records) == 1
+    fields = vars(records[0])
+    assert fields["first_request_line"] == "POST /argil/webhook?token=*** HTTP/1.1"
+    assert not [name for name, value in fields.items() if "aio-Tok3n" in str(value)]
 
 
 def test_filter_masks_literal_secrets_and_keeps_other_parameters():
