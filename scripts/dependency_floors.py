@@ -1,16 +1,15 @@
-"""The lowest versions pyproject.toml claims for each runtime dependency, as pip constraints.
+"""The lowest versions pyproject.toml claims for each dependency, as pip constraints.
 
 CI installs exactly these (``pip install -c floors.txt``) and runs the tests against them, so
-a floor we claim is a floor we have tested. Every dependency must name its floor with ``>=``.
+a floor we claim is a floor we have tested. Every dependency must name its floor with ``>=``:
+the runtime dependencies and those of the optional extras users install (``EXTRAS``).
 
     python scripts/dependency_floors.py > floors.txt      # name==lowest, one per line
     python scripts/dependency_floors.py --check           # installed versions == the floors
-    python scripts/dependency_floors.py --test-tools      # the test extra that fits the floors
+    python scripts/dependency_floors.py --test-tools      # the test tools to install around them
 
-The test extra's web-framework and telemetry packages (fastapi, starlette's httpx2, uvicorn,
-the OpenTelemetry SDK, standardwebhooks) need a newer typing_extensions than our floor, and
-resolving them around it takes pip minutes: the floors leg leaves them, and their test modules,
-out (``ASIDE``).
+The test tools are the whole ``test`` extra, mypy (``tests/typing``) and ``FITTING``: packages
+that the newest test tools no longer need but the versions that fit the floors do.
 """
 
 from __future__ import annotations
@@ -19,18 +18,32 @@ import re
 import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 import tomllib
 
 PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
 _FLOOR = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*>=\s*([0-9][0-9A-Za-z.]*)\s*(?:,.*)?$")
+EXTRAS = ("progress", "redis", "otel")
+# typing_extensions 4.8 holds fastapi at a release whose starlette's TestClient needs httpx
+# (newer ones moved to httpx2).
+FITTING = ("httpx",)
+
+
+def _project() -> dict[str, Any]:
+    project: dict[str, Any] = tomllib.loads(PYPROJECT.read_text("utf-8"))["project"]
+    return project
 
 
 def floors() -> dict[str, str]:
-    """{name: lowest version} for every runtime dependency; exits when one has no floor."""
-    dependencies = tomllib.loads(PYPROJECT.read_text("utf-8"))["project"]["dependencies"]
+    """{name: lowest version} of the runtime and ``EXTRAS`` dependencies; exits if one has none."""
+    project = _project()
+    extras = project["optional-dependencies"]
+    requirements: list[str] = list(project["dependencies"])
+    for extra in EXTRAS:
+        requirements += extras[extra]
     found: dict[str, str] = {}
-    for requirement in dependencies:
+    for requirement in requirements:
         match = _FLOOR.match(requirement.split(";")[0])
         if match is None:
             sys.exit(f"dependency {requirement!r} names no floor (`name>=version`)")
@@ -38,13 +51,11 @@ def floors() -> dict[str, str]:
     return found
 
 
-ASIDE = ("fastapi", "httpx2", "uvicorn", "opentelemetry-sdk", "standardwebhooks")
-
-
 def test_tools() -> list[str]:
-    """The ``test`` extra without the packages set ``ASIDE``."""
-    extras = tomllib.loads(PYPROJECT.read_text("utf-8"))["project"]["optional-dependencies"]
-    return [r for r in extras["test"] if r.split(">")[0].split("[")[0].strip() not in ASIDE]
+    """The ``test`` extra, mypy from ``dev``, and the ``FITTING`` packages."""
+    extras = _project()["optional-dependencies"]
+    mypy = [r for r in extras["dev"] if r.startswith("mypy")]
+    return [*extras["test"], *mypy, *FITTING]
 
 
 def _same(installed: str, floor: str) -> bool:
@@ -60,7 +71,7 @@ def _same(installed: str, floor: str) -> bool:
 
 
 def check() -> int:
-    """0 when every runtime dependency is installed at exactly its floor."""
+    """0 when every dependency with a floor is installed at exactly that floor."""
     wrong = []
     for name, floor in floors().items():
         try:

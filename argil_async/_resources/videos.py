@@ -116,7 +116,7 @@ class AsyncVideosResource(Resource):
             response = await self._client._request("POST", "/videos", body=body, options=options)
             return decode(Video, response.body)
 
-        return await _keyed(self, key, send)
+        return await _keyed(self, key, send, _paid_retries(self, options))
 
     async def get(self, id: str, **options: Unpack[RequestOptions]) -> Video:
         """Fetch one video (poll it while it renders)."""
@@ -185,10 +185,9 @@ class AsyncVideosResource(Resource):
             response = await self._client._request("POST", path, body=body, options=options)
             return decode(Video, response.body)
 
-        policy = self._client._policy
-        default = self._client._defaults.get("max_retries", policy.max_retries)
-        retries = options.get("max_retries", default)
-        return await _paid.render_once(self, send, id, retries=retries, wait=policy.wait_for)
+        retries = _paid_retries(self, options)
+        wait = self._client._policy.wait_for
+        return await _paid.render_once(self, send, id, retries=retries, wait=wait)
 
     async def wait_until_done(
         self,
@@ -354,18 +353,23 @@ class AsyncVideosResource(Resource):
 
 
 async def _keyed(
-    videos: AsyncVideosResource, key: str, send: Callable[[], Awaitable[Video]]
+    videos: AsyncVideosResource, key: str, send: Callable[[], Awaitable[Video]], retries: int
 ) -> Video:
     """Return the video carrying ``key``, else create it, looking it up after any doubt."""
     lookup = functools.partial(_paid.find_existing, videos, {_paid.IDEMPOTENCY_EXTRA: key})
     existing = await lookup()
     if existing is not None:
         return existing
-    policy = videos._client._policy
     what = f"create of video with key {key!r}"
-    return await _paid.settle(
-        send, lookup, retries=policy.max_retries, wait=policy.wait_for, what=what
-    )
+    wait = videos._client._policy.wait_for
+    return await _paid.settle(send, lookup, retries=retries, wait=wait, what=what)
+
+
+def _paid_retries(videos: AsyncVideosResource, options: RequestOptions) -> int:
+    """Resends allowed after doubt: the call's ``max_retries``, else the client's."""
+    client = videos._client
+    default = client._defaults.get("max_retries", client._policy.max_retries)
+    return options.get("max_retries", default)
 
 
 def _moments(moments: object) -> list[Moment]:

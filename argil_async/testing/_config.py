@@ -64,12 +64,19 @@ class SimulatorConfig:
 
 @dataclass
 class SimulatorStats:
-    """Counters a test can assert on, e.g. `sim.stats.by_route["POST /videos"] == 1`."""
+    """Counters a test can assert on, e.g. `sim.stats.by_route["POST /videos"] == 1`.
+
+    `drops_by_route` and `server_errors_by_route` count the injected drops and 5xx per route,
+    so a test can tell that a create was processed and its answer lost
+    (`sim.stats.drops_by_route["POST /videos"] > 0`).
+    """
 
     requests: int = 0
     by_route: Counter[str] = field(default_factory=Counter)
     injected_429: int = 0
     injected_5xx: int = 0
     injected_drops: int = 0
+    drops_by_route: Counter[str] = field(default_factory=Counter)
+    server_errors_by_route: Counter[str] = field(default_factory=Counter)
     max_processing_assets: int = 0
     asset_rate_limited: int = 0

@@ -41,6 +41,7 @@ async def simulator_middleware(request: web.Request, handler: Handler) -> web.St
     response.headers["X-Request-Id"] = request_id
     if drop:
         rt.stats.injected_drops += 1
+        rt.stats.drops_by_route[record.route] += 1
         if request.transport is not None:
             request.transport.close()
     elif rt.on_exchange is not None and isinstance(response, web.Response):
@@ -151,6 +152,7 @@ def _inject_fault(rt: Runtime, record: RecordedRequest) -> bool:
         raise ApiError(429, "rate limit: too many requests (simulated)", retry_after)
     if _every(config.server_error_every, count):
         rt.stats.injected_5xx += 1
+        rt.stats.server_errors_by_route[record.route] += 1
         status = 500 if rt.stats.injected_5xx % 2 else 503
         raise ApiError(status, f"server: simulated {status} error")
     return _every(config.drop_every, count)

@@ -6,15 +6,26 @@ import asyncio
 import base64
 import json
 import logging
+import os
 import socket
+import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
+import gunicorn.config
+import gunicorn.glogging
+import msgspec
 import pytest
 import uvicorn
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
+from fastapi.testclient import TestClient
+from starlette.applications import Starlette
+from starlette.routing import Mount
 
 from argil_async import AsyncArgil, Moment
 from argil_async.errors import WebhookError, WebhookSignatureError
@@ -22,6 +33,9 @@ from argil_async.events import (
     RedactTokenFilter,
     VideoGenerationSucceeded,
     WebhookReceiver,
+    _auth,
+    _signatures,
+    verify_signature,
 )
 from argil_async.events._signatures import sign
 from argil_async.testing import ArgilSimulator
@@ -157,6 +171,28 @@ async def test_a_repeated_webhook_id_is_dispatched_once():
     assert len(seen) == 4
 
 
+def test_tokens_and_signatures_are_compared_in_constant_time(monkeypatch: pytest.MonkeyPatch):
+    """Both credentials are checked with hmac.compare_digest, never with == on the secret."""
+    compared: list[tuple[bytes, bytes]] = []
+    real = _auth.hmac.compare_digest
+
+    def spy(a: bytes, b: bytes) -> bool:
+        compared.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(_auth.hmac, "compare_digest", spy)
+    monkeypatch.setattr(_signatures.hmac, "compare_digest", spy)
+    receiver = WebhookReceiver("tok", signing_secret=SIGNING)
+    receiver.handle(body_of("v"), query={"token": "tok"})
+    assert compared == [(b"tok", b"tok")]
+    compared.clear()
+    body = body_of("w")
+    headers = signed(body)
+    receiver.handle(body, headers=headers)
+    good = base64.b64decode(headers["Webhook-Signature"].removeprefix("v1,"))
+    assert compared == [(good, good)]
+
+
 # -- simulator deliveries ----------------------------------------------------------------
 
 
@@ -183,6 +219,47 @@ async def test_simulator_signs_deliveries_and_the_receiver_drops_duplicates(
     assert [d.status for d in sim.deliveries] == [200, 200]
     assert sim.deliveries[0].headers["webhook-id"] == sim.deliveries[1].headers["webhook-id"]
     assert (receiver.received, receiver.duplicates) == (1, 1)
+
+
+async def test_simulator_signs_each_webhook_with_its_own_secret(
+    sim_factory: Any, monkeypatch: pytest.MonkeyPatch
+):
+    """Per-webhook secrets: each endpoint verifies with its own secret only; none unsigned."""
+    monkeypatch.delenv("ARGIL_WEBHOOK_SECRET", raising=False)
+    other = "whsec_" + base64.b64encode(b"a-second-endpoint-signing-key-02").decode()
+    sim = await sim_factory()
+    first, second, plain = (
+        WebhookReceiver(signing_secret=SIGNING),
+        WebhookReceiver(signing_secret=other),
+        WebhookReceiver("plain-token"),
+    )
+    events = ["VIDEO_GENERATION_SUCCESS"]
+    async with (
+        first.serve() as first_url,
+        second.serve() as second_url,
+        plain.serve() as plain_url,
+        AsyncArgil(api_key=sim.api_key, base_url=sim.base_url) as client,
+    ):
+        secrets = {first_url: SIGNING, second_url: other, plain_url: None}
+        for url, secret in secrets.items():
+            webhook = await client.webhooks.create(callback_url=url, events=events)
+            sim.state.webhooks[webhook.id].signing_secret = secret
+        video_id = await render_one(client, sim, callback_url=plain_url)
+        for receiver in (first, second, plain):
+            await receiver.wait_for_video(video_id, timeout=10)
+        await sim.drain()
+    assert [d.status for d in sim.deliveries] == [200] * 4
+    assert (first.received, second.received, plain.received) == (1, 1, 2)
+    for delivery in sim.deliveries:
+        secret = secrets[delivery.url]
+        body = msgspec.json.encode(delivery.payload)  # the bytes the simulator sent
+        if secret is None:
+            assert "webhook-signature" not in delivery.headers
+            continue
+        verify_signature(body, delivery.headers, secret)
+        wrong = other if secret == SIGNING else SIGNING
+        with pytest.raises(WebhookSignatureError):
+            verify_signature(body, delivery.headers, wrong)
 
 
 async def test_simulator_delivers_to_loopback_only_unless_told(sim: ArgilSimulator):
@@ -285,6 +362,42 @@ async def test_mount_adds_a_post_route_to_a_fastapi_app(sim: ArgilSimulator):
         await task
 
 
+def _router_app(receiver: WebhookReceiver) -> FastAPI:
+    router = APIRouter()
+    receiver.mount(router)  # the call that used to fail: no add_post on an APIRouter
+    app = FastAPI()
+    app.include_router(router, prefix="/hooks")
+    return app
+
+
+def _starlette_app(receiver: WebhookReceiver) -> Starlette:
+    app = Starlette()
+    receiver.mount(app)
+    return app
+
+
+@pytest.mark.parametrize(
+    ("build", "path"),
+    [
+        (_router_app, "/hooks/argil/webhook"),
+        (_starlette_app, "/argil/webhook"),
+        (lambda r: Starlette(routes=[Mount("/argil", app=r.asgi)]), "/argil/webhook"),
+    ],
+    ids=["fastapi-router", "starlette-mount-method", "starlette-app-mount"],
+)
+def test_mount_on_a_fastapi_router_and_on_starlette(build: Any, path: str):
+    """receiver.mount(APIRouter) + include_router, and Starlette (mount(), Mount) take POSTs."""
+    receiver = WebhookReceiver("r0uter")
+    with TestClient(build(receiver)) as http:
+        good = http.post(f"{path}?token=r0uter", content=body_of("v1"))
+        bad = http.post(f"{path}?token=nope", content=body_of("v2"))
+        wrong_method = http.get(f"{path}?token=r0uter")
+    assert (good.status_code, bad.status_code, wrong_method.status_code) == (200, 401, 405)
+    assert receiver.received == 1
+    assert receiver.rejected == {"unauthorized": 1}
+    assert "r0uter" not in repr(receiver)
+
+
 def test_mount_refuses_an_unknown_app_with_a_typed_error():
     """mount() on something that is neither aiohttp nor Starlette says what to do instead."""
     with pytest.raises(ValueError, match=r"receiver\.asgi"):
@@ -312,21 +425,104 @@ async def test_asgi_lifespan_closes_the_receiver():
 # -- the log filter -----------------------------------------------------------------------
 
 
-def test_filter_redacts_gunicorn_atoms_in_place():
-    """gunicorn logs a mapping of atoms (%(r)s, %(q)s): token values are masked, keys kept."""
+GUNICORN_FORMAT = '%(h)s "%(r)s" %(s)s q=%(q)s raw=%({raw_uri}e)s qs=%({query_string}e)s %(x)s'
 
-    class Atoms(dict[str, Any]):  # gunicorn's SafeAtoms: a dict answering "-" when missing
-        def __getitem__(self, key: str) -> Any:
-            return super().__getitem__(key) if key in self else "-"
 
-    atoms = Atoms(r="POST /argil/webhook?a=1&token=abc123 HTTP/1.1", q="token=abc123", s=200)
-    record = logging.LogRecord(
-        "gunicorn.access", logging.INFO, "", 0, '"%(r)s" %(q)s %(x)s', (), None
+@pytest.fixture
+def gunicorn_loggers() -> Iterator[None]:
+    """Give back gunicorn's loggers as they were (its Logger adds handlers, we add filters)."""
+    loggers = [logging.getLogger(name) for name in ("gunicorn.access", "gunicorn.error")]
+    saved = [(lg, lg.handlers[:], lg.filters[:], lg.level, lg.propagate) for lg in loggers]
+    yield
+    for lg, handlers, filters, level, propagate in saved:
+        for handler in lg.handlers:
+            if handler not in handlers:
+                handler.close()
+        lg.handlers, lg.filters, lg.level, lg.propagate = handlers, filters, level, propagate
+
+
+def test_filter_redacts_gunicorn_access_records(tmp_path: Path, gunicorn_loggers: None):
+    """gunicorn's own Logger.access() (args: its SafeAtoms mapping) writes token=*** everywhere."""
+    cfg = gunicorn.config.Config()
+    cfg.set("accesslog", str(tmp_path / "access.log"))
+    cfg.set("access_log_format", GUNICORN_FORMAT)
+    gunicorn_log = gunicorn.glogging.Logger(cfg)
+    RedactTokenFilter.install("gunicorn.access")
+    records: list[logging.LogRecord] = []
+    capture = logging.Handler()
+    capture.emit = records.append  # type: ignore[method-assign]
+    logging.getLogger("gunicorn.access").addHandler(capture)
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "RAW_URI": "/argil/webhook?a=1&token=S3cr3t",
+        "QUERY_STRING": "a=1&token=S3cr3t",
+        "PATH_INFO": "/argil/webhook",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+    }
+    response = SimpleNamespace(status="200 OK", sent=2, headers=[("Content-Type", "text/plain")])
+    gunicorn_log.access(response, SimpleNamespace(headers=[]), environ, timedelta(seconds=0.01))
+    for handler in logging.getLogger("gunicorn.access").handlers:
+        handler.flush()
+    written = (tmp_path / "access.log").read_text()
+    assert isinstance(records[0].args, gunicorn.glogging.SafeAtoms)
+    assert records[0].getMessage() + "\n" == written
+    assert written == (
+        '127.0.0.1 "POST /argil/webhook?a=1&token=*** HTTP/1.1" 200 q=a=1&token=*** '
+        "raw=/argil/webhook?a=1&token=*** qs=a=1&token=*** -\n"
     )
-    record.args = atoms
-    assert RedactTokenFilter().filter(record)
-    assert record.args is atoms
-    assert record.getMessage() == '"POST /argil/webhook?a=1&token=*** HTTP/1.1" token=*** -'
+
+
+@pytest.mark.slow
+async def test_gunicorn_asgi_workers_take_deliveries_and_log_no_token(tmp_path: Path):
+    """gunicorn -k asgi, 2 workers, filter installed by the app: deliveries 200, log redacted."""
+    secret = "gunic0rn-Shared-token-987"
+    (tmp_path / "hook_app.py").write_text(
+        "from argil_async.events import RedactTokenFilter, WebhookReceiver\n"
+        "RedactTokenFilter.install()\n"
+        "app = WebhookReceiver().asgi  # the token: ARGIL_WEBHOOK_SECRET\n"
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    log = tmp_path / "access.log"
+    command = [
+        sys.executable, "-m", "gunicorn", "-k", "asgi", "-w", "2", "--chdir", str(tmp_path),
+        "-b", f"127.0.0.1:{port}", "--access-logfile", str(log),
+        "--access-logformat", GUNICORN_FORMAT, "hook_app:app",
+    ]  # fmt: skip
+    env = {**os.environ, "ARGIL_WEBHOOK_SECRET": secret}
+    process = await asyncio.create_subprocess_exec(
+        *command, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}/argil/webhook"
+    statuses: list[int] = []
+    try:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) as http:
+            await _until_up(http, url)
+            for n in range(6):
+                query = {"token": secret} if n % 3 else {"token": "wrong"}
+                async with http.post(url, params=query, data=body_of(f"v{n}")) as response:
+                    statuses.append(response.status)
+    finally:
+        process.terminate()
+        await asyncio.wait_for(process.wait(), 30)
+    assert statuses == [401, 200, 200, 401, 200, 200]
+    text = log.read_text()
+    assert text.count("token=***") >= 3 * 6, text
+    assert secret not in text
+    assert "wrong" not in text
+
+
+async def _until_up(http: aiohttp.ClientSession, url: str) -> None:
+    for _ in range(600):
+        try:
+            async with http.get(url) as response:
+                if response.status == 405:
+                    return
+        except aiohttp.ClientError:
+            await asyncio.sleep(0.05)
+    pytest.fail("gunicorn did not start")
 
 
 def test_filter_masks_literal_secrets_and_keeps_other_parameters():

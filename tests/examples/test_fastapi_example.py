@@ -114,8 +114,11 @@ async def test_fifty_concurrent_orders_on_two_workers_with_faults(sim_factory: A
     assert {v.status for v in sim.state.videos.values()} == {"DONE"}  # none left unrendered
     assert sim.stats.by_route["POST /videos/{id}/render"] - sim.stats.injected_5xx <= ORDERS * 2
 
-    assert sim.stats.injected_5xx > 0
-    assert sim.stats.injected_drops > 0
+    # Both faults hit paid calls: a 5xx create or render (not processed), and a create that was
+    # stored but its answer lost (~8 of ~55 creates are dropped in a run).
+    five_xx = sim.stats.server_errors_by_route
+    assert five_xx["POST /videos"] + five_xx["POST /videos/{id}/render"] > 0
+    assert sim.stats.drops_by_route["POST /videos"] > 0
     assert len({a["worker"] for a in answers}) == 2  # both workers served orders
     assert len(sim.deliveries) >= ORDERS
     assert all(d.status == 200 for d in sim.deliveries), [  # no 401: the workers share the token

@@ -66,7 +66,7 @@ async def test_a_create_dropped_after_it_landed_is_found_not_resent(sim_factory:
     assert list(sim.state.videos) == [video.id]
     assert sim.state.videos[video.id].extras == {"user": "7", KEY: "drop-1"}
     assert sim.stats.by_route[CREATE] == 1
-    assert sim.stats.injected_drops == 1
+    assert sim.stats.drops_by_route == {CREATE: 1}
 
 
 async def test_without_a_key_the_dropped_create_is_an_error_but_did_land(sim_factory: Any):
@@ -100,6 +100,20 @@ async def test_uncertain_failures_stop_after_the_retry_budget(sim_factory: Any):
             await client.videos.create(name="z", moments=moments(sim), idempotency_key="k")
     assert sim.stats.by_route[CREATE] == 3
     assert sim.state.videos == {}
+
+
+@pytest.mark.parametrize("how", ["call", "with_options"])
+async def test_a_keyed_create_honours_max_retries_of_the_call(sim_factory: Any, how: str):
+    """max_retries=0 for one call (or a with_options copy) sends a keyed create once, no resend."""
+    sim = await sim_factory(server_error_every=1, fault_methods=frozenset({"POST"}))
+    async with client_for(sim, max_retries=3) as client:
+        caller = client.with_options(max_retries=0) if how == "with_options" else client
+        extra = {"max_retries": 0} if how == "call" else {}
+        with pytest.raises(InternalServerError):
+            await caller.videos.create(
+                name="z", moments=moments(sim), idempotency_key="once", **extra
+            )
+    assert sim.stats.by_route[CREATE] == 1
 
 
 @pytest.mark.parametrize(
@@ -302,6 +316,38 @@ async def test_a_delivery_taken_by_another_worker_only_delays_the_answer(
         )
     assert video.status == "DONE"
     assert (mine.received, other.received) == (0, 1)
+
+
+async def test_wait_until_done_ends_on_the_delivery_without_the_next_poll(
+    sim: ArgilSimulator, client: AsyncArgil
+):
+    """wait_until_done(receiver=) with a 10-minute poll interval returns once the event lands."""
+    receiver = WebhookReceiver("t")
+    async with receiver.serve() as url:
+        video = await client.videos.create(name="w", moments=moments(sim))
+        await client.videos.render(video.id, callback_url=url)
+        done = await client.videos.wait_until_done(
+            video.id, receiver=receiver, poll_interval=600, timeout=3600
+        )
+    assert done.status == "DONE"
+    assert receiver.received == 1
+    assert sim.stats.by_route[GET] == 2  # the first poll, then the one the webhook triggered
+
+
+async def test_a_lost_delivery_only_delays_wait_until_done(sim: ArgilSimulator, client: AsyncArgil):
+    """The delivery never arrives (nothing listens at its URL): polling still ends the wait."""
+    receiver = WebhookReceiver("t")
+    async with receiver.serve() as url:
+        lost_url = url  # the server stops below, so the delivery finds no one
+    video = await client.videos.create(name="w", moments=moments(sim))
+    await client.videos.render(video.id, callback_url=lost_url)
+    done = await client.videos.wait_until_done(
+        video.id, receiver=receiver, poll_interval=FAST, timeout=30
+    )
+    await sim.drain()
+    assert done.status == "DONE"
+    assert receiver.received == 0
+    assert [d.status for d in sim.deliveries] == [None]  # the delivery really was lost
 
 
 def test_the_sync_twin_generates_with_callbacks(spec_checker: Any):
