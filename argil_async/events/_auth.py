@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from argil_async.errors import InvalidRequestError, WebhookError
 
+from .. import _validation as check
 from ._signatures import signing_key, verify_signature
 
 __all__ = ["SECRET_ENV", "SIGNING_SECRET_ENV", "Credentials", "SeenIds"]
@@ -30,10 +31,12 @@ class Credentials:
             signing_key(signing)  # refuse a malformed signing secret now, not per delivery
         self.signing_secret = signing
         self.token = _token(secret, signed=signing is not None)
+        # a random token of this process: other workers cannot share it
+        self.generated = secret is None and signing is None and not os.environ.get(SECRET_ENV)
         self._token_bytes = (self.token or "").encode()
 
     def check(
-        self, body: bytes, fields: Mapping[str, str], query: Mapping[str, str] | str | None
+        self, body: bytes, fields: Mapping[str, str], query: Mapping[str, str] | str | bytes | None
     ) -> None:
         """A signature when one is sent and we hold the secret, else the token, must match.
 
@@ -80,11 +83,15 @@ def _token(secret: str | None, *, signed: bool) -> str | None:
     return None if signed else secrets.token_urlsafe(32)
 
 
-def _query_token(query: Mapping[str, str] | str | None) -> str | None:
+def _query_token(query: Mapping[str, str] | str | bytes | None) -> str | None:
     if query is None:
         return None
+    if isinstance(query, (bytes, bytearray)):  # an ASGI scope's query_string
+        query = query.decode("latin-1")
     if isinstance(query, str):
         values = urllib.parse.parse_qs(query, keep_blank_values=True).get("token")
         return values[0] if values else None
+    if not isinstance(query, Mapping):
+        raise check.fail("query", "must be a mapping or a query string", query)
     value = query.get("token")
     return value if isinstance(value, str) else None

@@ -14,7 +14,7 @@ import logging
 import urllib.parse
 import weakref
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from aiohttp.abc import AbstractAccessLogger
@@ -28,7 +28,7 @@ from argil_async.errors import (
 
 from .. import _validation as check
 from . import _web as _receiver_web
-from ._auth import Credentials, SeenIds
+from ._auth import SECRET_ENV, Credentials, SeenIds
 from ._fanout import EventStream, Key, key_of, resolve
 from ._payloads import AvatarEvent, Event, VideoEvent, parse_event
 
@@ -40,6 +40,7 @@ __all__ = ["WebhookReceiver"]
 logger = logging.getLogger("argil_async.events")
 
 HandlerT = TypeVar("HandlerT", bound=Callable[[Event], object])
+Headers = Mapping[str, str] | Iterable[tuple[bytes | str, bytes | str]]
 
 
 class WebhookReceiver:
@@ -170,14 +171,15 @@ class WebhookReceiver:
         self,
         body: bytes | bytearray | memoryview | str,
         *,
-        headers: Mapping[str, str] | None = None,
-        query: Mapping[str, str] | str | None = None,
+        headers: Headers | None = None,
+        query: Mapping[str, str] | str | bytes | None = None,
     ) -> Event:
         """Authenticate, parse and dispatch one delivery; return its event (then answer 200).
 
         Raises :class:`~argil_async.errors.WebhookError` whose ``status_code`` (401, 400, 413)
-        is the answer to send. ``headers`` and ``query`` are the request's (any mapping, or the
-        raw query string). Call it on the event loop that waits. In any framework::
+        is the answer to send. ``headers`` and ``query`` are the request's: any mapping, or
+        ASGI's raw ``(name, value)`` byte pairs and query string. Call it on the event loop that
+        waits. In any framework::
 
             try:
                 receiver.handle(await request.body(), headers=request.headers,
@@ -288,7 +290,7 @@ class WebhookReceiver:
         await self.aclose()
 
     def _accept(
-        self, body: object, headers: Mapping[str, str], query: Mapping[str, str] | str | None
+        self, body: object, headers: Headers, query: Mapping[str, str] | str | bytes | None
     ) -> tuple[Event, str | None]:
         """(the event, its webhook-id) of an authentic delivery; WebhookError otherwise."""
         if not isinstance(body, (bytes, bytearray, memoryview, str)):
@@ -296,7 +298,7 @@ class WebhookReceiver:
         raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else bytes(body)
         if len(raw) > self._max_body_size:
             raise WebhookError("body too large", status_code=413, reason="too_large")
-        fields = {str(name).lower(): str(value) for name, value in headers.items()}
+        fields = _header_fields(headers)
         self._credentials.check(raw, fields, query)
         try:
             return parse_event(raw), fields.get("webhook-id")
@@ -305,7 +307,14 @@ class WebhookReceiver:
 
     def _refused(self, error: WebhookError) -> None:
         self._rejected[error.reason] = self._rejected.get(error.reason, 0) + 1
-        logger.warning("rejected webhook delivery: %s (%d)", error.reason, error.status_code)
+        hint = ""
+        if error.reason == "unauthorized" and self._credentials.generated:
+            hint = (
+                f"; this receiver made its own random token: with several workers, set {SECRET_ENV}"
+            )
+        logger.warning(
+            "rejected webhook delivery: %s (%d)%s", error.reason, error.status_code, hint
+        )
 
     def _dispatch(self, event: Event) -> None:
         key = key_of(event)
@@ -353,3 +362,16 @@ class WebhookReceiver:
                 waiters.discard(future)
                 if not waiters:
                     del self._waiters[key]
+
+
+def _header_fields(headers: Headers) -> dict[str, str]:
+    """Lower-case names to text values, from a mapping or from (name, value) pairs."""
+    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    try:
+        return {_text(name).lower(): _text(value) for name, value in pairs}
+    except (TypeError, ValueError):
+        raise check.fail("headers", "must be a mapping or (name, value) pairs", headers) from None
+
+
+def _text(value: object) -> str:
+    return value.decode("latin-1") if isinstance(value, (bytes, bytearray)) else str(value)

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from argil_async.errors import InvalidRequestError, WebhookSignatureError
 
+from .. import _validation as check
 from ._payloads import as_bytes
 
 __all__ = ["sign", "signing_key", "verify_signature"]
@@ -38,13 +39,17 @@ def verify_signature(
 
         verify_signature(await request.body(), request.headers, os.environ["WHSEC"])
     """
+    if not isinstance(headers, Mapping):
+        raise check.fail("headers", "must be a mapping of header names to values", headers)
+    check.number("tolerance", tolerance, low=0)  # NaN would let any timestamp through
+    now = time.time() if now is None else check.number("now", now)
     fields = {str(name).lower(): value for name, value in headers.items()}
     msg_id = _header(fields, "webhook-id")
     stamp = _header(fields, "webhook-timestamp")
     listed = _header(fields, "webhook-signature")
     if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 15):
         raise WebhookSignatureError("webhook-timestamp: not a Unix time in seconds")
-    skew = (time.time() if now is None else now) - int(stamp)
+    skew = now - int(stamp)
     if abs(skew) > tolerance:
         raise WebhookSignatureError(f"webhook-timestamp: {skew:+.0f} s from now (stale or early)")
     expected = base64.b64decode(sign(as_bytes(body), msg_id, stamp, secret))

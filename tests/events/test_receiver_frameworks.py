@@ -17,18 +17,18 @@ from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
-import gunicorn.config
-import gunicorn.glogging
 import msgspec
 import pytest
 import uvicorn
 from fastapi import APIRouter, FastAPI
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from argil_async import AsyncArgil, Moment
-from argil_async.errors import WebhookError, WebhookSignatureError
+from argil_async.errors import InvalidRequestError, WebhookError, WebhookSignatureError
 from argil_async.events import (
     RedactTokenFilter,
     VideoGenerationSucceeded,
@@ -103,6 +103,60 @@ async def test_handle_raises_the_status_to_answer(
     assert receiver.received == 0
 
 
+async def test_handle_takes_asgi_raw_headers_and_query_string():
+    """ASGI's (bytes, bytes) header pairs and bytes query_string work as they come."""
+    receiver = WebhookReceiver("tok", signing_secret=SIGNING)
+    receiver.handle(body_of("v1"), headers=[(b"host", b"x")], query=b"token=tok")
+    body = body_of("v2")
+    raw = [(name.lower().encode(), value.encode()) for name, value in signed(body).items()]
+    assert receiver.handle(body, headers=raw, query=b"").video_id == "v2"
+    assert receiver.received == 2
+
+
+@pytest.mark.parametrize(
+    ("arguments", "field"),
+    [({"headers": 5}, "headers"), ({"headers": "abc"}, "headers"), ({"query": 5}, "query")],
+)
+async def test_handle_refuses_headers_or_query_it_cannot_read(arguments: Any, field: str):
+    """A caller's wrong type is InvalidRequestError naming it, not an AttributeError."""
+    with pytest.raises(InvalidRequestError) as caught:
+        WebhookReceiver("tok").handle(body_of("v"), **arguments)
+    assert caught.value.field == field
+
+
+header_names = st.sampled_from(["webhook-id", "webhook-timestamp", "webhook-signature", "x-a"])
+header_values = st.one_of(
+    st.text(max_size=40), st.integers(-(10**20), 10**20).map(str), st.just("v1,AAAA v1,")
+)
+queries = st.one_of(
+    st.none(),
+    st.sampled_from([{"token": "tok"}, "a=1&token=tok", b"token=tok"]),
+    st.text(max_size=60),
+    st.binary(max_size=60),
+    st.dictionaries(st.sampled_from(["token", "x"]), st.text(max_size=20)),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    body=st.one_of(st.binary(max_size=300), st.text(max_size=300), st.just(body_of("v"))),
+    headers=st.dictionaries(header_names, header_values, max_size=4),
+    query=queries,
+)
+def test_any_delivery_is_accepted_or_refused_with_a_status(body: Any, headers: Any, query: Any):
+    """Whatever arrives, handle() returns an event or raises WebhookError with 400/401/413."""
+    receiver = WebhookReceiver("tok", signing_secret=SIGNING, max_body_size=200)
+    status = 200
+    try:
+        receiver.handle(body, headers=headers, query=query)
+    except WebhookError as exc:
+        status = exc.status_code
+    event(f"status {status}")
+    assert status in (200, 400, 401, 413)
+    assert receiver.received == (status == 200)
+    assert sum(receiver.rejected.values()) == (status != 200)
+
+
 async def test_workers_share_the_secret_from_the_environment(monkeypatch: pytest.MonkeyPatch):
     """With ARGIL_WEBHOOK_SECRET set, every receiver (worker) accepts the others' callback URLs."""
     monkeypatch.setenv("ARGIL_WEBHOOK_SECRET", "shared-Secret_1")
@@ -123,6 +177,27 @@ async def test_without_the_environment_each_receiver_makes_its_own_secret(
     assert first.secret
     assert second.secret
     assert first.secret != second.secret
+
+
+async def test_a_401_on_a_random_token_says_to_set_the_shared_secret(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    """The issue's failure (each worker its own token) is named in the refusal's log line."""
+    monkeypatch.delenv("ARGIL_WEBHOOK_SECRET", raising=False)
+    monkeypatch.delenv("ARGIL_WEBHOOK_SIGNING_SECRET", raising=False)
+    worker_a, worker_b = WebhookReceiver(), WebhookReceiver()
+    with pytest.raises(WebhookError):
+        worker_b.handle(
+            body_of("v"), query=worker_a.callback_url("https://a.example").split("?")[1]
+        )
+    monkeypatch.setenv("ARGIL_WEBHOOK_SECRET", "shared")
+    with pytest.raises(WebhookError):
+        WebhookReceiver().handle(body_of("v"), query={"token": "other"})
+    lines = [r.getMessage() for r in caplog.records if r.name == "argil_async.events"]
+    assert len(lines) == 2
+    assert "set ARGIL_WEBHOOK_SECRET" in lines[0]
+    assert "ARGIL_WEBHOOK_SECRET" not in lines[1]  # a shared secret was set: no such hint
+    assert worker_a.secret not in lines[0]
 
 
 async def test_signing_only_receiver_needs_a_valid_signature(monkeypatch: pytest.MonkeyPatch):
@@ -425,6 +500,16 @@ async def test_asgi_lifespan_closes_the_receiver():
 # -- the log filter -----------------------------------------------------------------------
 
 
+def import_gunicorn() -> Any:
+    """gunicorn (the test extra has it): a venv made before it joined skips, CI fails instead."""
+    if os.environ.get("CI", "").lower() != "true":
+        pytest.importorskip("gunicorn", reason="pip install -e '.[test]' brings gunicorn")
+    import gunicorn.config
+    import gunicorn.glogging
+
+    return gunicorn
+
+
 GUNICORN_FORMAT = '%(h)s "%(r)s" %(s)s q=%(q)s raw=%({raw_uri}e)s qs=%({query_string}e)s %(x)s'
 
 
@@ -443,6 +528,7 @@ def gunicorn_loggers() -> Iterator[None]:
 
 def test_filter_redacts_gunicorn_access_records(tmp_path: Path, gunicorn_loggers: None):
     """gunicorn's own Logger.access() (args: its SafeAtoms mapping) writes token=*** everywhere."""
+    gunicorn = import_gunicorn()
     cfg = gunicorn.config.Config()
     cfg.set("accesslog", str(tmp_path / "access.log"))
     cfg.set("access_log_format", GUNICORN_FORMAT)
@@ -476,6 +562,7 @@ def test_filter_redacts_gunicorn_access_records(tmp_path: Path, gunicorn_loggers
 @pytest.mark.slow
 async def test_gunicorn_asgi_workers_take_deliveries_and_log_no_token(tmp_path: Path):
     """gunicorn -k asgi, 2 workers, filter installed by the app: deliveries 200, log redacted."""
+    import_gunicorn()
     secret = "gunic0rn-Shared-token-987"
     (tmp_path / "hook_app.py").write_text(
         "from argil_async.events import RedactTokenFilter, WebhookReceiver\n"

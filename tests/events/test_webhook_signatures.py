@@ -142,3 +142,23 @@ def test_a_malformed_secret_is_a_caller_error(secret: object):
     headers = our_headers(SECRET, "msg_5", b"{}", int(time.time()))
     with pytest.raises(InvalidRequestError, match="secret"):
         verify_signature(b"{}", headers, secret)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "field"),
+    [
+        ({"tolerance": float("nan")}, "tolerance"),
+        ({"tolerance": float("inf")}, "tolerance"),
+        ({"tolerance": -1}, "tolerance"),
+        ({"now": float("nan")}, "now"),
+        ({"headers": [("webhook-id", "msg_6")]}, "headers"),
+        ({"headers": None}, "headers"),
+    ],
+)
+def test_bad_arguments_are_caller_errors_not_a_pass(arguments: dict[str, object], field: str):
+    """A NaN tolerance or clock (which would accept any timestamp) or non-mapping headers raise."""
+    stale = our_headers(SECRET, "msg_6", b"{}", int(time.time()) - 10**6)
+    call = {"headers": stale, **arguments}
+    with pytest.raises(InvalidRequestError) as caught:
+        verify_signature(b"{}", secret=SECRET, **call)  # type: ignore[arg-type]
+    assert caught.value.field == field
