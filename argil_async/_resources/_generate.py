@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 
 from .._options import WaitOptions
 from .._polling import Goal, Hooks, wait_for_status
-from ..errors import InvalidRequestError
+from ..errors import BadRequestError, InvalidRequestError
 from ..models import VIDEO_FAILED_STATUSES, Video
+from ._paid import rendered
 
 if TYPE_CHECKING:
     from ..events._payloads import VideoEventSource
@@ -46,7 +47,7 @@ async def finish(
     report = _StatusReport(on_status)
     await report(video)
     if video.status == "IDLE":
-        video = await videos.render(video.id, callback_url=callback_url, **options)
+        video = await _render(videos, video, callback_url, options)
         await report(video)
     return await wait_done(
         videos,
@@ -57,6 +58,19 @@ async def finish(
         seen=report,
         options=options,
     )
+
+
+async def _render(
+    videos: AsyncVideosResource, video: Video, callback_url: str | None, options: WaitOptions
+) -> Video:
+    """Render; a 400 because another call with the same key rendered it first is no error."""
+    try:
+        return await videos.render(video.id, callback_url=callback_url, **options)
+    except BadRequestError:
+        landed = await rendered(videos, video.id)
+        if landed is None:
+            raise  # refused for another reason (credits, ...)
+        return landed
 
 
 async def wait_done(

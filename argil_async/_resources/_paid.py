@@ -11,6 +11,7 @@ batch runner uses the same helpers.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "IDEMPOTENCY_EXTRA",
+    "converge",
     "find_existing",
     "is_uncertain",
     "keyed_extras",
@@ -107,14 +109,41 @@ async def find_existing(
     """The video whose extras hold ``extras`` (and that ``accept`` takes), or None.
 
     Several (a race between two creates with one key) give the one already under way, else
-    the newest, with a warning.
+    the oldest, with a warning: the one :func:`converge` keeps.
     """
     found = [video for video in await videos.list(extras_filter=extras).to_list() if accept(video)]
     if not found:
         return None
     if len(found) > 1:
         logger.warning("%d videos carry extras %s; using one", len(found), dict(extras))
-    return min(found, key=lambda video: video.status == "IDLE")
+    return min(found, key=_seniority)
+
+
+async def converge(videos: AsyncVideosResource, extras: Mapping[str, str], created: Video) -> Video:
+    """The video every racing create with these extras keeps; ``created`` is deleted if not it.
+
+    The API does not deduplicate: two creates with one key (a request submitted twice, on two
+    workers) can both land. Each creator then lists the key and keeps the same video, the one
+    under way, else the oldest (then the smallest id), so only that one is ever rendered.
+    Creating is free, and the extra IDLE video is deleted.
+    """
+    found = await videos.list(extras_filter=extras).to_list()
+    keep = min([created, *(video for video in found if video.id != created.id)], key=_seniority)
+    if keep.id != created.id:
+        logger.warning(
+            "video %s raced %s for extras %s; keeping the older", created.id, keep.id, dict(extras)
+        )
+        try:
+            await videos.delete(created.id)
+        except ArgilError as exc:  # left IDLE: never rendered, and lookups pick the other
+            logger.warning("could not delete video %s: %s", created.id, exc)
+    return keep
+
+
+def _seniority(video: Video) -> tuple[bool, float, str]:
+    """Sort key: under way first, then the oldest, then by id (the same order in every worker)."""
+    stamp = video.created_at.timestamp() if video.created_at is not None else math.inf
+    return (video.status == "IDLE", stamp, video.id)
 
 
 async def rendered(videos: AsyncVideosResource, video_id: str) -> Video | None:

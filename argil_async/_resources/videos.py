@@ -83,8 +83,9 @@ class AsyncVideosResource(Resource):
         ``idempotency_key`` makes the create safe to repeat: the key rides in ``extras`` (as
         ``argilIdempotencyKey``, one of the 10 extras a video may carry); a video that already
         carries it is returned instead of creating another, and after a failure that may have
-        reached the server the key is looked up before sending again. Two creates with one key
-        racing each other can still both land (the API does not deduplicate).
+        reached the server the key is looked up before sending again. Creates with one key
+        racing each other can all land (the API does not deduplicate): each then lists the key
+        and returns the same video (under way, else the oldest), deleting its extra IDLE one.
 
         Example::
 
@@ -362,7 +363,8 @@ async def _keyed(
         return existing
     what = f"create of video with key {key!r}"
     wait = videos._client._policy.wait_for
-    return await _paid.settle(send, lookup, retries=retries, wait=wait, what=what)
+    created = await _paid.settle(send, lookup, retries=retries, wait=wait, what=what)
+    return await _paid.converge(videos, {_paid.IDEMPOTENCY_EXTRA: key}, created)
 
 
 def _paid_retries(videos: AsyncVideosResource, options: RequestOptions) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -100,6 +101,39 @@ async def test_uncertain_failures_stop_after_the_retry_budget(sim_factory: Any):
             await client.videos.create(name="z", moments=moments(sim), idempotency_key="k")
     assert sim.stats.by_route[CREATE] == 3
     assert sim.state.videos == {}
+
+
+async def test_racing_creates_with_one_key_all_return_one_video(sim_factory: Any):
+    """4 creates with one key at once all land (no dedup in the API), yet all keep one video."""
+    sim, client = await make(sim_factory, latency=0.2)  # every lookup answers before any create
+    async with client:
+        videos = await asyncio.gather(
+            *(
+                client.videos.create(name="r", moments=moments(sim), idempotency_key="twice")
+                for _ in range(4)
+            )
+        )
+    assert sim.stats.by_route[CREATE] == 4  # the race really happened
+    assert len({video.id for video in videos}) == 1
+    assert list(sim.state.videos) == [videos[0].id]  # the 3 extra IDLE videos were deleted
+    assert sim.stats.by_route["DELETE /videos/{id}"] == 3
+
+
+async def test_racing_generates_with_one_key_render_one_video(sim_factory: Any):
+    """A request submitted twice (two workers, one key) renders, and pays for, one video."""
+    sim, client = await make(sim_factory, latency=0.2)
+    async with client:
+        videos = await asyncio.gather(
+            *(
+                client.videos.generate(
+                    name="r", moments=moments(sim), idempotency_key="double", poll_interval=FAST
+                )
+                for _ in range(3)
+            )
+        )
+    assert sim.stats.by_route[CREATE] == 3
+    assert {(video.id, video.status) for video in videos} == {(videos[0].id, "DONE")}
+    assert list(sim.state.videos) == [videos[0].id]  # only one video exists, rendered once
 
 
 @pytest.mark.parametrize("how", ["call", "with_options"])
