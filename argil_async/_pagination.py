@@ -188,8 +188,9 @@ def check_limit(limit: int | None) -> int | None:
     return None if limit is None else integer("limit", limit, low=0)
 
 
-def header_int(headers: Mapping[str, str], name: str) -> int | None:
-    """An integer header, or None when it is absent or garbled."""
+def header_int(headers: Mapping[str, str], name: str, *, signed: bool = False) -> int | None:
+    """An integer header, or None when it is absent or garbled (or negative, unless
+    ``signed``: a page count of -1 is kept so that the paginator can warn about it)."""
     value = headers.get(name)
     if value is None:
         return None
@@ -197,4 +198,4 @@ def header_int(headers: Mapping[str, str], name: str) -> int | None:
         number = int(value.strip())
     except ValueError:
         return None
-    return number if number >= 0 else None
+    return number if number >= 0 or signed else None

@@ -25,7 +25,8 @@ from multidict import CIMultiDict
 __all__ = ["MASK", "redact_bytes", "redact_headers", "redact_text", "register_secret"]
 
 MASK = "***"
-_MIN_SECRET = 8  # shorter strings would mask ordinary words; real API keys are much longer
+# Shorter strings would mask ordinary words ("test", "0"); real API keys are much longer.
+_MIN_SECRET = 8
 # A secret-bearing query parameter in any URL (webhook callback tokens, signed links).
 _QUERY_SECRET = re.compile(
     r"(?i)([?&;](?:token|secret|signature|sig|key|apikey|api_key|api-key|access_token|"
@@ -34,37 +35,39 @@ _QUERY_SECRET = re.compile(
 _QUERY_SECRET_BYTES = re.compile(_QUERY_SECRET.pattern.encode())
 _USERINFO = re.compile(r"(?i)([a-z][a-z0-9+.-]*://)[^/\s@\"'<>]+@")
 _lock = threading.Lock()
-_secrets: tuple[str, ...] = ()
-_secret_bytes: tuple[bytes, ...] = ()
+_secrets: frozenset[str] = frozenset()
+_secret_text: re.Pattern[str] | None = None  # every spelling of every secret, any letter case
+_secret_bytes: re.Pattern[bytes] | None = None
 
 
 def register_secret(secret: str) -> None:
-    """Mask ``secret`` (and its JSON-escaped and URL-quoted spellings) from now on."""
-    global _secrets, _secret_bytes
+    """Mask ``secret`` (and its JSON-escaped and URL-quoted spellings, in any letter case)."""
+    global _secrets, _secret_text, _secret_bytes
     if len(secret) < _MIN_SECRET or secret in _secrets:
         return
-    spellings = {secret, json.dumps(secret)[1:-1], quote(secret, safe="")}
     with _lock:
+        _secrets = _secrets | {secret}
+        spellings = {
+            form for key in _secrets for form in (key, json.dumps(key)[1:-1], quote(key, safe=""))
+        }
         # Longest first, so a spelling that contains another is masked whole.
-        merged = sorted(set(_secrets) | spellings, key=len, reverse=True)
-        _secrets = tuple(merged)
-        _secret_bytes = tuple(s.encode("utf-8", "surrogatepass") for s in merged)
+        pattern = "|".join(re.escape(form) for form in sorted(spellings, key=len, reverse=True))
+        _secret_text = re.compile(pattern, re.IGNORECASE)
+        _secret_bytes = re.compile(pattern.encode("utf-8", "surrogatepass"), re.IGNORECASE)
 
 
 def redact_text(text: str) -> str:
     """``text`` with every registered secret and every query token replaced by ``***``."""
-    for secret in _secrets:
-        if secret in text:
-            text = text.replace(secret, MASK)
+    if _secret_text is not None:
+        text = _secret_text.sub(MASK, text)
     text = _QUERY_SECRET.sub(rf"\g<1>{MASK}", text)
     return _USERINFO.sub(rf"\g<1>{MASK}@", text)
 
 
 def redact_bytes(body: bytes) -> bytes:
     """``body`` with every registered secret and every query token replaced by ``***``."""
-    for secret in _secret_bytes:
-        if secret in body:
-            body = body.replace(secret, MASK.encode())
+    if _secret_bytes is not None:
+        body = _secret_bytes.sub(MASK.encode(), body)
     return _QUERY_SECRET_BYTES.sub(rb"\g<1>" + MASK.encode(), body)
 
 

@@ -14,13 +14,21 @@ from __future__ import annotations
 import asyncio
 import urllib.request
 import weakref
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Callable,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from contextlib import asynccontextmanager
 from typing import Any, TypeAlias
 from urllib.parse import urlsplit
 
 import aiohttp
 
+from . import _validation as check
 from . import errors
 from ._bodies import DEFAULT_MAX_RESPONSE_SIZE, ERROR_BODY_LIMIT, read_capped
 from ._seam import Request, Response, Timeout
@@ -70,10 +78,10 @@ class AiohttpTransport:
         self._json_headers = {**self._api_headers, "Content-Type": "application/json"}
         self._timeout = client_timeout(timeout)
         self._connection_limit = connection_limit
-        self._proxy, self._trust_env = proxy, trust_env
+        self._proxy, self._trust_env = _checked_proxy(proxy), check.boolean("trust_env", trust_env)
         self._api_proxy = proxy  # for API requests: ``proxy``, else the environment's
-        self._trace_configs = list(trace_configs)
-        self._connector = connector
+        self._trace_configs = _checked_trace_configs(trace_configs)
+        self._connector = _checked_connector(connector)
         self._max_response_size = max_response_size
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -112,6 +120,8 @@ class AiohttpTransport:
             connector = aiohttp.TCPConnector(limit=self._connection_limit)
         elif not isinstance(connector, aiohttp.BaseConnector):
             connector = connector()
+            if not isinstance(connector, aiohttp.BaseConnector):
+                raise check.fail("connector", "must return an aiohttp connector", connector)
         return aiohttp.ClientSession(
             headers={"User-Agent": USER_AGENT},
             timeout=self._timeout,
@@ -180,6 +190,36 @@ class AiohttpTransport:
             await session.close()
         if watch is not None and self._loop is asyncio.get_running_loop():
             await watch.aclose()
+
+
+def _checked_proxy(proxy: object) -> str | None:
+    """None, or an http(s) proxy URL (the value is not shown: it may hold credentials)."""
+    if proxy is None:
+        return None
+    try:
+        return check.url("proxy", proxy)
+    except errors.InvalidRequestError:
+        raise check.fail("proxy", "must be an http:// or https:// proxy URL") from None
+
+
+def _checked_trace_configs(configs: object) -> list[aiohttp.TraceConfig]:
+    """A list of aiohttp ``TraceConfig`` objects (anything else fails at construction)."""
+    if isinstance(configs, (str, bytes, Mapping)) or not isinstance(configs, Iterable):
+        raise check.fail("trace_configs", "must be a list of aiohttp.TraceConfig", configs)
+    items = list(configs)
+    for i, item in enumerate(items):
+        if not isinstance(item, aiohttp.TraceConfig):
+            raise check.fail(f"trace_configs[{i}]", "must be an aiohttp.TraceConfig", item)
+    return items
+
+
+def _checked_connector(connector: object) -> ConnectorArg | None:
+    """None, an aiohttp connector, or a function making one (checked when it is called)."""
+    if connector is None or isinstance(connector, aiohttp.BaseConnector) or callable(connector):
+        return connector
+    raise check.fail(
+        "connector", "must be an aiohttp connector or a function making one", connector
+    )
 
 
 def env_proxy(url: str) -> str | None:

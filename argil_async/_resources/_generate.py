@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from ..events._payloads import VideoEventSource
     from .videos import AsyncVideosResource
 
-__all__ = ["check_callback", "finish", "key_or_new", "wait_done"]
+__all__ = ["check_callback", "check_receiver", "finish", "key_or_new", "wait_done"]
 
 Callback = Callable[[Video], object]
 
@@ -28,6 +28,16 @@ def check_callback(field: str, callback: object) -> None:
     """Refuse a callback that cannot be called, before anything is created."""
     if callback is not None and not callable(callback):
         raise InvalidRequestError(field, f"must be callable or None, got {callback!r:.80}")
+
+
+def check_receiver(receiver: object) -> None:
+    """Refuse a ``receiver`` that cannot wait for a video's event, before anything is sent.
+
+    Checked up front because ``generate`` would otherwise pay for the render first.
+    """
+    if receiver is not None and not callable(getattr(receiver, "wait_for_video", None)):
+        rule = "must have a wait_for_video method (a WebhookReceiver)"
+        raise InvalidRequestError("receiver", f"{rule}, got {receiver!r:.80}")
 
 
 async def finish(

@@ -81,7 +81,7 @@ class AsyncAssetsResource(Resource):
                 page=header_int(headers, "X-Page") or page,
                 page_size=header_int(headers, "X-Page-Size") or page_size or 20,
                 total_count=header_int(headers, "X-Total-Count"),
-                total_pages=header_int(headers, "X-Total-Pages"),
+                total_pages=header_int(headers, "X-Total-Pages", signed=True),
             )
 
         return AsyncPaginator(fetch)

@@ -210,6 +210,7 @@ class AsyncVideosResource(Resource):
             video = await client.videos.wait_until_done(video.id, receiver=receiver)
         """
         check.path_id("id", id)
+        _generate.check_receiver(receiver)
         return await _generate.wait_done(
             self,
             id,
@@ -262,6 +263,7 @@ class AsyncVideosResource(Resource):
         check.seconds("poll_interval", poll_interval)
         _generate.check_callback("on_created", on_created)
         _generate.check_callback("on_status", on_status)
+        _generate.check_receiver(receiver)
         if callback_url is not None:
             check.url("callback_url", callback_url, https_only=True)
         video = await self.create(

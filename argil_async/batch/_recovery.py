@@ -4,9 +4,11 @@ A run starts from one of three situations, told apart before any request:
 
 - the journal holds the batch: it resumes (a missing identity file is written again);
 - nothing is known at this results path: a new batch, whose identity file is written and
-  flushed to disk before the journal and before anything is sent;
-- the journal is missing, empty or was rolled back (its ``-wal`` deleted after a crash), but
-  the identity file or the results file names the batch: it is *recovered*.
+  flushed to disk before the journal, and whose results file (every job PENDING, each line
+  naming the batch) is written before anything is sent;
+- the journal is missing, empty or was rolled back (its ``-wal`` deleted after a crash), or
+  the whole state folder is gone, but the identity file or the results file names the
+  batch: it is *recovered*.
 
 Whenever the batch existed before this run, the videos carrying its batch id are listed
 (``extras_filter`` on ``argilBatchId``, one paginated listing) and every job the journal
@@ -40,7 +42,7 @@ from ._layout import (
     state_paths,
     write_identity,
 )
-from ._results import as_text, read_result_rows
+from ._results import as_text, read_result_rows, write_results
 
 __all__ = ["OpenedState", "open_state", "reconcile_batch"]
 
@@ -88,6 +90,9 @@ def _adopt(
         known = BatchIdentity(uuid.uuid4().hex, endpoint)
         write_identity(paths.identity, known)
         records = journal.prepare(jobs, endpoint, known.batch, retry_failed=retry)
+        # The results file names the batch from the start (every line PENDING), so that a
+        # crash followed by the loss of the whole state folder still leaves the id to recover by.
+        write_results(paths.results, journal.current, known.batch)
         return OpenedState(journal, records, paths)
     if known.endpoint != endpoint:
         raise JournalError(

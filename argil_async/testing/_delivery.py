@@ -64,8 +64,8 @@ async def _post(rt: Runtime, delivery: Delivery, body: bytes) -> None:
     timeout = aiohttp.ClientTimeout(total=rt.config.webhook_timeout)
     headers = {"Content-Type": "application/json", **delivery.headers}
     try:
-        async with rt.session().post(
-            delivery.url, data=body, headers=headers, timeout=timeout
+        async with rt.session().post(  # a redirect would lead it off loopback: not followed
+            delivery.url, data=body, headers=headers, timeout=timeout, allow_redirects=False
         ) as response:
             await response.read()
             delivery.status = response.status

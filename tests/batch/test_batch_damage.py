@@ -155,11 +155,16 @@ def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
 
 @pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
-@pytest.mark.parametrize("how", ["delete journal", "delete wal", "empty journal"])
+@pytest.mark.parametrize(
+    "how",
+    ["delete journal", "delete wal", "empty journal", "delete state folder",
+     "delete journal and identity"],
+)  # fmt: skip
 async def test_sigkill_then_journal_lost_never_makes_a_second_video(
     sim_factory: SimFactory, tmp_path: Path, how: str
 ):
-    """SIGKILL mid-run, the journal (or its -wal) deleted, rerun: one video per job, exit 0."""
+    """SIGKILL mid-run, the journal (its -wal, or the whole state folder) lost, rerun: one
+    video and one render per job, exit 0."""
     sim = await sim_factory(render_audio_time=0.2, render_video_time=0.3, latency=0.02)
     jobs = tmp_path / "jobs.jsonl"
     keys = write_jobs(sim, jobs, 30)
@@ -176,6 +181,7 @@ async def test_sigkill_then_journal_lost_never_makes_a_second_video(
     per_key = {key: len(sim.state.videos_with_extras(**{JOB_KEY_EXTRA: key})) for key in keys}
     assert set(per_key.values()) == {1}, per_key
     assert len(sim.state.videos) == 30
+    assert renders(sim) == 30  # no second paid render
     assert {line["status"] for line in results_of(out).values()} == {"DONE"}
 
 

@@ -222,6 +222,17 @@ def call(required: dict[str, Any], optional: dict[str, Any] | None = None) -> An
 PAGING = {"_page": maybe(st.integers(-1, 3)), "_limit": maybe(st.integers(-1, 5))}
 WAIT = {"timeout": seconds, "poll_interval": seconds}
 
+keys = maybe(st.text(max_size=20))
+VIDEO = {"name": names, "moments": maybe(st.lists(maybe(moment), max_size=3))}
+VIDEO_OPTIONAL = {
+    "subtitles": maybe(subtitles),
+    "aspect_ratio": choice("16:9", "9:16"),
+    "auto_brolls": maybe(auto_brolls),
+    "background_music": maybe(music),
+    "extras": extras,
+    "model": choice("ARGIL_V1", "ARGIL_ATOM"),
+}
+
 CASES: dict[str, Any] = {
     "assets.get": call({"id": ids}),
     "assets.list": call(
@@ -258,15 +269,17 @@ CASES: dict[str, Any] = {
     "voices.get": call({"id": ids}),
     "voices.list": call({}, {"language": choice("FRENCH"), "gender": choice("MALE", "FEMALE")}),
     "voices.create": call({"name": names, "audio_url": urls, "_settings": settings}),
-    "videos.create": call(
-        {"name": names, "moments": maybe(st.lists(maybe(moment), max_size=3))},
+    "videos.create": call(VIDEO, {**VIDEO_OPTIONAL, "idempotency_key": keys}),
+    "videos.generate": call(
+        VIDEO,
         {
-            "subtitles": maybe(subtitles),
-            "aspect_ratio": choice("16:9", "9:16"),
-            "auto_brolls": maybe(auto_brolls),
-            "background_music": maybe(music),
-            "extras": extras,
-            "model": choice("ARGIL_V1", "ARGIL_ATOM"),
+            **VIDEO_OPTIONAL,
+            "idempotency_key": keys,
+            "callback_url": urls,
+            "receiver": maybe(st.none()),
+            "on_created": maybe(st.one_of(st.none(), st.just(id))),
+            "on_status": maybe(st.one_of(st.none(), st.just(repr))),
+            **WAIT,
         },
     ),
     "videos.get": call({"id": ids}),
@@ -283,7 +296,7 @@ CASES: dict[str, Any] = {
     ),
     "videos.delete": call({"id": ids}),
     "videos.render": call({"id": ids}, {"callback_url": urls}),
-    "videos.wait_until_done": call({"id": ids}, WAIT),
+    "videos.wait_until_done": call({"id": ids}, {**WAIT, "receiver": maybe(st.none())}),
     "videos.download": call(
         {"id_or_video": ids, "path": targets}, {"subtitled": bools, "progress": maybe(st.none())}
     ),
@@ -296,6 +309,9 @@ CASES: dict[str, Any] = {
     "webhooks.update": call({"id": ids}, {"callback_url": urls, "events": events}),
     "webhooks.delete": call({"id": ids}),
 }
+
+WAITERS = {"assets.upload", "assets.wait_until_ready", "avatars.wait_until_ready"}
+WAITERS |= {"videos.wait_until_done", "videos.generate"}
 
 CONSTRUCTOR = call(
     {},
@@ -310,19 +326,29 @@ CONSTRUCTOR = call(
         "max_response_size": maybe(st.integers(-1, 10**9)),
         "proxy": maybe(st.sampled_from(["http://127.0.0.1:3128", "socks://x"])),
         "trust_env": bools,
+        "trace_configs": maybe(st.just([])),
+        "connector": maybe(st.none()),
     },
 )
 
 # Per-call options; extra_body is left out on purpose: it is the escape hatch that sends
 # fields the SDK does not model, so what it holds is the caller's to answer for.
-OPTIONS = call(
-    {},
-    {
-        "timeout": numbers,
-        "max_retries": maybe(st.integers(-1, 3)),
-        "extra_headers": maybe(
-            st.dictionaries(st.sampled_from(["X-Trace", "", "A\nB", "Ü"]), texts)
-        ),
-        "extra_query": maybe(st.dictionaries(st.sampled_from(["debug", "trace"]), texts)),
-    },
-)
+WAIT_OPTIONS = {
+    "max_retries": maybe(st.integers(-1, 3)),
+    "extra_headers": maybe(st.dictionaries(st.sampled_from(["X-Trace", "", "A\nB", "Ü"]), texts)),
+    "extra_query": maybe(st.dictionaries(st.sampled_from(["debug", "trace"]), texts)),
+}
+OPTIONS = call({}, {"timeout": numbers, **WAIT_OPTIONS})
+
+
+def _with_options(strategy: Any, options: Any) -> Any:
+    """The method's keywords, and one time in four its per-call options (as ``_options``)."""
+    drawn = st.one_of(st.just({}), st.just({}), st.just({}), options)
+    return st.tuples(strategy, drawn).map(lambda t: {**t[0], "_options": t[1]} if t[1] else t[0])
+
+
+# Every method also takes the per-call options (waiters and uploads have their own timeout).
+CASES = {
+    name: _with_options(strategy, call({}, WAIT_OPTIONS) if name in WAITERS else OPTIONS)
+    for name, strategy in CASES.items()
+}

@@ -106,6 +106,8 @@ class SeamTransport:
         if method == "GET" and path in listing:
             body, headers = listing[path]
             return _reply(200, body, headers)
+        if method == "POST" and path == "/videos":  # a new video waits for its render
+            return _reply(201, {"id": "video-new", "status": "IDLE"})
         match = _ID.match(path)
         kind = match.group(1) if match else path.strip("/")
         ident = match.group(2) if match else f"{kind}-new"

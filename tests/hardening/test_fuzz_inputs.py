@@ -47,6 +47,7 @@ def _split(kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """The method's own keywords (pieces built now), and the paging ones (``_page``...)."""
     built = build({k: v for k, v in kwargs.items() if not k.startswith("_")})
     built.update(kwargs.get("_settings", {}))
+    built.update(kwargs.get("_options", {}))
     return built, {k: v for k, v in kwargs.items() if k in ("_page", "_limit")}
 
 
@@ -74,6 +75,7 @@ def _call_sync(client: Argil, method: str, kwargs: dict[str, Any]) -> Any:
 
 def _names(kwargs: dict[str, Any]) -> set[str]:
     keys = {k for k in kwargs if not k.startswith("_")} | set(kwargs.get("_settings", {}))
+    keys |= set(kwargs.get("_options", {}))
     keys |= {"level", "volume"}  # a Zoom or BackgroundMusic refusing its own argument
     keys |= {part for joined in JOINED for part in joined.split("/")}
     return keys | {"number", "limit"} if {"_page", "_limit"} & set(kwargs) else keys
@@ -158,21 +160,23 @@ def test_constructors_accept_or_name_the_argument(cls: type[Any]):
     case()
 
 
-def test_call_options_are_checked_like_arguments(loop: asyncio.AbstractEventLoop):
-    """with_options(...): a bad option names itself; good ones give valid requests."""
+@pytest.mark.parametrize("cls", [AsyncArgil, Argil])
+def test_call_options_are_checked_like_arguments(cls: type[Any], loop: asyncio.AbstractEventLoop):
+    """with_options on both clients: a bad option names itself, good ones send valid requests."""
     transport = SeamTransport()
-    client = AsyncArgil(**_client_kwargs(transport))
+    client = cls(**_client_kwargs(transport))
+
+    def listed(options: dict[str, Any]) -> object:
+        copy = client.with_options(**options)
+        if isinstance(copy, Argil):
+            return copy.avatars.list()
+        return loop.run_until_complete(copy.avatars.list())
 
     @PROFILE
     @given(OPTIONS)
     def case(options: dict[str, Any]) -> None:
-        transport.requests.clear()
-        error = None
-        try:
-            loop.run_until_complete(client.with_options(**options).avatars.list())
-        except Exception as exc:
-            error = exc
-        problem = judge("with_options", error, list(transport.requests), set(options))
-        assert problem is None, f"with_options({describe(options)}): {problem}"
+        _judge_call(f"{cls.__name__}.with_options", options, transport, lambda: listed(options))
 
     case()
+    if isinstance(client, Argil):
+        client.close()

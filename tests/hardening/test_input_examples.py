@@ -11,7 +11,7 @@ import msgspec
 import pytest
 from support.fakes import json_response, scripted_client
 
-from argil_async import AsyncArgil, AutoBrolls, InvalidRequestError, Moment, Subtitles
+from argil_async import Argil, AsyncArgil, AutoBrolls, InvalidRequestError, Moment, Subtitles
 from argil_async._cli._demo import make_png
 
 MOMENT = {"avatarId": "a", "transcript": "Hi"}
@@ -98,6 +98,8 @@ async def _field_of(call: Any) -> str:
         ("avatars.create", {"name": "n", "image": make_png(640, 360)}, "image"),
         ("videos.download", {"id_or_video": "v", "path": "a\x00b"}, "path"),
         ("videos.download", {"id_or_video": "v", "path": "x", "subtitled": 1}, "subtitled"),
+        ("videos.wait_until_done", {"id": "v", "receiver": 5}, "receiver"),
+        ("videos.generate", {"name": "v", "moments": [MOMENT], "receiver": "x"}, "receiver"),
     ],
 )
 async def test_bad_arguments_raise_typed_errors_naming_them(
@@ -130,13 +132,29 @@ async def test_bad_arguments_raise_typed_errors_naming_them(
         ({"api_key": "k", "asset_concurrency": 0}, "asset_concurrency"),
         ({"api_key": "k", "asset_concurrency": None}, "asset_concurrency"),
         ({"api_key": "k\udc80"}, "api_key"),
+        ({"api_key": "k", "proxy": 5}, "proxy"),
+        ({"api_key": "k", "proxy": "socks://user:pw@proxy.test"}, "proxy"),
+        ({"api_key": "k", "trust_env": "no"}, "trust_env"),
+        ({"api_key": "k", "trace_configs": 5}, "trace_configs"),
+        ({"api_key": "k", "trace_configs": [object()]}, "trace_configs[0]"),
+        ({"api_key": "k", "connector": 5}, "connector"),
     ],
 )
-def test_bad_constructor_arguments_name_the_argument(kwargs: dict[str, Any], field: str):
-    """AsyncArgil refuses bad configuration with a typed error naming it."""
+@pytest.mark.parametrize("cls", [AsyncArgil, Argil])
+def test_bad_constructor_arguments_name_the_argument(
+    cls: type[Any], kwargs: dict[str, Any], field: str
+):
+    """Both clients refuse bad configuration with a typed error naming it, at construction."""
     with pytest.raises(InvalidRequestError) as info:
-        AsyncArgil(**kwargs)
+        cls(**kwargs)
     assert info.value.field == field
+    assert "pw" not in str(info.value)  # a proxy URL's credentials are not shown
+
+
+async def test_a_connector_factory_making_no_connector_is_a_typed_error():
+    """connector=f where f() is not an aiohttp connector: InvalidRequestError on first use."""
+    async with AsyncArgil(api_key="k", base_url="http://127.0.0.1:9/v1", connector=dict) as c:
+        assert await _field_of(c.avatars.list()) == "connector"
 
 
 async def test_a_directory_or_unreadable_file_is_refused_as_image(tmp_path: Path):

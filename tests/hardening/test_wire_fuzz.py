@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -12,6 +13,8 @@ from multidict import CIMultiDict
 from support.fakes import scripted_client
 
 from argil_async import ArgilError, AsyncArgil, Response
+
+WIRE_STATS: Counter[str] = Counter()  # printed by conftest.py (``wire fuzzing:`` line)
 
 CASES = 3000
 EMPTY = Response(200, CIMultiDict({"Content-Type": "application/json"}), b"[]")
@@ -68,7 +71,8 @@ def _answer(rng: random.Random) -> Response:
 async def test_fuzzed_responses_end_in_success_or_a_typed_error(block):
     """500 damaged responses per block (3000 in all): nothing escapes but an ArgilError."""
     rng = random.Random(block)
-    outcomes = {"ok": 0, "typed": 0}
+    outcomes = {"ok": 0, "typed": 0, "untyped": 0}
+    untyped = []
     for _ in range(CASES // 6):
         answers = [_answer(rng) for _ in range(4)] + [EMPTY] * 20  # then an empty listing
         client, _ = scripted_client(*answers, max_retries=0)
@@ -77,5 +81,11 @@ async def test_fuzzed_responses_end_in_success_or_a_typed_error(block):
             outcomes["ok"] += 1
         except ArgilError:
             outcomes["typed"] += 1
+        except Exception as exc:
+            outcomes["untyped"] += 1
+            untyped.append(f"{type(exc).__name__}: {exc}"[:200])
+    WIRE_STATS.update(outcomes)
+    WIRE_STATS["cases"] += CASES // 6
+    assert untyped == []
     assert sum(outcomes.values()) == CASES // 6
     assert outcomes["typed"] > 0

@@ -146,6 +146,7 @@ async def test_garbled_envelopes_do_not_truncate(listing, envelope):
     ("headers", "warning"),
     [
         ({"X-Total-Pages": "0"}, "reported 0 pages, yet page 1 has items"),
+        ({"X-Total-Pages": "-1"}, "reported -1 pages, yet page 1 has items"),
         ({"X-Page": "1"}, "page 2 came back labelled page 1"),
     ],
 )
@@ -188,3 +189,19 @@ async def test_well_formed_listings_log_nothing(caplog):
     assert len(ids) == 6
     assert requests == 3
     assert caplog.records == []
+
+
+@pytest.mark.parametrize(
+    ("envelope", "warning"),
+    [
+        (lambda n: {"totalPages": -1, "currentPage": n}, "reported -1 pages, yet page 1 has"),
+        (lambda n: {"totalPages": 3, "currentPage": 1}, "page 2 came back labelled page 1"),
+    ],
+    ids=["total-minus-1", "current-stuck-at-1"],
+)
+async def test_contradicting_envelopes_are_logged(envelope, warning, caplog):
+    """A garbled /videos envelope gives every page and one warning on the argil_async logger."""
+    caplog.set_level(logging.WARNING, "argil_async")
+    ids, _ = await _ids("videos", _video_server(3, envelope))
+    assert len(ids) == 6
+    assert caplog.text.count(warning) == 1

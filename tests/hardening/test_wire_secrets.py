@@ -165,3 +165,17 @@ def test_userinfo_and_query_tokens_in_any_url_are_masked():
         "see https://***@example.com/x?page=2&api_key=*** and ?signature=***#frag"
     )
     assert redact_text("plain words stay as they are") == "plain words stay as they are"
+
+
+async def test_key_echoed_in_another_letter_case_is_masked():
+    """A server that upper-cases the key it echoes still leaves no trace of it on the error."""
+
+    async def handler(request: web.Request) -> web.Response:
+        key = request.headers["x-api-key"].upper()
+        return web.json_response({"message": f"invalid api key {key}"}, status=401)
+
+    async with hostile_client(handler) as client:
+        with pytest.raises(AuthenticationError) as caught:
+            await client.voices.list()
+    assert _leaks(caught.value, KEY.upper()) == []
+    assert "invalid api key ***" in str(caught.value)

@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import aiohttp
 import pytest
+from aiohttp import web
+from support.client_fixtures import client_for
+from wire_server import hostile_server
+
+from argil_async import Moment
 
 BAD_URLS = [
     "https://example.com/hook\n",
@@ -65,3 +70,29 @@ async def test_well_formed_urls_are_still_accepted(sim_factory, url):
         sim, "/webhooks", {"callbackUrl": url, "events": ["VIDEO_GENERATION_SUCCESS"]}
     )
     assert status == 201
+
+
+async def test_a_loopback_receiver_cannot_redirect_a_delivery_elsewhere(sim_factory):
+    """A delivery answered with a redirect is recorded as such, never followed to another host."""
+    followed: list[str] = []
+
+    async def elsewhere(request: web.Request) -> web.Response:
+        followed.append(request.path)
+        return web.Response(status=204)
+
+    async with hostile_server(elsewhere) as target:
+
+        async def redirecting(request: web.Request) -> web.Response:
+            raise web.HTTPTemporaryRedirect(target + "/stolen")
+
+        async with hostile_server(redirecting) as hook_base:
+            sim = await sim_factory()
+            async with client_for(sim) as client:
+                video = await client.videos.create(
+                    name="hook",
+                    moments=[Moment(avatar_id=next(iter(sim.state.avatars)), transcript="Hi")],
+                )
+                await client.videos.render(video.id, callback_url=hook_base + "/hook")
+                await sim.wait_until(lambda: len(sim.deliveries) == 1)
+    assert sim.deliveries[0].status == 307
+    assert followed == []
