@@ -328,6 +328,9 @@ CONSTRUCTOR = call(
         "trust_env": bools,
         "trace_configs": maybe(st.just([])),
         "connector": maybe(st.none()),
+        "asset_limiter": maybe(st.none()),
+        "retry_policy": maybe(st.none()),
+        "transport": maybe(st.none()),
     },
 )
 

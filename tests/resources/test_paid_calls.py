@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import queue
+import threading
 from typing import Any
 
 import pytest
@@ -402,3 +404,39 @@ def test_the_sync_twin_generates_with_callbacks(spec_checker: Any):
     assert statuses[0] == "IDLE"
     assert statuses[-1] == "DONE"
     assert not spec_checker.failures, spec_checker.report()
+
+
+def test_the_sync_twin_waits_on_a_receiver_served_by_another_thread(spec_checker: Any):
+    """Sync generate(receiver=) ends on a delivery taken on another thread's loop, not a poll."""
+    receiver = WebhookReceiver("t")
+    urls: queue.Queue[str] = queue.Queue()
+    stop = threading.Event()
+
+    async def serve() -> None:
+        async with receiver.serve() as url:
+            urls.put(url)
+            while not stop.is_set():
+                await asyncio.sleep(0.02)
+
+    server = threading.Thread(target=asyncio.run, args=(serve(),))
+    server.start()
+    try:
+        url = urls.get(timeout=30)
+        with ArgilSimulator.in_thread() as sim, client_for_sync(sim) as client:
+            sim.on_exchange = spec_checker
+            video = client.videos.generate(
+                name="s", moments=moments(sim), callback_url=url, receiver=receiver,
+                poll_interval=600, timeout=3600,
+            )  # fmt: skip
+            gets = sim.stats.by_route[GET]
+    finally:
+        stop.set()
+        server.join(30)
+    assert video.status == "DONE"
+    assert receiver.received == 1
+    assert gets == 2  # the first poll, then the one the delivery triggered
+    assert not spec_checker.failures, spec_checker.report()
+
+
+def client_for_sync(sim: ArgilSimulator) -> Argil:
+    return Argil(api_key=sim.api_key, base_url=sim.base_url)
