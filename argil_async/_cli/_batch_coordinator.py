@@ -1,8 +1,9 @@
 """``--coordinator REDIS_URL`` for ``argil batch run`` and ``argil batch status``.
 
 ``run`` becomes one worker of a batch shared through Redis (see
-``argil_async.batch.RedisCoordinator``); ``status`` reads that whole batch, whose name the
-run noted beside its results file (``results.jsonl.coordinator``) unless ``--batch`` says it.
+``argil_async.batch.RedisCoordinator``); ``status`` (and its ``--report``) reads that whole
+batch, whose name the run noted beside its results file (``results.jsonl.coordinator``)
+unless ``--batch`` says it.
 """
 
 from __future__ import annotations
@@ -52,11 +53,14 @@ def coordinator_from(args: argparse.Namespace, *, results: Path | None = None) -
     return RedisCoordinator(args.coordinator, batch=args.batch, lease_ttl=ttl)
 
 
-def coordinated_status(args: argparse.Namespace) -> Any:
-    """The whole coordinated batch's BatchStatus, read from Redis."""
+def coordinated_status(args: argparse.Namespace) -> tuple[Any, list[Any] | None]:
+    """The whole coordinated batch's BatchStatus, and its JobResults for ``--report``,
+    read from Redis (live while the workers run)."""
 
-    async def read() -> Any:
+    async def read() -> tuple[Any, list[Any] | None]:
         async with coordinator_from(args, results=args.results) as coordinator:
-            return await coordinator.status()
+            status = await coordinator.status()
+            rows = None if args.report is None else await coordinator.results()
+            return status, rows
 
     return asyncio.run(read())

@@ -14,7 +14,7 @@ import csv
 import sys
 from pathlib import Path
 
-from ..batch import read_results, read_status
+from ..batch import JobResult, read_results, read_status
 from ..errors import ArgilError
 from ._batch_coordinator import add_coordinator_arguments, coordinated_status
 from ._session import print_json
@@ -39,13 +39,19 @@ def add_status_command(status: argparse.ArgumentParser) -> None:
 
 def _status(args: argparse.Namespace) -> int:
     try:
-        coordinated = args.coordinator  # the whole batch, from Redis
-        status = coordinated_status(args) if coordinated else read_status(args.results)
+        rows = None
+        if args.coordinator:  # the whole batch, from Redis
+            status, rows = coordinated_status(args)
+        else:
+            status = read_status(args.results)
         if args.report is not None:
-            rows = write_report(args.results, args.report)
-            print(f"{args.report}: {rows} jobs", file=sys.stderr)
+            count = write_report(args.report, read_results(args.results) if rows is None else rows)
+            print(f"{args.report}: {count} jobs", file=sys.stderr)
     except (ArgilError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        noted = args.results.with_name(args.results.name + ".coordinator")
+        if not args.coordinator and noted.exists():  # a worker of a coordinated run wrote here
+            print("(a coordinated batch: add --coordinator REDIS_URL to read it)", file=sys.stderr)
         return 2
     if args.json:
         print_json(status.to_dict())
@@ -62,9 +68,8 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
-def write_report(results: Path, report: Path) -> int:
-    """Write the CSV report of a batch; return its number of jobs."""
-    rows = read_results(results)
+def write_report(report: Path, rows: list[JobResult]) -> int:
+    """Write the CSV report of a batch's rows; return its number of jobs."""
     with report.open("w", newline="", encoding="utf-8") as stream:
         writer = csv.DictWriter(stream, REPORT_COLUMNS, extrasaction="ignore")
         writer.writeheader()

@@ -109,7 +109,10 @@ class _Worker:
             waiter = Waiter(self.client, settings, receiver, url)
             writer = cast(JournalWriter, ClaimedWriter(self.coordinator))
             retry = RetrySettings(options.retries, options.retry_wait)
-            driver = JobDriver(self.client, writer, waiter, retry, self.tracker.move, self.batch_id)
+            driver = JobDriver(
+                self.client, writer, waiter, retry, self.tracker.move, self.batch_id,
+                recheck=True,  # Redis may lose its last second of saves (appendfsync everysec)
+            )  # fmt: skip
             renewer = asyncio.ensure_future(self.claims.renew_forever())
             try:
                 async with show_progress(

@@ -12,12 +12,13 @@ job is finished, so a job is never left behind, and then writes the whole batch'
 
 Durability: the journal is only as durable as Redis. Run it with ``appendonly yes`` and
 ``appendfsync always`` to lose nothing; with ``everysec`` (Redis' default for AOF) a crash
-of Redis itself can lose the last second of saves: a job whose CREATING or RENDERING intent
-was lost is redone from the state before it, and the create or render it announced is then
-found again by the reconciliation (the video carries the job key and batch id), so nothing is
-created twice; a finished state that was lost costs one GET. Without persistence (no AOF, no
-RDB), a Redis restart loses the batch itself: the next run starts it over, and the videos
-already made are not found again (they carry the old batch id).
+of Redis itself can lose the last second of saves: a job whose create or render landed may
+come back PENDING or CREATED. So the workers' driver runs with ``recheck``: a PENDING job
+looks its video up by job key and batch id before creating (adopting it, rendered if it left
+IDLE), and a job resumed at CREATED checks the video's status before rendering; nothing is
+created or rendered twice. A finished state that was lost costs one GET. Without persistence
+(no AOF, no RDB), a Redis restart loses the batch itself: the next run starts it over, and
+the videos already made are not found again (they carry the old batch id).
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ from ..errors import APIConnectionError, ArgilError, InvalidRequestError
 from . import _coordinator_scripts as scripts
 from ._jobs import Job
 from ._journal import FINISHED, JobRecord, JournalError
-from ._results import BatchStatus, status_of
+from ._results import BatchStatus, result_line, status_of, write_results
+from ._state import JobResult
 
 if TYPE_CHECKING:  # redis is an optional extra: imported when a coordinator connects
     import redis.asyncio as aioredis
@@ -158,6 +160,39 @@ class RedisCoordinator:
             for r in records.values()
             if r.seq >= 0
         )
+
+    async def results(self) -> list[JobResult]:
+        """Every job of the whole batch as a :class:`JobResult`, in job-file order, now.
+
+        The merged results of all the workers, live during a run (the coordinated twin of
+        :func:`~argil_async.batch.read_results`); InvalidRequestError when this Redis holds no
+        batch of that name. Example::
+
+            async with RedisCoordinator.for_results(redis_url, "results.jsonl") as coordinator:
+                failed = [r for r in await coordinator.results() if r.status == "FAILED"]
+        """
+        records, batch_id = await self._batch_records()
+        return [JobResult.from_line(result_line(record, batch_id)) for record in records]
+
+    async def write_results(self, path: str | os.PathLike[str]) -> int:
+        """Write the whole batch's results file (JSONL, atomically) to ``path``; the job count.
+
+        Every worker writes one when the batch ends; this writes one at any time, e.g. for an
+        operator while the workers run: ``await coordinator.write_results("merged.jsonl")``.
+        """
+        records, batch_id = await self._batch_records()
+        await anyio.to_thread.run_sync(lambda: write_results(Path(path), records, batch_id))
+        return len(records)
+
+    async def _batch_records(self) -> tuple[list[JobRecord], str | None]:
+        if self.batch is None:
+            raise InvalidRequestError("batch", "is needed to read a batch's results")
+        records = await self.records()
+        if not records:
+            raise InvalidRequestError("batch", f"no batch {self.batch!r} in this Redis")
+        batch_id = await self._command(lambda client: client.hget(self._keys[0], "batch"))
+        current = [record for record in records.values() if record.seq >= 0]
+        return current, None if batch_id is None else _text(batch_id)
 
     async def open(self, jobs: Sequence[Job], endpoint: str) -> tuple[str, dict[str, JobRecord]]:
         """Create the batch, or join it; return its batch id and every job's record."""

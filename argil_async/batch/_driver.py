@@ -7,13 +7,18 @@ record says when a run starts, the next step is safe:
 - PENDING: upload B-roll URLs (uploads are idempotent), save CREATING, POST /videos.
 - CREATING: the create may have landed. List videos with ``extras_filter`` on the job key;
   adopt the video found that carries this journal's batch id too (another batch may have
-  used the same key), else create.
+  used the same key), else create; an adopted video that has left IDLE was rendered too.
 - CREATED: save RENDERING, POST render.
 - RENDERING: the render may have landed. GET the video: IDLE means it did not, render again;
   any other status means it did. The API renders only IDLE videos, so a render that raced
   an earlier one is refused (400), and that 400 is settled by the same GET.
 - RENDER_SENT: wait for the end of the render.
 - TIMED_OUT (left by an earlier run): as RENDERING, since the render may not have landed.
+
+A journal that may lose its last saves (``recheck``: Redis with ``appendfsync everysec``)
+can show PENDING for a job whose create landed, or CREATED for one whose render did. Then a
+PENDING job looks for its video by key before creating (as CREATING does), and a job
+resumed at CREATED checks the video's status before rendering (as RENDERING does).
 
 Failures: 401 and a journal that cannot be written stop the whole run (every job would fail the
 same way). Connection errors, timeouts, 408, 429 and 5xx that outlived the client's own retries
@@ -105,9 +110,12 @@ class JobDriver:
         retry: RetrySettings,
         on_move: Callable[[str, str], None] = lambda old, new: None,
         batch: str | None = None,
+        *,
+        recheck: bool = False,
     ) -> None:
         self._client = client
         self._batch = batch
+        self._recheck = recheck
         self._writer = writer
         self._waiter = waiter
         self._retry = retry
@@ -125,7 +133,8 @@ class JobDriver:
     async def drive(self, job: Job, record: JobRecord) -> JobRecord:
         """Run ``job`` from ``record`` until it is finished; return its last record."""
         if record.state != PENDING:  # a resumed job: count this run as another attempt
-            state = RENDERING if record.state == TIMED_OUT else record.state
+            doubtful = record.state == TIMED_OUT or (self._recheck and record.state == CREATED)
+            state = RENDERING if doubtful else record.state
             record = await self._save(record, state=state, attempts=record.attempts + 1)
         failures = 0
         while record.state not in FINISHED:
@@ -172,6 +181,8 @@ class JobDriver:
         record = await self._save(
             record, state=CREATING, started_at=time.time(), attempts=record.attempts + 1
         )
+        if self._recheck:  # the journal may have lost the saves of a create that landed
+            return await self._reconcile_create(job, record)
         return await self._create(job, record)
 
     async def _create(self, job: Job, record: JobRecord) -> JobRecord:
@@ -198,7 +209,10 @@ class JobDriver:
         if adopted is None:
             return await self._create(job, record)
         logger.info("job %s: adopted video %s created by an earlier attempt", job.key, adopted.id)
-        return await self._created(record, adopted)
+        record = await self._created(record, adopted)
+        if adopted.status != "IDLE":  # its render landed too (the journal lost that save)
+            return await self._rendering(record, adopted)
+        return record
 
     def _ours(self, video: Video) -> bool:
         """Whether ``video`` was made by this batch (journals from before carry no batch id)."""

@@ -25,8 +25,8 @@ from argil_async.batch import (
     load_jobs,
     run_batch,
 )
-from argil_async.batch._coordinator import coordinator_file
-from argil_async.batch._journal import CREATING
+from argil_async.batch._coordinator import _PARTS, coordinator_file
+from argil_async.batch._journal import CREATED, CREATING
 from argil_async.errors import InvalidRequestError
 from argil_async.testing import ArgilSimulator
 
@@ -112,6 +112,131 @@ async def test_a_dead_workers_job_is_taken_over_and_reconciled(
     lines = [json.loads(line) for line in (tmp_path / "r.jsonl").read_text().splitlines()]
     taken_over = next(line for line in lines if line["key"] == record.key)
     assert taken_over["attempts"] == 2  # counted like a resumed run
+
+
+async def _snapshot(redis_url: str, batch: str) -> dict[bytes, bytes | None]:
+    """Every key of the batch, dumped in one transaction: what an AOF fsynced then holds."""
+    import redis.asyncio as aioredis
+
+    keys = [f"argil:batch:{{{batch}}}:{part}" for part in _PARTS]
+    async with (
+        aioredis.Redis.from_url(redis_url) as client,
+        client.pipeline(transaction=True) as pipe,
+    ):
+        for key in keys:
+            pipe.dump(key)
+        dumps = await pipe.execute()
+    return dict(zip((key.encode() for key in keys), dumps, strict=True))
+
+
+async def _restore(redis_url: str, snapshot: dict[bytes, bytes | None]) -> None:
+    """Put the batch's keys back as in ``snapshot``: every later write is lost."""
+    import redis.asyncio as aioredis
+
+    async with aioredis.Redis.from_url(redis_url) as client:
+        for key, dumped in snapshot.items():
+            await client.delete(key)
+            if dumped is not None:
+                await client.restore(key, 0, dumped)
+
+
+async def test_redis_losing_its_last_writes_makes_nothing_twice(
+    sim_factory, tmp_path: Path, redis_url: str, redis_name: str
+):
+    """Redis back at a mid-run snapshot (lost writes): no video, no render is made twice."""
+    sim = await sim_factory(render_audio_time=0.05, render_video_time=0.3)
+    keys = write_jobs(sim, tmp_path / "jobs.jsonl", 30)
+    jobs = load_jobs(tmp_path / "jobs.jsonl")
+    snapshots: list[dict[bytes, bytes | None]] = []
+
+    async def snapshot_midway() -> None:
+        await sim.wait_until(lambda: sim.stats.by_route["POST /videos"] >= 12, timeout=60)
+        snapshots.append(await _snapshot(redis_url, redis_name))
+
+    async with client_for(sim) as client:
+        coordinator = RedisCoordinator(redis_url, batch=redis_name, lease_ttl=1)
+        first, _ = await asyncio.gather(
+            run_batch(
+                client, jobs, out=tmp_path / "r1.jsonl", concurrency=6, callback="off",
+                progress="off", options=FAST, coordinator=coordinator,
+            ),
+            snapshot_midway(),
+        )  # fmt: skip
+        assert first.ok
+        await _restore(redis_url, snapshots[0])  # Redis crashed; its AOF lost the rest
+        async with RedisCoordinator(redis_url, batch=redis_name) as reader:
+            lost = await reader.records()
+        states = {record.state for record in lost.values()}
+        assert {"PENDING", "DONE"} - states == set(), states  # some work was really forgotten
+        second = await run_batch(
+            client, jobs, out=tmp_path / "r2.jsonl", concurrency=6, callback="off",
+            progress="off", options=FAST,
+            coordinator=RedisCoordinator(redis_url, batch=redis_name, lease_ttl=30),
+        )  # fmt: skip
+    assert second.ok
+    assert videos_per_key(sim, keys) == dict.fromkeys(keys, 1)
+    assert sim.stats.by_route["POST /videos"] == 30
+    assert sim.stats.by_route["POST /videos/{id}/render"] == 30
+    assert result_keys(tmp_path / "r2.jsonl") == keys
+
+
+async def test_a_lost_rendering_save_does_not_render_again(
+    sim_factory, tmp_path: Path, redis_url: str, redis_name: str
+):
+    """Redis kept CREATED but lost RENDERING, and the render landed: no second POST render."""
+    sim = await sim_factory(render_audio_time=0.05, render_video_time=0.05)
+    write_jobs(sim, tmp_path / "jobs.jsonl", 2)
+    jobs = load_jobs(tmp_path / "jobs.jsonl")
+    dead = RedisCoordinator(redis_url, batch=redis_name, lease_ttl=1)
+    batch_id, _ = await dead.open(jobs, sim.base_url)
+    record, _, _ = await dead.claim()
+    assert record is not None
+    job = next(j for j in jobs if j.key == record.key)
+    async with client_for(sim) as client:
+        video = await client.videos.create(**job.create_arguments({}, batch_id))
+        await dead.save(record.moved(state=CREATED, video_id=video.id, attempts=1))
+        await client.videos.render(video.id)  # its RENDERING save was lost, then it died
+        await dead.aclose()
+        summary = await run_batch(
+            client, jobs, out=tmp_path / "r.jsonl", callback="off", progress="off",
+            options=FAST, coordinator=RedisCoordinator(redis_url, batch=redis_name, lease_ttl=30),
+        )  # fmt: skip
+    assert summary.ok
+    assert sim.stats.by_route["POST /videos"] == 2
+    assert sim.stats.by_route["POST /videos/{id}/render"] == 2
+
+
+async def test_status_report_and_merged_results_read_the_batch_mid_run(
+    sim_factory, tmp_path: Path, redis_url: str, redis_name: str, capsys
+):
+    """Mid-run: CLI status --json/--report, results() and write_results() show every job."""
+    from argil_async._cli import main
+
+    sim = await sim_factory()
+    keys = write_jobs(sim, tmp_path / "jobs.jsonl", 5)
+    jobs = load_jobs(tmp_path / "jobs.jsonl")
+    async with RedisCoordinator(redis_url, batch=redis_name) as worker:
+        batch_id, _ = await worker.open(jobs, sim.base_url)
+        record, _, _ = await worker.claim()
+        assert record is not None
+        await worker.save(record.moved(state=CREATING, attempts=1))  # a job under way
+        results = await worker.results()
+        assert await worker.write_results(tmp_path / "merged.jsonl") == 5
+    assert [row.key for row in results] == keys
+    assert {row.batch for row in results} == {batch_id}
+    assert sorted(row.status for row in results) == ["CREATING"] + ["PENDING"] * 4
+    merged = [json.loads(line) for line in (tmp_path / "merged.jsonl").read_text().splitlines()]
+    assert [line["key"] for line in merged] == keys
+    coordinator_file(tmp_path / "r.jsonl").write_text(f"{redis_name}\n")  # as a run notes it
+    status_argv = ["batch", "status", str(tmp_path / "r.jsonl")]
+    assert await asyncio.to_thread(main, status_argv) == 2  # no results yet, no --coordinator
+    assert "--coordinator" in capsys.readouterr().err  # ... which the message suggests
+    report = tmp_path / "report.csv"
+    argv = [*status_argv, "--coordinator", redis_url, "--json", "--report", str(report)]
+    assert await asyncio.to_thread(main, argv) == 0
+    assert json.loads(capsys.readouterr().out)["counts"] == {"PENDING": 4, "CREATING": 1}
+    rows = report.read_text().splitlines()
+    assert [row.split(",")[0] for row in rows[1:]] == keys
 
 
 async def test_a_changed_job_file_cannot_join(sim_factory, tmp_path: Path, redis_url, redis_name):

@@ -144,6 +144,34 @@ async def test_live_holder_renews_its_leases(redis_url: str, redis_name: str):
         await _close([holder, other])
 
 
+async def test_a_waiter_sleeps_until_pub_sub_wakes_it(redis_url: str, redis_name: str):
+    """A waiting acquire asks Redis only a few times in 2 s, and a release wakes it by pub/sub."""
+    holder, waiter = await _fleet(
+        redis_url, redis_name, 2, slots=1, recheck_interval=600, lease_ttl=600
+    )
+    attempts = 0
+    link = waiter._connect()
+    acquire_script = link.scripts["ACQUIRE"]
+
+    async def counted(**arguments: object) -> object:
+        nonlocal attempts
+        attempts += 1
+        return await acquire_script(**arguments)  # type: ignore[arg-type]
+
+    link.scripts["ACQUIRE"] = counted  # type: ignore[assignment]
+    try:
+        lease = await holder.acquire()
+        waiting = asyncio.ensure_future(waiter.acquire())
+        await asyncio.sleep(2)
+        assert not waiting.done()
+        assert attempts <= 3  # the first try, and a re-check once subscribed: no polling
+        await holder.release(lease)
+        with anyio.fail_after(30):  # far less than the 600 s re-check or lease: a message woke it
+            await waiting
+    finally:
+        await _close([holder, waiter])
+
+
 async def test_cancelled_acquire_leaves_no_lease(redis_url: str, redis_name: str):
     """A waiting acquire is cancellable and holds nothing afterwards."""
     (limiter,) = await _fleet(redis_url, redis_name, 1, slots=1)
