@@ -10,28 +10,35 @@ whole batch, and ``<results>.coordinator`` names the batch for ``argil batch sta
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Literal, cast
 
 import anyio
 
 from .._client import AsyncArgil
+from ..errors import ArgilError
 from ._coordinator import (
-    ClaimedWriter,
     ClaimLostError,
-    Claims,
+    CoordinatorUnavailableError,
     RedisCoordinator,
     coordinator_file,
-    finished_count,
 )
 from ._driver import JobDriver, RetrySettings
 from ._jobs import Job
 from ._journal import JobRecord, JournalWriter
-from ._outcome import BatchOptions, BatchSummary, CallbackServer, first_error, serve_callbacks
+from ._outcome import (
+    BatchOptions,
+    BatchSummary,
+    Breaker,
+    CallbackServer,
+    first_error,
+    serve_callbacks,
+)
 from ._progress import Tracker, show_progress
 from ._results import write_results
 from ._waiting import Waiter, WaitSettings
@@ -51,12 +58,20 @@ async def run_coordinated(
     progress: Literal["auto", "rich", "log", "off"],
     options: BatchOptions,
     coordinator: RedisCoordinator,
+    retry_failed: bool = False,
+    max_failures: int | None = None,
 ) -> BatchSummary:
     """Work on the coordinated batch until every job is finished; see the module doc."""
     started = time.monotonic()
-    batch_id, records = await coordinator.open(jobs, options.endpoint or client.base_url)
+    endpoint = options.endpoint or client.base_url
+    try:
+        batch_id, records = await coordinator.open(jobs, endpoint, retry_failed=retry_failed)
+    except BaseException:  # refused (another job file, another API) or unreachable
+        with anyio.CancelScope(shield=True):
+            await coordinator.aclose()
+        raise
     await anyio.Path(coordinator_file(out)).write_text(f"{coordinator.batch}\n")
-    worker = _Worker(client, coordinator, options, records, batch_id)
+    worker = _Worker(client, coordinator, options, records, batch_id, max_failures)
     try:
         await worker.run({job.key: job for job in jobs}, concurrency, server, progress)
     finally:
@@ -74,6 +89,7 @@ async def run_coordinated(
         results=out,
         journal=coordinator_file(out),
         callbacks=server is not None,
+        stopped=worker.breaker.reason,
     )
 
 
@@ -87,12 +103,14 @@ class _Worker:
         options: BatchOptions,
         records: Mapping[str, JobRecord],
         batch_id: str,
+        max_failures: int | None = None,
     ) -> None:
         self.client = client
         self.coordinator = coordinator
         self.options = options
         self.batch_id = batch_id
         self.claims = Claims(coordinator)
+        self.breaker = Breaker(max_failures)
         self.tracker = Tracker(Counter(record.state for record in records.values()))
 
     async def run(
@@ -124,7 +142,9 @@ class _Worker:
                 await asyncio.gather(renewer, return_exceptions=True)
 
     async def _work(self, driver: JobDriver, jobs: Mapping[str, Job]) -> None:
-        while True:
+        """Claim and drive jobs until the batch is finished (or this worker's ``max_failures``
+        jobs failed in a row: it then claims no more, and the others go on)."""
+        while self.breaker.reason is None:
             claimed_at = anyio.current_time()
             record, held, wait = await self.coordinator.claim()
             if record is None:
@@ -132,16 +152,84 @@ class _Worker:
                     return  # every job of the batch is finished
                 await anyio.sleep(min(max(wait, 0.05), 1.0))  # others' jobs may come back
                 continue
-            await self._drive(driver, jobs[record.key], record, claimed_at)
+            final = await self._drive(driver, jobs[record.key], record, claimed_at)
+            if final is not None:
+                self.breaker.record(final.state)
 
     async def _drive(
         self, driver: JobDriver, job: Job, record: JobRecord, claimed_at: float
-    ) -> None:
+    ) -> JobRecord | None:
+        """The job's last record, or None when another worker has it now."""
+        final = None
         with self.claims.hold(job.key, claimed_at) as scope:
             try:
-                await driver.drive(job, record)
+                final = await driver.drive(job, record)
             except ClaimLostError:
                 logger.warning("job %s: taken over by another worker", job.key)
         self.claims.drop(job.key)
         if scope.cancelled_caught:
             logger.warning("job %s: claim not renewed in time; left to another worker", job.key)
+        return final
+
+
+class ClaimedWriter:
+    """The driver's journal writer, for a coordinated run: saves go to Redis, fenced."""
+
+    def __init__(self, coordinator: RedisCoordinator) -> None:
+        self._coordinator = coordinator
+        self.commits = 0
+
+    async def save(self, record: JobRecord) -> None:
+        """Save one record (the driver awaits this before every request it announces)."""
+        await self._coordinator.save(record)
+        self.commits += 1
+
+    async def aclose(self) -> None:
+        """Nothing is queued: every save is one script call."""
+
+
+class Claims:
+    """This worker's claimed jobs, renewed in the background; a job whose claim could not be
+    renewed in time is cancelled before the claim expires (another worker may take it)."""
+
+    def __init__(self, coordinator: RedisCoordinator) -> None:
+        self._coordinator = coordinator
+        self._ttl = coordinator.lease_ttl
+        self._scopes: dict[str, anyio.CancelScope] = {}
+
+    def hold(self, key: str, claimed_at: float) -> anyio.CancelScope:
+        """A cancel scope for driving ``key``, due a third of the TTL before its claim ends."""
+        scope = anyio.CancelScope(deadline=claimed_at + self._ttl * 2 / 3)
+        self._scopes[key] = scope
+        return scope
+
+    def drop(self, key: str) -> None:
+        """The job is finished or abandoned here."""
+        self._scopes.pop(key, None)
+
+    async def renew_forever(self) -> None:
+        """Every third of the TTL, renew every claim; push each job's deadline on."""
+        while True:
+            await anyio.sleep(self._ttl / 3)
+            keys = list(self._scopes)
+            sent = anyio.current_time()
+            try:
+                renewed = await self._coordinator.renew(keys)
+            except CoordinatorUnavailableError as exc:
+                logger.warning("cannot renew %d claims (%s); retrying", len(keys), exc)
+                continue
+            for key, kept in zip(keys, renewed, strict=True):
+                scope = self._scopes.get(key)
+                if scope is not None:
+                    scope.deadline = sent + self._ttl * 2 / 3 if kept else -1.0
+
+    async def release_all(self) -> None:
+        """Hand back every claim still held (the run is stopping)."""
+        keys, self._scopes = list(self._scopes), {}
+        with anyio.move_on_after(5, shield=True), contextlib.suppress(ArgilError):
+            await self._coordinator.release(keys)
+
+
+def finished_count(records: Iterable[JobRecord]) -> int:
+    """Jobs already finished (DONE or FAILED) when this worker joined."""
+    return sum(record.state in ("DONE", "FAILED") for record in records)

@@ -24,7 +24,6 @@ the videos already made are not found again (they carry the old batch id).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 import os
@@ -40,7 +39,7 @@ from .. import _validation as check
 from ..errors import APIConnectionError, ArgilError, InvalidRequestError
 from . import _coordinator_scripts as scripts
 from ._jobs import Job
-from ._journal import FINISHED, JobRecord, JournalError
+from ._journal import FAILED, FINISHED, JobRecord, JournalError, retried
 from ._results import BatchStatus, result_line, status_of, write_results
 from ._state import JobResult
 
@@ -58,6 +57,11 @@ __all__ = [
 logger = logging.getLogger("argil_async.batch")
 _ENCODER = msgspec.json.Encoder()
 _PARTS = ("meta", "records", "states", "queue", "claims", "owners")
+_CHANGED = (
+    "holds other jobs (the job file has changed): give edited jobs new keys, retry edited "
+    "failed jobs with --retry-failed while no worker runs the batch, or name another batch "
+    "with --batch"
+)
 
 
 class CoordinatorUnavailableError(APIConnectionError):
@@ -194,21 +198,54 @@ class RedisCoordinator:
         current = [record for record in records.values() if record.seq >= 0]
         return current, None if batch_id is None else _text(batch_id)
 
-    async def open(self, jobs: Sequence[Job], endpoint: str) -> tuple[str, dict[str, JobRecord]]:
-        """Create the batch, or join it; return its batch id and every job's record."""
+    async def open(
+        self, jobs: Sequence[Job], endpoint: str, *, retry_failed: bool = False
+    ) -> tuple[str, dict[str, JobRecord]]:
+        """Create the batch, or join it; return its batch id and every job's record.
+
+        With ``retry_failed``, joining while no worker holds a job puts the FAILED jobs back
+        to PENDING (edited or not), their videos retired, as ``run_batch`` does: workers
+        started together retry each failed job once.
+        """
         self.batch = self.batch or default_batch_name(jobs)
         self._keys = _keys_of(self.batch)
+        stale, retries = await self._retries(jobs) if retry_failed else ("", [])
         pairs: list[str] = []
         for seq, job in enumerate(jobs):
             record = JobRecord(job.key, seq, job.line, job.fingerprint()).moved()
             pairs += [job.key, _encode(record)]
-        outcome = await self._call("INIT", endpoint, _digest(jobs), uuid.uuid4().hex, *pairs)
-        kind, value = (_text(part) for part in outcome)
+        digest = _digest((job.key, job.fingerprint()) for job in jobs)
+        batch_id = uuid.uuid4().hex
+        outcome = await self._call(
+            "INIT", endpoint, digest, batch_id, stale, len(jobs), *pairs, *retries
+        )
+        kind, value, retried = (_text(part) for part in outcome)
         if kind == "endpoint":
             raise JournalError(self.batch, f"was run against {value}, not {endpoint}")
         if kind == "digest":
-            raise JournalError(self.batch, "holds other jobs (the job file has changed)")
+            raise JournalError(self.batch, _CHANGED)
+        if int(retried):
+            logger.info("batch %s: %s failed jobs put back to be retried", self.batch, retried)
         return value, await self.records()
+
+    async def _retries(self, jobs: Sequence[Job]) -> tuple[str, list[str]]:
+        """INIT's retry arguments: the digest that the job file may replace (when only failed
+        jobs were edited, else ''), and each FAILED job's key and retried record."""
+        known = await self.records()
+        pairs: list[str] = []
+        for seq, job in enumerate(jobs):
+            record = known.get(job.key)
+            if record is not None and record.state == FAILED:
+                pairs += [job.key, _encode(retried(job, seq, record))]
+        same_keys = [job.key for job in jobs] == list(known)
+        edited_started = any(
+            known[job.key].fingerprint != job.fingerprint() and known[job.key].state != FAILED
+            for job in jobs
+            if job.key in known
+        )
+        if not same_keys or edited_started:
+            return "", pairs
+        return _digest((record.key, record.fingerprint) for record in known.values()), pairs
 
     async def records(self) -> dict[str, JobRecord]:
         """Every job's latest record, by key, in file order."""
@@ -292,14 +329,19 @@ def _keys_of(batch: str) -> list[str]:
 
 
 def default_batch_name(jobs: Sequence[Job]) -> str:
-    """The name a job file's batch gets when none is given: from its keys and contents."""
-    return f"jobs-{_digest(jobs)[:20]}"
+    """The name a job file's batch gets when none is given: from its job keys alone.
+
+    An edited job file (same keys) is the same batch, which refuses the edits of started
+    jobs instead of starting a second batch that would make every video again.
+    """
+    return f"jobs-{_digest((job.key, '') for job in jobs)[:20]}"
 
 
-def _digest(jobs: Sequence[Job]) -> str:
+def _digest(pairs: Iterable[tuple[str, str]]) -> str:
+    """A digest of (job key, fingerprint) pairs in file order."""
     digest = hashlib.sha256()
-    for job in jobs:
-        digest.update(f"{job.key}\0{job.fingerprint()}\n".encode())
+    for key, fingerprint in pairs:
+        digest.update(f"{key}\0{fingerprint}\n".encode())
     return digest.hexdigest()
 
 
@@ -309,66 +351,3 @@ def _encode(record: JobRecord) -> str:
 
 def _text(value: object) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
-
-
-class ClaimedWriter:
-    """The driver's journal writer, for a coordinated run: saves go to Redis, fenced."""
-
-    def __init__(self, coordinator: RedisCoordinator) -> None:
-        self._coordinator = coordinator
-        self.commits = 0
-
-    async def save(self, record: JobRecord) -> None:
-        """Save one record (the driver awaits this before every request it announces)."""
-        await self._coordinator.save(record)
-        self.commits += 1
-
-    async def aclose(self) -> None:
-        """Nothing is queued: every save is one script call."""
-
-
-class Claims:
-    """This worker's claimed jobs, renewed in the background; a job whose claim could not be
-    renewed in time is cancelled before the claim expires (another worker may take it)."""
-
-    def __init__(self, coordinator: RedisCoordinator) -> None:
-        self._coordinator = coordinator
-        self._ttl = coordinator.lease_ttl
-        self._scopes: dict[str, anyio.CancelScope] = {}
-
-    def hold(self, key: str, claimed_at: float) -> anyio.CancelScope:
-        """A cancel scope for driving ``key``, due a third of the TTL before its claim ends."""
-        scope = anyio.CancelScope(deadline=claimed_at + self._ttl * 2 / 3)
-        self._scopes[key] = scope
-        return scope
-
-    def drop(self, key: str) -> None:
-        """The job is finished or abandoned here."""
-        self._scopes.pop(key, None)
-
-    async def renew_forever(self) -> None:
-        """Every third of the TTL, renew every claim; push each job's deadline on."""
-        while True:
-            await anyio.sleep(self._ttl / 3)
-            keys = list(self._scopes)
-            sent = anyio.current_time()
-            try:
-                renewed = await self._coordinator.renew(keys)
-            except CoordinatorUnavailableError as exc:
-                logger.warning("cannot renew %d claims (%s); retrying", len(keys), exc)
-                continue
-            for key, kept in zip(keys, renewed, strict=True):
-                scope = self._scopes.get(key)
-                if scope is not None:
-                    scope.deadline = sent + self._ttl * 2 / 3 if kept else -1.0
-
-    async def release_all(self) -> None:
-        """Hand back every claim still held (the run is stopping)."""
-        keys, self._scopes = list(self._scopes), {}
-        with anyio.move_on_after(5, shield=True), contextlib.suppress(ArgilError):
-            await self._coordinator.release(keys)
-
-
-def finished_count(records: Iterable[JobRecord]) -> int:
-    """Jobs already finished (DONE or FAILED) when this worker joined."""
-    return sum(record.state in ("DONE", "FAILED") for record in records)

@@ -23,25 +23,51 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 """
 
-#: ARGV: endpoint, digest, batch id, then key, record JSON pairs in file order. Returns
-#: {'new', batch} | {'joined', batch} | {'endpoint', theirs} | {'digest', ''}.
-#: Joining requeues TIMED_OUT jobs no worker holds, as a resumed run waits for them again.
+#: ARGV: endpoint, digest, batch id, the digest a retry may replace ('' for none), n, then
+#: n job key, record JSON pairs in file order, then the retry's key, record JSON pairs.
+#: Returns {'new', batch, 0} | {'joined', batch, retried} | {'endpoint', theirs, 0} |
+#: {'digest', '', 0}.
+#: Joining with retry pairs while no worker holds a claim puts those jobs that are still
+#: FAILED back in the queue with their new records; only then may the job file differ (in
+#: those jobs alone, checked by the caller against ARGV[4]). Joining also requeues TIMED_OUT
+#: jobs no worker holds, as a resumed run waits for them again.
 INIT = (
     _NOW
     + """
+local first_retry = 6 + 2 * tonumber(ARGV[5])
 if redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('HSET', KEYS[1], 'endpoint', ARGV[1], 'digest', ARGV[2], 'batch', ARGV[3],
              'created', now)
-  for i = 4, #ARGV, 2 do
+  for i = 6, first_retry - 1, 2 do
     redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
     redis.call('HSET', KEYS[3], ARGV[i], 'PENDING')
     redis.call('RPUSH', KEYS[4], ARGV[i])
   end
-  return {'new', ARGV[3]}
+  return {'new', ARGV[3], 0}
 end
 local endpoint = redis.call('HGET', KEYS[1], 'endpoint')
-if endpoint ~= ARGV[1] then return {'endpoint', endpoint} end
-if redis.call('HGET', KEYS[1], 'digest') ~= ARGV[2] then return {'digest', ''} end
+if endpoint ~= ARGV[1] then return {'endpoint', endpoint, 0} end
+local idle = redis.call('ZCOUNT', KEYS[5], '(' .. now, '+inf') == 0
+local retried = 0
+if idle and #ARGV >= first_retry then
+  local digest = redis.call('HGET', KEYS[1], 'digest')
+  if digest ~= ARGV[2] then
+    if digest ~= ARGV[4] then return {'digest', '', 0} end
+    for i = first_retry, #ARGV, 2 do  -- edited jobs: all must still be FAILED
+      if redis.call('HGET', KEYS[3], ARGV[i]) ~= 'FAILED' then return {'digest', '', 0} end
+    end
+    redis.call('HSET', KEYS[1], 'digest', ARGV[2])
+  end
+  for i = first_retry, #ARGV, 2 do
+    if redis.call('HGET', KEYS[3], ARGV[i]) == 'FAILED' then
+      redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+      redis.call('HSET', KEYS[3], ARGV[i], 'PENDING')
+      if not redis.call('LPOS', KEYS[4], ARGV[i]) then redis.call('RPUSH', KEYS[4], ARGV[i]) end
+      retried = retried + 1
+    end
+  end
+end
+if redis.call('HGET', KEYS[1], 'digest') ~= ARGV[2] then return {'digest', '', 0} end
 local states = redis.call('HGETALL', KEYS[3])
 for i = 1, #states, 2 do
   local key = states[i]
@@ -50,7 +76,7 @@ for i = 1, #states, 2 do
     redis.call('RPUSH', KEYS[4], key)
   end
 end
-return {'joined', redis.call('HGET', KEYS[1], 'batch')}
+return {'joined', redis.call('HGET', KEYS[1], 'batch'), retried}
 """
 )
 

@@ -60,6 +60,7 @@ __all__ = [
     "JournalError",
     "JournalWriter",
     "journal_path",
+    "retried",
 ]
 
 PENDING = "PENDING"
@@ -368,18 +369,23 @@ def _adopted(job: Job, seq: int, known: JobRecord | None, retry_failed: bool) ->
     if known is None:
         return JobRecord(key=job.key, seq=seq, line=job.line, fingerprint=fingerprint).moved()
     if retry_failed and known.state == FAILED:
-        retired = sorted(known.retired_ids | ({known.video_id} if known.video_id else set()))
-        return JobRecord(
-            key=job.key,
-            seq=seq,
-            line=job.line,
-            fingerprint=fingerprint,
-            attempts=known.attempts,
-            retired=",".join(retired) or None,
-        ).moved()
+        return retried(job, seq, known)
     if (known.seq, known.line, known.fingerprint) == (seq, job.line, fingerprint):
         return known  # unchanged: not written again
     return known.replaced(seq=seq, line=job.line, fingerprint=fingerprint)
+
+
+def retried(job: Job, seq: int, known: JobRecord) -> JobRecord:
+    """A FAILED job's record back to PENDING for a retry, its earlier videos retired."""
+    retired = sorted(known.retired_ids | ({known.video_id} if known.video_id else set()))
+    return JobRecord(
+        key=job.key,
+        seq=seq,
+        line=job.line,
+        fingerprint=job.fingerprint(),
+        attempts=known.attempts,
+        retired=",".join(retired) or None,
+    ).moved()
 
 
 def _check_unchanged(jobs: Iterable[Job], known: dict[str, JobRecord], retry_failed: bool) -> None:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BatchOptions",
+    "Breaker",
     "BatchSummary",
     "CallbackServer",
     "JobCounts",
@@ -174,3 +175,24 @@ async def first_error(coroutines: list[Awaitable[None]]) -> None:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+class Breaker:
+    """Stops the run from starting jobs once ``limit`` jobs failed with no success between."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self.streak = 0
+        self.reason: str | None = None
+
+    def record(self, state: str) -> None:
+        """A job ended in ``state``."""
+        if state == DONE:
+            self.streak = 0
+        elif state in (FAILED, TIMED_OUT):
+            self.streak += 1
+            if self.limit is not None and self.streak >= self.limit and self.reason is None:
+                self.reason = (
+                    f"{self.streak} jobs failed in a row (--max-failures {self.limit}); "
+                    "jobs not started stay PENDING: fix the cause and run again"
+                )

@@ -47,6 +47,7 @@ from ._journal import (
 from ._outcome import (
     BatchOptions,
     BatchSummary,
+    Breaker,
     CallbackServer,
     first_error,
     serve_callbacks,
@@ -83,7 +84,9 @@ async def run_batch(
     results (a failed job may have been edited); ``max_failures`` stops starting jobs once
     that many have failed in a row (``summary.stopped`` says so). With a ``coordinator``
     this process is one worker of a batch shared through Redis, which replaces the SQLite
-    journal (see :class:`~argil_async.batch.RedisCoordinator`).
+    journal (see :class:`~argil_async.batch.RedisCoordinator`); there ``retry_failed`` puts the
+    failed jobs back when no worker is running the batch (so workers started together retry
+    each once), and ``max_failures`` stops this worker, not the others.
 
     Example::
 
@@ -104,14 +107,10 @@ async def run_batch(
     if coordinator is not None:
         from ._coordinated import run_coordinated
 
-        if retry_failed or max_failures is not None:
-            raise InvalidRequestError(
-                "coordinator", "does not take retry_failed or max_failures (yet)"
-            )
-
         return await run_coordinated(
             client, jobs, out=out_path, concurrency=concurrency, server=server,
             progress=progress, options=options, coordinator=coordinator,
+            retry_failed=retry_failed, max_failures=max_failures,
         )  # fmt: skip
     endpoint = options.endpoint or client.base_url
     opened = await anyio.to_thread.run_sync(
@@ -199,7 +198,7 @@ class _Run:
         self.journal = journal
         self.options = options
         self.records = records  # taken out one by one as jobs start: only counts remain
-        self.breaker = _Breaker(max_failures)
+        self.breaker = Breaker(max_failures)
         self.finished_before = sum(r.state in (DONE, FAILED) for r in records.values())
         self.tracker = Tracker(Counter(record.state for record in records.values()))
         self.started = time.monotonic()
@@ -256,38 +255,17 @@ class _Run:
         )
 
 
-class _Breaker:
-    """Stops the run from starting jobs once ``limit`` jobs failed with no success between."""
-
-    def __init__(self, limit: int | None) -> None:
-        self.limit = limit
-        self.streak = 0
-        self.reason: str | None = None
-
-    def record(self, state: str) -> None:
-        """A job ended in ``state``."""
-        if state == DONE:
-            self.streak = 0
-        elif state in (FAILED, TIMED_OUT):
-            self.streak += 1
-            if self.limit is not None and self.streak >= self.limit and self.reason is None:
-                self.reason = (
-                    f"{self.streak} jobs failed in a row (--max-failures {self.limit}); "
-                    "jobs not started stay PENDING: fix the cause and run again"
-                )
-
-
 async def _workers(
     driver: JobDriver,
     todo: Iterator[tuple[Job, JobRecord]],
     concurrency: int,
-    breaker: _Breaker | None = None,
+    breaker: Breaker | None = None,
 ) -> None:
     """``concurrency`` tasks sharing one iterator of jobs; the first error cancels the rest.
 
     A task takes the next job only when its last one is finished, so jobs (and their
     records) are taken from the iterator as slots free up."""
-    breaker = breaker or _Breaker(None)
+    breaker = breaker or Breaker(None)
     first = next(todo, None)
     if first is None:
         return

@@ -256,16 +256,17 @@ async def test_a_changed_job_file_cannot_join(sim_factory, tmp_path: Path, redis
         await coordinator.aclose()
 
 
-def test_default_batch_name_follows_the_job_file(tmp_path: Path):
-    """The same jobs get the same batch name on every machine; other jobs another one."""
+def test_default_batch_name_follows_the_job_keys(tmp_path: Path):
+    """The same keys name the same batch on every machine, edited or not; other keys another."""
     from argil_async.batch._coordinator import default_batch_name
 
     row = {"key": "k", "name": "n", "moments": [{"avatarId": "a", "transcript": "t"}]}
     jobs_path = tmp_path / "j.jsonl"
     jobs_path.write_text(json.dumps(row) + "\n")
     same = default_batch_name(load_jobs(jobs_path))
-    assert same == default_batch_name(load_jobs(jobs_path))
     jobs_path.write_text(json.dumps({**row, "name": "other"}) + "\n")
+    assert default_batch_name(load_jobs(jobs_path)) == same  # joined, and its edits refused
+    jobs_path.write_text(json.dumps({**row, "key": "k2"}) + "\n")
     assert default_batch_name(load_jobs(jobs_path)) != same
 
 
@@ -334,3 +335,93 @@ async def test_three_workers_one_killed_finish_600_jobs_exactly_once(
     assert any(line["attempts"] >= 2 for line in lines)  # the dead worker's jobs, taken over
     async with RedisCoordinator(redis_url, batch=redis_name) as coordinator:
         assert (await coordinator.status()).counts == {"DONE": 600}
+
+
+def write_failing_jobs(sim: ArgilSimulator, path: Path, count: int, failing: set[int]) -> None:
+    """A JSONL job file whose jobs in ``failing`` the simulator fails (``simOutcome``)."""
+    avatar = next(a.id for a in sim.state.avatars.values() if a.status == "IDLE")
+    rows = [
+        {
+            "key": f"job-{i:04d}",
+            "name": f"job-{i:04d}",
+            "moments": [{"avatarId": avatar, "transcript": "Hi"}],
+            "extras": {"simOutcome": "FAILED"} if i in failing else {},
+        }
+        for i in range(count)
+    ]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+
+
+async def _coordinated(client, jobs, out: Path, redis_url: str, batch: str, **options):
+    return await run_batch(
+        client, jobs, out=out, callback="off", progress="off", options=FAST,
+        coordinator=RedisCoordinator(redis_url, batch=batch, lease_ttl=30), **options,
+    )  # fmt: skip
+
+
+async def test_workers_retrying_together_retry_each_failed_job_once(
+    sim_factory, tmp_path: Path, redis_url: str, redis_name: str
+):
+    """retry_failed on two workers started together: one new video per failed job, not two."""
+    sim = await sim_factory(render_audio_time=0.05, render_video_time=0.05)
+    write_failing_jobs(sim, tmp_path / "jobs.jsonl", 6, failing={1, 4})
+    jobs = load_jobs(tmp_path / "jobs.jsonl")
+    async with client_for(sim) as client:
+        first = await _coordinated(client, jobs, tmp_path / "r.jsonl", redis_url, redis_name)
+        assert (first.done, first.failed) == (4, 2)
+        retries = [
+            _coordinated(
+                client, jobs, tmp_path / f"r{n}.jsonl", redis_url, redis_name, retry_failed=True
+            )
+            for n in (1, 2)
+        ]
+        again = await asyncio.gather(*retries)
+    assert [(summary.done, summary.failed) for summary in again] == [(4, 2), (4, 2)]
+    assert sim.stats.by_route["POST /videos"] == 8  # 6, then the 2 failed ones once more
+    assert sim.stats.by_route["POST /videos/{id}/render"] == 8
+    rows = (tmp_path / "r1.jsonl").read_text().splitlines()
+    lines = {line["key"]: line for line in map(json.loads, rows)}
+    assert (lines["job-0001"]["attempts"], lines["job-0001"]["status"]) == (2, "FAILED")
+    assert lines["job-0000"]["attempts"] == 1
+
+
+async def test_edited_failed_jobs_are_retried_only_with_retry_failed(
+    sim_factory, tmp_path: Path, redis_url: str, redis_name: str
+):
+    """A job file whose failed jobs were fixed: refused as is, retried with retry_failed."""
+    sim = await sim_factory(render_audio_time=0.05, render_video_time=0.05)
+    write_failing_jobs(sim, tmp_path / "jobs.jsonl", 4, failing={2})
+    jobs = load_jobs(tmp_path / "jobs.jsonl")
+    write_failing_jobs(sim, tmp_path / "fixed.jsonl", 4, failing=set())
+    fixed = load_jobs(tmp_path / "fixed.jsonl")
+    out = tmp_path / "r.jsonl"
+    async with client_for(sim) as client:
+        assert (await _coordinated(client, jobs, out, redis_url, redis_name)).failed == 1
+        with pytest.raises(JournalError, match="--retry-failed"):
+            await _coordinated(client, fixed, out, redis_url, redis_name)
+        summary = await _coordinated(client, fixed, out, redis_url, redis_name, retry_failed=True)
+        assert (summary.done, summary.failed, summary.finished_before) == (4, 0, 3)
+        # The fixed file is the batch now: running it again retries and makes nothing.
+        again = await _coordinated(client, fixed, out, redis_url, redis_name, retry_failed=True)
+    assert again.done == 4
+    assert sim.stats.by_route["POST /videos"] == 5
+    assert len(sim.state.videos_with_extras(**{JOB_KEY_EXTRA: "job-0002"})) == 2
+
+
+async def test_max_failures_stops_a_coordinated_worker(
+    sim_factory, tmp_path: Path, redis_url: str, redis_name: str
+):
+    """A worker whose 2 jobs in a row failed claims no more: summary.stopped, the rest PENDING."""
+    sim = await sim_factory(render_audio_time=0.05, render_video_time=0.05)
+    write_failing_jobs(sim, tmp_path / "jobs.jsonl", 6, failing=set(range(6)))
+    jobs = load_jobs(tmp_path / "jobs.jsonl")
+    async with client_for(sim) as client:
+        summary = await _coordinated(
+            client, jobs, tmp_path / "r.jsonl", redis_url, redis_name, concurrency=1,
+            max_failures=2,
+        )  # fmt: skip
+    assert "2 jobs failed in a row" in (summary.stopped or "")
+    assert not summary.ok
+    assert sim.stats.by_route["POST /videos"] == 2
+    async with RedisCoordinator(redis_url, batch=redis_name) as coordinator:
+        assert (await coordinator.status()).counts == {"PENDING": 4, "FAILED": 2}
