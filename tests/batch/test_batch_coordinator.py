@@ -385,6 +385,31 @@ async def test_workers_retrying_together_retry_each_failed_job_once(
     assert lines["job-0000"]["attempts"] == 1
 
 
+async def test_retry_waits_until_no_worker_runs_the_batch(
+    sim_factory, tmp_path: Path, redis_url: str, redis_name: str
+):
+    """Joining with retry_failed while a worker holds a job retries nothing; once idle, it does."""
+    sim = await sim_factory()
+    write_failing_jobs(sim, tmp_path / "jobs.jsonl", 3, failing=set())
+    jobs = load_jobs(tmp_path / "jobs.jsonl")
+    async with RedisCoordinator(redis_url, batch=redis_name, lease_ttl=60) as holder:
+        await holder.open(jobs, sim.base_url)
+        failed, _, _ = await holder.claim()
+        assert failed is not None
+        await holder.save(failed.moved(state="FAILED", video_id="v-old", attempts=1))
+        running, _, _ = await holder.claim()  # a job under way: the batch is being run
+        assert running is not None
+        async with RedisCoordinator(redis_url, batch=redis_name) as joiner:
+            _, records = await joiner.open(jobs, sim.base_url, retry_failed=True)
+            assert records[failed.key].state == "FAILED"
+        await holder.release([running.key])
+        async with RedisCoordinator(redis_url, batch=redis_name) as joiner:
+            _, records = await joiner.open(jobs, sim.base_url, retry_failed=True)
+    assert records[failed.key].state == "PENDING"
+    assert records[failed.key].retired_ids == {"v-old"}  # never adopted again
+    assert records[running.key].state == "PENDING"
+
+
 async def test_edited_failed_jobs_are_retried_only_with_retry_failed(
     sim_factory, tmp_path: Path, redis_url: str, redis_name: str
 ):
