@@ -33,13 +33,25 @@ from argil_async.testing import ArgilSimulator
 FAST = BatchOptions(poll_interval=0.05, retry_wait=0.05)
 
 
-def write_jobs(sim: ArgilSimulator, path: Path, count: int, prefix: str = "job") -> list[str]:
-    """A JSONL job file of ``count`` one-moment jobs; returns their keys."""
+def write_jobs(
+    sim: ArgilSimulator,
+    path: Path,
+    count: int,
+    prefix: str = "job",
+    failing: frozenset[int] = frozenset(),
+) -> list[str]:
+    """A JSONL job file of ``count`` one-moment jobs, those in ``failing`` failed by the
+    simulator (``simOutcome``); returns their keys."""
     avatar = next(a.id for a in sim.state.avatars.values() if a.status == "IDLE")
     keys = [f"{prefix}-{i:04d}" for i in range(count)]
     rows = [
-        {"key": key, "name": key, "moments": [{"avatarId": avatar, "transcript": f"Hi {key}"}]}
-        for key in keys
+        {
+            "key": key,
+            "name": key,
+            "moments": [{"avatarId": avatar, "transcript": f"Hi {key}"}],
+            "extras": {"simOutcome": "FAILED"} if i in failing else {},
+        }
+        for i, key in enumerate(keys)
     ]
     path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
     return keys
@@ -266,7 +278,7 @@ def test_default_batch_name_follows_the_job_keys(tmp_path: Path):
     same = default_batch_name(load_jobs(jobs_path))
     jobs_path.write_text(json.dumps({**row, "name": "other"}) + "\n")
     assert default_batch_name(load_jobs(jobs_path)) == same  # joined, and its edits refused
-    jobs_path.write_text(json.dumps({**row, "key": "k2"}) + "\n")
+    jobs_path.write_text(json.dumps({**row, "key": "job-0002"}) + "\n")
     assert default_batch_name(load_jobs(jobs_path)) != same
 
 
@@ -337,21 +349,6 @@ async def test_three_workers_one_killed_finish_600_jobs_exactly_once(
         assert (await coordinator.status()).counts == {"DONE": 600}
 
 
-def write_failing_jobs(sim: ArgilSimulator, path: Path, count: int, failing: set[int]) -> None:
-    """A JSONL job file whose jobs in ``failing`` the simulator fails (``simOutcome``)."""
-    avatar = next(a.id for a in sim.state.avatars.values() if a.status == "IDLE")
-    rows = [
-        {
-            "key": f"job-{i:04d}",
-            "name": f"job-{i:04d}",
-            "moments": [{"avatarId": avatar, "transcript": "Hi"}],
-            "extras": {"simOutcome": "FAILED"} if i in failing else {},
-        }
-        for i in range(count)
-    ]
-    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
-
-
 async def _coordinated(client, jobs, out: Path, redis_url: str, batch: str, **options):
     return await run_batch(
         client, jobs, out=out, callback="off", progress="off", options=FAST,
@@ -364,7 +361,7 @@ async def test_workers_retrying_together_retry_each_failed_job_once(
 ):
     """retry_failed on two workers started together: one new video per failed job, not two."""
     sim = await sim_factory(render_audio_time=0.05, render_video_time=0.05)
-    write_failing_jobs(sim, tmp_path / "jobs.jsonl", 6, failing={1, 4})
+    write_jobs(sim, tmp_path / "jobs.jsonl", 6, failing=frozenset({1, 4}))
     jobs = load_jobs(tmp_path / "jobs.jsonl")
     async with client_for(sim) as client:
         first = await _coordinated(client, jobs, tmp_path / "r.jsonl", redis_url, redis_name)
@@ -390,7 +387,7 @@ async def test_retry_waits_until_no_worker_runs_the_batch(
 ):
     """Joining with retry_failed while a worker holds a job retries nothing; once idle, it does."""
     sim = await sim_factory()
-    write_failing_jobs(sim, tmp_path / "jobs.jsonl", 3, failing=set())
+    write_jobs(sim, tmp_path / "jobs.jsonl", 3)
     jobs = load_jobs(tmp_path / "jobs.jsonl")
     async with RedisCoordinator(redis_url, batch=redis_name, lease_ttl=60) as holder:
         await holder.open(jobs, sim.base_url)
@@ -415,9 +412,9 @@ async def test_edited_failed_jobs_are_retried_only_with_retry_failed(
 ):
     """A job file whose failed jobs were fixed: refused as is, retried with retry_failed."""
     sim = await sim_factory(render_audio_time=0.05, render_video_time=0.05)
-    write_failing_jobs(sim, tmp_path / "jobs.jsonl", 4, failing={2})
+    write_jobs(sim, tmp_path / "jobs.jsonl", 4, failing=frozenset({2}))
     jobs = load_jobs(tmp_path / "jobs.jsonl")
-    write_failing_jobs(sim, tmp_path / "fixed.jsonl", 4, failing=set())
+    write_jobs(sim, tmp_path / "fixed.jsonl", 4)
     fixed = load_jobs(tmp_path / "fixed.jsonl")
     out = tmp_path / "r.jsonl"
     async with client_for(sim) as client:
@@ -438,7 +435,7 @@ async def test_max_failures_stops_a_coordinated_worker(
 ):
     """A worker whose 2 jobs in a row failed claims no more: summary.stopped, the rest PENDING."""
     sim = await sim_factory(render_audio_time=0.05, render_video_time=0.05)
-    write_failing_jobs(sim, tmp_path / "jobs.jsonl", 6, failing=set(range(6)))
+    write_jobs(sim, tmp_path / "jobs.jsonl", 6, failing=frozenset(range(6)))
     jobs = load_jobs(tmp_path / "jobs.jsonl")
     async with client_for(sim) as client:
         summary = await _coordinated(
