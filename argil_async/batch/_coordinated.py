@@ -14,7 +14,7 @@ import contextlib
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal, cast
 
@@ -36,6 +36,7 @@ from ._outcome import (
     BatchSummary,
     Breaker,
     CallbackServer,
+    finished_count,
     first_error,
     serve_callbacks,
 )
@@ -228,8 +229,3 @@ class Claims:
         keys, self._scopes = list(self._scopes), {}
         with anyio.move_on_after(5, shield=True), contextlib.suppress(ArgilError):
             await self._coordinator.release(keys)
-
-
-def finished_count(records: Iterable[JobRecord]) -> int:
-    """Jobs already finished (DONE or FAILED) when this worker joined."""
-    return sum(record.state in ("DONE", "FAILED") for record in records)

@@ -60,6 +60,7 @@ __all__ = [
     "JournalError",
     "JournalWriter",
     "journal_path",
+    "reading",
     "retried",
 ]
 
@@ -321,6 +322,20 @@ def _setup(path: Path, db: sqlite3.Connection) -> None:
         if "not a database" in str(exc) or "malformed" in str(exc):
             raise JournalError(str(path), _NOT_A_JOURNAL) from None
         raise JournalError(str(path), f"cannot be written: {exc}; nothing was sent") from None
+
+
+@contextlib.contextmanager
+def reading(path: Path) -> Iterator[Journal]:
+    """The journal at ``path``, read-only, for a reader beside a run (status, results).
+
+    A damaged journal, or one whose first commit is under way, is a :class:`JournalError`
+    naming it, whether opening it or reading it through this ``with`` fails.
+    """
+    try:
+        with Journal(path, readonly=True) as journal:
+            yield journal
+    except sqlite3.Error as exc:
+        raise JournalError(str(path), f"cannot be read: {exc}") from None
 
 
 class _RunLock:

@@ -8,24 +8,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .._validation import number
 from ..errors import InvalidRequestError
-from ._journal import DONE, FAILED, TIMED_OUT
+from ._journal import DONE, FAILED, TIMED_OUT, JobRecord
 
 if TYPE_CHECKING:
     from ..events._receiver import WebhookReceiver
 
 __all__ = [
     "BatchOptions",
-    "Breaker",
     "BatchSummary",
+    "Breaker",
     "CallbackServer",
     "JobCounts",
+    "finished_count",
     "first_error",
     "serve_callbacks",
 ]
@@ -196,3 +197,8 @@ class Breaker:
                     f"{self.streak} jobs failed in a row (--max-failures {self.limit}); "
                     "jobs not started stay PENDING: fix the cause and run again"
                 )
+
+
+def finished_count(records: Iterable[JobRecord]) -> int:
+    """Jobs already finished (DONE or FAILED) when a run or a worker starts."""
+    return sum(record.state in (DONE, FAILED) for record in records)

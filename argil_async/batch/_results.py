@@ -21,7 +21,6 @@ import logging
 import math
 import os
 import secrets
-import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -33,7 +32,7 @@ import msgspec
 
 from ..errors import InvalidRequestError
 from ..models import VIDEO_FAILED_STATUSES
-from ._journal import FAILED, FINISHED, STATES, TIMED_OUT, JobRecord, Journal
+from ._journal import FAILED, FINISHED, STATES, TIMED_OUT, JobRecord, reading
 from ._layout import JournalError, journal_path
 from ._outcome import JobCounts
 
@@ -259,31 +258,19 @@ def read_status(results: str | os.PathLike[str]) -> BatchStatus:
     A damaged journal or results file gives :class:`JournalError` naming it.
     """
     path = Path(results)
-    records = _journal_records(journal_path(path))
-    if records is not None:
-        return status_of(
-            (r.key, r.state, r.error, r.line, r.video_id, r.video_status)
-            for r in records
-            if r.seq >= 0
-        )
+    journal = journal_path(path)
+    if journal.exists():
+        with reading(journal) as opened:
+            if opened.started:  # streamed: a large batch is never all in memory
+                return status_of(
+                    (r.key, r.state, r.error, r.line, r.video_id, r.video_status)
+                    for r in opened.current()
+                )
     if path.exists():
         return status_of(_results_rows(path))
-    if journal_path(path).exists():  # a run whose first commit is under way
+    if journal.exists():  # a run whose first commit is under way
         return status_of([])
     raise InvalidRequestError(str(path), "neither this results file nor its journal exists")
-
-
-def _journal_records(path: Path) -> list[JobRecord] | None:
-    """The journal's records, or None when there is no journal holding a batch."""
-    if not path.exists():
-        return None
-    try:
-        with Journal(path, readonly=True) as journal:
-            if not journal.started:
-                return None
-            return list(journal.records().values())
-    except sqlite3.Error as exc:  # damaged, or a first commit under way
-        raise JournalError(str(path), f"cannot be read: {exc}") from None
 
 
 def _results_rows(path: Path) -> Iterable[Row]:

@@ -49,6 +49,7 @@ from ._outcome import (
     BatchSummary,
     Breaker,
     CallbackServer,
+    finished_count,
     first_error,
     serve_callbacks,
 )
@@ -199,7 +200,7 @@ class _Run:
         self.options = options
         self.records = records  # taken out one by one as jobs start: only counts remain
         self.breaker = Breaker(max_failures)
-        self.finished_before = sum(r.state in (DONE, FAILED) for r in records.values())
+        self.finished_before = finished_count(records.values())
         self.tracker = Tracker(Counter(record.state for record in records.values()))
         self.started = time.monotonic()
 

@@ -16,7 +16,6 @@ operator's own script can do the same without touching the journal::
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +23,7 @@ from typing import Any
 
 from ..errors import InvalidRequestError
 from ._jobs import Job
-from ._journal import FAILED, FINISHED, Journal, _RunLock
+from ._journal import FAILED, FINISHED, _RunLock, reading
 from ._layout import BatchIdentity, JournalError, read_identity, state_paths
 from ._results import as_float, as_int, as_text, read_result_rows, result_line
 
@@ -136,13 +135,10 @@ def result_lines(results: Path, *, dropped: bool = False) -> dict[str, dict[str,
 def _journal_rows(path: Path, dropped: bool) -> Iterable[tuple[str, dict[str, Any]]]:
     if not path.exists():
         return []
-    try:
-        with Journal(path, readonly=True) as journal:
-            batch = journal.batch
-            records = journal.records().values()
-            return [(r.key, result_line(r, batch)) for r in records if dropped or r.seq >= 0]
-    except sqlite3.Error as exc:  # damaged, or a first commit under way
-        raise JournalError(str(path), f"cannot be read: {exc}") from None
+    with reading(path) as journal:
+        batch = journal.batch
+        records = journal.records().values() if dropped else journal.current()
+        return [(record.key, result_line(record, batch)) for record in records]
 
 
 def remaining_jobs(
@@ -184,11 +180,8 @@ def batch_identity(results: str | os.PathLike[str]) -> BatchIdentity | None:
     identity = read_identity(paths.identity)
     if identity is not None or not paths.journal.exists():
         return identity
-    try:
-        with Journal(paths.journal, readonly=True) as journal:
-            endpoint, batch = journal.meta("endpoint"), journal.batch
-    except sqlite3.Error as exc:
-        raise JournalError(str(paths.journal), f"cannot be read: {exc}") from None
+    with reading(paths.journal) as journal:
+        endpoint, batch = journal.meta("endpoint"), journal.batch
     return None if endpoint is None else BatchIdentity(batch or "", endpoint)
 
 
