@@ -40,7 +40,7 @@ from ..errors import APIConnectionError, ArgilError, InvalidRequestError
 from . import _coordinator_scripts as scripts
 from ._jobs import Job
 from ._journal import FAILED, FINISHED, JobRecord, JournalError, retried
-from ._results import BatchStatus, result_line, status_of, write_results
+from ._results import BatchStatus, result_line, status_of_records, write_results
 from ._state import JobResult
 
 if TYPE_CHECKING:  # redis is an optional extra: imported when a coordinator connects
@@ -154,16 +154,7 @@ class RedisCoordinator:
                 status = await coordinator.status()
             print(status.done, "of", status.total)
         """
-        if self.batch is None:
-            raise InvalidRequestError("batch", "is needed to read a batch's status")
-        records = await self.records()
-        if not records:
-            raise InvalidRequestError("batch", f"no batch {self.batch!r} in this Redis")
-        return status_of(
-            (r.key, r.state, r.error, r.line, r.video_id, r.video_status)
-            for r in records.values()
-            if r.seq >= 0
-        )
+        return status_of_records(await self._current("status"))
 
     async def results(self) -> list[JobResult]:
         """Every job of the whole batch as a :class:`JobResult`, in job-file order, now.
@@ -189,14 +180,18 @@ class RedisCoordinator:
         return len(records)
 
     async def _batch_records(self) -> tuple[list[JobRecord], str | None]:
+        current = await self._current("results")
+        batch_id = await self._command(lambda client: client.hget(self._keys[0], "batch"))
+        return current, None if batch_id is None else _text(batch_id)
+
+    async def _current(self, what: str) -> list[JobRecord]:
+        """The records of the job file's jobs; InvalidRequestError when there is no batch."""
         if self.batch is None:
-            raise InvalidRequestError("batch", "is needed to read a batch's results")
+            raise InvalidRequestError("batch", f"is needed to read a batch's {what}")
         records = await self.records()
         if not records:
             raise InvalidRequestError("batch", f"no batch {self.batch!r} in this Redis")
-        batch_id = await self._command(lambda client: client.hget(self._keys[0], "batch"))
-        current = [record for record in records.values() if record.seq >= 0]
-        return current, None if batch_id is None else _text(batch_id)
+        return [record for record in records.values() if record.seq >= 0]
 
     async def open(
         self, jobs: Sequence[Job], endpoint: str, *, retry_failed: bool = False

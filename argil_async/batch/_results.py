@@ -47,6 +47,7 @@ __all__ = [
     "read_result_rows",
     "read_status",
     "result_line",
+    "status_of_records",
     "write_results",
 ]
 
@@ -235,6 +236,11 @@ class BatchStatus(JobCounts):
 Row = tuple[str, str, "str | None", "int | None", "str | None", "str | None"]
 
 
+def status_of_records(records: Iterable[JobRecord]) -> BatchStatus:
+    """A BatchStatus from journal records (the caller passes the job file's: ``seq >= 0``)."""
+    return status_of((r.key, r.state, r.error, r.line, r.video_id, r.video_status) for r in records)
+
+
 def status_of(rows: Iterable[Row]) -> BatchStatus:
     """A BatchStatus from ``(key, state, error, line, video_id, video_status)`` rows."""
     counts: Counter[str] = Counter()
@@ -262,10 +268,7 @@ def read_status(results: str | os.PathLike[str]) -> BatchStatus:
     if journal.exists():
         with reading(journal) as opened:
             if opened.started:  # streamed: a large batch is never all in memory
-                return status_of(
-                    (r.key, r.state, r.error, r.line, r.video_id, r.video_status)
-                    for r in opened.current()
-                )
+                return status_of_records(opened.current())
     if path.exists():
         return status_of(_results_rows(path))
     if journal.exists():  # a run whose first commit is under way
