@@ -3,7 +3,7 @@
 It owns the HTTP session (opened lazily on the running loop, replaced on a new loop, closed
 when its loop ends), sends API requests and streams downloads, and maps aiohttp's failures to
 APIConnectionError / APITimeoutError. The seam's types live in ``_seam.py``, body caps in
-``_bodies.py``, status errors in ``_status.py`` (re-exported here)::
+``_bodies.py``, status errors in ``_status.py``::
 
     transport = AiohttpTransport(base_url, {"x-api-key": key}, Timeout())
     response = await transport.send(Request("GET", "/videos/v1"))
@@ -157,7 +157,7 @@ class AiohttpTransport:
                 allow_redirects=False,  # a redirect elsewhere would carry the key there
                 proxy=self._api_proxy,
                 timeout=timeout,
-                auto_decompress=False,  # inflated by _read_capped, within max_response_size
+                auto_decompress=False,  # inflated by read_capped, within max_response_size
             ) as resp:
                 body = await read_capped(resp, self._max_response_size)
                 return Response(resp.status, resp.headers, body)
