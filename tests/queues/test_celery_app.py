@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from support.processes import REPO, SimulatorProcess, require, stop
-from support.queues import assert_exactly_once, queue_jobs
+from support.queues import assert_exactly_once, describe, queue_jobs
 
 celery = require("celery")
 
@@ -97,14 +97,13 @@ def test_celery_worker_killed_mid_task_pays_each_job_once(
         sender.close()
     assert killed_with_tasks_left > 0
     assert "WorkerLostError" in log.read_text()  # the pool process died holding a task
-    per_key = assert_exactly_once(sim_process, jobs)
+    counters = assert_exactly_once(sim_process, jobs)
     by_key: dict[str, set[str]] = {}
     for outcome in outcomes:
         by_key.setdefault(outcome["key"], set()).add(outcome["video_id"])
     assert all(len(ids) == 1 for ids in by_key.values())  # a job sent twice: the same video
     print(
-        f"celery: {len(jobs)} tasks, {len(per_key)} keys, {kills} kills (the last one "
-        f"with {killed_with_tasks_left} "
-        f"unfinished), videos per key {set(per_key.values())}",
+        f"celery: {len(jobs)} tasks, {kills} kills (the last one with {killed_with_tasks_left} "
+        f"unfinished): {describe(counters)}",
         file=sys.stderr,
     )

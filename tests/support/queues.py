@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 from argil_async import Argil
 from argil_async.batch import JOB_KEY_EXTRA
+from argil_async.testing import SimulatorCounters
 from support.processes import SimulatorProcess
 
-__all__ = ["KEYS", "TWICE", "assert_exactly_once", "queue_jobs", "videos_by_key"]
+__all__ = ["KEYS", "TWICE", "assert_exactly_once", "describe", "queue_jobs", "videos_by_key"]
 
 KEYS = 15
 TWICE = 5  # the first 5 keys are sent twice: 20 tasks
@@ -38,12 +38,35 @@ def videos_by_key(sim: SimulatorProcess) -> dict[str, list[Any]]:
     return grouped
 
 
-def assert_exactly_once(sim: SimulatorProcess, jobs: list[dict[str, Any]]) -> Counter[str]:
-    """Every job key has one video, DONE, and (as far as the API shows) rendered once."""
+def assert_exactly_once(sim: SimulatorProcess, jobs: list[dict[str, Any]]) -> SimulatorCounters:
+    """From the simulator's side: every job key has one live video, DONE, rendered once.
+
+    The simulator's counters (``GET /_sim/counters``) remember deleted videos too, so a second
+    video made and then cleaned up shows; the API's list confirms each video is DONE.
+    """
     keys = {job["key"] for job in jobs}
+    counters = SimulatorCounters.fetch(sim.base_url, sim.api_key)
+    assert set(counters.by_idempotency_key) == keys
+    assert {key: len(t.live) for key, t in counters.by_idempotency_key.items()} == dict.fromkeys(
+        keys, 1
+    )
+    assert {t.renders for t in counters.by_idempotency_key.values()} == {1}
+    live = {vid for t in counters.by_idempotency_key.values() for vid in t.live}
+    assert all(counters.videos[vid].renders == 1 for vid in live)
     grouped = videos_by_key(sim)
     assert set(grouped) == keys
-    per_key = Counter({key: len(videos) for key, videos in grouped.items()})
-    assert set(per_key.values()) == {1}, per_key
+    assert {len(videos) for videos in grouped.values()} == {1}
     assert {videos[0].status for videos in grouped.values()} == {"DONE"}
-    return per_key
+    return counters
+
+
+def describe(counters: SimulatorCounters) -> str:
+    """The counts a report quotes: videos created/deleted, renders, refused renders."""
+    keys = counters.by_idempotency_key
+    per_key = sorted({len(t.live) for t in keys.values()})
+    renders = sorted({counters.videos[v].renders for t in keys.values() for v in t.live})
+    return (
+        f"{len(keys)} keys, live videos per key {per_key}, renders per video {renders}, "
+        f"{counters.videos_created} created, {counters.videos_deleted} deleted, "
+        f"{counters.renders_refused} renders refused"
+    )
