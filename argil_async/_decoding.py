@@ -9,11 +9,13 @@ from typing import Any, TypeVar, cast
 import msgspec
 
 from .errors import ResponseValidationError
+from .models._base import fold_create_at
 
 __all__ = ["decode", "encode"]
 
 T = TypeVar("T")
 encode = msgspec.json.Encoder().encode
+_CREATE_AT = b'"createAt"'
 
 
 @cache
@@ -26,6 +28,7 @@ def decode(cls: type[T], body: bytes) -> T:
 
     That includes JSON nested deeper than the interpreter's stack allows (RecursionError) and
     a body too big to materialise (MemoryError): a hostile server must not escape untyped.
+    A body holding the docs' ``createAt`` spelling has it folded into ``created_at``.
     """
     try:
         result: T = _decoder(cast(Hashable, cls)).decode(body)
@@ -36,4 +39,6 @@ def decode(cls: type[T], body: bytes) -> T:
             f"could not decode the response as {name}: {reason or type(exc).__name__}",
             body=body,
         ) from exc
+    if _CREATE_AT in body:  # the docs' other spelling: folded once per body, never per item
+        fold_create_at(result)
     return result

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import operator
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
@@ -108,7 +109,7 @@ class AsyncPaginator(Generic[T]):
 
     async def pages(self) -> AsyncIterator[Page[T]]:
         """Yield each page in order, stopping at the last one (or at a repeated page)."""
-        seen: dict[bytes, int] = {}  # fingerprint of every page's items -> its number
+        seen: dict[object, int] = {}  # fingerprint of every page's items -> its number
         warned: set[str] = set()
         number = 1
         while True:
@@ -149,8 +150,22 @@ class AsyncPaginator(Generic[T]):
         return collected
 
 
-def _fingerprint(items: Sequence[object]) -> bytes:
-    """A digest of a page's items: a repeat of any earlier page is a cycle."""
+_id_of = operator.attrgetter("id")
+
+
+def _fingerprint(items: Sequence[object]) -> object:
+    """What identifies a page: a page with the same items as any earlier page is a cycle.
+
+    Every paginated model has an ``id``: the page's first id and the hash of all its ids
+    (read in C: no per-item Python call, no re-encoding of the page) are the key, small
+    enough to keep one per page of a long listing. Items without one (a custom fetch) fall
+    back to a digest of their encoding.
+    """
+    try:
+        ids = tuple(map(_id_of, items))
+        return ids[0], hash(ids)
+    except (AttributeError, TypeError):  # no ids, or unhashable ones
+        pass
     try:
         raw = msgspec.json.encode(items)
     except (TypeError, msgspec.EncodeError):  # items the encoder does not know (tests)

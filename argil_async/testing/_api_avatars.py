@@ -74,6 +74,7 @@ async def create_avatar(request: web.Request) -> web.Response:
     video_mode = "datasetVideo" in body or body.get("type") == "VIDEO"
     avatar = _video_avatar(body, rt) if video_mode else _image_avatar(body, rt)
     rt.state.avatars[avatar.id] = avatar
+    rt.ledger.created["avatars"] += 1
     rt.spawn(train_avatar(rt, avatar))
     return json_response(rt.presenter(request).avatar(avatar), status=201)
 
@@ -169,6 +170,7 @@ async def create_voice(request: web.Request) -> web.Response:
     _check_voice_settings(body)
     voice = SimVoice(name=name)
     rt.state.voices[voice.id] = voice
+    rt.ledger.created["voices"] += 1
     return json_response(rt.presenter(request).voice(voice), status=201)
 
 
