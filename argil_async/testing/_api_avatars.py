@@ -11,6 +11,7 @@ from aiohttp import web
 from .._images import decode_data_uri, image_problem
 from ._checks import (
     check_bool,
+    check_callback_url,
     check_extras,
     check_number,
     check_str,
@@ -81,7 +82,7 @@ async def create_avatar(request: web.Request) -> web.Response:
 
 def _image_avatar(body: dict[str, Any], rt: Runtime) -> SimAvatar:
     """Validate AvatarCreateArgsImage and build the TRAINING avatar."""
-    reject_unknown(body, ("type", "name", "datasetImage", "voiceId", "extras"))
+    reject_unknown(body, ("type", "name", "datasetImage", "voiceId", "callbackUrl", "extras"))
     if body.get("type") != "IMAGE":
         raise bad_request(
             "type: must be IMAGE (or send datasetVideo for the deprecated video mode)"
@@ -93,8 +94,17 @@ def _image_avatar(body: dict[str, Any], rt: Runtime) -> SimAvatar:
         voice_id = check_str(body["voiceId"], "voiceId")
         if voice_id not in rt.state.voices:
             raise bad_request(f"voiceId: voice {voice_id} not found")
+    callback_url = None
+    if "callbackUrl" in body:
+        callback_url = check_callback_url(
+            body["callbackUrl"],
+            "callbackUrl",
+            allow_loopback_http=rt.config.allow_loopback_http_callbacks,
+        )
     extras = _extras(body, rt)
-    return SimAvatar(name=name, status="TRAINING", voice_id=voice_id, extras=extras)
+    return SimAvatar(
+        name=name, status="TRAINING", voice_id=voice_id, extras=extras, callback_url=callback_url
+    )
 
 
 def _check_dataset_image(value: Any) -> None:

@@ -113,7 +113,7 @@ FIELD_HELP: dict[str, str] = {
     "drop_download_after": "cut file downloads short after this many bytes",
     "stall_download_after": "send this many bytes of a file download, then nothing",
     "allow_loopback_http_callbacks": (
-        "accept an http:// render callbackUrl on a loopback host (otherwise https only)"
+        "accept an http:// callbackUrl (render, avatar) on a loopback host (otherwise https only)"
     ),
     "webhook_timeout": "seconds to wait for a webhook receiver's answer",
     "deliver_to_any_host": (
