@@ -34,7 +34,7 @@ from ._bodies import DEFAULT_MAX_RESPONSE_SIZE, ERROR_BODY_LIMIT, read_capped
 from ._seam import Request, Response, Timeout
 from ._version import __version__
 
-__all__ = ["AiohttpTransport", "ConnectorArg", "TraceConfigs"]
+__all__ = ["AiohttpTransport", "ConnectorArg", "TraceConfigs", "checked_http_settings"]
 
 USER_AGENT = f"argil-async/{__version__} (python; aiohttp/{aiohttp.__version__})"
 # aiohttp 3.10+ tells a connect timeout apart; 3.9 reports it as a ServerTimeoutError.
@@ -196,6 +196,18 @@ class AiohttpTransport:
 
 
 _NO_ACCEPT_ENCODING = ("Accept-Encoding",)  # downloads ask for no coding either
+
+
+def checked_http_settings(
+    proxy: object, trust_env: object, trace_configs: object, connector: object
+) -> tuple[str | None, bool, list[aiohttp.TraceConfig], ConnectorArg | None]:
+    """The constructor's HTTP settings checked (``ClientConfig.resolve`` checks them early)."""
+    return (
+        _checked_proxy(proxy),
+        check.boolean("trust_env", trust_env),
+        _checked_trace_configs(trace_configs),
+        _checked_connector(connector),
+    )
 
 
 def _checked_proxy(proxy: object) -> str | None:
