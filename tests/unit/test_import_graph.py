@@ -152,3 +152,14 @@ def test_aiohttp_only_in_the_transport_and_the_web_apps():
 def test_backoff_only_in_the_retry_module():
     """backoff is imported by _retry.py alone."""
     assert {"argil_async._retry"} == BACKOFF_USERS
+
+
+MCP_USERS = _third_party_users("mcp")
+
+
+def test_mcp_only_in_the_mcp_server_application():
+    """The optional `mcp` package is imported by `argil mcp`'s server module alone, and that
+    module only by the command (on `argil mcp`): the SDK and the rest of the CLI never load it."""
+    assert set(MCP_USERS) == {"argil_async._cli._mcp_server"}
+    importers = {m for m, targets in GRAPH.items() if "argil_async._cli._mcp_server" in targets}
+    assert importers == {"argil_async._cli._mcp"}
