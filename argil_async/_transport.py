@@ -74,7 +74,9 @@ class AiohttpTransport:
         self._base_url = base_url.rstrip("/")
         # Only API requests carry these (the key): a download from a CDN must never see it.
         # Built once, with and without a JSON body, rather than merged on every request.
-        self._api_headers = dict(headers)
+        # No compression is asked for: identity stated once here rather than aiohttp's
+        # skip_auto_headers, which costs a header-set rebuild on every request.
+        self._api_headers = {**headers, "Accept-Encoding": "identity"}
         self._json_headers = {**self._api_headers, "Content-Type": "application/json"}
         self._timeout = client_timeout(timeout)
         self._connection_limit = connection_limit
@@ -127,7 +129,6 @@ class AiohttpTransport:
             timeout=self._timeout,
             connector=connector,
             connector_owner=owned,
-            skip_auto_headers=("Accept-Encoding",),
             response_class=_SingleAttemptResponse,
             trace_configs=self._trace_configs or None,
         )
@@ -171,7 +172,9 @@ class AiohttpTransport:
         """GET an absolute URL (a file download) and yield its headers and a chunk iterator."""
         session = await self._get_session()
         try:
-            async with session.get(url, proxy=self._proxy_for(url)) as resp:
+            async with session.get(
+                url, proxy=self._proxy_for(url), skip_auto_headers=_NO_ACCEPT_ENCODING
+            ) as resp:
                 head = Response(resp.status, resp.headers, b"")
                 if resp.status >= 400:
                     body = await read_capped(resp, ERROR_BODY_LIMIT, inflate=False)
@@ -190,6 +193,9 @@ class AiohttpTransport:
             await session.close()
         if watch is not None and self._loop is asyncio.get_running_loop():
             await watch.aclose()
+
+
+_NO_ACCEPT_ENCODING = ("Accept-Encoding",)  # downloads ask for no coding either
 
 
 def checked_http_settings(
