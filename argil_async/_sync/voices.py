@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing_extensions import Unpack
 
 from .._options import RequestOptions
-from .._sync_bases import SyncResource
 from ..models import Voice, VoiceGender, VoiceLanguage, VoiceSettings
+from ._bases import SyncResource
 
 __all__ = ["VoicesResource"]
 
