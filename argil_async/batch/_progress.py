@@ -122,7 +122,7 @@ def check_mode(mode: str) -> None:
         raise InvalidRequestError("progress", f"must be one of {', '.join(_MODES)}")
     if mode == "rich" and not _rich_available():  # else an ImportError once the run started
         raise InvalidRequestError(
-            "progress", "'rich' needs rich: pip install argil-async[progress]"
+            "progress", "'rich' needs rich: the progress extra, argil-async[progress]"
         )
 
 
