@@ -173,8 +173,11 @@ class CreatedAtFallback(FoldsCreateAt, frozen=True, kw_only=True):
     create_at_: datetime | None = msgspec.field(default=None, name="createAt")
 
 
-class RequestModel(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
-    """A piece of a request body: only the fields the caller set are sent.
+class RequestModel(
+    msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True, forbid_unknown_fields=True
+):
+    """A piece of a request body: only the fields the caller set are sent; an unknown field
+    is refused when one is decoded or converted (a job file's typo is never dropped silently).
 
     A field the API requires but that has a natural default (``Subtitles.enable``) defaults to
     None and is filled in by ``__post_init__``, so that ``omit_defaults`` still sends it.
