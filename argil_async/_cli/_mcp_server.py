@@ -391,7 +391,7 @@ def _job_of(video: Video) -> Job:
 def _create_arguments(
     job: Job, aspect_ratio: AspectRatioArg | None, subtitles: bool
 ) -> dict[str, Any]:
-    arguments: dict[str, Any] = {"name": job.name, "moments": [dict(m) for m in job.moments]}
+    arguments: dict[str, Any] = {"name": job.name, "moments": list(job.moments)}
     if aspect_ratio is not None:
         arguments["aspect_ratio"] = aspect_ratio
     if subtitles:
