@@ -19,7 +19,6 @@ from . import _validation as check
 from . import errors
 from ._bodies import DEFAULT_MAX_RESPONSE_SIZE
 from ._decoding import decode, encode
-from ._limits import AssetLimiter, InProcessAssetLimiter
 from ._observe import CallObserver, configure_logging, logger, run_observed, wants_observer
 from ._options import RequestOptions, check_options, merged_query
 from ._redact import register_secret
@@ -34,6 +33,7 @@ from ._seam import Request, Response, Timeout, Transport
 from ._status import parse_retry_after, raise_for_status
 from ._transport import AiohttpTransport, ConnectorArg, TraceConfigs
 from ._urls import is_https_or_loopback
+from .limits._local import AssetLimiter, InProcessAssetLimiter
 
 __all__ = ["DEFAULT_BASE_URL", "AsyncArgil"]
 

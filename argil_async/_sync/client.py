@@ -7,13 +7,13 @@ from __future__ import annotations
 from typing_extensions import Unpack
 
 from .._bodies import DEFAULT_MAX_RESPONSE_SIZE
-from .._limits import AssetLimiter
 from .._options import RequestOptions
 from .._retry import RetryPolicy
 from .._seam import Timeout, Transport
 from .._sync_bases import SyncClient
 from .._sync_runtime import SyncRuntime
 from .._transport import ConnectorArg, TraceConfigs
+from ..limits._local import AssetLimiter
 from .assets import AssetsResource
 from .avatars import AvatarsResource
 from .subtitles import SubtitlesResource

@@ -27,10 +27,10 @@ import redis.asyncio as aioredis
 from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
-from . import _redis_scripts as scripts
-from ._limits import InProcessAssetLimiter, Lease
-from .errors import APIConnectionError, InvalidRequestError
-from .models import Asset
+from ..errors import APIConnectionError, InvalidRequestError
+from ..models import Asset
+from . import _scripts as scripts
+from ._local import InProcessAssetLimiter, Lease
 
 __all__ = ["LimiterUnavailableError", "RedisAssetLimiter", "RedisLease"]
 
