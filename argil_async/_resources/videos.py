@@ -13,15 +13,16 @@ import anyio
 import msgspec
 from typing_extensions import Unpack
 
+from .. import _paid
 from .. import _validation as check
 from .._decoding import decode
 from .._download import download_to
 from .._options import RequestOptions, WaitOptions, check_options
 from .._pagination import AsyncPaginator, Envelope, Page
+from .._polling import VideoEventSource
 from .._raw import RawMethod, RawResponseView
 from .._seam import Timeout
 from ..errors import APITimeoutError, ArgilError
-from ..events._payloads import VideoEventSource
 from ..models import (
     AspectRatio,
     AutoBrolls,
@@ -31,7 +32,7 @@ from ..models import (
     Subtitles,
     Video,
 )
-from . import _generate, _paid
+from . import _generate
 from ._base import Resource
 
 __all__ = ["AsyncVideosResource"]
@@ -342,7 +343,8 @@ class AsyncVideosResource(Resource):
         options: RequestOptions,
     ) -> Path:
         if not isinstance(id_or_video, Video):
-            id_or_video = await self.get(check.path_id("id_or_video", id_or_video), **options)
+            check.path_id("id_or_video", id_or_video)  # the error names this parameter
+            id_or_video = await self.get(id_or_video, **options)  # get() quotes the id, once
         video = id_or_video
         url = video.video_url_subtitled if subtitled else video.video_url
         if not url:

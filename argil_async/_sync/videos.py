@@ -12,8 +12,8 @@ from typing import Any
 from typing_extensions import Unpack
 
 from .._options import RequestOptions, WaitOptions
+from .._polling import VideoEventSource
 from .._raw import RawMethod, RawResponseView
-from ..events._payloads import VideoEventSource
 from ..models import AspectRatio, AutoBrolls, AvatarModel, BackgroundMusic, Moment, Subtitles, Video
 from ._bases import SyncResource
 from ._runtime import Paginator

@@ -235,6 +235,20 @@ async def test_download_reports_progress(client: AsyncArgil, tmp_path):
     assert seen[-1] == (path.stat().st_size, path.stat().st_size)
 
 
+@pytest.mark.parametrize("odd_id", ["ü", "a/b"])
+async def test_download_by_id_quotes_the_id_once(sim_factory, tmp_path, odd_id: str):
+    """download(id) fetches GET /videos/{id} with the id percent-encoded once, not twice."""
+    # The OpenAPI checker matches the decoded path, where "a/b" reads as two segments.
+    sim = await sim_factory(check_spec=False)
+    async with client_for(sim) as argil:
+        video = await _rendered(argil)
+        sim.state.videos[odd_id] = sim.state.videos[video.id]  # the same video, an odd id too
+        path = await argil.videos.download(odd_id, tmp_path / "v.mp4")
+    assert path.stat().st_size > 0
+    gets = [r for r in sim.received if r.route == "GET /videos/{id}"]
+    assert gets[-1].path_params == {"id": odd_id}
+
+
 @pytest.mark.parametrize("video_id", ["../escaped", "..", "sub/dir", "/abs"])
 async def test_download_into_a_directory_stays_inside_it(tmp_path, video_id: str):
     """An id from the server never makes download(video, directory) write outside it."""
