@@ -24,7 +24,6 @@ from argil_async import (
     WaitTimeoutError,
 )
 from argil_async._cli._demo import DemoOptions, make_png, run_demo
-from argil_async._limits import Lease
 from argil_async.events import (
     AvatarTrainingFailed,
     AvatarTrainingSucceeded,
@@ -32,6 +31,7 @@ from argil_async.events import (
     VideoGenerationSucceeded,
     WebhookReceiver,
 )
+from argil_async.limits._local import Lease
 
 
 async def _video(argil: AsyncArgil, **extras: str) -> str:
