@@ -37,6 +37,7 @@ __all__ = [
     "keyed_extras",
     "render_once",
     "rendered",
+    "seniority",
     "settle",
 ]
 
@@ -116,7 +117,7 @@ async def find_existing(
         return None
     if len(found) > 1:
         logger.warning("%d videos carry extras %s; using one", len(found), dict(extras))
-    return min(found, key=_seniority)
+    return min(found, key=seniority)
 
 
 async def converge(videos: AsyncVideosResource, extras: Mapping[str, str], created: Video) -> Video:
@@ -128,7 +129,7 @@ async def converge(videos: AsyncVideosResource, extras: Mapping[str, str], creat
     Creating is free, and the extra IDLE video is deleted.
     """
     found = await videos.list(extras_filter=extras).to_list()
-    keep = min([created, *(video for video in found if video.id != created.id)], key=_seniority)
+    keep = min([created, *(video for video in found if video.id != created.id)], key=seniority)
     if keep.id != created.id:
         logger.warning(
             "video %s raced %s for extras %s; keeping the older", created.id, keep.id, dict(extras)
@@ -140,7 +141,7 @@ async def converge(videos: AsyncVideosResource, extras: Mapping[str, str], creat
     return keep
 
 
-def _seniority(video: Video) -> tuple[bool, float, str]:
+def seniority(video: Video) -> tuple[bool, float, str]:
     """Sort key: under way first, then the oldest, then by id (the same order in every worker)."""
     stamp = video.created_at.timestamp() if video.created_at is not None else math.inf
     return (video.status == "IDLE", stamp, video.id)
