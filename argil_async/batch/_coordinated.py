@@ -63,8 +63,9 @@ logger = logging.getLogger("argil_async.batch")
 #: The claim token of the job the current task drives.
 _CLAIM: ContextVar[str] = ContextVar("argil_batch_claim", default="")
 #: The longest a create or a render may take, retries included, when the client sets no
-#: total timeout of its own; the fence extends the claim's lease past it.
-_PAID_TOTAL = 60.0
+#: total timeout of its own: half the lease, at least this; the fence extends the claim's
+#: lease past it.
+_PAID_TOTAL = 10.0
 _COUNTS_EVERY = 2.0  # seconds between two reads of the whole batch's counts
 
 
@@ -168,13 +169,12 @@ class _Worker:
             writer = cast(JournalWriter, ClaimedWriter(self.coordinator, self.known))
             retry = RetrySettings(options.retries, options.retry_wait)
             paid = self._paid_timeout()
+            cover = (paid.total or _PAID_TOTAL) + min(self.coordinator.lease_ttl, 5.0)
             driver = JobDriver(
                 self.client, writer, waiter, retry, self.tracker.move, self.batch_id,
                 recheck=True,  # Redis may lose its last second of saves (appendfsync everysec)
                 family=batch_family(self.coordinator.batch or ""),
-                fence=lambda key: self.coordinator.fence(
-                    key, _CLAIM.get(), cover=(paid.total or _PAID_TOTAL) + 5.0
-                ),
+                fence=lambda key: self.coordinator.fence(key, _CLAIM.get(), cover=cover),
                 paid_options={"timeout": paid},
             )  # fmt: skip
             helpers = [asyncio.ensure_future(self.claims.renew_forever())]
@@ -195,7 +195,8 @@ class _Worker:
     def _paid_timeout(self) -> Timeout:
         """Creates and renders get a total deadline, so that the fence's lease covers them."""
         timeout = self.client.timeout
-        return replace(timeout, total=timeout.total or _PAID_TOTAL)
+        default = max(self.coordinator.lease_ttl / 2, _PAID_TOTAL)
+        return replace(timeout, total=timeout.total or default)
 
     async def _count_forever(self) -> None:
         """The whole batch's counts into the progress, every few seconds."""
