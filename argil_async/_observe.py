@@ -33,6 +33,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger("argil_async")
+# A library's loggers print nothing unless the application routes them (no last-resort stderr).
+if not any(isinstance(handler, logging.NullHandler) for handler in logger.handlers):
+    logger.addHandler(logging.NullHandler())
 _COLLECTIONS = frozenset({"assets", "avatars", "videos", "voices", "webhooks"})
 #: Where the calls of the current task record their metadata (set by with_raw_response).
 SINK: contextvars.ContextVar[list[ResponseInfo] | None] = contextvars.ContextVar(
@@ -58,13 +61,31 @@ class ResponseInfo:
 
 
 class _ArgilHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """The handler ARGIL_LOG installs (marked, so that a second client does not add another)."""
+    """The handler ARGIL_LOG installs: it prints a record only when no handler above the
+    ``argil_async`` logger will (an application's ``logging.basicConfig``, a CLI's own
+    handler), so a line is never printed twice, whichever was configured first."""
+
+    def handle(self, record: logging.LogRecord) -> bool:
+        if _handled_above(logger):
+            return False
+        return bool(super().handle(record))
+
+
+def _handled_above(start: logging.Logger) -> bool:
+    """Whether a record that ``start`` propagates reaches a handler of an ancestor."""
+    current = start
+    while current.propagate and current.parent is not None:
+        current = current.parent
+        if current.handlers:
+            return True
+    return False
 
 
 def configure_logging(value: str | None = None) -> None:
     """Honour ``ARGIL_LOG=debug|info``: print the ``argil_async`` logger's lines to stderr.
 
-    Without it nothing is configured: applications route the logger like any other.
+    Without it nothing is configured: applications route the logger like any other, and the
+    library's ``NullHandler`` keeps Python's last-resort handler from printing its warnings.
     """
     level = (os.environ.get("ARGIL_LOG", "") if value is None else value).strip().upper()
     if level not in ("DEBUG", "INFO"):

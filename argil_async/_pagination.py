@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import operator
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
@@ -22,7 +23,7 @@ import msgspec
 
 from ._validation import integer
 
-__all__ = ["AsyncPaginator", "Envelope", "Page", "check_limit", "header_int"]
+__all__ = ["AsyncPaginator", "Envelope", "Page", "check_limit", "header_int", "header_page"]
 
 T = TypeVar("T")
 logger = logging.getLogger("argil_async")
@@ -47,8 +48,9 @@ class Page(Generic[T]):
         """
         if not self.items:
             return True
-        if self.count_is_believable():
-            return self.page >= (self.total_pages or 0)
+        total = self.total_pages
+        if total is not None and total >= self.page:  # count_is_believable(), inlined
+            return self.page >= total
         return self.page_size is not None and len(self.items) < self.page_size
 
     def count_is_believable(self) -> bool:
@@ -106,31 +108,9 @@ class AsyncPaginator(Generic[T]):
         """Fetch one page by number (from 1), e.g. to serve page N of a listing in a web UI."""
         return await self._fetch(integer("number", number, low=1))
 
-    async def pages(self) -> AsyncIterator[Page[T]]:
+    def pages(self) -> _Pages[T]:
         """Yield each page in order, stopping at the last one (or at a repeated page)."""
-        seen: dict[bytes, int] = {}  # fingerprint of every page's items -> its number
-        warned: set[str] = set()
-        number = 1
-        while True:
-            page = await self._fetch(number)
-            if page.page != number:
-                _warn_once(warned, "label", "page %d came back labelled page %d", number, page.page)
-                page = replace(page, page=number)
-            if page.items:
-                key = _fingerprint(page.items)
-                if key in seen:
-                    logger.warning(
-                        "page %d repeats page %d: the server ignores the page number or cycles; "
-                        "stopping after %d pages",
-                        *(number, seen[key], number - 1),
-                    )
-                    return
-                seen[key] = number
-            _check_count(page, warned)
-            yield page
-            if page.is_last():
-                return
-            number += 1
+        return _Pages(self._fetch)
 
     async def __aiter__(self) -> AsyncIterator[T]:
         async for page in self.pages():
@@ -149,8 +129,70 @@ class AsyncPaginator(Generic[T]):
         return collected
 
 
-def _fingerprint(items: Sequence[object]) -> bytes:
-    """A digest of a page's items: a repeat of any earlier page is a cycle."""
+class _Pages(Generic[T]):
+    """The iterator :meth:`AsyncPaginator.pages` returns: a plain object rather than an
+    async generator, so that leaving it early (a ``break``) costs no finalizer task."""
+
+    __slots__ = ("_fetch", "_number", "_seen", "_warned")
+
+    def __init__(self, fetch: FetchPage[T]) -> None:
+        self._fetch = fetch
+        self._number = 1  # the next page to fetch; 0 once the listing has ended
+        self._seen: dict[object, int] = {}  # fingerprint of every page's items -> its number
+        self._warned: set[str] = set()
+
+    def __aiter__(self) -> _Pages[T]:
+        return self
+
+    async def __anext__(self) -> Page[T]:
+        number = self._number
+        if not number:
+            raise StopAsyncIteration
+        self._number = 0  # ended, unless this page proves otherwise (a failure ends it too)
+        page = await self._fetch(number)
+        if page.page != number:
+            _warn_once(
+                self._warned, "label", "page %d came back labelled page %d", number, page.page
+            )
+            page = replace(page, page=number)
+        if page.items:
+            key = _fingerprint(page.items)
+            seen = self._seen
+            if key in seen:
+                logger.warning(
+                    "page %d repeats page %d: the server ignores the page number or cycles; "
+                    "stopping after %d pages",
+                    *(number, seen[key], number - 1),
+                )
+                raise StopAsyncIteration
+            seen[key] = number
+        if page.total_pages is not None:
+            _check_count(page, self._warned)
+        if not page.is_last():
+            self._number = number + 1
+        return page
+
+    async def aclose(self) -> None:
+        """End the iteration (as an async generator's ``aclose``)."""
+        self._number = 0
+
+
+_id_of = operator.attrgetter("id")
+
+
+def _fingerprint(items: Sequence[object]) -> object:
+    """What identifies a page: a page with the same items as any earlier page is a cycle.
+
+    Every paginated model has an ``id``: the page's first id and the hash of all its ids
+    (read in C: no per-item Python call, no re-encoding of the page) are the key, small
+    enough to keep one per page of a long listing. Items without one (a custom fetch) fall
+    back to a digest of their encoding.
+    """
+    try:
+        ids = tuple(map(_id_of, items))
+        return ids[0], hash(ids)
+    except (AttributeError, TypeError):  # no ids, or unhashable ones
+        pass
     try:
         raw = msgspec.json.encode(items)
     except (TypeError, msgspec.EncodeError):  # items the encoder does not know (tests)
@@ -163,7 +205,7 @@ def _check_count(page: Page[T], warned: set[str]) -> None:
     total = page.total_pages
     if total is None:
         return
-    if page.items and not page.count_is_believable():
+    if page.items and total < page.page:  # not page.count_is_believable()
         _warn_once(
             warned,
             "count",
@@ -186,6 +228,32 @@ def _warn_once(warned: set[str], kind: str, message: str, *args: object) -> None
 def check_limit(limit: int | None) -> int | None:
     """``to_list``'s limit: None (everything) or a whole number of items from 0 up."""
     return None if limit is None else integer("limit", limit, low=0)
+
+
+_PAGE_HEADERS = ("X-Page", "X-Page-Size", "X-Total-Count", "X-Total-Pages")
+
+
+def header_page(
+    items: Sequence[T], headers: Mapping[str, str], requested: int, page_size: int
+) -> Page[T]:
+    """A Page of ``items`` described by the /assets paging headers; the request fills what
+    they lack, and garbled or negative numbers count as absent (a page count of -1 is kept,
+    so that the paginator can warn about it)."""
+    numbers: list[int | None] = []
+    for name in _PAGE_HEADERS:  # one call for all four (int() ignores surrounding spaces)
+        value = headers.get(name)
+        try:
+            numbers.append(None if value is None else int(value))
+        except ValueError:
+            numbers.append(None)
+    page, size, count, pages = numbers
+    return Page(
+        items=items,
+        page=page if page is not None and page > 0 else requested,
+        page_size=size if size is not None and size > 0 else page_size,
+        total_count=count if count is not None and count >= 0 else None,
+        total_pages=pages,
+    )
 
 
 def header_int(headers: Mapping[str, str], name: str, *, signed: bool = False) -> int | None:

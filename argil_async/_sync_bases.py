@@ -11,6 +11,8 @@ from types import TracebackType
 
 from typing_extensions import Self
 
+from ._config import ClientConfig
+from ._seam import Timeout
 from ._sync_runtime import SyncRuntime
 
 __all__ = ["SyncClient", "SyncResource"]
@@ -26,24 +28,57 @@ class SyncResource:
 
 
 class SyncClient:
-    """Base of ``Argil``: the lifetime of its event-loop thread (``with``, ``close``)."""
+    """Base of ``Argil``: its configuration, and the lifetime of its event-loop thread.
+
+    ``Argil.__init__`` and ``with_options`` are AsyncArgil's, copied by the generator: they
+    resolve or replace a ``ClientConfig`` and hand it to :meth:`_configure` or :meth:`_derive`
+    here. The public attributes read the configuration, as AsyncArgil's do.
+    """
 
     _runtime: SyncRuntime
 
-    @classmethod
-    def _on(cls, runtime: SyncRuntime) -> Self:
-        """A client on an existing runtime (``with_options`` shares its parent's loop thread)."""
-        client = cls.__new__(cls)
-        client._runtime = runtime
+    def _configure(self, config: ClientConfig) -> None:
+        """Run this client's calls on a runtime of its own (a loop thread started on first use)."""
+        self._runtime = SyncRuntime(config)
+        self._attach()
+
+    def _derive(self, config: ClientConfig) -> Self:
+        """A client on ``config`` sharing this one's loop thread, session and limiter."""
+        client = type(self).__new__(type(self))
+        client._runtime = self._runtime.derive(config)
         client._attach()
         return client
+
+    @property
+    def _config(self) -> ClientConfig:
+        return self._runtime.config
 
     def _attach(self) -> None:
         """Hang the resources on this client (generated in ``Argil``)."""
         raise NotImplementedError
 
+    @property
+    def base_url(self) -> str:
+        """The API's base URL (``ARGIL_BASE_URL`` if set when the client was made)."""
+        return self._config.base_url
+
+    @property
+    def timeout(self) -> Timeout:
+        """The timeouts each call runs with unless it gives its own."""
+        return self._config.timeout
+
+    @property
+    def max_retries(self) -> int:
+        """The resends allowed per request unless a call gives its own (the policy's)."""
+        return self._config.max_retries
+
+    @property
+    def max_response_size(self) -> int:
+        """The largest API response body accepted, in bytes."""
+        return self._config.max_response_size
+
     def __repr__(self) -> str:
-        return repr(self._runtime.settings).replace("AsyncArgil(", "Argil(", 1)
+        return f"{type(self).__name__}(base_url={self.base_url!r}, api_key='***')"
 
     def __enter__(self) -> Self:
         return self

@@ -31,6 +31,7 @@ from typing import Any, Generic, TypeVar
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from ._client import AsyncArgil
+from ._config import ClientConfig
 from ._pagination import AsyncPaginator, Page, check_limit
 
 __all__ = ["PORTAL_THREAD_NAME", "Paginator", "SyncRuntime"]
@@ -46,7 +47,7 @@ class _Loop:
         "client", "closing", "event_loop", "manager", "pid", "portal", "tasks", "thread_id"
     )  # fmt: skip
 
-    def __init__(self, kwargs: dict[str, Any]) -> None:
+    def __init__(self, config: ClientConfig) -> None:
         self.pid = os.getpid()
         self.closing = False
         self.tasks: set[asyncio.Task[Any]] = set()
@@ -55,7 +56,7 @@ class _Loop:
         )
         self.portal = self.manager.__enter__()
         try:
-            built = self.portal.call(_build_on_loop, kwargs)
+            built = self.portal.call(_build_on_loop, config)
         except BaseException:
             self.manager.__exit__(None, None, None)
             raise
@@ -70,8 +71,8 @@ class _Loop:
         await self.client.aclose()
 
 
-def _build_on_loop(kwargs: dict[str, Any]) -> tuple[AsyncArgil, asyncio.AbstractEventLoop, int]:
-    return AsyncArgil(**kwargs), asyncio.get_running_loop(), threading.get_ident()
+def _build_on_loop(config: ClientConfig) -> tuple[AsyncArgil, asyncio.AbstractEventLoop, int]:
+    return AsyncArgil._from_config(config), asyncio.get_running_loop(), threading.get_ident()
 
 
 class _Call(Generic[T]):
@@ -165,15 +166,9 @@ def _shutdown(loop: _Loop) -> None:
 class SyncRuntime:
     """Runs ``AsyncArgil`` calls on a private event-loop thread for the sync ``Argil``."""
 
-    def __init__(self, kwargs: dict[str, Any]) -> None:
-        # Built here, in the caller's thread, so bad arguments raise at once; never used to send.
-        self.settings = AsyncArgil(**kwargs)
-        # The environment is read at construction (design §3): pin what it resolved to.
-        self._kwargs = {
-            **kwargs,
-            "api_key": self.settings._api_key,
-            "base_url": self.settings.base_url,
-        }
+    def __init__(self, config: ClientConfig) -> None:
+        # Resolved (arguments checked, environment read) in the caller's thread, once.
+        self.config = config
         # Re-entrant: close() from a signal handler may interrupt this thread while it holds it.
         self._lock = threading.RLock()
         self._loop: _Loop | None = None
@@ -188,18 +183,19 @@ class SyncRuntime:
     def paginate(self, make: Callable[[AsyncArgil], AsyncPaginator[T]]) -> Paginator[T]:
         """A Paginator over what ``make(client)`` lists; its arguments are checked now.
 
-        ``make`` runs once here, on the never-used ``settings`` client, only for its checks;
+        ``make`` runs once here, in the caller's thread, on a client with resources and
+        nothing else (no configuration, session or limiter), only for its argument checks;
         each iteration makes its own AsyncPaginator on the client of the loop running then.
         """
-        make(self.settings)
+        make(_UNSENT)
         return Paginator(self, make)
 
-    def derive(self, make: Callable[[AsyncArgil], AsyncArgil]) -> SyncRuntime:
-        """A runtime on the same loop thread whose calls go to ``make(client)`` instead.
+    def derive(self, config: ClientConfig) -> SyncRuntime:
+        """A runtime on the same loop thread whose calls go to a client on ``config``.
 
         This is ``Argil.with_options``: the copy shares the loop, the session and the limiter.
         """
-        return _DerivedRuntime(self, make)
+        return _DerivedRuntime(self, config)
 
     def close(self) -> None:
         """Close the session and stop the loop thread; a later call starts a fresh one."""
@@ -225,7 +221,7 @@ class SyncRuntime:
             with self._lock:
                 loop = self._loop
                 if loop is None:
-                    loop = self._loop = _Loop(self._kwargs)
+                    loop = self._loop = _Loop(self.config)
                     self._finalizer = weakref.finalize(self, _shutdown, loop)
         self._check_thread(loop)
         return loop
@@ -270,12 +266,28 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-class _DerivedRuntime(SyncRuntime):
-    """A view of a parent runtime that hands each call ``make(client)`` (built once per loop)."""
+def _unsent() -> AsyncArgil:
+    """An AsyncArgil holding its resources and nothing else, to run ``list()``'s checks on.
 
-    def __init__(self, parent: SyncRuntime, make: Callable[[AsyncArgil], AsyncArgil]) -> None:
-        self._parent, self._make = parent, make
-        self.settings = make(parent.settings)  # checks the options now, in the caller's thread
+    Its paginators are made and dropped, never iterated: it has no configuration to send with.
+    """
+    client = AsyncArgil.__new__(AsyncArgil)
+    client._attach_resources()
+    return client
+
+
+_UNSENT = _unsent()
+
+
+class _DerivedRuntime(SyncRuntime):
+    """A view of a parent runtime that hands each call a client on its own ``config``.
+
+    That client is the loop's client derived once per loop (``AsyncArgil._derive``): it shares
+    the session, limiter and retry pipelines.
+    """
+
+    def __init__(self, parent: SyncRuntime, config: ClientConfig) -> None:
+        self._parent, self.config = parent, config
         self._made: tuple[AsyncArgil, AsyncArgil] | None = None
 
     def call(self, fn: Callable[[AsyncArgil], Awaitable[T]]) -> T:
@@ -294,7 +306,7 @@ class _DerivedRuntime(SyncRuntime):
     def _client(self, client: AsyncArgil) -> AsyncArgil:
         made = self._made
         if made is None or made[0] is not client:
-            made = self._made = (client, self._make(client))
+            made = self._made = (client, client._derive(self.config))
         return made[1]
 
 

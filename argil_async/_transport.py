@@ -34,7 +34,7 @@ from ._bodies import DEFAULT_MAX_RESPONSE_SIZE, ERROR_BODY_LIMIT, read_capped
 from ._seam import Request, Response, Timeout
 from ._version import __version__
 
-__all__ = ["AiohttpTransport", "ConnectorArg", "TraceConfigs"]
+__all__ = ["AiohttpTransport", "ConnectorArg", "TraceConfigs", "checked_http_settings"]
 
 USER_AGENT = f"argil-async/{__version__} (python; aiohttp/{aiohttp.__version__})"
 # aiohttp 3.10+ tells a connect timeout apart; 3.9 reports it as a ServerTimeoutError.
@@ -74,7 +74,9 @@ class AiohttpTransport:
         self._base_url = base_url.rstrip("/")
         # Only API requests carry these (the key): a download from a CDN must never see it.
         # Built once, with and without a JSON body, rather than merged on every request.
-        self._api_headers = dict(headers)
+        # No compression is asked for: identity stated once here rather than aiohttp's
+        # skip_auto_headers, which costs a header-set rebuild on every request.
+        self._api_headers = {**headers, "Accept-Encoding": "identity"}
         self._json_headers = {**self._api_headers, "Content-Type": "application/json"}
         self._timeout = client_timeout(timeout)
         self._connection_limit = connection_limit
@@ -127,7 +129,6 @@ class AiohttpTransport:
             timeout=self._timeout,
             connector=connector,
             connector_owner=owned,
-            skip_auto_headers=("Accept-Encoding",),
             response_class=_SingleAttemptResponse,
             trace_configs=self._trace_configs or None,
         )
@@ -171,7 +172,9 @@ class AiohttpTransport:
         """GET an absolute URL (a file download) and yield its headers and a chunk iterator."""
         session = await self._get_session()
         try:
-            async with session.get(url, proxy=self._proxy_for(url)) as resp:
+            async with session.get(
+                url, proxy=self._proxy_for(url), skip_auto_headers=_NO_ACCEPT_ENCODING
+            ) as resp:
                 head = Response(resp.status, resp.headers, b"")
                 if resp.status >= 400:
                     body = await read_capped(resp, ERROR_BODY_LIMIT, inflate=False)
@@ -190,6 +193,21 @@ class AiohttpTransport:
             await session.close()
         if watch is not None and self._loop is asyncio.get_running_loop():
             await watch.aclose()
+
+
+_NO_ACCEPT_ENCODING = ("Accept-Encoding",)  # downloads ask for no coding either
+
+
+def checked_http_settings(
+    proxy: object, trust_env: object, trace_configs: object, connector: object
+) -> tuple[str | None, bool, list[aiohttp.TraceConfig], ConnectorArg | None]:
+    """The constructor's HTTP settings checked (``ClientConfig.resolve`` checks them early)."""
+    return (
+        _checked_proxy(proxy),
+        check.boolean("trust_env", trust_env),
+        _checked_trace_configs(trace_configs),
+        _checked_connector(connector),
+    )
 
 
 def _checked_proxy(proxy: object) -> str | None:

@@ -141,6 +141,11 @@ def methods(cls: ast.ClassDef) -> dict[str, list[Def]]:
     return found
 
 
+def properties(defs: list[Def]) -> bool:
+    """Whether a member is a property (read-only attribute)."""
+    return any(ast.unparse(d) == "property" for node in defs for d in node.decorator_list)
+
+
 def sync_name(name: str) -> str:
     """The sync name of an async class: ``AsyncVideosResource`` is ``VideosResource``."""
     if not name.startswith("Async") or len(name) == 5:
@@ -245,12 +250,28 @@ def twin(node: Def, accessor: str) -> ast.FunctionDef:
         raise Skipped(f"@{decorators[0]} members are not twinned")
     plain = plain_def(node, [docstring(twin_doc(node), " " * 8), *repeated_warning(node)], [])
     returns = ast.unparse(plain.returns) if plain.returns else ""
-    if returns == "AsyncArgil" and not accessor:  # a copy of the client, sharing the loop thread
-        call, plain.returns = f"Argil._on({delegation(node, '', 'derive')})", ast.Name("Argil")
-    else:
-        call = delegation(node, accessor, runner(node, returns))
+    if returns == "AsyncArgil" and not accessor:  # a copy of the client: config work only
+        plain.body += configuring(node)
+        plain.returns = ast.Name("Argil")
+        return plain
+    call = delegation(node, accessor, runner(node, returns))
     plain.body += ast.parse(call if returns == "None" else f"return {call}").body
     return plain
+
+
+def configuring(node: Def) -> list[ast.stmt]:
+    """The body of a client method that only resolves or replaces the config, copied whole.
+
+    Both clients hold a ``ClientConfig`` (``_sync_bases.SyncClient`` has ``_configure`` and
+    ``_derive`` as AsyncArgil does), so such a method reads the same in both; one that awaits
+    cannot be copied.
+    """
+    body = node.body[1:] if ast.get_docstring(node) is not None else node.body
+    if isinstance(node, ast.AsyncFunctionDef) or any(
+        isinstance(n, ast.Await | ast.AsyncFor | ast.AsyncWith) for n in ast.walk(node)
+    ):
+        raise Skipped("a client method returning a copy must not await")
+    return copy.deepcopy(body)
 
 
 def twins(found: dict[str, list[Def]], accessor: str, out: Output) -> list[ast.stmt]:
@@ -291,8 +312,9 @@ def client_module(source: Source, cls: ast.ClassDef, found: list[Found], out: Ou
     """``_sync/client.py``: ``Argil``, with AsyncArgil's constructor and its resources."""
     init = next(n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__")
     annotations = "\n".join(f"{a}: {sync_name(kind.name)}" for a, _, kind in found)
-    public = {k: v for k, v in methods(cls).items() if k != "aclose"}
-    body = [*ast.parse(annotations).body, sync_init(init), *ast.parse(attach(init, found)).body]
+    # Its properties read the config, as SyncClient's do (a parity test compares the two).
+    public = {k: v for k, v in methods(cls).items() if k != "aclose" and not properties(v)}
+    body = [*ast.parse(annotations).body, sync_init(init), *ast.parse(attach(found)).body]
     rest = sync_doc(ast.get_docstring(cls) or "").split("\n", 1)[1]
     sync = sync_class(cls, CLIENT_DOC.format(rest=rest), body + twins(public, "", out))
     local = "".join(f"from .{Path(s.path).stem} import {sync_name(k.name)}\n" for _, s, k in found)
@@ -301,26 +323,21 @@ def client_module(source: Source, cls: ast.ClassDef, found: list[Found], out: Ou
 
 
 def sync_init(init: ast.FunctionDef) -> ast.FunctionDef:
-    """``Argil.__init__``: AsyncArgil's parameters, handed to a ``SyncRuntime`` as settings."""
-    if init.args.vararg:
-        raise SystemExit("AsyncArgil.__init__ takes *args: the generator cannot forward them")
-    names = [a.arg for a in [*init.args.posonlyargs, *init.args.args][1:] + init.args.kwonlyargs]
-    settings = ", ".join(f'"{a}": {a}' for a in names)
-    settings += f", **{init.args.kwarg.arg}" if init.args.kwarg else ""
-    body = f"self._runtime = SyncRuntime({{{settings}}})\nself._attach()"
-    return plain_def(init, ast.parse(body).body, [])
+    """``Argil.__init__``: AsyncArgil's, copied whole (it resolves a ``ClientConfig``).
+
+    It must be ``self._configure(ClientConfig.resolve(...))`` and nothing else: the sync
+    base's ``_configure`` takes the config where AsyncArgil's opens a session.
+    """
+    body = init.body[1:] if ast.get_docstring(init) is not None else init.body
+    call = body[0].value if len(body) == 1 and isinstance(body[0], ast.Expr) else None
+    if not isinstance(call, ast.Call) or ast.unparse(call.func) != "self._configure":
+        raise SystemExit("AsyncArgil.__init__ must be one self._configure(ClientConfig...) call")
+    return plain_def(init, copy.deepcopy(body), [])
 
 
-def attach(init: ast.FunctionDef, found: list[Found]) -> str:
-    """``Argil._attach``: the resources, then AsyncArgil's public attributes."""
+def attach(found: list[Found]) -> str:
+    """``Argil._attach``: the resources, on the client's runtime (its attributes are the base's)."""
     lines = [f"self.{attr} = {sync_name(kind.name)}(self._runtime)" for attr, _, kind in found]
-    targets = [t for node in ast.walk(init) for t in assigned(node)]
-    names = [
-        t.attr for t in targets if isinstance(t, ast.Attribute) and ast.unparse(t.value) == "self"
-    ]
-    skip = {attr for attr, _, _ in found}
-    public = [n for n in dict.fromkeys(names) if not n.startswith("_") and n not in skip]
-    lines += [f"self.{name} = self._runtime.settings.{name}" for name in public]
     return "def _attach(self) -> None:\n" + textwrap.indent("\n".join(lines), "    ")
 
 

@@ -3,8 +3,9 @@
 ``argil demo`` runs the whole workflow once; ``argil batch run|status|check`` renders many
 videos from a job file (``_batch.py``); ``argil avatars list``, ``argil voices list``,
 ``argil videos get ID`` and ``argil videos list`` show resources (``_resources.py``).
-Without ARGIL_API_KEY every command that needs the API runs against the embedded simulator
-and says so on its first line.
+Without ARGIL_API_KEY a command that needs the API runs against the embedded simulator only
+with ``--simulate`` or at a terminal (and says so on its first line); elsewhere it exits 2.
+``argil demo`` always may: it shows the workflow.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 from .._version import __version__
 from ._batch import add_batch_commands
 from ._resources import add_resource_commands
+from ._session import NoKeyError
 
 __all__ = ["main"]
 
@@ -55,6 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)
+    except NoKeyError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     except BrokenPipeError:  # `argil videos list --json | head`: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1

@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import os
 import signal
 import sys
 from collections.abc import Iterator
@@ -44,13 +43,11 @@ from ._batch_tools import (
     add_tool_commands,
     gate,
     load_job_file,
-    on_terminal,
 )
-from ._session import Session, api_session, print_json
+from ._session import EMBEDDED, NO_KEY_MESSAGE, Session, api_session, may_simulate, print_json
 
 __all__ = ["BATCH_EPILOG", "add_batch_commands"]
 
-EMBEDDED = "embedded-simulator"
 _SIMULATOR_TIMINGS = {"render_audio_time": 0.5, "render_video_time": 1.0, "latency": 0.01}
 
 BATCH_EPILOG = """\
@@ -69,6 +66,8 @@ exit codes: 0 every job DONE (or nothing wrong found) | 1 a job failed or timed 
   serve, no ARGIL_API_KEY (use --simulate), unknown names or references (check --online),
   estimate above --max-credits or declined |
   130 interrupted (Ctrl-C, SIGTERM: run the same command again to resume)
+  `status`: 0 every job DONE | 1 all finished, some FAILED or TIMED_OUT | 2 unreadable |
+  3 some jobs unfinished (run again to resume)
 """
 
 
@@ -146,14 +145,9 @@ def _run(args: argparse.Namespace) -> int:
 
 def _may_run(args: argparse.Namespace) -> bool:
     """With no key, only ``--simulate`` or a terminal may use the simulator."""
-    if os.environ.get("ARGIL_API_KEY") or args.simulate or on_terminal():
+    if may_simulate(args.simulate):
         return True
-    print(
-        "error: ARGIL_API_KEY is not set, and this is not a terminal: nothing was sent.\n"
-        "  Set ARGIL_API_KEY to run against Argil, or pass --simulate to try the job file on "
-        "the embedded simulator (its videos are not real).",
-        file=sys.stderr,
-    )
+    print(NO_KEY_MESSAGE, file=sys.stderr)
     return False
 
 

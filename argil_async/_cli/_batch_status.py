@@ -4,7 +4,10 @@ By default a summary: counts by state and failures by cause (FAILED, CONTENT_MOD
 TIMED_OUT, error). ``--failed`` lists each failure with its job-file line, cause, video id
 and error; ``--json`` prints everything as one document; ``--report report.csv`` writes one
 row per job (the results merged with the journal's live state) for a spreadsheet.
-Exit 0, or 2 when neither the journal nor the results file can be read.
+
+The exit code gates a pipeline (``argil batch status out.jsonl && publish``), whatever the
+output: 0 every job DONE | 1 every job finished, some FAILED or TIMED_OUT | 2 neither the
+journal nor the results file can be read | 3 some jobs are unfinished (run the batch again).
 """
 
 from __future__ import annotations
@@ -14,12 +17,14 @@ import csv
 import sys
 from pathlib import Path
 
-from ..batch import JobResult, read_results, read_status
+from ..batch import BatchStatus, JobResult, read_results, read_status
 from ..errors import ArgilError
 from ._batch_coordinator import add_coordinator_arguments, coordinated_status
 from ._session import print_json
 
-__all__ = ["REPORT_COLUMNS", "add_status_command", "print_interrupted"]
+__all__ = ["REPORT_COLUMNS", "add_status_command", "print_interrupted", "status_exit_code"]
+
+ALL_DONE, SOME_FAILED, UNREADABLE, UNFINISHED = 0, 1, 2, 3
 
 REPORT_COLUMNS = (
     "key", "line", "status", "cause", "video_id", "video_status", "video_url", "error",
@@ -55,7 +60,7 @@ def _status(args: argparse.Namespace) -> int:
         return 2
     if args.json:
         print_json(status.to_dict())
-        return 0
+        return status_exit_code(status)
     print(status)
     if status.unfinished:
         print(f"unfinished: {len(status.unfinished)} (run the same command again to resume)")
@@ -65,7 +70,14 @@ def _status(args: argparse.Namespace) -> int:
             print(f"line {failure.line}  {failure.key}  {failure.cause}  {video}  {failure.error}")
     elif status.failures:
         print("(--failed lists them)")
-    return 0
+    return status_exit_code(status)
+
+
+def status_exit_code(status: BatchStatus) -> int:
+    """0 all done, 1 all finished with failures, 3 some unfinished (see the module docstring)."""
+    if status.unfinished:
+        return UNFINISHED
+    return SOME_FAILED if status.failed else ALL_DONE
 
 
 def write_report(report: Path, rows: list[JobResult]) -> int:

@@ -2,7 +2,8 @@
 
 ``download RESULTS --to DIR`` fetches every finished video (``--subtitled``: the subtitled
 version; ``--subtitles vtt|ass``: the subtitles too), concurrently, atomically, named by job
-key; run it again to resume. Exit 0, 1 when a download failed, 2 for a bad path or no key.
+key; run it again to resume. Exit 0, 1 when a download failed, 2 for a bad path, no key, or
+a results file made on another endpoint (its videos live there: nothing is requested).
 
 Before a run against the API, avatar and voice names are resolved to ids, and the estimated
 cost of the jobs still to render is shown (stderr); on a terminal the run asks before
@@ -23,6 +24,7 @@ from ..batch import (
     DownloadReport,
     Job,
     JobFileError,
+    batch_identity,
     check_online,
     download_results,
     estimate_cost,
@@ -31,7 +33,15 @@ from ..batch import (
     resolve_names,
 )
 from ..errors import ArgilError, InvalidRequestError
-from ._session import Session, api_session, print_json, print_table
+from ._session import (
+    EMBEDDED,
+    NO_KEY_MESSAGE,
+    Session,
+    api_session,
+    on_terminal,
+    print_json,
+    print_table,
+)
 
 __all__ = [
     "add_download_command",
@@ -69,7 +79,7 @@ def add_download_command(download: argparse.ArgumentParser) -> None:
 
 def _download(args: argparse.Namespace) -> int:
     if not (os.environ.get("ARGIL_API_KEY") or args.simulate):
-        print("error: ARGIL_API_KEY is not set (the videos live in Argil)", file=sys.stderr)
+        print(NO_KEY_MESSAGE, file=sys.stderr)
         return 2
     try:
         report = asyncio.run(_download_async(args))
@@ -90,6 +100,7 @@ def _download(args: argparse.Namespace) -> int:
 
 async def _download_async(args: argparse.Namespace) -> DownloadReport:
     async with api_session(json_output=True, simulate=args.simulate) as session:
+        _check_endpoint(args.results, EMBEDDED if session.simulator else session.client.base_url)
         return await download_results(
             session.client,
             args.results,
@@ -98,6 +109,22 @@ async def _download_async(args: argparse.Namespace) -> DownloadReport:
             subtitles=args.subtitles,
             concurrency=args.concurrency,
         )
+
+
+def _check_endpoint(results: Path, endpoint: str) -> None:
+    """InvalidRequestError when ``results`` was made on another endpoint than ``endpoint``: its
+    videos live there, and every request here would come back 404."""
+    try:
+        identity = batch_identity(results)
+    except (ArgilError, OSError):
+        return  # download_results says what is wrong with the file
+    if identity is None or identity.endpoint == endpoint:
+        return
+    if identity.endpoint == EMBEDDED:
+        where = "the embedded simulator of an earlier run, and its videos died with it"
+    else:
+        where = f"{identity.endpoint}, not {endpoint}: its videos live there"
+    raise InvalidRequestError("results", f"the batch was made on {where}; nothing was requested")
 
 
 def add_gate_flags(run: argparse.ArgumentParser) -> None:
@@ -208,11 +235,6 @@ async def gate(session: Session, args: argparse.Namespace, jobs: list[Job]) -> l
         print("nothing was sent", file=sys.stderr)
         return 2
     return resolved.jobs
-
-
-def on_terminal() -> bool:
-    """True when a person can answer a question (stdin and stderr are a terminal)."""
-    return sys.stdin.isatty() and sys.stderr.isatty()
 
 
 def _confirm(estimate: CostEstimate) -> bool:

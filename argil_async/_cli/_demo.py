@@ -94,9 +94,9 @@ async def run_demo(options: DemoOptions) -> Video:
     out = options.stream
     if os.environ.get("ARGIL_API_KEY") and not options.assume_yes and not _confirm(out):
         raise SystemExit("Cancelled: nothing was created.")
-    async with api_session(json_output=False, simulator_config=_SIMULATOR_TIMINGS, stream=out) as (
-        session
-    ):
+    async with api_session(
+        json_output=False, simulator_config=_SIMULATOR_TIMINGS, stream=out, demo=True
+    ) as session:
         simulated = session.simulator is not None
         if not simulated:
             print(f"Using the Argil API at {session.client.base_url}.", file=out, flush=True)

@@ -79,6 +79,9 @@ def _pair(text: str) -> tuple[str, str]:
 
 def _with_json(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument(
+        "--simulate", action="store_true", help="use the embedded simulator (its data is not real)"
+    )
     return parser
 
 
@@ -91,7 +94,7 @@ def _handler(fetch: Fetch, columns: list[str] | None) -> Callable[[argparse.Name
 
 async def _show(fetch: Fetch, columns: list[str] | None, args: argparse.Namespace) -> int:
     try:
-        async with api_session(json_output=args.json) as session:
+        async with api_session(json_output=args.json, simulate=args.simulate) as session:
             result = await fetch(session.client, args)
     except ArgilError as exc:
         print(f"error: {exc}", file=sys.stderr)

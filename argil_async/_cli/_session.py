@@ -1,8 +1,11 @@
 """What the ``argil`` commands share: a client (or the embedded simulator), output, errors.
 
 With ``ARGIL_API_KEY`` set, commands talk to the API (``ARGIL_BASE_URL`` or the public one).
-Without it they start the embedded simulator and say so on the first line: on stdout, or on
-stderr with ``--json`` so that stdout stays one JSON document.
+Without it a command that talks to the API runs against the embedded simulator only when told
+(``--simulate``) or when a person is at a terminal, and says so on the first line: on stdout,
+or on stderr with ``--json`` so that stdout stays one JSON document. Anywhere else (a cron job,
+a pipeline) it refuses with exit 2 (:class:`NoKeyError`): fake data never passes for real.
+``argil demo`` alone always may use the simulator: showing the workflow is its job.
 """
 
 from __future__ import annotations
@@ -21,10 +24,43 @@ from .._client import AsyncArgil
 if TYPE_CHECKING:
     from ..testing import ArgilSimulator
 
-__all__ = ["Session", "api_session", "print_json", "print_table"]
+__all__ = [
+    "EMBEDDED",
+    "NO_KEY_MESSAGE",
+    "NoKeyError",
+    "Session",
+    "api_session",
+    "on_terminal",
+    "print_json",
+    "print_table",
+]
 
+#: The endpoint a batch made on the embedded simulator records (its videos die with it).
+EMBEDDED = "embedded-simulator"
+NO_KEY_MESSAGE = (
+    "error: ARGIL_API_KEY is not set, and this is not a terminal: nothing was sent.\n"
+    "  Set ARGIL_API_KEY to talk to Argil, or pass --simulate to use the embedded simulator "
+    "(its data is not real)."
+)
 SIMULATOR_NOTICE = "No ARGIL_API_KEY set: running against the embedded simulator at {url}."
 SIMULATE_NOTICE = "--simulate: running against the embedded simulator at {url}."
+
+
+class NoKeyError(Exception):
+    """No ARGIL_API_KEY, no ``--simulate`` and no terminal: the command exits 2, sending nothing."""
+
+    def __init__(self) -> None:
+        super().__init__(NO_KEY_MESSAGE)
+
+
+def on_terminal() -> bool:
+    """True when a person can answer a question (stdin and stderr are a terminal)."""
+    return sys.stdin.isatty() and sys.stderr.isatty()
+
+
+def may_simulate(simulate: bool) -> bool:
+    """Whether a command may run: a key, ``--simulate``, or a person at a terminal."""
+    return bool(os.environ.get("ARGIL_API_KEY")) or simulate or on_terminal()
 
 
 @dataclass
@@ -44,9 +80,11 @@ async def api_session(
     prepare: Callable[[ArgilSimulator], None] | None = None,
     simulate: bool = False,
     stream: TextIO | None = None,
+    demo: bool = False,
 ) -> AsyncIterator[Session]:
     """The API when ARGIL_API_KEY is set (and not ``simulate``), else a fresh embedded
-    simulator (announced on the first line).
+    simulator (announced on the first line), when :func:`may_simulate` (or ``demo``) allows:
+    :class:`NoKeyError` otherwise.
 
     ``prepare`` may seed the simulator once it is announced, before the client is made. The
     notice goes to ``stream`` when given (else stderr with JSON output, stdout otherwise).
@@ -55,6 +93,8 @@ async def api_session(
         async with AsyncArgil() as client:
             yield Session(client)
         return
+    if not (demo or may_simulate(simulate)):
+        raise NoKeyError
     from ..testing import ArgilSimulator
 
     async with ArgilSimulator(**(simulator_config or {})) as sim:

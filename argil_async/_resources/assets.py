@@ -13,7 +13,7 @@ from .. import _validation as check
 from .._decoding import decode
 from .._limits import AssetLimiter
 from .._options import RequestOptions, WaitOptions, check_options
-from .._pagination import AsyncPaginator, Page, header_int
+from .._pagination import AsyncPaginator, Page, header_page
 from .._polling import Goal, Hooks, wait_for_status
 from ..errors import NotFoundError, RateLimitError, WaitTimeoutError
 from ..models import Asset, AssetStatus, AssetType, UploadType
@@ -75,14 +75,7 @@ class AsyncAssetsResource(Resource):
                 "/assets", builtins.list[Asset], params, options
             )
             await self._client._asset_limiter.observe(items)
-            headers = response.headers
-            return Page(
-                items=items,
-                page=header_int(headers, "X-Page") or page,
-                page_size=header_int(headers, "X-Page-Size") or page_size or 20,
-                total_count=header_int(headers, "X-Total-Count"),
-                total_pages=header_int(headers, "X-Total-Pages", signed=True),
-            )
+            return header_page(items, response.headers, page, page_size or 20)
 
         return AsyncPaginator(fetch)
 

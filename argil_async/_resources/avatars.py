@@ -34,6 +34,7 @@ class _ImageAvatarBody(msgspec.Struct, rename="camel", omit_defaults=True, kw_on
     name: str
     dataset_image: _Source
     voice_id: str | None = None
+    callback_url: str | None = None
     extras: dict[str, str] | None = None
 
 
@@ -56,6 +57,7 @@ class AsyncAvatarsResource(Resource):
         image_url: str | None = None,
         image: str | os.PathLike[str] | bytes | None = None,
         voice_id: str | None = None,
+        callback_url: str | None = None,
         extras: Mapping[str, str] | None = None,
         **options: Unpack[RequestOptions],
     ) -> Avatar:
@@ -64,7 +66,9 @@ class AsyncAvatarsResource(Resource):
         Give exactly one of ``image_url`` (https) or ``image`` (a file path, the bytes or a
         ``data:image/...;base64,`` URI, sent inline; its format, size and dimensions are
         checked first). Without ``voice_id`` Argil designs a voice from the image. The avatar
-        starts TRAINING: see :meth:`wait_until_ready`. Example::
+        starts TRAINING: see :meth:`wait_until_ready`. ``callback_url`` (https) receives one
+        AVATAR_TRAINING_SUCCESS or AVATAR_TRAINING_FAILED POST when training ends (see
+        ``argil_async.events.WebhookReceiver``). Example::
 
             avatar = await client.avatars.create(name="Ada", image="ada.png")
             avatar = await client.avatars.wait_until_ready(avatar.id)
@@ -81,6 +85,7 @@ class AsyncAvatarsResource(Resource):
             name=checked_name,
             dataset_image=source,
             voice_id=check.optional_text("voice_id", voice_id, min_length=1),
+            callback_url=_callback_url(callback_url),
             extras=check.extras(extras),
         )
         response = await self._client._request("POST", "/avatars", body=body, options=options)
@@ -152,6 +157,11 @@ class AsyncAvatarsResource(Resource):
             timeout=timeout,
             poll_interval=poll_interval,
         )
+
+
+def _callback_url(value: str | None) -> str | None:
+    """The one-shot training callback: https (plain http only to a loopback host)."""
+    return None if value is None else check.url("callback_url", value, https_only=True)
 
 
 async def _data_uri(image: object) -> str:

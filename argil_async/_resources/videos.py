@@ -187,7 +187,7 @@ class AsyncVideosResource(Resource):
             return decode(Video, response.body)
 
         retries = _paid_retries(self, options)
-        wait = self._client._policy.wait_for
+        wait = self._client._config.retry_policy.wait_for
         return await _paid.render_once(self, send, id, retries=retries, wait=wait)
 
     async def wait_until_done(
@@ -314,7 +314,7 @@ class AsyncVideosResource(Resource):
         check.boolean("subtitled", subtitled)
         if progress is not None and not callable(progress):
             raise check.fail("progress", "must be a callable or None", progress)
-        limit = options.get("timeout", self._client._defaults.get("timeout"))
+        limit = options.get("timeout", self._client._options.given.get("timeout"))
         limit = None if limit is None else check.timeout("timeout", limit)
         if limit is None or limit.total is None:
             return await self._download(id_or_video, target, subtitled, progress, limit, options)
@@ -364,16 +364,14 @@ async def _keyed(
     if existing is not None:
         return existing
     what = f"create of video with key {key!r}"
-    wait = videos._client._policy.wait_for
+    wait = videos._client._config.retry_policy.wait_for
     created = await _paid.settle(send, lookup, retries=retries, wait=wait, what=what)
     return await _paid.converge(videos, {_paid.IDEMPOTENCY_EXTRA: key}, created)
 
 
 def _paid_retries(videos: AsyncVideosResource, options: RequestOptions) -> int:
     """Resends allowed after doubt: the call's ``max_retries``, else the client's."""
-    client = videos._client
-    default = client._defaults.get("max_retries", client._policy.max_retries)
-    return options.get("max_retries", default)
+    return options.get("max_retries", videos._client.max_retries)
 
 
 def _moments(moments: object) -> list[Moment]:

@@ -27,6 +27,7 @@ class AvatarsResource(SyncResource):
         image_url: str | None = None,
         image: str | os.PathLike[str] | bytes | None = None,
         voice_id: str | None = None,
+        callback_url: str | None = None,
         extras: Mapping[str, str] | None = None,
         **options: Unpack[RequestOptions],
     ) -> Avatar:
@@ -35,7 +36,9 @@ class AvatarsResource(SyncResource):
         Give exactly one of ``image_url`` (https) or ``image`` (a file path, the bytes or a
         ``data:image/...;base64,`` URI, sent inline; its format, size and dimensions are
         checked first). Without ``voice_id`` Argil designs a voice from the image. The avatar
-        starts TRAINING: see :meth:`wait_until_ready`. Example::
+        starts TRAINING: see :meth:`wait_until_ready`. ``callback_url`` (https) receives one
+        AVATAR_TRAINING_SUCCESS or AVATAR_TRAINING_FAILED POST when training ends (see
+        ``argil_async.events.WebhookReceiver``). Example::
 
             avatar = client.avatars.create(name="Ada", image="ada.png")
             avatar = client.avatars.wait_until_ready(avatar.id)
@@ -46,6 +49,7 @@ class AvatarsResource(SyncResource):
                 image_url=image_url,
                 image=image,
                 voice_id=voice_id,
+                callback_url=callback_url,
                 extras=extras,
                 **options,
             )

@@ -7,12 +7,12 @@ from __future__ import annotations
 from typing_extensions import Unpack
 
 from .._bodies import DEFAULT_MAX_RESPONSE_SIZE
+from .._config import ClientConfig
 from .._limits import AssetLimiter
 from .._options import RequestOptions
 from .._retry import RetryPolicy
 from .._seam import Timeout, Transport
 from .._sync_bases import SyncClient
-from .._sync_runtime import SyncRuntime
 from .._transport import ConnectorArg, TraceConfigs
 from .assets import AssetsResource
 from .avatars import AvatarsResource
@@ -83,24 +83,23 @@ class Argil(SyncClient):
         transport: Transport | None = None,
         retry_policy: RetryPolicy | None = None,
     ) -> None:
-        self._runtime = SyncRuntime(
-            {
-                "api_key": api_key,
-                "base_url": base_url,
-                "timeout": timeout,
-                "max_retries": max_retries,
-                "asset_concurrency": asset_concurrency,
-                "asset_limiter": asset_limiter,
-                "proxy": proxy,
-                "trust_env": trust_env,
-                "trace_configs": trace_configs,
-                "connector": connector,
-                "max_response_size": max_response_size,
-                "transport": transport,
-                "retry_policy": retry_policy,
-            }
+        self._configure(
+            ClientConfig.resolve(
+                api_key,
+                base_url,
+                timeout,
+                max_retries,
+                asset_concurrency=asset_concurrency,
+                asset_limiter=asset_limiter,
+                proxy=proxy,
+                trust_env=trust_env,
+                trace_configs=trace_configs,
+                connector=connector,
+                max_response_size=max_response_size,
+                transport=transport,
+                retry_policy=retry_policy,
+            )
         )
-        self._attach()
 
     def _attach(self) -> None:
         self.assets = AssetsResource(self._runtime)
@@ -109,10 +108,6 @@ class Argil(SyncClient):
         self.videos = VideosResource(self._runtime)
         self.subtitles = SubtitlesResource(self._runtime)
         self.webhooks = WebhooksResource(self._runtime)
-        self.base_url = self._runtime.settings.base_url
-        self.timeout = self._runtime.settings.timeout
-        self.max_retries = self._runtime.settings.max_retries
-        self.max_response_size = self._runtime.settings.max_response_size
 
     def with_options(self, **options: Unpack[RequestOptions]) -> Argil:
         """A copy of this client with other defaults, sharing its HTTP session and limiter.
@@ -124,4 +119,4 @@ class Argil(SyncClient):
 
         Closing either closes the shared session (the next call opens a new one).
         """
-        return Argil._on(self._runtime.derive(lambda client: client.with_options(**options)))
+        return self._derive(self._config.replace(**options))

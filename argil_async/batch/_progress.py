@@ -8,7 +8,9 @@ optional extra ``argil-async[progress]``) on stderr when stderr is a terminal an
     batch: 120/500 finished (118 done, 2 failed) | RENDER_SENT 40, PENDING 340 | 2.1 jobs/s ...
 
 ``"rich"`` and ``"log"`` force one of the two; ``"off"`` shows nothing. Rate and ETA count the
-jobs finished by this run only, so a resumed run does not look faster than it is.
+jobs finished by this run only, so a resumed run does not look faster than it is. While the
+rich bar is shown, log handlers writing to its stream (retry warnings, the CLI's lines) print
+above the bar instead of through it.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import logging
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping
 from typing import Any, Literal, TextIO
 
 import anyio
@@ -128,7 +130,7 @@ def check_mode(mode: str) -> None:
         raise InvalidRequestError("progress", f"must be one of {', '.join(_MODES)}")
     if mode == "rich" and not _rich_available():  # else an ImportError once the run started
         raise InvalidRequestError(
-            "progress", "'rich' needs rich: pip install argil-async[progress]"
+            "progress", "'rich' needs rich: the progress extra, argil-async[progress]"
         )
 
 
@@ -184,11 +186,38 @@ async def _rich_display(tracker: Tracker, stream: TextIO) -> AsyncIterator[None]
             display.update(task, **fields())
             await anyio.sleep(0.25)
 
-    with display:
+    with display, _logs_above(display.console, stream):
         task = display.add_task("batch", total=tracker.total, **fields())
         async with _running(refresh):
             yield
         display.update(task, **fields())
+
+
+@contextlib.contextmanager
+def _logs_above(console: Any, stream: TextIO) -> Iterator[None]:
+    """Point the stream handlers that write to ``stream`` (on the batch logger and its
+    ancestors: the CLI's, an application's, ARGIL_LOG's) at the live console for the block,
+    so that each record prints as whole lines above the bar; put them back afterwards."""
+    from rich.file_proxy import FileProxy
+
+    proxy = FileProxy(console, stream)
+    swapped: list[logging.StreamHandler[Any]] = []
+    current: logging.Logger | None = logger
+    while current is not None:
+        swapped += [
+            handler
+            for handler in current.handlers
+            if isinstance(handler, logging.StreamHandler) and handler.stream is stream
+        ]
+        current = current.parent if current.propagate else None
+    for handler in swapped:
+        handler.setStream(proxy)
+    try:
+        yield
+    finally:
+        for handler in swapped:
+            handler.setStream(stream)
+        proxy.flush()
 
 
 @contextlib.asynccontextmanager

@@ -151,7 +151,8 @@ def parse_event(body: bytes | bytearray | memoryview | str | Mapping[str, Any]) 
         raise ResponseValidationError(f"webhook event {name} has no `data` object", body=raw_body)
     try:
         return _BUILDERS[name](data)
-    except msgspec.ValidationError as exc:
+    except (msgspec.ValidationError, msgspec.EncodeError, TypeError, ValueError) as exc:
+        # (an already-decoded mapping may hold values JSON cannot carry, such as a set)
         raise ResponseValidationError(
             f"invalid {name} webhook payload: {exc}", body=raw_body
         ) from None
@@ -160,7 +161,9 @@ def parse_event(body: bytes | bytearray | memoryview | str | Mapping[str, Any]) 
 def _decode_envelope(body: object) -> tuple[_Envelope, bytes]:
     """Decode the outer ``{"event", "data"}`` object; return it with the body as bytes."""
     try:
-        if isinstance(body, (bytes, bytearray, memoryview, str)):
+        if isinstance(body, str):  # text with lone surrogates is not JSON (not UTF-8)
+            body = body.encode("utf-8", "surrogatepass")
+        if isinstance(body, (bytes, bytearray, memoryview)):
             return _ENVELOPE_DECODER.decode(body), as_bytes(body)
         if isinstance(body, Mapping):
             return msgspec.convert(dict(body), _Envelope), b""

@@ -31,6 +31,7 @@ from . import _web as _receiver_web
 from ._auth import SECRET_ENV, Credentials, SeenIds
 from ._fanout import EventStream, Key, key_of, resolve
 from ._payloads import AvatarEvent, Event, VideoEvent, parse_event
+from ._web import decode_header
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -60,7 +61,8 @@ class WebhookReceiver:
         event = await receiver.wait_for_video(video.id, timeout=900)
 
     :meth:`handle` is the core any framework can call. ``rejected`` counts refusals by reason:
-    ``"unauthorized"`` (401), ``"too_large"`` (413) and ``"invalid_body"`` (400); a repeated
+    ``"unauthorized"`` (401), ``"too_large"`` (413), ``"invalid_body"`` and ``"incomplete"`` (400,
+    a body cut short of its ``Content-Length``: never dispatched); a repeated
     ``webhook-id`` is answered 200 but dispatched once (``duplicates`` counts them). Up to
     ``max_buffered`` recent video and avatar events are kept, so a wait that starts after its
     event arrived still returns it.
@@ -158,9 +160,16 @@ class WebhookReceiver:
         ``"https://example.com/argil/webhook?token=..."``; an existing query is kept. With
         no token (signatures only) no query is added.
         """
-        parts = urllib.parse.urlsplit(public_base_url)
+        rule = "must be an absolute http(s) URL"
+        if not isinstance(public_base_url, str) or not _printable_utf8(public_base_url):
+            raise check.fail("public_base_url", rule, public_base_url)
+        try:
+            parts = urllib.parse.urlsplit(public_base_url)
+            parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+        except ValueError:
+            raise check.fail("public_base_url", rule, public_base_url) from None
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise InvalidRequestError("public_base_url", "must be an absolute http(s) URL")
+            raise check.fail("public_base_url", rule, public_base_url)
         secret = self._credentials.token
         token = urllib.parse.urlencode({"token": secret}) if secret else ""
         query = "&".join(part for part in (parts.query, token) if part)
@@ -203,6 +212,12 @@ class WebhookReceiver:
     def too_large(self) -> WebhookError:
         """The 413 refusal (counted) for adapters that stop reading a body past the limit."""
         error = WebhookError("body too large", status_code=413, reason="too_large")
+        self._refused(error)
+        return error
+
+    def incomplete(self, detail: str) -> WebhookError:
+        """The 400 refusal (counted) of a body cut short of its length: never dispatched."""
+        error = WebhookError(f"incomplete body: {detail}", status_code=400, reason="incomplete")
         self._refused(error)
         return error
 
@@ -373,5 +388,17 @@ def _header_fields(headers: Headers) -> dict[str, str]:
         raise check.fail("headers", "must be a mapping or (name, value) pairs", headers) from None
 
 
+def _printable_utf8(text: str) -> bool:
+    """No control characters and no lone surrogates (which no request could carry)."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return text.isprintable()
+
+
 def _text(value: object) -> str:
-    return value.decode("latin-1") if isinstance(value, (bytes, bytearray)) else str(value)
+    """A header name or value as text: raw bytes are UTF-8 (as signed), else latin-1."""
+    if isinstance(value, (bytes, bytearray)):
+        return decode_header(bytes(value))
+    return str(value)

@@ -10,15 +10,17 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
+from aiohttp.http_exceptions import HttpProcessingError
 
 from argil_async.errors import InvalidRequestError, WebhookError
 
 if TYPE_CHECKING:
     from ._receiver import WebhookReceiver
 
-__all__ = ["AsgiApp", "PathOnlyAccessLogger", "mount", "serve"]
+__all__ = ["AsgiApp", "PathOnlyAccessLogger", "decode_header", "mount", "serve"]
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -41,22 +43,23 @@ class AsgiApp:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
         elif scope["type"] == "http":
-            status, text = await self._answer(scope, receive)
-            await _respond(send, status, text)
+            answer = await self._answer(scope, receive)
+            if answer is not None:  # None: the client left mid-body; nobody to answer
+                await _respond(send, *answer)
         elif scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
 
-    async def _answer(self, scope: Scope, receive: Receive) -> tuple[int, str]:
+    async def _answer(self, scope: Scope, receive: Receive) -> tuple[int, str] | None:
         if scope.get("method") != "POST":
             return 405, "method not allowed"
         headers = {
-            name.decode("latin-1").lower(): value.decode("latin-1")
+            decode_header(name).lower(): decode_header(value)
             for name, value in scope.get("headers", ())
         }
-        body = await _read_asgi_body(receive, headers, self._receiver.max_body_size)
         try:
+            body = await _read_asgi_body(receive, headers, self._receiver)
             if body is None:
-                raise self._receiver.too_large()
+                return None
             query = scope.get("query_string", b"").decode("latin-1")
             self._receiver.handle(body, headers=headers, query=query)
         except WebhookError as exc:
@@ -74,24 +77,47 @@ class AsgiApp:
                 return
 
 
-async def _read_asgi_body(receive: Receive, headers: dict[str, str], limit: int) -> bytes | None:
-    """The request body, or None once it passes ``limit`` (declared or streamed)."""
-    declared = headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        return None
+def decode_header(raw: bytes) -> str:
+    """An ASGI raw header as text: UTF-8, as senders sign ``webhook-id``; latin-1 if not UTF-8."""
+    try:
+        return raw.decode()
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+async def _read_asgi_body(
+    receive: Receive, headers: dict[str, str], receiver: WebhookReceiver
+) -> bytes | None:
+    """The whole request body; None if the client disconnected before sending all of it.
+
+    Raises the receiver's 413 once the body passes its limit (declared or streamed), and a 400
+    when the body ends short of its ``Content-Length``: a cut body is never dispatched.
+    """
+    limit = receiver.max_body_size
+    declared = _content_length(headers.get("content-length"))
+    if declared is not None and declared > limit:
+        raise receiver.too_large()
     chunks: list[bytes] = []
     size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            return b"".join(chunks)
+            receiver.incomplete("the client disconnected before the body ended")
+            return None
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
-            return None
+            raise receiver.too_large()
         chunks.append(chunk)
         if not message.get("more_body", False):
-            return b"".join(chunks)
+            break
+    if declared is not None and size != declared:
+        raise receiver.incomplete(f"body of {size} bytes, Content-Length {declared}")
+    return b"".join(chunks)
+
+
+def _content_length(value: str | None) -> int | None:
+    return int(value) if value is not None and value.isascii() and value.isdigit() else None
 
 
 async def _respond(send: Send, status: int, text: str) -> None:
@@ -138,9 +164,7 @@ def _aiohttp_handler(
 ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def handle(request: web.Request) -> web.StreamResponse:
         try:
-            body = await _read_aiohttp_body(request, receiver.max_body_size)
-            if body is None:
-                raise receiver.too_large()
+            body = await _read_aiohttp_body(request, receiver)
             receiver.handle(body, headers=request.headers, query=request.query)
         except WebhookError as exc:
             response = web.Response(status=exc.status_code, text=str(exc))
@@ -152,18 +176,27 @@ def _aiohttp_handler(
     return handle
 
 
-async def _read_aiohttp_body(request: web.Request, limit: int) -> bytes | None:
-    """Read the body, or return None as soon as it passes ``limit`` (chunked bodies too)."""
+async def _read_aiohttp_body(request: web.Request, receiver: WebhookReceiver) -> bytes:
+    """Read the body; the 413 as soon as it passes the limit (chunked bodies too)."""
+    limit = receiver.max_body_size
     declared = request.content_length
     if declared is not None and declared > limit:
-        return None
+        raise receiver.too_large()
     chunks: list[bytes] = []
     size = 0
-    while chunk := await request.content.readany():
+    while True:
+        try:
+            chunk = await request.content.readany()
+        except (ConnectionError, aiohttp.ClientPayloadError, HttpProcessingError) as exc:
+            raise receiver.incomplete(f"the client disconnected ({type(exc).__name__})") from None
+        if not chunk:
+            break
         size += len(chunk)
         if size > limit:
-            return None
+            raise receiver.too_large()
         chunks.append(chunk)
+    if declared is not None and size != declared:  # aiohttp raises first; kept as a guard
+        raise receiver.incomplete(f"body of {size} bytes, Content-Length {declared}")
     return b"".join(chunks)
 
 

@@ -18,7 +18,12 @@ Files are served without auth under ``/files/``: ``videos/{id}.mp4``, ``videos/{
 ``videos/{id}.moment-{i}.mp4`` (once DONE), ``assets/{id}`` (once READY), ``thumbnails/{id}.jpg``,
 ``avatars/{id}.jpg``, ``voices/{id}.mp3``, ``audio/{id}.{i}.mp3``, and the HTML ``previews/{id}``.
 
-Command line: ``python -m argil_async.testing --port 8080 [--api-key K] [--latency 0.1] ...``.
+What happened is in ``sim.counters()`` (creates, renders per video, per job key and per
+idempotency key, webhook deliveries and their answers); another process reads the same from
+``GET /_sim/counters`` with ``SimulatorCounters.fetch(base_url, api_key)``.
+
+Command line: ``python -m argil_async.testing --port 8080 [--api-key K] [--latency 0.1] ...``
+(``--help`` explains every flag).
 
 The simulator's records are ``SimVideo``, ``SimAvatar``... (the models are ``argil_async.Video``,
 ...). Unit tests that need no server at all pass ``AsyncArgil(transport=MockTransport(...))``:
@@ -31,6 +36,10 @@ from typing import Any
 from .._exports import rehome as _rehome
 from ._config import SimulatorConfig as SimulatorConfig
 from ._config import SimulatorStats as SimulatorStats
+from ._counters import SimDeliveryOutcome as SimDeliveryOutcome
+from ._counters import SimKeyTally as SimKeyTally
+from ._counters import SimulatorCounters as SimulatorCounters
+from ._counters import SimVideoTally as SimVideoTally
 from ._mock import MockTransport as MockTransport
 from ._mock import json_response as json_response
 from ._records import Delivery as Delivery
@@ -53,11 +62,15 @@ __all__ = [
     "RecordedRequest",
     "SimAsset",
     "SimAvatar",
+    "SimDeliveryOutcome",
+    "SimKeyTally",
     "SimSubtitleStyle",
     "SimVideo",
+    "SimVideoTally",
     "SimVoice",
     "SimWebhook",
     "SimulatorConfig",
+    "SimulatorCounters",
     "SimulatorStats",
     "WorkspaceState",
     "json_response",

@@ -15,7 +15,7 @@ import signal
 from collections.abc import Sequence
 from typing import Any
 
-from ._config import SimulatorConfig
+from ._config import FIELD_HELP, SimulatorConfig
 from ._simulator import ArgilSimulator
 
 _PARSERS: dict[str, Any] = {
@@ -30,22 +30,43 @@ _PARSERS: dict[str, Any] = {
 }
 
 
+_EPILOG = """\
+Faults count the authenticated API requests in scope (--fault-methods, --fault-path-prefix) and
+fire on every Nth one.
+
+Outcomes are decided by the input: a video whose extras hold "simOutcome": "FAILED" or
+"CONTENT_MODERATED" ends so; an avatar whose extras hold "simOutcome": "TRAINING_FAILED" or
+"REFUSED" ends so; an asset whose url contains sim_outcome=FAILED ends FAILED. Everything else
+succeeds.
+
+GET /_sim/counters (with x-api-key) answers what happened: videos created, renders per video,
+per job key and per idempotency key, webhook deliveries and their answers.
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     """One flag per scalar config field (callables such as ``video_outcome`` are left out)."""
     parser = argparse.ArgumentParser(
-        prog="python -m argil_async.testing", description="Serve a local Argil v1 API simulator."
+        prog="python -m argil_async.testing",
+        description="Serve a local Argil v1 API simulator.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     for field in dataclasses.fields(SimulatorConfig):
         flag = "--" + field.name.replace("_", "-")
         kind = str(field.type)  # a string: the config module uses postponed annotations
+        meaning = FIELD_HELP[field.name]
         if kind == "bool":
             parser.add_argument(
-                flag, action=argparse.BooleanOptionalAction, default=field.default, help=kind
+                flag,
+                action=argparse.BooleanOptionalAction,
+                default=field.default,
+                help=f"{meaning} (default: {'on' if field.default else 'off'})",
             )
         elif kind in _PARSERS:
-            parser.add_argument(
-                flag, type=_PARSERS[kind], default=field.default, help=f"default: {field.default}"
-            )
+            default = "unset" if field.default is None else field.default
+            text = meaning if "unset" in meaning else f"{meaning} (default: {default})"
+            parser.add_argument(flag, type=_PARSERS[kind], default=field.default, help=text)
     return parser
 
 

@@ -78,6 +78,7 @@ async def create_asset(request: web.Request) -> web.Response:
     _take_processing_slot(rt)
     asset = SimAsset(name=name, type=type_, source_url=url)
     rt.state.assets[asset.id] = asset
+    rt.ledger.created["assets"] += 1
     processing = rt.state.processing_assets()
     rt.stats.max_processing_assets = max(rt.stats.max_processing_assets, processing)
     rt.spawn(process_asset(rt, asset))

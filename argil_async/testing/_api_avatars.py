@@ -11,6 +11,7 @@ from aiohttp import web
 from .._images import decode_data_uri, image_problem
 from ._checks import (
     check_bool,
+    check_callback_url,
     check_extras,
     check_number,
     check_str,
@@ -74,13 +75,14 @@ async def create_avatar(request: web.Request) -> web.Response:
     video_mode = "datasetVideo" in body or body.get("type") == "VIDEO"
     avatar = _video_avatar(body, rt) if video_mode else _image_avatar(body, rt)
     rt.state.avatars[avatar.id] = avatar
+    rt.ledger.created["avatars"] += 1
     rt.spawn(train_avatar(rt, avatar))
     return json_response(rt.presenter(request).avatar(avatar), status=201)
 
 
 def _image_avatar(body: dict[str, Any], rt: Runtime) -> SimAvatar:
     """Validate AvatarCreateArgsImage and build the TRAINING avatar."""
-    reject_unknown(body, ("type", "name", "datasetImage", "voiceId", "extras"))
+    reject_unknown(body, ("type", "name", "datasetImage", "voiceId", "callbackUrl", "extras"))
     if body.get("type") != "IMAGE":
         raise bad_request(
             "type: must be IMAGE (or send datasetVideo for the deprecated video mode)"
@@ -92,8 +94,17 @@ def _image_avatar(body: dict[str, Any], rt: Runtime) -> SimAvatar:
         voice_id = check_str(body["voiceId"], "voiceId")
         if voice_id not in rt.state.voices:
             raise bad_request(f"voiceId: voice {voice_id} not found")
+    callback_url = None
+    if "callbackUrl" in body:
+        callback_url = check_callback_url(
+            body["callbackUrl"],
+            "callbackUrl",
+            allow_loopback_http=rt.config.allow_loopback_http_callbacks,
+        )
     extras = _extras(body, rt)
-    return SimAvatar(name=name, status="TRAINING", voice_id=voice_id, extras=extras)
+    return SimAvatar(
+        name=name, status="TRAINING", voice_id=voice_id, extras=extras, callback_url=callback_url
+    )
 
 
 def _check_dataset_image(value: Any) -> None:
@@ -169,6 +180,7 @@ async def create_voice(request: web.Request) -> web.Response:
     _check_voice_settings(body)
     voice = SimVoice(name=name)
     rt.state.voices[voice.id] = voice
+    rt.ledger.created["voices"] += 1
     return json_response(rt.presenter(request).voice(voice), status=201)
 
 

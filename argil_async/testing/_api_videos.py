@@ -28,6 +28,7 @@ async def create_video(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     video = build_video(await read_json_object(request), rt.state, rt.config)
     rt.state.videos[video.id] = video
+    rt.ledger.video_created(video)
     return json_response(rt.presenter(request).video(video), status=201)
 
 
@@ -91,7 +92,9 @@ async def get_video(request: web.Request) -> web.Response:
 async def delete_video(request: web.Request) -> web.Response:
     """200 ``{"message": "Video deleted"}``; a render in progress just stops."""
     rt = request.app[RUNTIME]
-    del rt.state.videos[_video(rt, request).id]
+    video_id = _video(rt, request).id
+    del rt.state.videos[video_id]
+    rt.ledger.video_deleted(video_id)
     return json_response({"message": "Video deleted"})
 
 
@@ -108,8 +111,10 @@ async def render_video_handler(request: web.Request) -> web.Response:
             allow_loopback_http=rt.config.allow_loopback_http_callbacks,
         )
     if video.status != "IDLE":
+        rt.ledger.render(video.id, accepted=False)
         raise bad_request(f"status: video is {video.status}; only IDLE videos can be rendered")
     video.status = "GENERATING_AUDIO"
+    rt.ledger.render(video.id, accepted=True)
     video.updated_at = utc_now()
     rt.spawn(render_video(rt, video, callback_url))
     return json_response(rt.presenter(request).video(video))

@@ -1,4 +1,4 @@
-"""The aiohttp application: every documented route under /v1 plus the file routes."""
+"""The aiohttp application: every documented route under /v1, the file routes, /_sim/counters."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from . import _api_avatars as avatars
 from . import _api_subtitles as subtitles
 from . import _api_videos as videos
 from . import _api_webhooks as webhooks
-from ._faults import simulator_middleware
+from ._counters import COUNTERS_PATH
+from ._faults import authenticate, simulator_middleware
 from ._files import serve_file, serve_preview
 from ._runtime import RUNTIME, Runtime
 
@@ -44,8 +45,21 @@ def build_app(runtime: Runtime) -> web.Application:
             web.post("/v1/webhooks", webhooks.create_webhook),
             web.put("/v1/webhooks/{id}", webhooks.update_webhook),
             web.delete("/v1/webhooks/{id}", webhooks.delete_webhook),
+            web.get(COUNTERS_PATH, read_counters),
             web.get("/files/previews/{id}", serve_preview),
             web.get("/files/{kind}/{name}", serve_file),
         ]
     )
     return app
+
+
+async def read_counters(request: web.Request) -> web.Response:
+    """``GET /_sim/counters``: ``sim.counters()`` as JSON, for tests in another process.
+
+    Outside ``/v1``: never counted, delayed or faulted; it takes the API key all the same.
+    """
+    rt = request.app[RUNTIME]
+    authenticate(request, rt.config.api_key)
+    return web.Response(
+        body=rt.ledger.snapshot(rt.deliveries).to_json(), content_type="application/json"
+    )

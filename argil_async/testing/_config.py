@@ -80,3 +80,47 @@ class SimulatorStats:
     server_errors_by_route: Counter[str] = field(default_factory=Counter)
     max_processing_assets: int = 0
     asset_rate_limited: int = 0
+
+
+FIELD_HELP: dict[str, str] = {
+    "api_key": "the key clients must send in x-api-key",
+    "host": "address to listen on",
+    "port": "port to listen on; 0 picks a free one",
+    "avatar_training_time": "seconds an avatar spends training (TRAINING -> IDLE)",
+    "asset_processing_time": "seconds an uploaded asset stays PROCESSING",
+    "render_audio_time": "seconds a render spends in GENERATING_AUDIO",
+    "render_video_time": "seconds a render spends in GENERATING_VIDEO before DONE or failing",
+    "latency": "seconds added before answering every API request",
+    "rate_limit_every": "answer 429 to every Nth API request in scope (off when unset)",
+    "retry_after": "the Retry-After header (seconds) of those 429s",
+    "server_error_every": "answer 500/503 (alternately) to every Nth API request in scope",
+    "drop_every": (
+        "drop the connection after handling every Nth API request in scope "
+        "(the request takes effect, its answer is lost)"
+    ),
+    "fault_methods": "comma-separated HTTP methods the faults apply to, e.g. POST; unset: all",
+    "fault_path_prefix": (
+        "path prefix under /v1 the faults apply to, e.g. /videos; unset: every path"
+    ),
+    "max_processing_assets": "assets PROCESSING at once before POST /assets answers 429",
+    "strict_moments": (
+        "require exactly one of transcript/audioUrl per moment "
+        "(--no-strict-moments accepts both, as some clients send)"
+    ),
+    "max_extras": "most keys an extras object may hold",
+    "created_at_key": "JSON key of creation times: createdAt, or createAt as some doc examples",
+    "video_file_size": "bytes of each rendered video file served under /files/",
+    "drop_download_after": "cut file downloads short after this many bytes",
+    "stall_download_after": "send this many bytes of a file download, then nothing",
+    "allow_loopback_http_callbacks": (
+        "accept an http:// callbackUrl (render, avatar) on a loopback host (otherwise https only)"
+    ),
+    "webhook_timeout": "seconds to wait for a webhook receiver's answer",
+    "deliver_to_any_host": (
+        "deliver webhooks to non-loopback hosts too (off: recorded as not sent)"
+    ),
+    "webhook_signing_secret": ("whsec_<base64> secret: sign deliveries the Standard Webhooks way"),
+    "duplicate_deliveries": "send every webhook delivery twice with the same webhook-id",
+    "video_outcome": "(Python only) callable(video_json) -> final status of a render",
+}
+"""One line per ``SimulatorConfig`` field: the command line's ``--help`` and the reference."""

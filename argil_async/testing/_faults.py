@@ -92,7 +92,7 @@ async def _answer(
             raise refusal
         if rt.config.latency > 0:
             await asyncio.sleep(rt.config.latency)
-        _authenticate(request, rt.config.api_key)
+        authenticate(request, rt.config.api_key)
         drop = _inject_fault(rt, record)
     except ApiError as exc:
         return False, error_response(exc.status, exc.message, exc.headers)
@@ -118,7 +118,7 @@ async def _respond(request: web.Request, handler: Handler) -> web.StreamResponse
         return error_response(500, message)
 
 
-def _authenticate(request: web.Request, api_key: str) -> None:
+def authenticate(request: web.Request, api_key: str) -> None:
     """Accept ``x-api-key``, or the ``Authorization: ApiKey <key>`` form of the asset docs."""
     supplied = request.headers.get("x-api-key")
     authorization = request.headers.get("Authorization")

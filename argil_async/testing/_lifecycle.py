@@ -55,7 +55,7 @@ async def train_avatar(rt: Runtime, avatar: SimAvatar) -> None:
     if outcome in AVATAR_FAILURES:
         _set_status(avatar, outcome)
         data = {"avatarId": avatar.id, "avatarName": avatar.name, "extras": dict(avatar.extras)}
-        dispatch_event(rt, "AVATAR_TRAINING_FAILED", data)
+        dispatch_event(rt, "AVATAR_TRAINING_FAILED", data, avatar.callback_url)
         return
     if avatar.voice_id is None:
         avatar.voice_id = _design_voice(rt, avatar)
@@ -66,7 +66,7 @@ async def train_avatar(rt: Runtime, avatar: SimAvatar) -> None:
         "avatarName": avatar.name,
         "extras": dict(avatar.extras),
     }
-    dispatch_event(rt, "AVATAR_TRAINING_SUCCESS", data)
+    dispatch_event(rt, "AVATAR_TRAINING_SUCCESS", data, avatar.callback_url)
 
 
 def _design_voice(rt: Runtime, avatar: SimAvatar) -> str:

@@ -52,6 +52,7 @@ class SimAvatar:
     actor_name: str = ""
     gestures: list[dict[str, Any]] = field(default_factory=list)
     extras: dict[str, str] = field(default_factory=dict)
+    callback_url: str | None = None  # POSTed once when training ends (image avatars)
     width: int = 1920
     height: int = 1080
     id: str = field(default_factory=new_id)

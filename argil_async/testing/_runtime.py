@@ -15,6 +15,7 @@ import aiohttp
 from aiohttp import web
 
 from ._config import SimulatorConfig, SimulatorStats
+from ._counters import Ledger
 from ._present import Presenter
 from ._records import Delivery, RecordedRequest
 from ._state import WorkspaceState
@@ -31,6 +32,7 @@ class Runtime:
         self.config = config
         self.state = WorkspaceState()
         self.stats = SimulatorStats()
+        self.ledger = Ledger()
         self.received: deque[RecordedRequest] = deque(maxlen=RECEIVED_LIMIT)
         self.deliveries: deque[Delivery] = deque(maxlen=RECEIVED_LIMIT)
         self.on_exchange: ExchangeHook | None = None

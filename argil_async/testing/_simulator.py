@@ -24,6 +24,7 @@ from aiohttp import web
 
 from ._app import build_app
 from ._config import SimulatorConfig, SimulatorStats
+from ._counters import SimulatorCounters
 from ._records import Delivery, RecordedRequest
 from ._runtime import ExchangeHook, Runtime
 from ._state import WorkspaceState
@@ -69,6 +70,15 @@ class ArgilSimulator:
     def stats(self) -> SimulatorStats:
         """Request counters, injected faults and the asset-processing high-water mark."""
         return self._runtime.stats
+
+    def counters(self) -> SimulatorCounters:
+        """What happened so far: creates, renders per video and per key, webhook deliveries.
+
+        A snapshot (later events do not change it). Another process reads the same from
+        ``GET {origin}/_sim/counters`` with the API key: ``SimulatorCounters.fetch(base_url,
+        api_key)``. Example: ``assert sim.counters().by_idempotency_key["order-7"].renders == 1``.
+        """
+        return self._runtime.ledger.snapshot(self._runtime.deliveries)
 
     @property
     def received(self) -> deque[RecordedRequest]:

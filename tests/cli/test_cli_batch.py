@@ -37,13 +37,13 @@ async def test_run_exits_1_when_a_job_fails_and_status_shows_it(
     assert await cli("batch", "run", str(jobs), "--out", str(out), "--json") == 1
     summary = json.loads(capsys.readouterr().out)
     assert (summary["done"], summary["failed"], summary["ok"]) == (3, 1, False)
-    assert await cli("batch", "status", str(out)) == 0
+    assert await cli("batch", "status", str(out)) == 1  # finished, with a failure
     text = capsys.readouterr().out
     assert text.startswith("4 jobs: DONE 3, FAILED 1\nfailures by cause: FAILED 1")
     assert "k1" not in text  # a summary by default
-    assert await cli("batch", "status", str(out), "--failed") == 0
+    assert await cli("batch", "status", str(out), "--failed") == 1
     assert "line 2  k1  FAILED  " in capsys.readouterr().out
-    assert await cli("batch", "status", str(out), "--json") == 0
+    assert await cli("batch", "status", str(out), "--json") == 1
     document = json.loads(capsys.readouterr().out)
     assert (document["failed"], document["causes"]) == (1, {"FAILED": 1})
     assert document["failures"][0]["key"] == "k1"

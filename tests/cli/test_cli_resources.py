@@ -77,9 +77,11 @@ async def test_an_api_error_exits_1_with_the_message(sim: ArgilSimulator, use_si
 async def test_without_a_key_the_first_line_names_the_simulator(
     monkeypatch: pytest.MonkeyPatch, capsys
 ):
-    """No ARGIL_API_KEY: the embedded simulator, announced on stdout (stderr with --json)."""
+    """No ARGIL_API_KEY at a terminal: the embedded simulator, announced on stdout (stderr
+    with --json)."""
     monkeypatch.delenv("ARGIL_API_KEY", raising=False)
     monkeypatch.delenv("ARGIL_BASE_URL", raising=False)
+    monkeypatch.setattr("argil_async._cli._session.on_terminal", lambda: True)
     assert await cli("avatars", "list") == 0
     out = capsys.readouterr().out
     assert out.startswith("No ARGIL_API_KEY set: running against the embedded simulator at")

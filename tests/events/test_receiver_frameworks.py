@@ -265,7 +265,7 @@ def test_tokens_and_signatures_are_compared_in_constant_time(monkeypatch: pytest
     body = body_of("w")
     headers = signed(body)
     receiver.handle(body, headers=headers)
-    good = base64.b64decode(headers["Webhook-Signature"].removeprefix("v1,"))
+    good = headers["Webhook-Signature"].encode()  # the whole "v1,<base64>" entry
     assert compared == [(good, good)]
 
 

@@ -35,11 +35,13 @@ async def _run(
 
 
 def test_every_example_is_covered():
-    """Each script in examples/ has a smoke test (fastapi_app.py: test_fastapi_example.py)."""
+    """Each script in examples/ has a smoke test (fastapi_app.py: test_fastapi_example.py;
+    celery_app.py and saq_app.py: tests/queues/)."""
     assert sorted(p.name for p in EXAMPLES.glob("*.py")) == sorted(
         [
             "batch_operator.py",
             "bulk_upload.py",
+            "celery_app.py",
             "fastapi_app.py",
             "fleet_upload.py",
             "quickstart.py",

@@ -14,7 +14,7 @@ aioresponses = pytest.importorskip(
 ).aioresponses
 if tuple(int(part) for part in aiohttp.__version__.split(".")[:2]) >= (3, 14):
     pytest.skip(
-        "aioresponses 0.7.9 cannot mock aiohttp 3.14+ (the floors CI leg runs this on 3.9)",
+        "aioresponses 0.7.9 cannot mock aiohttp 3.14+ (the floors CI leg runs this on 3.10.11)",
         allow_module_level=True,
     )
 

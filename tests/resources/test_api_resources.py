@@ -208,8 +208,20 @@ async def test_create_at_spelling_is_tolerated(sim_factory):
     async with client_for(sim) as argil:
         avatar = (await argil.avatars.list())[0]
         voice = (await argil.voices.list())[0]
+        asset = await argil.assets.upload(name="n", type="IMAGE", url="https://x.test/a.png")
+        listed = [a async for a in argil.assets.list(type="IMAGE")]
+        video = await argil.videos.create(
+            name="v", moments=[Moment(transcript="Hi", avatar_id=avatar.id, voice_id=voice.id)]
+        )
+        videos = await argil.videos.list().to_list()
     assert avatar.created_at is not None
     assert voice.created_at is not None
+    assert asset.created_at is not None
+    assert listed
+    assert all(a.created_at is not None for a in listed)
+    assert video.created_at is not None
+    assert videos
+    assert all(v.created_at is not None for v in videos)
 
 
 async def test_no_unclosed_session_warning(sim: ArgilSimulator):

@@ -24,7 +24,7 @@ async def _every_call(client: AsyncArgil) -> None:
     """One call per operation, in an order that makes each one meaningful."""
     avatar = (await client.avatars.list())[0]
     await client.avatars.get(avatar.id)
-    made = await client.avatars.create(name="cover", image=PNG)
+    made = await client.avatars.create(name="cover", image=PNG, callback_url="https://h.test/a")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         await client.avatars.create_from_video(

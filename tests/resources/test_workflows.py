@@ -16,6 +16,7 @@ from argil_async import (
     APITimeoutError,
     AsyncArgil,
     GenerationFailedError,
+    InvalidRequestError,
     Moment,
     NotFoundError,
     Timeout,
@@ -24,7 +25,13 @@ from argil_async import (
 )
 from argil_async._cli._demo import DemoOptions, make_png, run_demo
 from argil_async._limits import Lease
-from argil_async.events import VideoGenerationFailed, VideoGenerationSucceeded, WebhookReceiver
+from argil_async.events import (
+    AvatarTrainingFailed,
+    AvatarTrainingSucceeded,
+    VideoGenerationFailed,
+    VideoGenerationSucceeded,
+    WebhookReceiver,
+)
 
 
 async def _video(argil: AsyncArgil, **extras: str) -> str:
@@ -166,6 +173,33 @@ async def test_render_callback_reaches_the_receiver(client: AsyncArgil):
         await receiver.aclose()
     assert isinstance(event, VideoGenerationSucceeded)
     assert event.video_url
+
+
+@pytest.mark.parametrize("outcome", [None, "TRAINING_FAILED"])
+async def test_avatar_callback_reaches_the_receiver_once(sim, client: AsyncArgil, outcome):
+    """avatars.create(callback_url=) gets one training event, success or failure, and no more."""
+    receiver = WebhookReceiver()
+    extras = {"simOutcome": outcome} if outcome else None
+    async with receiver.serve() as url:
+        avatar = await client.avatars.create(
+            name="Ada", image=make_png(), callback_url=url, extras=extras
+        )
+        event = await receiver.wait_for_avatar(avatar.id, timeout=10)
+        await sim.drain()
+        await receiver.aclose()
+    expected = AvatarTrainingFailed if outcome else AvatarTrainingSucceeded
+    assert isinstance(event, expected)
+    assert [(d.url, d.status) for d in sim.deliveries] == [(url, 200)]
+    assert receiver.received == 1
+
+
+async def test_avatar_callback_must_be_https(sim, client: AsyncArgil):
+    """A plain-http callback to a remote host is refused before anything is sent."""
+    with pytest.raises(InvalidRequestError, match="callback_url: must be an https:// URL"):
+        await client.avatars.create(
+            name="Ada", image=make_png(), callback_url="http://example.com/hook"
+        )
+    assert sim.stats.by_route["POST /avatars"] == 0
 
 
 async def test_registered_webhook_receives_failure(client: AsyncArgil):

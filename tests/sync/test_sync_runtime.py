@@ -52,7 +52,7 @@ def test_environment_is_read_at_construction(
         monkeypatch.delenv("ARGIL_BASE_URL")
         client.avatars.get("ava")
         async_client = client._runtime._started().client
-        assert async_client._api_key == "key-from-env"
+        assert async_client._config.api_key == "key-from-env"
         assert async_client.base_url == "https://env.example.test/v1"
         assert client.base_url == "https://env.example.test/v1"
 

@@ -109,6 +109,8 @@ async def test_base64_images_are_checked_as_argil_documents(api: Api, image: str
         ({"extras": {"k": "v" * 257}}, "extras.k: must be at most 256 characters"),
         ({"name": ""}, "name: must be a non-empty string"),
         ({"color": "red"}, "color: unknown field"),
+        ({"callbackUrl": "http://example.com/hook"}, "callbackUrl: must be an https URL"),
+        ({"callbackUrl": 7}, "callbackUrl: must be"),
     ],
 )
 async def test_image_avatar_validation(api: Api, change, message):

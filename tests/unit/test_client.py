@@ -5,9 +5,18 @@ from __future__ import annotations
 import logging
 
 import pytest
-from support.fakes import json_response, scripted_client
+from support.fakes import ScriptedTransport, json_response, scripted_client
 
-from argil_async import DEFAULT_BASE_URL, AsyncArgil, InvalidRequestError, NotFoundError
+from argil_async import (
+    DEFAULT_BASE_URL,
+    Argil,
+    AsyncArgil,
+    InternalServerError,
+    InvalidRequestError,
+    NotFoundError,
+    RetryPolicy,
+    Timeout,
+)
 
 SECRET = "sk-very-secret-key-0123456789"
 
@@ -59,11 +68,11 @@ def test_repr_hides_the_key():
 async def test_key_absent_from_errors_and_logs(caplog: pytest.LogCaptureFixture):
     """Retry logs and status errors never contain the API key."""
     caplog.set_level(logging.DEBUG)
-    client, transport = scripted_client(
+    transport = ScriptedTransport(
         json_response(503, {"code": 503, "message": "busy"}),
         json_response(404, {"code": 404, "message": "no such video"}),
     )
-    client._api_key = SECRET
+    client = AsyncArgil(api_key=SECRET, transport=transport, retry_policy=RetryPolicy(wait_scale=0))
     with pytest.raises(NotFoundError) as info:
         await client.videos.get("v1")
     assert caplog.records, "the retry was logged"
@@ -79,3 +88,49 @@ async def test_context_manager_closes_transport():
     async with client:
         pass
     assert transport.closed
+
+
+def test_max_retries_is_the_retry_policys():
+    """A retry_policy's max_retries is the client's max_retries (sync client too)."""
+    policy = RetryPolicy(max_retries=7)
+    assert AsyncArgil(api_key="k", retry_policy=policy).max_retries == 7
+    with Argil(api_key="k", retry_policy=policy) as client:
+        assert client.max_retries == 7
+        assert client.with_options(timeout=5).max_retries == 7
+        assert client.with_options(max_retries=1).max_retries == 1
+    assert AsyncArgil(api_key="k", max_retries=4).max_retries == 4
+
+
+async def test_the_policys_max_retries_is_what_is_sent():
+    """The resends the client makes match the max_retries it reports."""
+    answers = [json_response(503, {"code": 503, "message": "busy"}) for _ in range(5)]
+    transport = ScriptedTransport(*answers)
+    client = AsyncArgil(
+        api_key="k", transport=transport, retry_policy=RetryPolicy(max_retries=3, wait_scale=0)
+    )
+    with pytest.raises(InternalServerError):
+        await client.avatars.list()
+    assert len(transport.requests) == client.max_retries + 1 == 4
+
+
+def test_with_options_replaces_the_config_and_checks_once():
+    """with_options returns a client on a new frozen config; a bad option fails at once."""
+    client = AsyncArgil(api_key="k", timeout=30)
+    copy = client.with_options(timeout=Timeout(read=5, total=9), extra_headers={"x-a": "1"})
+    assert copy._config is not client._config
+    assert copy._config.api_key == client._config.api_key
+    assert (copy.timeout.total, copy.max_retries, copy.base_url) == (9, 2, client.base_url)
+    assert (client.timeout.read, client.timeout.total) == (30.0, None)
+    with pytest.raises(AttributeError):
+        copy._config.base_url = "https://elsewhere.test"  # type: ignore[misc]
+    with pytest.raises(InvalidRequestError, match="max_retries"):
+        client.with_options(max_retries=-1)
+
+
+def test_public_attributes_are_the_same_on_both_clients():
+    """Argil reports AsyncArgil's public attributes, read from the same config."""
+    kwargs = {"api_key": "k", "base_url": "https://eu.api.test/v1", "timeout": 12.0}
+    aclient = AsyncArgil(max_response_size=1000, **kwargs)  # type: ignore[arg-type]
+    with Argil(max_response_size=1000, **kwargs) as client:  # type: ignore[arg-type]
+        for name in ("base_url", "timeout", "max_retries", "max_response_size"):
+            assert getattr(client, name) == getattr(aclient, name), name

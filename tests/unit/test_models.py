@@ -77,6 +77,33 @@ def test_to_dict_uses_wire_names():
     assert asset.to_dict()["fileUrl"] == "https://f"
 
 
+def test_create_at_folds_inside_lists_and_envelopes_only_when_missing():
+    """createAt fills created_at in lists and page envelopes; a createdAt given wins."""
+    from argil_async._resources.videos import _VideoPage
+
+    items = b'[{"id": "a", "createAt": "2023-11-07T05:31:56Z"}, {"id": "b"}]'
+    first, second = decode(list[Asset], items)
+    assert first.created_at is not None
+    assert first.created_at.year == 2023
+    assert second.created_at is None
+    page = decode(_VideoPage, b'{"videos": [{"id": "v", "createAt": "2021-01-01T00:00:00Z"}]}')
+    assert page.videos[0].created_at is not None
+    assert page.videos[0].created_at.year == 2021
+    both = b'{"id": "x", "createdAt": "2024-01-01T00:00:00Z", "createAt": "2020-01-01T00:00:00Z"}'
+    video = decode(Video, both)
+    assert video.created_at is not None
+    assert video.created_at.year == 2024
+
+
+def test_repr_hides_the_internal_create_at_field():
+    """A model's repr shows created_at and its fields, never the internal create_at_."""
+    asset = decode(Asset, b'{"id": "a", "createAt": "2023-11-07T05:31:56Z", "name": "n"}')
+    text = repr(asset)
+    assert "create_at_" not in text
+    assert text.startswith("Asset(id='a', name='n'")
+    assert "created_at=datetime.datetime(2023, 11, 7" in text
+
+
 def test_to_dict_folds_the_create_at_spelling():
     """to_dict shows createdAt only, whichever spelling the server used."""
     avatar = decode(Avatar, b'{"id": "a", "createAt": "2023-11-07T05:31:56Z"}')

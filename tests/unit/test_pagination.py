@@ -129,3 +129,35 @@ async def test_to_list_limit_must_not_be_negative():
         await client.assets.list().to_list(limit=-1)
     assert await client.assets.list().to_list(limit=0) == []
     assert transport.requests == []
+
+
+async def test_a_repeated_page_with_changed_fields_is_still_a_repeat():
+    """A server ignoring the page number is caught even if an item's status changed meanwhile."""
+    first = json_response(200, _assets(0, 20))
+    changed = json_response(200, [{**item, "status": "FAILED"} for item in _assets(0, 20)])
+    client, transport = scripted_client(first, changed, changed)
+    assert len([a async for a in client.assets.list()]) == 20
+    assert len(transport.requests) == 2
+
+
+async def test_pages_sharing_some_items_are_not_repeats():
+    """A page overlapping the previous one (a listing shifted by a new item) goes on."""
+    client, transport = scripted_client(
+        json_response(200, _assets(0, 3)),
+        json_response(200, _assets(2, 3)),
+        json_response(200, _assets(4, 1)),
+    )
+    ids = [asset.id async for asset in client.assets.list(page_size=3)]
+    assert ids == ["a0", "a1", "a2", "a2", "a3", "a4", "a4"]
+    assert len(transport.requests) == 3
+
+
+async def test_items_without_ids_still_detect_a_cycle():
+    """Pages of objects without an id (a custom fetch) are compared by their content."""
+    from argil_async._pagination import AsyncPaginator, Page
+
+    async def fetch(number: int) -> Page[dict[str, int]]:
+        return Page(items=[{"n": number % 2}], page=number, page_size=1, total_pages=9)
+
+    pages = [page.page async for page in AsyncPaginator(fetch).pages()]
+    assert pages == [1, 2]
