@@ -30,8 +30,8 @@ from ._seam import Request as Request
 from ._seam import Response as Response
 from ._seam import Timeout as Timeout
 from ._seam import Transport as Transport
+from ._sync._runtime import Paginator as Paginator
 from ._sync.client import Argil as Argil
-from ._sync_runtime import Paginator as Paginator
 from ._version import __version__ as __version__
 from .errors import APIConnectionError as APIConnectionError
 from .errors import APIStatusError as APIStatusError

@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from typing_extensions import Unpack
 
 from .._options import RequestOptions, WaitOptions
-from .._sync_bases import SyncResource
-from .._sync_runtime import Paginator
 from ..models import Asset, AssetStatus, AssetType, UploadType
+from ._bases import SyncResource
+from ._runtime import Paginator
 
 __all__ = ["AssetsResource"]
 

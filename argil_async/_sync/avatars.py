@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from typing_extensions import Unpack
 
 from .._options import RequestOptions, WaitOptions
-from .._sync_bases import SyncResource
 from ..models import Avatar, AvatarModel, AvatarOrientation, Visibility
+from ._bases import SyncResource
 
 __all__ = ["AvatarsResource"]
 

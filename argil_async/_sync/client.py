@@ -12,8 +12,8 @@ from .._limits import AssetLimiter
 from .._options import RequestOptions
 from .._retry import RetryPolicy
 from .._seam import Timeout, Transport
-from .._sync_bases import SyncClient
 from .._transport import ConnectorArg, TraceConfigs
+from ._bases import SyncClient
 from .assets import AssetsResource
 from .avatars import AvatarsResource
 from .subtitles import SubtitlesResource

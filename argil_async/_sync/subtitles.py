@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing_extensions import Unpack
 
 from .._options import RequestOptions
-from .._sync_bases import SyncResource
-from .._sync_runtime import Paginator
 from ..models import SubtitleFormat, SubtitleStyle
+from ._bases import SyncResource
+from ._runtime import Paginator
 
 __all__ = ["SubtitlesResource"]
 

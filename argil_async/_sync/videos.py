@@ -12,10 +12,10 @@ from typing import Any
 from typing_extensions import Unpack
 
 from .._options import RequestOptions, WaitOptions
-from .._sync_bases import SyncResource
-from .._sync_runtime import Paginator
 from ..events._payloads import VideoEventSource
 from ..models import AspectRatio, AutoBrolls, AvatarModel, BackgroundMusic, Moment, Subtitles, Video
+from ._bases import SyncResource
+from ._runtime import Paginator
 
 __all__ = ["VideosResource"]
 

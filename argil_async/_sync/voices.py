@@ -9,8 +9,8 @@ from typing import Any
 from typing_extensions import Unpack
 
 from .._options import RequestOptions
-from .._sync_bases import SyncResource
 from ..models import Voice, VoiceGender, VoiceLanguage
+from ._bases import SyncResource
 
 __all__ = ["VoicesResource"]
 

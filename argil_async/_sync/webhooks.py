@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from typing_extensions import Unpack
 
 from .._options import RequestOptions
-from .._sync_bases import SyncResource
 from ..models import Webhook, WebhookEvent
+from ._bases import SyncResource
 
 __all__ = ["WebhooksResource"]
 

@@ -10,7 +10,7 @@ from typing import Any
 import anyio
 
 from argil_async import Argil, AsyncArgil, Request, Response, RetryPolicy
-from argil_async._sync_runtime import PORTAL_THREAD_NAME
+from argil_async._sync._runtime import PORTAL_THREAD_NAME
 from argil_async.testing import MockTransport, json_response
 
 # The scripted transport is public now, as argil_async.testing.MockTransport.

@@ -12,7 +12,7 @@ import pytest
 from support.openapi_check import OpenAPIChecker
 
 from argil_async import APITimeoutError, Argil, Moment, NotFoundError, Page, Paginator, Timeout
-from argil_async._sync_runtime import PORTAL_THREAD_NAME
+from argil_async._sync._runtime import PORTAL_THREAD_NAME
 from argil_async.testing import ArgilSimulator
 
 FAST = 0.02  # poll interval for waiters: the simulator finishes in a few tens of ms

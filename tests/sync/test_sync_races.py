@@ -13,7 +13,7 @@ import pytest
 from support.fakes import LoopTransport, loop_threads, make_client
 
 from argil_async import Argil, Request, Response
-from argil_async._sync_runtime import _Call
+from argil_async._sync._runtime import _Call
 
 
 def _run_when(event: threading.Event, action: Callable[[], Any]) -> threading.Thread:
@@ -45,7 +45,7 @@ def test_threads_racing_to_start_the_loop_share_one(transport: LoopTransport) ->
 
 CLOSE_IN_SIGNAL_HANDLER = """
 import os, signal, threading, time
-import argil_async._sync_runtime as runtime
+import argil_async._sync._runtime as runtime
 from argil_async import Argil
 
 build = runtime._build_on_loop

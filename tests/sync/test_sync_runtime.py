@@ -14,7 +14,7 @@ import pytest
 from support.fakes import LoopTransport, loop_threads, make_client
 
 from argil_async import Argil, InvalidRequestError, Paginator
-from argil_async._sync_runtime import PORTAL_THREAD_NAME
+from argil_async._sync._runtime import PORTAL_THREAD_NAME
 
 
 def test_bad_arguments_raise_at_construction_without_a_thread(

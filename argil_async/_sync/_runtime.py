@@ -30,9 +30,9 @@ from typing import Any, Generic, TypeVar
 
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
-from ._client import AsyncArgil
-from ._config import ClientConfig
-from ._pagination import AsyncPaginator, Page, check_limit
+from .._client import AsyncArgil
+from .._config import ClientConfig
+from .._pagination import AsyncPaginator, Page, check_limit
 
 __all__ = ["PORTAL_THREAD_NAME", "Paginator", "SyncRuntime"]
 

@@ -11,9 +11,9 @@ from types import TracebackType
 
 from typing_extensions import Self
 
-from ._config import ClientConfig
-from ._seam import Timeout
-from ._sync_runtime import SyncRuntime
+from .._config import ClientConfig
+from .._seam import Timeout
+from ._runtime import SyncRuntime
 
 __all__ = ["SyncClient", "SyncResource"]
 
