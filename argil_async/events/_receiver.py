@@ -62,7 +62,8 @@ class WebhookReceiver:
 
     :meth:`handle` is the core any framework can call. ``rejected`` counts refusals by reason:
     ``"unauthorized"`` (401), ``"too_large"`` (413), ``"invalid_body"`` and ``"incomplete"`` (400,
-    a body cut short of its ``Content-Length``: never dispatched); a repeated
+    a body cut short of its ``Content-Length``: never dispatched), ``"timeout"`` (408, a body
+    slower than :meth:`serve`'s ``body_timeout``); a repeated
     ``webhook-id`` is answered 200 but dispatched once (``duplicates`` counts them). Up to
     ``max_buffered`` recent video and avatar events are kept, so a wait that starts after its
     event arrived still returns it.
@@ -215,6 +216,13 @@ class WebhookReceiver:
         self._refused(error)
         return error
 
+    def timed_out(self, seconds: float) -> WebhookError:
+        """The 408 refusal (counted) of a body not sent within ``seconds``."""
+        message = f"body not received within {seconds:g} s"
+        error = WebhookError(message, status_code=408, reason="timeout")
+        self._refused(error)
+        return error
+
     def incomplete(self, detail: str) -> WebhookError:
         """The 400 refusal (counted) of a body cut short of its length: never dispatched."""
         error = WebhookError(f"incomplete body: {detail}", status_code=400, reason="incomplete")
@@ -239,6 +247,9 @@ class WebhookReceiver:
         port: int = 0,
         *,
         public_base_url: str | None = None,
+        header_timeout: float = 5.0,
+        body_timeout: float = 10.0,
+        max_connections: int = 100,
     ) -> AsyncIterator[str]:
         """Run a standalone aiohttp server with only this receiver; yield the callback URL.
 
@@ -248,8 +259,18 @@ class WebhookReceiver:
             async with receiver.serve(port=8080) as url:
                 video = await client.videos.render(video_id, callback_url=url)
                 event = await receiver.wait_for_video(video_id, timeout=600)
+
+        Slow clients are bounded: a connection that has not sent its request's headers
+        ``header_timeout`` seconds after opening (or after its last answer) is closed, a body
+        not received within ``body_timeout`` seconds is answered 408 (``rejected["timeout"]``),
+        and past ``max_connections`` open connections a new one closes the oldest connection
+        still sending its request, so stalled clients cannot lock out a delivery.
         """
-        async with _receiver_web.serve(self, host, port) as base_url:
+        check.number("header_timeout", header_timeout, positive=True)
+        check.number("body_timeout", body_timeout, positive=True)
+        check.integer("max_connections", max_connections, low=1)
+        guard = _receiver_web.ConnectionGuard(header_timeout, body_timeout, max_connections)
+        async with _receiver_web.serve(self, host, port, guard) as base_url:
             yield self.callback_url(public_base_url or base_url)
 
     def on(self, handler: HandlerT) -> HandlerT:

@@ -6,9 +6,11 @@ its verdict. Nothing here logs a query string, so the token stays out of the log
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import aiohttp
 from aiohttp import web
@@ -20,7 +22,9 @@ from argil_async.errors import InvalidRequestError, WebhookError
 if TYPE_CHECKING:
     from ._receiver import WebhookReceiver
 
-__all__ = ["AsgiApp", "PathOnlyAccessLogger", "decode_header", "mount", "serve"]
+__all__ = ["AsgiApp", "ConnectionGuard", "PathOnlyAccessLogger", "decode_header", "mount", "serve"]
+
+logger = logging.getLogger("argil_async.events")
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -160,17 +164,30 @@ def mount(receiver: WebhookReceiver, app: Any) -> None:
 
 
 def _aiohttp_handler(
-    receiver: WebhookReceiver,
+    receiver: WebhookReceiver, guard: ConnectionGuard | None = None
 ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     async def handle(request: web.Request) -> web.StreamResponse:
+        if guard is not None:
+            guard.reading_body(request.transport)
         try:
-            body = await _read_aiohttp_body(request, receiver)
+            reading = _read_aiohttp_body(request, receiver)
+            if guard is None:
+                body = await reading
+            else:
+                try:
+                    body = await asyncio.wait_for(reading, guard.body_timeout)
+                except asyncio.TimeoutError:
+                    raise receiver.timed_out(guard.body_timeout) from None
+                guard.answering(request.transport)
             receiver.handle(body, headers=request.headers, query=request.query)
         except WebhookError as exc:
             response = web.Response(status=exc.status_code, text=str(exc))
-            if exc.status_code == 413:
+            if exc.status_code in (408, 413):
                 response.force_close()  # the body was not read; do not keep the connection
             return response
+        finally:
+            if guard is not None:
+                guard.idle(request.transport)
         return web.Response(text="ok")
 
     return handle
@@ -200,15 +217,159 @@ async def _read_aiohttp_body(request: web.Request, receiver: WebhookReceiver) ->
     return b"".join(chunks)
 
 
+class ConnectionGuard:
+    """Bounds what slow or stalled clients can hold on a :func:`serve` server.
+
+    A connection must send its request's headers within ``header_timeout`` seconds of opening
+    (or of its previous answer) and its body within ``body_timeout`` seconds, else it is
+    closed (a late body gets 408). At most ``max_connections`` are open: a new one past the
+    cap closes the oldest connection still sending its request, so stalled clients cannot lock
+    out a delivery (with none to close, the new one is dropped).
+    """
+
+    def __init__(self, header_timeout: float, body_timeout: float, max_connections: int) -> None:
+        self.header_timeout = header_timeout
+        self.body_timeout = body_timeout
+        self.max_connections = max_connections
+        self.closed = 0  # connections closed for being slow or to make room
+        # open connections, oldest first; value: the header deadline (None: not waiting)
+        self._open: dict[asyncio.BaseTransport, asyncio.TimerHandle | None] = {}
+        self._answering: set[asyncio.BaseTransport] = set()
+
+    @property
+    def open(self) -> int:
+        """Connections open now."""
+        return len(self._open)
+
+    def protocol(self, server: web.Server) -> asyncio.Protocol:
+        """aiohttp's protocol for one new connection, watched by this guard."""
+        return _GuardedProtocol(self, server())
+
+    def admit(self, transport: asyncio.BaseTransport) -> bool:
+        """Take a new connection (making room if needed); False: drop it."""
+        if len(self._open) >= self.max_connections:
+            oldest = next((t for t in self._open if t not in self._answering), None)
+            if oldest is None:
+                logger.warning("webhook server: %d connections busy; dropped a new one", self.open)
+                return False
+            self._close(oldest, "to make room for a new connection")
+        self._open[transport] = None
+        self.idle(transport)
+        return True
+
+    def idle(self, transport: asyncio.BaseTransport | None) -> None:
+        """The connection waits for a request's headers: start the header deadline."""
+        self._answering.discard(transport)
+        if transport in self._open:
+            self._disarm(transport)
+            loop = asyncio.get_running_loop()
+            handle = loop.call_later(self.header_timeout, self._close, transport, "headers late")
+            self._open[transport] = handle
+
+    def reading_body(self, transport: asyncio.BaseTransport | None) -> None:
+        """The headers are in; the body is read under ``body_timeout`` by the handler."""
+        if transport in self._open:
+            self._disarm(transport)
+
+    def answering(self, transport: asyncio.BaseTransport | None) -> None:
+        """The request is read; the connection is not closed to make room until answered."""
+        if transport in self._open:
+            self._answering.add(transport)
+
+    def forget(self, transport: asyncio.BaseTransport) -> None:
+        if transport in self._open:
+            self._disarm(transport)
+            del self._open[transport]
+        self._answering.discard(transport)
+
+    def _disarm(self, transport: asyncio.BaseTransport) -> None:
+        handle = self._open.get(transport)
+        if handle is not None:
+            handle.cancel()
+            self._open[transport] = None
+
+    def _close(self, transport: asyncio.BaseTransport, why: str) -> None:
+        self.forget(transport)
+        self.closed += 1
+        logger.debug("webhook server: closed a slow connection (%s)", why)
+        if isinstance(transport, asyncio.Transport):
+            transport.abort()  # frees the socket now; aiohttp sees the connection lost
+        else:  # pragma: no cover - TCP servers give Transports
+            transport.close()
+
+
+class _GuardedProtocol(asyncio.Protocol):
+    """aiohttp's request handler, with the guard told when its connection opens and closes."""
+
+    def __init__(self, guard: ConnectionGuard, inner: asyncio.Protocol) -> None:
+        self._guard = guard
+        self._inner = inner
+        self._admitted = False
+        self._transport: asyncio.BaseTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport
+        self._admitted = self._guard.admit(transport)
+        if not self._admitted:
+            cast("asyncio.Transport", transport).abort()
+            return
+        self._inner.connection_made(transport)
+
+    def data_received(self, data: bytes) -> None:
+        if self._admitted:
+            self._inner.data_received(data)
+
+    def eof_received(self) -> bool | None:
+        return self._inner.eof_received() if self._admitted else None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._admitted:
+            self._admitted = False
+            self._guard.forget(cast("asyncio.BaseTransport", self._transport))
+            self._inner.connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        self._inner.pause_writing()
+
+    def resume_writing(self) -> None:
+        self._inner.resume_writing()
+
+
+class _GuardedSite(web.BaseSite):
+    """A TCP site whose connections go through a :class:`ConnectionGuard`."""
+
+    def __init__(self, runner: web.BaseRunner, host: str, port: int, guard: ConnectionGuard):
+        super().__init__(runner)
+        self._host = host
+        self._port = port
+        self._guard = guard
+
+    @property
+    def name(self) -> str:
+        return _local_base_url((self._host, self._port))
+
+    async def start(self) -> None:
+        await super().start()
+        server = self._runner.server
+        assert isinstance(server, web.Server)
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: self._guard.protocol(server), self._host, self._port, backlog=self._backlog
+        )
+
+
 @contextlib.asynccontextmanager
-async def serve(receiver: WebhookReceiver, host: str, port: int) -> AsyncIterator[str]:
-    """Serve only ``receiver`` on ``host:port``; yield the server's base URL."""
+async def serve(
+    receiver: WebhookReceiver, host: str, port: int, guard: ConnectionGuard
+) -> AsyncIterator[str]:
+    """Serve only ``receiver`` on ``host:port``, slow clients bounded by ``guard``."""
     app = web.Application()
-    mount(receiver, app)
+    app.router.add_post(receiver.path, _aiohttp_handler(receiver, guard))
+    app.on_cleanup.append(receiver._on_cleanup)
     runner = web.AppRunner(app, access_log_class=PathOnlyAccessLogger, shutdown_timeout=5.0)
     await runner.setup()
     try:
-        await web.TCPSite(runner, host, port).start()
+        await _GuardedSite(runner, host, port, guard).start()
         yield _local_base_url(runner.addresses[0])
     finally:
         await runner.cleanup()

@@ -71,11 +71,12 @@ async def send_cut(base_url: str, target: str, body: bytes, declared: int) -> by
     reader, writer = await asyncio.open_connection(host, int(port))
     head = (
         f"POST {target} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {declared}\r\n\r\n"
+        f"Content-Length: {declared}\r\nConnection: close\r\n\r\n"
     )
     writer.write(head.encode() + body)
     await writer.drain()
-    writer.write_eof()  # the client is gone mid-body
+    if len(body) < declared:
+        writer.write_eof()  # the client is gone mid-body
     answer = await reader.read()
     writer.close()
     return answer
