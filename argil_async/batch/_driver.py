@@ -49,7 +49,7 @@ from typing import Any
 import anyio
 
 from .._client import AsyncArgil
-from .._resources._paid import find_existing, rendered, seniority
+from .._paid import find_existing, rendered, seniority
 from ..errors import (
     APIConnectionError,
     APIStatusError,

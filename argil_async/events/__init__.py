@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .._polling import VideoEventSource as VideoEventSource
 from ._logfilter import RedactTokenFilter as RedactTokenFilter
 from ._payloads import AvatarEvent as AvatarEvent
 from ._payloads import AvatarTrainingFailed as AvatarTrainingFailed
@@ -30,7 +31,6 @@ from ._payloads import AvatarTrainingSucceeded as AvatarTrainingSucceeded
 from ._payloads import Event as Event
 from ._payloads import UnknownEvent as UnknownEvent
 from ._payloads import VideoEvent as VideoEvent
-from ._payloads import VideoEventSource as VideoEventSource
 from ._payloads import VideoGenerationFailed as VideoGenerationFailed
 from ._payloads import VideoGenerationSucceeded as VideoGenerationSucceeded
 from ._payloads import parse_event as parse_event
