@@ -9,7 +9,8 @@ key in its extras (``extras_filter``), or a video that has left IDLE (a render l
 The seam for the applications (:data:`SEAM`): the batch runner adopts the video an earlier
 attempt created with :func:`find_existing` and checks a render with :func:`rendered`, so that a
 batch and ``videos.create(idempotency_key=...)`` / ``videos.render`` agree on which video is
-kept and on when a render has landed. Those names (and :data:`IDEMPOTENCY_EXTRA`, which the
+kept and on when a render has landed; a coordinated batch choosing among several videos of a
+job keeps the one :func:`seniority` puts first, as :func:`converge` does. Those names (and :data:`IDEMPOTENCY_EXTRA`, which the
 simulator counts) are the only ones an application imports from here
 (``tests/unit/test_import_graph.py`` checks it); the rest may change with the client.
 """
@@ -52,7 +53,7 @@ logger = logging.getLogger("argil_async")
 
 IDEMPOTENCY_EXTRA = "argilIdempotencyKey"
 #: What the applications (batch, the simulator) may import from this module.
-SEAM = frozenset({"IDEMPOTENCY_EXTRA", "find_existing", "rendered"})
+SEAM = frozenset({"IDEMPOTENCY_EXTRA", "find_existing", "rendered", "seniority"})
 T = TypeVar("T")
 
 
