@@ -10,8 +10,9 @@ The seam for the applications (:data:`SEAM`): the batch runner adopts the video 
 attempt created with :func:`find_existing` and checks a render with :func:`rendered`, so that a
 batch and ``videos.create(idempotency_key=...)`` / ``videos.render`` agree on which video is
 kept and on when a render has landed; a coordinated batch choosing among several videos of a
-job keeps the one :func:`seniority` puts first, as :func:`converge` does. Those names (and :data:`IDEMPOTENCY_EXTRA`, which the
-simulator counts) are the only ones an application imports from here
+job keeps the one :func:`seniority` puts first, as :func:`converge` does. Those names (and
+:data:`IDEMPOTENCY_EXTRA`, which the simulator counts) are the only ones an application
+imports from here
 (``tests/unit/test_import_graph.py`` checks it); the rest may change with the client.
 """
 
