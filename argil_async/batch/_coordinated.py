@@ -30,6 +30,7 @@ from typing import Literal, cast
 import anyio
 
 from .._client import AsyncArgil
+from .._redis import renew_periodically
 from .._seam import Timeout
 from ..errors import ArgilError
 from ._coordinator import (
@@ -283,23 +284,25 @@ class Claims:
 
     async def renew_forever(self) -> None:
         """Every third of the TTL, renew every claim; push each job's deadline on."""
-        while True:
-            await anyio.sleep(self._ttl / 3)
-            held = list(self._held.items())
-            sent = anyio.current_time()
-            try:
-                renewed = await self._coordinator.renew(
-                    [key for _, (key, _) in held], [claim for claim, _ in held]
-                )
-            except CoordinatorUnavailableError as exc:
-                logger.warning("cannot renew %d claims (%s); retrying", len(held), exc)
-                continue
-            except BatchLostError:  # every job stops; the tasks' next claim says why
-                for _, scope in self._held.values():
-                    scope.deadline = -1.0
-                return
-            for (_, (_, scope)), kept in zip(held, renewed, strict=True):
-                scope.deadline = sent + self._ttl * 2 / 3 if kept else -1.0
+        await renew_periodically(self._ttl / 3, self._renew_once)
+
+    async def _renew_once(self) -> bool:
+        held = list(self._held.items())
+        sent = anyio.current_time()
+        try:
+            renewed = await self._coordinator.renew(
+                [key for _, (key, _) in held], [claim for claim, _ in held]
+            )
+        except CoordinatorUnavailableError as exc:
+            logger.warning("cannot renew %d claims (%s); retrying", len(held), exc)
+            return True
+        except BatchLostError:  # every job stops; the tasks' next claim says why
+            for _, scope in self._held.values():
+                scope.deadline = -1.0
+            return False
+        for (_, (_, scope)), kept in zip(held, renewed, strict=True):
+            scope.deadline = sent + self._ttl * 2 / 3 if kept else -1.0
+        return True  # for as long as the worker runs
 
     async def release_all(self) -> None:
         """Hand back every claim still held (the run is stopping)."""

@@ -26,15 +26,14 @@ empty keys (an empty queue would look like a finished batch).
 
 from __future__ import annotations
 
+from .._redis import LUA_NOW
+
 __all__ = ["CLAIM", "FENCE", "INIT", "RECORDS", "RELEASE", "RENEW", "SAVE", "STATES"]
 
 #: The error a script raises when the batch it was called for is gone from Redis.
 LOST = "ARGIL_BATCH_LOST"
 
-_NOW = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-"""
+_NOW = LUA_NOW
 
 # ARGV[1] is the batch id the worker opened: the batch must still be there, and be that one.
 _LIVE = """
