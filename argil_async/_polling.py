@@ -17,7 +17,7 @@ import anyio
 from ._validation import seconds
 from .errors import GenerationFailedError, WaitTimeoutError
 
-__all__ = ["DurationEstimate", "Goal", "Hooks", "wait_for_status"]
+__all__ = ["DurationEstimate", "Goal", "Hooks", "VideoEventSource", "wait_for_status"]
 
 T = TypeVar("T")
 
@@ -29,6 +29,22 @@ class DurationEstimate(Protocol):
     def expected_processing(self) -> float | None: ...
 
     def learn(self, duration: float) -> None: ...
+
+
+class VideoEventSource(Protocol):
+    """What ``videos.wait_until_done(receiver=...)`` and ``videos.generate`` listen to.
+
+    ``argil_async.events.WebhookReceiver`` is one (its events are ``events.VideoEvent``);
+    anything else that can wait for a video's event (one fed by a message bus shared by all
+    workers, say) can stand in for it. The waiters read nothing from the event: its arrival
+    ends the current sleep, and one GET then confirms the video's status. Exported as
+    ``argil_async.events.VideoEventSource``; it lives here so that the client, which only
+    waits, never imports the webhook package.
+    """
+
+    async def wait_for_video(self, video_id: str, *, timeout: float | None = None) -> object:
+        """Return the success or failure event of ``video_id`` once it has arrived."""
+        ...
 
 
 def _always(_: object) -> bool:

@@ -10,10 +10,10 @@ unknown asset a READY one, each unknown subtitle style a style.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
 from ..batch import Job
+from ..models import Moment
 from ..testing import ArgilSimulator, SimAsset, SimSubtitleStyle, SimVoice
 
 __all__ = ["adopt_job_resources"]
@@ -24,31 +24,29 @@ def adopt_job_resources(sim: ArgilSimulator, jobs: Iterable[Job]) -> None:
     for job in jobs:
         for moment in job.moments:
             _adopt_moment(sim, moment)
-        music = job.background_music or {}
-        if "assetId" in music:
-            _adopt_asset(sim, music["assetId"], "AUDIO")
-        style = (job.subtitles or {}).get("styleId")
+        if job.background_music is not None:
+            _adopt_asset(sim, job.background_music.asset_id, "AUDIO")
+        style = job.subtitles.style_id if job.subtitles is not None else None
         if style and style not in sim.state.subtitle_styles:
             sim.state.subtitle_styles[style] = SimSubtitleStyle(name=f"style {style}", id=style)
 
 
-def _adopt_moment(sim: ArgilSimulator, moment: Mapping[str, Any]) -> None:
+def _adopt_moment(sim: ArgilSimulator, moment: Moment) -> None:
     state = sim.state
-    avatar_id = moment["avatarId"]
+    avatar_id = moment.avatar_id
     if avatar_id not in state.avatars:
         stock = next(a for a in state.avatars.values() if a.status == "IDLE")
         gestures = [dict(g) for g in stock.gestures]
         state.avatars[avatar_id] = dataclasses.replace(stock, id=avatar_id, gestures=gestures)
-    slug = moment.get("gestureSlug")
+    slug = moment.gesture_slug
     gestures = state.avatars[avatar_id].gestures
     if slug and all(g["slug"] != slug for g in gestures):
         gestures.append({"label": slug, "slug": slug, "startFrame": 0})
-    voice_id = moment.get("voiceId")
+    voice_id = moment.voice_id
     if voice_id and voice_id not in state.voices:
         state.voices[voice_id] = SimVoice(name=f"voice {voice_id}", id=voice_id)
-    broll = moment.get("broll") or {}
-    if "assetId" in broll:
-        _adopt_asset(sim, broll["assetId"], "IMAGE")
+    if moment.broll is not None and moment.broll.asset_id is not None:
+        _adopt_asset(sim, moment.broll.asset_id, "IMAGE")
 
 
 def _adopt_asset(sim: ArgilSimulator, asset_id: str, kind: str) -> None:

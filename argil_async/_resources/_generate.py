@@ -10,13 +10,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .._options import WaitOptions
-from .._polling import Goal, Hooks, wait_for_status
+from .._paid import rendered
+from .._polling import Goal, Hooks, VideoEventSource, wait_for_status
 from ..errors import BadRequestError, InvalidRequestError
 from ..models import VIDEO_FAILED_STATUSES, Video
-from ._paid import rendered
 
 if TYPE_CHECKING:
-    from ..events._payloads import VideoEventSource
     from .videos import AsyncVideosResource
 
 __all__ = ["check_callback", "check_receiver", "finish", "key_or_new", "wait_done"]

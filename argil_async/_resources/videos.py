@@ -13,14 +13,15 @@ import anyio
 import msgspec
 from typing_extensions import Unpack
 
+from .. import _paid
 from .. import _validation as check
 from .._decoding import decode
 from .._download import download_to
 from .._options import RequestOptions, WaitOptions, check_options
 from .._pagination import AsyncPaginator, Envelope, Page
+from .._polling import VideoEventSource
 from .._seam import Timeout
 from ..errors import APITimeoutError, ArgilError
-from ..events._payloads import VideoEventSource
 from ..models import (
     AspectRatio,
     AutoBrolls,
@@ -30,7 +31,7 @@ from ..models import (
     Subtitles,
     Video,
 )
-from . import _generate, _paid
+from . import _generate
 from ._base import Resource
 
 __all__ = ["AsyncVideosResource"]

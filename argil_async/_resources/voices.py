@@ -10,7 +10,7 @@ from typing_extensions import Unpack
 from .. import _validation as check
 from .._decoding import decode
 from .._options import RequestOptions, split_options
-from ..models import Voice, VoiceGender, VoiceLanguage
+from ..models import Voice, VoiceGender, VoiceLanguage, VoiceSettings
 from ._base import Resource
 
 __all__ = ["AsyncVoicesResource"]
@@ -58,25 +58,31 @@ class AsyncVoicesResource(Resource):
         )
         return voices
 
-    async def create(self, *, name: str, audio_url: str, **settings: Any) -> Voice:
+    async def create(
+        self, *, name: str, audio_url: str, **settings: Unpack[VoiceSettings]
+    ) -> Voice:
         """Clone a voice from an https audio file; usable at once.
 
-        ``settings`` are the model options in snake_case, e.g. ``model_id="eleven_v3"``,
-        ``voice_stability=0.5``, ``voice_speed=1.1``, ``speaker_boost=True``. A setting this
-        SDK does not know yet is sent camelCased, as any JSON value. The request options
-        (``timeout``, ``max_retries``, ``extra_*``) are taken out of them first.
+        ``settings`` are the documented model settings in snake_case (``VoiceSettings``), e.g.
+        ``model_id="eleven_v3"``, ``voice_stability=0.5``, ``voice_speed=1.1``,
+        ``speaker_boost=True``, sent camelCased, and the request options (``timeout``,
+        ``max_retries``, ``extra_*``). A setting this SDK does not know yet goes in
+        ``extra_body={"newSetting": ...}``; any other keyword is refused, so a typo is never sent.
         """
-        options = split_options(settings)
+        given: dict[str, Any] = dict(settings)
+        options = split_options(given)
         body: dict[str, Any] = {
             "name": check.name("name", name),
             "audioUrl": check.media_url("audio_url", audio_url),
         }
-        for key, value in settings.items():
-            if not key.isidentifier() or not key.islower() or not key.isascii():
-                raise check.fail(key, "voice settings are snake_case keyword arguments")
-            if _camel(key) in body:
-                raise check.fail(key, "is already given")
-            rule: Rule = _SETTING_RULES.get(key, check.json_value)
+        for key, value in given.items():
+            rule = _SETTING_RULES.get(key)
+            if rule is None:
+                known = ", ".join(sorted(_SETTING_RULES))
+                raise check.fail(
+                    key,
+                    f"is not a voice setting ({known}); send others in extra_body={{...}}",
+                )
             body[_camel(key)] = rule(key, value)
         response = await self._client._request("POST", "/voices", body=body, options=options)
         return decode(Voice, response.body)

@@ -12,7 +12,7 @@ from typing import Any
 from typing_extensions import Unpack
 
 from .._options import RequestOptions, WaitOptions
-from ..events._payloads import VideoEventSource
+from .._polling import VideoEventSource
 from ..models import AspectRatio, AutoBrolls, AvatarModel, BackgroundMusic, Moment, Subtitles, Video
 from ._bases import SyncResource
 from ._runtime import Paginator

@@ -4,12 +4,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from typing_extensions import Unpack
 
 from .._options import RequestOptions
-from ..models import Voice, VoiceGender, VoiceLanguage
+from ..models import Voice, VoiceGender, VoiceLanguage, VoiceSettings
 from ._bases import SyncResource
 
 __all__ = ["VoicesResource"]
@@ -34,13 +32,14 @@ class VoicesResource(SyncResource):
             lambda client: client.voices.list(language=language, gender=gender, **options)
         )
 
-    def create(self, *, name: str, audio_url: str, **settings: Any) -> Voice:
+    def create(self, *, name: str, audio_url: str, **settings: Unpack[VoiceSettings]) -> Voice:
         """Clone a voice from an https audio file; usable at once.
 
-        ``settings`` are the model options in snake_case, e.g. ``model_id="eleven_v3"``,
-        ``voice_stability=0.5``, ``voice_speed=1.1``, ``speaker_boost=True``. A setting this
-        SDK does not know yet is sent camelCased, as any JSON value. The request options
-        (``timeout``, ``max_retries``, ``extra_*``) are taken out of them first.
+        ``settings`` are the documented model settings in snake_case (``VoiceSettings``), e.g.
+        ``model_id="eleven_v3"``, ``voice_stability=0.5``, ``voice_speed=1.1``,
+        ``speaker_boost=True``, sent camelCased, and the request options (``timeout``,
+        ``max_retries``, ``extra_*``). A setting this SDK does not know yet goes in
+        ``extra_body={"newSetting": ...}``; any other keyword is refused, so a typo is never sent.
         """
         return self._runtime.call(
             lambda client: client.voices.create(name=name, audio_url=audio_url, **settings)

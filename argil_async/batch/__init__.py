@@ -65,6 +65,7 @@ from ._jobs import JOB_KEY_EXTRA as JOB_KEY_EXTRA
 from ._jobs import Job as Job
 from ._jobs import JobFileError as JobFileError
 from ._jobs import JobProblem as JobProblem
+from ._jobs import UploadBroll as UploadBroll
 from ._journal import STATES as STATES
 from ._layout import BatchIdentity as BatchIdentity
 from ._layout import JournalError as JournalError
@@ -110,6 +111,7 @@ __all__ = [
     "OnlineCheck",
     "RedisCoordinator",
     "ResultsWriteError",
+    "UploadBroll",
     "batch_identity",
     "check_online",
     "check_run_options",

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 import anyio
 
 from .._client import AsyncArgil
-from .._resources._paid import find_existing, rendered
+from .._paid import find_existing, rendered
 from ..errors import (
     APIConnectionError,
     APIStatusError,

@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import InvalidRequestError
-from ._jobs import Job
+from ..models import AutoBrolls, Moment
+from ._jobs import Job, checked_jobs
 
 __all__ = ["PRICES", "CostEstimate", "JobCost", "estimate_cost"]
 
@@ -129,12 +130,14 @@ def estimate_cost(
     """Estimated credits of ``jobs`` from the published prices (see the module doc).
 
     ``royalty_avatars``: the avatar ids that pay the royalty (None: assume every video pays
-    it); ``audio_seconds``: known lengths of audio URLs.
+    it); ``audio_seconds``: known lengths of audio URLs. Jobs built in code are checked
+    first (:class:`~argil_async.batch.JobFileError` if one is invalid).
     """
     if isinstance(words_per_minute, bool) or not isinstance(words_per_minute, (int, float)):
         raise InvalidRequestError("words_per_minute", "must be a number")
     if not 0 < words_per_minute < 1000:
         raise InvalidRequestError("words_per_minute", "must be between 0 and 1000")
+    jobs = checked_jobs(jobs)
     costs = [_job_cost(job, words_per_minute, royalty_avatars, audio_seconds or {}) for job in jobs]
     return CostEstimate(costs, float(words_per_minute), royalty_avatars is not None)
 
@@ -148,7 +151,7 @@ def _job_cost(
     spoken = [_moment_seconds(moment, wpm, audio_seconds) for moment in job.moments]
     seconds = sum(seconds for seconds, _ in spoken)
     voiced = sum(seconds for seconds, tts in spoken if tts)
-    avatars = {str(moment.get("avatarId")) for moment in job.moments}
+    avatars = {moment.avatar_id for moment in job.moments}
     pays = royalty_avatars is None or bool(avatars & set(royalty_avatars))
     return JobCost(
         key=job.key,
@@ -162,21 +165,20 @@ def _job_cost(
 
 
 def _moment_seconds(
-    moment: Mapping[str, Any], wpm: float, audio_seconds: Mapping[str, float]
+    moment: Moment, wpm: float, audio_seconds: Mapping[str, float]
 ) -> tuple[float, bool]:
     """Seconds of speech, and whether the voice is generated (a transcript)."""
-    transcript = moment.get("transcript")
-    if isinstance(transcript, str):
+    transcript = moment.transcript
+    if transcript is not None:
         return len(transcript.split()) / wpm * 60, True
-    url = moment.get("audioUrl")
-    return float(audio_seconds.get(str(url), MAX_AUDIO_SECONDS)), False
+    return float(audio_seconds.get(str(moment.audio_url), MAX_AUDIO_SECONDS)), False
 
 
-def _broll_cost(auto: Mapping[str, Any] | None, seconds: float) -> float:
-    if not auto or auto.get("enable") is False:
+def _broll_cost(auto: AutoBrolls | None, seconds: float) -> float:
+    if auto is None or auto.enable is False:
         return 0.0
-    price = _BROLL_PRICES.get(str(auto.get("source")))
+    price = _BROLL_PRICES.get(auto.source)
     if price is None:
         return 0.0
-    spacing = _BROLL_SPACING.get(str(auto.get("intensity") or "MEDIUM"), 10.0)
+    spacing = _BROLL_SPACING.get(auto.intensity or "MEDIUM", 10.0)
     return PRICES[price] * math.ceil(seconds / spacing - 1e-9)

@@ -26,7 +26,7 @@ from typing import Any, BinaryIO
 
 import msgspec
 
-from ._jobs import Job, JobFileError, JobProblem, job_problems, simply_valid
+from ._jobs import Job, JobFileError, JobProblem, _from_form, fast_job, job_problems, line_job
 
 __all__ = ["CSV_COLUMNS", "load_jobs"]
 
@@ -55,7 +55,8 @@ _CSV_FIELDS = (
 _TRUE = ("true", "yes", "1", "on")
 _FALSE = ("false", "no", "0", "off")
 
-Parsed = tuple[int, object, list[JobProblem]]  # (line, the job's dict form, parse problems)
+# (line, the job (decoded straight into the models) or its dict form, parse problems)
+Parsed = tuple[int, object, list[JobProblem]]
 
 
 def load_jobs(path: str | os.PathLike[str]) -> list[Job]:
@@ -97,29 +98,36 @@ def _collect(source: str, rows: Iterable[Parsed], *, is_csv: bool) -> list[Job]:
     the first one, since they will not be used)."""
     jobs: list[Job] = []
     problems: list[JobProblem] = []
-    first: dict[str, int] = {}
-    build = Job._build
+    first: dict[str, Job | int] = {}  # a job's line is the job's own (no int object each)
     for line, raw, early in rows:
-        if not early and simply_valid(raw, decoded=True):  # the common case, kept tight
-            key = raw["key"]  # type: ignore[index]
+        found: list[JobProblem]
+        key: object
+        if type(raw) is Job:  # the common case (a line decoded into the models), kept tight
+            key = raw.key
             if key not in first:
-                first[key] = line
+                first[key] = raw
                 if not problems:
-                    jobs.append(build(raw, line, owned=True))  # type: ignore[arg-type]
+                    jobs.append(raw)
                 continue
             found = []
         else:
-            found = [*early, *_checked(raw, line, is_csv)]
-            key = _key(raw)
+            job = None if early else fast_job(raw, line, decoded=True)
+            if job is not None:
+                found, key = [], job.key
+            else:
+                found = [*early, *_checked(raw, line, is_csv)]
+                key = _key(raw)
         if isinstance(key, str):
             if key in first:
-                found.append(JobProblem(line, "key", f"duplicate of line {first[key]}"))
+                earlier = first[key]
+                seen = earlier if isinstance(earlier, int) else earlier.line
+                found.append(JobProblem(line, "key", f"duplicate of line {seen}"))
             else:
                 first[key] = line
         if found:
             problems += found
-        elif not problems and isinstance(raw, Mapping):
-            jobs.append(build(raw, line))
+        elif not problems:
+            jobs.append(job if job is not None else _from_form(raw, line))  # type: ignore[arg-type]
     if not first and not problems:
         problems.append(JobProblem(0, "file", "there are no jobs"))
     if problems:
@@ -128,7 +136,7 @@ def _collect(source: str, rows: Iterable[Parsed], *, is_csv: bool) -> list[Job]:
 
 
 def _checked(raw: object, line: int, is_csv: bool) -> list[JobProblem]:
-    if raw is None or simply_valid(raw, decoded=True):  # unparsed (see the early ones), valid
+    if raw is None:  # unparsed (see the early ones)
         return []
     problems = job_problems(raw, line)
     if is_csv:
@@ -168,10 +176,17 @@ def _jsonl_rows(stream: BinaryIO) -> Iterator[Parsed]:
             line = line.removeprefix(_BOM)
         if not line.strip():
             continue
+        job = line_job(line, number)
+        if job is not None:
+            yield number, job, []
+            continue
         try:
             raw = msgspec.json.decode(line)
         except msgspec.DecodeError as exc:
             yield number, None, [JobProblem(number, "$", f"invalid JSON: {exc}")]
+            continue
+        except RecursionError:
+            yield number, None, [JobProblem(number, "$", "invalid JSON: nested too deeply")]
             continue
         early = [JobProblem(number, "$", "must be a JSON object")] if raw is None else []
         yield number, raw, early  # (a null would otherwise pass for a line not parsed)

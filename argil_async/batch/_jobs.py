@@ -1,15 +1,19 @@
-"""Jobs: one video each, validated with the SDK's own request models before anything is sent.
+"""Jobs: one video each, decoded into the SDK's own request models before anything is sent.
 
-A job is the ``POST /videos`` body in the API's camelCase, plus a stable ``key``. Two additions
-to the API's shapes: ``subtitles`` may be a plain ``true``/``false``, and a moment's ``broll``
-may name a ``url`` (with ``assetType`` IMAGE or VIDEO, guessed from the extension otherwise)
-instead of an ``assetId``: the runner uploads it first (through the client's asset limiter).
+A job is the ``POST /videos`` body in the API's camelCase, plus a stable ``key``; a loaded
+job's ``moments`` are the :class:`~argil_async.models.Moment` a caller gives
+``videos.create`` (its subtitles, auto B-rolls and music the matching request models). Two
+additions to the API's shapes: ``subtitles`` may be a plain ``true``/``false``, and a moment's
+``broll`` may name a ``url`` (with ``assetType`` IMAGE or VIDEO, guessed from the extension
+otherwise) instead of an ``assetId`` (an :class:`UploadBroll`): the runner uploads it first
+(through the client's asset limiter).
 
 Rules beyond the models: ``key`` is unique in a file and at most 256 characters (it travels in
 the video's extras under :data:`JOB_KEY_EXTRA`, beside the run's batch id under
 :data:`BATCH_EXTRA`; a job may set neither itself); unknown fields are refused (a typo would
-otherwise be dropped silently); a moment has a ``transcript`` or an ``audioUrl``; ``extras``
-plus those two stay within the API's 10 keys of 256 characters.
+otherwise be dropped silently); ``extras`` plus those two stay within the API's 10 keys of
+256 characters. A moment's own rule (exactly one of a transcript and an audio URL) is the
+model's :meth:`~argil_async.models.Moment.check`.
 """
 
 from __future__ import annotations
@@ -19,15 +23,14 @@ import hashlib
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import msgspec
 
-from .._validation import fields_of as as_model
+from .._validation import request_model
 from .._validation import url as check_url
 from ..errors import InvalidRequestError
 from ..models import AutoBrolls, BackgroundMusic, Broll, Moment, Subtitles
-from ..models._enums import MomentLayout
 
 __all__ = [
     "BATCH_EXTRA",
@@ -35,6 +38,7 @@ __all__ = [
     "Job",
     "JobFileError",
     "JobProblem",
+    "UploadBroll",
     "check_jobs",
     "job_problems",
 ]
@@ -60,6 +64,7 @@ _JOB_FIELDS = (
     "model",
 )
 _UPLOAD_FIELDS = ("url", "assetType")
+M = TypeVar("M", bound=msgspec.Struct)
 
 
 @dataclass(frozen=True)
@@ -90,21 +95,32 @@ class JobFileError(InvalidRequestError):
         super().__init__(source, f"{count}, nothing was sent:\n{shown}{tail}")
 
 
+class UploadBroll(Broll, kw_only=True):
+    """A job file's B-roll given by ``url``: the runner uploads the file (as ``asset_type``
+    IMAGE or VIDEO, guessed from the extension when unset), then sends the asset's id."""
+
+    url: str
+    asset_type: Literal["IMAGE", "VIDEO"] | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Job:
     """One video to make. Build it with :meth:`from_dict` (validated) or :func:`load_jobs`.
 
-    ``moments`` and the other pieces keep the API's camelCase dict form; ``line`` is where the
-    job came from in its file (0 when built in code).
+    The pieces are the SDK's request models: ``moments`` are :class:`Moment` objects (a B-roll
+    given by URL an :class:`UploadBroll`), ``subtitles`` a :class:`Subtitles`, and so on;
+    ``line`` is where the job came from in its file (0 when built in code). A job built
+    directly (``Job(key, name, moments)``, plain dicts accepted) is checked, and its dicts
+    made models, by ``run_batch``, ``estimate_cost`` and ``check_online``.
     """
 
     key: str
     name: str
-    moments: tuple[Mapping[str, Any], ...]
-    subtitles: Mapping[str, Any] | None = None
+    moments: tuple[Moment, ...]
+    subtitles: Subtitles | None = None
     aspect_ratio: str | None = None
-    auto_brolls: Mapping[str, Any] | None = None
-    background_music: Mapping[str, Any] | None = None
+    auto_brolls: AutoBrolls | None = None
+    background_music: BackgroundMusic | None = None
     extras: Mapping[str, str] = field(default_factory=dict)
     model: str | None = None
     line: int = 0
@@ -116,46 +132,23 @@ class Job:
         """A validated job from its job-file form; raises :class:`JobFileError`."""
         problems = job_problems(raw, line)
         if problems:
-            raise JobFileError(f"job {raw.get('key')!r}", problems)
-        return cls._build(raw, line)
-
-    @classmethod
-    def _build(cls, raw: Mapping[str, Any], line: int, *, owned: bool = False) -> Job:
-        """A job from a form already validated (marked so, so check_jobs skips it).
-
-        ``owned``: the form was just decoded and belongs to the job, so its moments are kept
-        (their ids interned), not copied.
-        """
-        subtitles = raw.get("subtitles")
-        if isinstance(subtitles, bool):
-            subtitles = {"enable": subtitles}
-        moments = raw["moments"]
-        job = cls(
-            raw["key"],
-            raw["name"],
-            tuple(map(_interned, moments)) if owned else tuple(map(dict, moments)),
-            subtitles,
-            raw.get("aspectRatio"),
-            raw.get("autoBrolls"),
-            raw.get("backgroundMusic"),
-            dict(raw.get("extras") or {}),
-            raw.get("model"),
-            line,
-        )
-        _mark_checked(job, True)
-        return job
+            raise JobFileError(f"job {_shown_key(raw)!r}", problems)
+        return _from_form(raw, line)
 
     def to_dict(self) -> dict[str, Any]:
         """The job-file form (camelCase keys, unset fields left out)."""
+        moments = self.moments
         pairs = {
             "key": self.key,
             "name": self.name,
-            "moments": [dict(moment) for moment in self.moments],
-            "subtitles": self.subtitles,
+            "moments": [_form(m) for m in moments]
+            if isinstance(moments, (list, tuple))
+            else moments,
+            "subtitles": _form(self.subtitles),
             "aspectRatio": self.aspect_ratio,
-            "autoBrolls": self.auto_brolls,
-            "backgroundMusic": self.background_music,
-            "extras": dict(self.extras) or None,
+            "autoBrolls": _form(self.auto_brolls),
+            "backgroundMusic": _form(self.background_music),
+            "extras": _form(self.extras) or None,
             "model": self.model,
         }
         return {name: value for name, value in pairs.items() if value is not None}
@@ -171,20 +164,19 @@ class Job:
 
     def uploads(self) -> list[tuple[str, str]]:
         """The ``(url, IMAGE|VIDEO)`` B-rolls to upload before the video can be created."""
-        found = []
-        for moment in self.moments:
-            broll = moment.get("broll")
-            if isinstance(broll, Mapping) and "url" in broll:
-                found.append((broll["url"], broll.get("assetType") or guess_type(broll["url"])))
-        return found
+        return [
+            (broll.url, broll.asset_type or guess_type(broll.url))
+            for moment in self.moments
+            if isinstance(broll := moment.broll, UploadBroll)
+        ]
 
     def create_arguments(
         self, asset_ids: Mapping[str, str], batch: str | None = None
     ) -> dict[str, Any]:
         """Keyword arguments for ``client.videos.create``, B-roll URLs replaced by asset ids.
 
-        The pieces become the SDK's request models, which fill the fields the API requires
-        but a job may leave out (``Broll.type``, ``Subtitles.enable``, ...). The extras carry
+        The pieces are the job's request models (which filled the fields the API requires
+        but a job may leave out: ``Broll.type``, ``Subtitles.enable``, ...). The extras carry
         the job key, and ``batch`` (the journal's batch id) when given.
         """
         marks = {JOB_KEY_EXTRA: self.key}
@@ -192,11 +184,11 @@ class Job:
             marks[BATCH_EXTRA] = batch
         return {
             "name": self.name,
-            "moments": [_model(_resolved(m, asset_ids), Moment) for m in self.moments],
-            "subtitles": _model(self.subtitles, Subtitles),
+            "moments": [_uploaded(moment, asset_ids) for moment in self.moments],
+            "subtitles": self.subtitles,
             "aspect_ratio": self.aspect_ratio,
-            "auto_brolls": _model(self.auto_brolls, AutoBrolls),
-            "background_music": _model(self.background_music, BackgroundMusic),
+            "auto_brolls": self.auto_brolls,
+            "background_music": self.background_music,
             "extras": {**self.extras, **marks},
             "model": self.model,
         }
@@ -205,20 +197,28 @@ class Job:
 _SLOT_SETTERS: dict[str, Any] = {name: vars(Job)[name].__set__ for name in Job.__slots__}
 _mark_checked = _SLOT_SETTERS["_checked"]  # a frozen instance's fields, set once here
 _set_fingerprint = _SLOT_SETTERS["_fingerprint"]
-_SHARED = ("avatarId", "voiceId")  # a 100,000-job file names a few of each
 
 
-def _interned(moment: dict[str, Any]) -> dict[str, Any]:
-    """The moment, its ids shared with equal ones (one copy of each in memory)."""
-    for name in _SHARED:
-        value = moment.get(name)
-        if type(value) is str:
-            moment[name] = sys.intern(value)
-    return moment
+def _shown_key(raw: object) -> object:
+    return raw.get("key") if isinstance(raw, Mapping) else None
 
 
-def _model(value: Mapping[str, Any] | None, cls: type[Any]) -> Any:
-    return None if value is None else msgspec.convert(value, cls)
+def _form(value: object) -> Any:
+    """The job-file (builtins, camelCase) form of one piece; what is neither left as it is."""
+    if isinstance(value, msgspec.Struct):
+        return msgspec.to_builtins(value)
+    if isinstance(value, Mapping):
+        return dict(value)
+    return value
+
+
+def _uploaded(moment: Moment, asset_ids: Mapping[str, str]) -> Moment:
+    """The moment as sent: a B-roll given by URL replaced by the uploaded asset's id."""
+    broll = moment.broll
+    if not isinstance(broll, UploadBroll):
+        return moment
+    sent = Broll(type=broll.type, asset_id=asset_ids[broll.url], zoom=broll.zoom)
+    return msgspec.structs.replace(moment, broll=sent)
 
 
 def guess_type(url: str) -> str:
@@ -227,24 +227,104 @@ def guess_type(url: str) -> str:
     return "VIDEO" if path.endswith(_VIDEO_SUFFIXES) else "IMAGE"
 
 
-def _resolved(moment: Mapping[str, Any], asset_ids: Mapping[str, str]) -> dict[str, Any]:
-    broll = moment.get("broll")
-    if not isinstance(broll, Mapping) or "url" not in broll:
-        return dict(moment)
-    kept = {k: v for k, v in broll.items() if k not in _UPLOAD_FIELDS}
-    return {**moment, "broll": {**kept, "assetId": asset_ids[broll["url"]]}}
+def _from_form(raw: Mapping[str, Any], line: int) -> Job:
+    """A job from a form :func:`job_problems` found valid (marked checked)."""
+    subtitles = raw.get("subtitles")
+    if isinstance(subtitles, bool):
+        subtitles = {"enable": subtitles}
+    job = Job(
+        raw["key"],
+        raw["name"],
+        tuple(_moment_of(moment) for moment in raw["moments"]),
+        _model(subtitles, Subtitles),
+        raw.get("aspectRatio"),
+        _model(raw.get("autoBrolls"), AutoBrolls),
+        _model(raw.get("backgroundMusic"), BackgroundMusic),
+        dict(raw.get("extras") or {}),
+        raw.get("model"),
+        line,
+    )
+    _mark_checked(job, True)
+    return job
+
+
+def _model(value: object, cls: type[M]) -> M | None:
+    if value is None:
+        return None
+    if isinstance(value, cls):
+        return msgspec.convert(msgspec.to_builtins(value), cls)  # a copy: the job's own
+    return msgspec.convert(dict(value), cls)  # type: ignore[call-overload]
+
+
+def _moment_of(given: Mapping[str, Any] | Moment) -> Moment:
+    raw: Mapping[str, Any] = msgspec.to_builtins(given) if isinstance(given, Moment) else given
+    broll = raw.get("broll")
+    if isinstance(broll, Mapping) and "url" in broll:
+        moment = msgspec.convert({k: v for k, v in raw.items() if k != "broll"}, Moment)
+        moment.broll = msgspec.convert(dict(broll), UploadBroll)
+        return moment
+    return msgspec.convert(dict(raw), Moment)
+
+
+def _from_file(found: _FileJob, line: int) -> Job:
+    """A job from a decoded job-file line :func:`_accepted` passed (marked checked)."""
+    subtitles = found.subtitles
+    if type(subtitles) is bool:
+        subtitles = Subtitles(enable=subtitles)
+    for moment in found.moments:  # a 100,000-job file names a few avatars and voices
+        moment.avatar_id = sys.intern(moment.avatar_id)
+        if moment.voice_id is not None:
+            moment.voice_id = sys.intern(moment.voice_id)
+    job = Job(
+        found.key,
+        found.name,
+        found.moments,
+        subtitles,
+        found.aspect_ratio,
+        found.auto_brolls,
+        found.background_music,
+        found.extras if found.extras is not None else {},
+        found.model,
+        line,
+    )
+    _mark_checked(job, True)
+    return job
+
+
+def checked_jobs(jobs: Iterable[Job], source: str = "jobs") -> list[Job]:
+    """The jobs, each one built in code validated and made of request models (those loaded
+    from a file already are); :class:`JobFileError` listing every fault otherwise."""
+    checked: list[Job] = []
+    problems: list[JobProblem] = []
+    for job in jobs:
+        if not isinstance(job, Job):  # type: ignore[redundant-expr,unused-ignore]
+            problems.append(JobProblem(0, "$", f"must be a Job, got {type(job).__name__}"))  # type: ignore[unreachable]
+            continue
+        if job._checked:
+            checked.append(job)
+            continue
+        try:
+            form = job.to_dict()
+        except Exception as exc:  # a job built from odd objects: its form cannot be read
+            problems.append(JobProblem(job.line, "$", f"is not a valid job ({exc})"))
+            continue
+        found = job_problems(form, job.line)
+        if found:
+            problems += found
+        else:
+            checked.append(_from_form(form, job.line))
+    if problems:
+        raise JobFileError(source, problems)
+    return checked
 
 
 def check_jobs(jobs: Iterable[Job], source: str = "jobs") -> list[Job]:
-    """Re-validate jobs built in code and check their keys are unique; JobFileError if not."""
-    jobs = list(jobs)
-    problems = [
-        p
-        for job in jobs
-        if not job._checked  # built from a validated form by load_jobs
-        for p in job_problems(job.to_dict(), job.line)
-    ]
-    problems += duplicate_keys((job.line, job.key) for job in jobs)
+    """Re-validate jobs built in code and check their keys are unique; JobFileError if not.
+
+    Returns the jobs as request models (a job built with dicts gets its models here).
+    """
+    jobs = checked_jobs(jobs, source)
+    problems = duplicate_keys((job.line, job.key) for job in jobs)
     if not jobs:
         problems.append(JobProblem(0, "jobs", "there are no jobs"))
     if problems:
@@ -266,27 +346,21 @@ def duplicate_keys(keys: Iterable[tuple[int, object]]) -> list[JobProblem]:
     return problems
 
 
-class _SimpleMoment(msgspec.Struct, forbid_unknown_fields=True):
-    """A moment without zoom or B-roll, typed as the Moment model types these fields."""
-
-    avatarId: str
-    transcript: str | None = None
-    audioUrl: str | None = None
-    voiceId: str | None = None
-    gestureSlug: str | None = None
-    layout: MomentLayout | None = None
-
-
 _Text = Annotated[str, msgspec.Meta(pattern=r"\S")]  # not blank (\s is what strip() strips)
 _MOST_EXTRAS = MAX_EXTRAS - len(_RESERVED_EXTRAS)
 
 
-class _SimpleJob(msgspec.Struct, forbid_unknown_fields=True):
+class _FileJob(msgspec.Struct, rename="camel", forbid_unknown_fields=True, gc=False):
+    """A job-file line decoded straight into the request models, with the job's own limits
+    as types (what types cannot say is :func:`_accepted`'s)."""
+
     key: Annotated[_Text, msgspec.Meta(max_length=MAX_TEXT)]
     name: _Text
-    moments: Annotated[list[_SimpleMoment], msgspec.Meta(min_length=1)]
-    subtitles: bool | None = None
-    aspectRatio: Literal["16:9", "9:16"] | None = None
+    moments: Annotated[tuple[Moment, ...], msgspec.Meta(min_length=1)]
+    subtitles: bool | Subtitles | None = None
+    aspect_ratio: Literal["16:9", "9:16"] | None = None
+    auto_brolls: AutoBrolls | None = None
+    background_music: BackgroundMusic | None = None
     extras: (
         Annotated[
             dict[str, Annotated[str, msgspec.Meta(max_length=MAX_TEXT)]],
@@ -298,31 +372,48 @@ class _SimpleJob(msgspec.Struct, forbid_unknown_fields=True):
 
 
 _ENCODE = msgspec.json.Encoder().encode
+decode_line = msgspec.json.Decoder(_FileJob).decode
 
 
-def simply_valid(raw: object, *, decoded: bool = False) -> bool:
-    """A fast shortcut for the common shape: True only when :func:`job_problems` would find
-    nothing; False means "ask job_problems" (it gives the exact messages).
+def _accepted(found: _FileJob) -> bool:
+    """The rules beyond the types: no reserved extra, each moment's own rule."""
+    extras = found.extras
+    if extras and (JOB_KEY_EXTRA in extras or BATCH_EXTRA in extras):
+        return False
+    try:
+        for moment in found.moments:
+            moment.check()
+    except InvalidRequestError:
+        return False
+    return True
 
-    Types, unknown fields, lengths and choices are checked by msgspec in one pass (the
-    moments' fields typed as the Moment model types them in job_problems); lone surrogates
-    by one encode, unless ``raw`` was ``decoded`` from JSON or UTF-8 text (which cannot hold
-    them). A rule added to job_problems for these fields must be added here too
+
+def fast_job(raw: object, line: int, *, decoded: bool = False) -> Job | None:
+    """The job, when ``raw`` (a job-file form) has the shape of the request models and
+    :func:`job_problems` would find nothing; None means "ask job_problems" (it gives the
+    exact messages, and knows B-rolls given by URL).
+
+    Types, unknown fields, lengths and choices are checked by msgspec in one pass; lone
+    surrogates by one encode, unless ``raw`` was ``decoded`` from JSON or UTF-8 text (which
+    cannot hold them). A rule added to job_problems must hold here too
     (``tests/batch/test_batch_jobs.py`` compares the two on generated jobs).
     """
     try:
-        job = msgspec.convert(raw, _SimpleJob)
+        found = msgspec.convert(raw, _FileJob)
         if not decoded:
-            _ENCODE(job)
+            _ENCODE(found)
     except (msgspec.ValidationError, TypeError, UnicodeEncodeError):
-        return False
-    extras = job.extras
-    if extras and (JOB_KEY_EXTRA in extras or BATCH_EXTRA in extras):
-        return False
-    for moment in job.moments:
-        if moment.transcript is None and moment.audioUrl is None:
-            return False
-    return True
+        return None
+    return _from_file(found, line) if _accepted(found) else None
+
+
+def line_job(data: bytes, line: int) -> Job | None:
+    """:func:`fast_job` of one JSONL line, decoded straight into the models."""
+    try:
+        found = decode_line(data)
+    except (msgspec.DecodeError, RecursionError):
+        return None
+    return _from_file(found, line) if _accepted(found) else None
 
 
 def job_problems(raw: object, line: int) -> list[JobProblem]:
@@ -358,14 +449,17 @@ class _Found:
             if name not in allowed:
                 self.add(_join(where, str(name)), f"unknown field (known: {', '.join(allowed)})")
 
-    def model(self, where: str, value: object, cls: type[msgspec.Struct]) -> None:
-        """Check ``value`` against a request model: its fields and its own rules."""
+    def model(
+        self, where: str, value: object, cls: type[msgspec.Struct], *, whole: bool = False
+    ) -> None:
+        """Check ``value`` against a request model: its fields and its own rules (with
+        ``whole``, its rules across fields too: :meth:`Moment.check`)."""
         if value is None:
             return
         if isinstance(value, Mapping):
             self.unknown(where, value, _wire_names(cls))
         try:
-            as_model(where, value, cls)
+            request_model(where, value, cls, whole=whole)
         except InvalidRequestError as exc:
             self.add(exc.field, exc.rule)
 
@@ -410,12 +504,10 @@ def _check_moment(found: _Found, where: str, moment: object) -> None:
     if not isinstance(moment, Mapping):
         found.add(where, "must be an object")
         return
-    if moment.get("transcript") is None and moment.get("audioUrl") is None:
-        found.add(where, "needs a transcript or an audioUrl")
     broll = moment.get("broll")
     if isinstance(broll, Mapping) and "url" in broll:
         moment = {**moment, "broll": _check_upload(found, f"{where}.broll", broll)}
-    found.model(where, {k: v for k, v in moment.items() if k != "broll"}, Moment)
+    found.model(where, {k: v for k, v in moment.items() if k != "broll"}, Moment, whole=True)
     found.model(f"{where}.broll", moment.get("broll"), Broll)
 
 

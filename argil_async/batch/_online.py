@@ -4,7 +4,7 @@
 the jobs name once, and reports with line numbers every avatar that does not exist or is not
 IDLE, every unknown voice, gesture or style, every asset missing or not READY, and the
 documented limits the offline check leaves to the server (a transcript of 1 to 500
-characters; a transcript *or* an audio URL, not both).
+characters).
 
 Avatars and voices may be given by *name* in a job file (``avatarId: "Ada"``): a value that
 is not an id is looked up by name (case-insensitive, exactly one match) and replaced by the
@@ -18,12 +18,13 @@ import dataclasses
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+
+import msgspec
 
 from .._client import AsyncArgil
 from ..errors import NotFoundError
-from ..models import Asset, Avatar, Voice
-from ._jobs import Job, JobProblem
+from ..models import Asset, Avatar, Moment, Voice
+from ._jobs import Job, JobProblem, checked_jobs
 
 __all__ = ["OnlineCheck", "check_online", "resolve_names"]
 
@@ -69,24 +70,35 @@ class _Names:
 
 
 def _needs_lookup(jobs: Sequence[Job], name: str) -> bool:
-    return any(
-        isinstance(m.get(name), str) and not _ID.match(m[name]) for j in jobs for m in j.moments
-    )
+    for job in jobs:
+        for moment in job.moments:
+            value = getattr(moment, name)
+            if isinstance(value, str) and not _ID.match(value):
+                return True
+    return False
 
 
 async def resolve_names(client: AsyncArgil, jobs: Sequence[Job]) -> OnlineCheck:
-    """Replace avatar and voice names by ids (no request when every value is an id)."""
+    """Replace avatar and voice names by ids (no request when every value is an id).
+
+    Jobs built in code are checked first (:class:`JobFileError` if one is invalid).
+    """
+    jobs = checked_jobs(jobs)
     avatars = _Names(
-        "avatar", await client.avatars.list() if _needs_lookup(jobs, "avatarId") else []
+        "avatar", await client.avatars.list() if _needs_lookup(jobs, "avatar_id") else []
     )
-    voices = _Names("voice", await client.voices.list() if _needs_lookup(jobs, "voiceId") else [])
+    voices = _Names("voice", await client.voices.list() if _needs_lookup(jobs, "voice_id") else [])
     problems: list[JobProblem] = []
     resolved = [_resolved(job, avatars, voices, problems, strict=False) for job in jobs]
     return OnlineCheck(resolved, problems)
 
 
 async def check_online(client: AsyncArgil, jobs: Sequence[Job]) -> OnlineCheck:
-    """Every reference and documented limit of ``jobs`` checked against the API."""
+    """Every reference and documented limit of ``jobs`` checked against the API.
+
+    Jobs built in code are checked first (:class:`JobFileError` if one is invalid).
+    """
+    jobs = checked_jobs(jobs)
     avatar_list, voice_list, public = await asyncio.gather(
         client.avatars.list(), client.voices.list(), client.avatars.list(visibility="public")
     )
@@ -120,12 +132,12 @@ async def _assets(client: AsyncArgil, jobs: Sequence[Job]) -> dict[str, Asset | 
 def _asset_refs(job: Job) -> list[tuple[str, str]]:
     refs = []
     for index, moment in enumerate(job.moments):
-        broll = moment.get("broll")
-        if isinstance(broll, Mapping) and isinstance(broll.get("assetId"), str):
-            refs.append((f"moments[{index}].broll.assetId", broll["assetId"]))
-    music = job.background_music or {}
-    if isinstance(music.get("assetId"), str):
-        refs.append(("backgroundMusic.assetId", music["assetId"]))
+        broll = moment.broll
+        if broll is not None and broll.asset_id is not None:
+            refs.append((f"moments[{index}].broll.assetId", broll.asset_id))
+    music = job.background_music
+    if music is not None:
+        refs.append(("backgroundMusic.assetId", music.asset_id))
     return refs
 
 
@@ -134,17 +146,20 @@ def _resolved(
 ) -> Job:
     moments = []
     for index, moment in enumerate(job.moments):
-        moment = dict(moment)
-        for name, names in (("avatarId", avatars), ("voiceId", voices)):
-            value = moment.get(name)
+        ids: dict[str, str] = {}
+        for name, wire, names in (
+            ("avatar_id", "avatarId", avatars),
+            ("voice_id", "voiceId", voices),
+        ):
+            value = getattr(moment, name)
             if not isinstance(value, str) or (not strict and _ID.match(value)):
                 continue
             resolved, problem = names.resolve(value)
-            if resolved is not None:
-                moment[name] = resolved
-            else:
-                problems.append(JobProblem(job.line, f"moments[{index}].{name}", str(problem)))
-        moments.append(moment)
+            if resolved is None:
+                problems.append(JobProblem(job.line, f"moments[{index}].{wire}", str(problem)))
+            elif resolved != value:
+                ids[name] = resolved
+        moments.append(msgspec.structs.replace(moment, **ids) if ids else moment)
     return dataclasses.replace(job, moments=tuple(moments))
 
 
@@ -154,7 +169,7 @@ def _job_problems(
     found: list[tuple[str, str]] = []
     for index, moment in enumerate(job.moments):
         found += _moment_problems(f"moments[{index}]", moment, avatars)
-    style = (job.subtitles or {}).get("styleId")
+    style = job.subtitles.style_id if job.subtitles is not None else None
     if style is not None and style not in styles:
         found.append(("subtitles.styleId", "no subtitle style has this id"))
     for where, asset_id in _asset_refs(job):
@@ -166,21 +181,17 @@ def _job_problems(
     return [JobProblem(job.line, where, rule) for where, rule in found]
 
 
-def _moment_problems(
-    where: str, moment: Mapping[str, Any], avatars: _Names
-) -> list[tuple[str, str]]:
+def _moment_problems(where: str, moment: Moment, avatars: _Names) -> list[tuple[str, str]]:
     found = []
-    transcript, audio = moment.get("transcript"), moment.get("audioUrl")
-    if transcript is not None and audio is not None:
-        found.append((where, "give a transcript or an audioUrl, not both"))
+    transcript = moment.transcript
     if isinstance(transcript, str) and not 1 <= len(transcript) <= MAX_TRANSCRIPT:
         found.append((f"{where}.transcript", f"must be 1 to {MAX_TRANSCRIPT} characters"))
-    avatar = avatars.by_id.get(str(moment.get("avatarId")))
+    avatar = avatars.by_id.get(moment.avatar_id)
     if not isinstance(avatar, Avatar):
         return found
     if avatar.status != "IDLE":
         found.append((f"{where}.avatarId", f"the avatar is {avatar.status}, not IDLE"))
-    slug = moment.get("gestureSlug")
+    slug = moment.gesture_slug
     slugs = {gesture.slug for gesture in avatar.gestures or []}
     if slug is not None and slug not in slugs:
         found.append((f"{where}.gestureSlug", "this avatar has no such gesture"))

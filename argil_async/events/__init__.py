@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .._polling import VideoEventSource as VideoEventSource
 from ._dedup import DedupStore as DedupStore
 from ._dedup import MemoryDedupStore as MemoryDedupStore
 from ._dedup import RedisDedupStore as RedisDedupStore
@@ -34,7 +35,6 @@ from ._payloads import AvatarTrainingSucceeded as AvatarTrainingSucceeded
 from ._payloads import Event as Event
 from ._payloads import UnknownEvent as UnknownEvent
 from ._payloads import VideoEvent as VideoEvent
-from ._payloads import VideoEventSource as VideoEventSource
 from ._payloads import VideoGenerationFailed as VideoGenerationFailed
 from ._payloads import VideoGenerationSucceeded as VideoGenerationSucceeded
 from ._payloads import parse_event as parse_event

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, Literal, Protocol, TypeAlias, TypeVar
+from typing import Any, ClassVar, Literal, TypeAlias, TypeVar
 
 import msgspec
 
@@ -16,7 +16,6 @@ __all__ = [
     "Event",
     "UnknownEvent",
     "VideoEvent",
-    "VideoEventSource",
     "VideoGenerationFailed",
     "VideoGenerationSucceeded",
     "as_bytes",
@@ -91,18 +90,6 @@ Event: TypeAlias = (
     | AvatarTrainingFailed
     | UnknownEvent
 )
-
-
-class VideoEventSource(Protocol):
-    """What ``videos.wait_until_done(receiver=...)`` and ``videos.generate`` listen to.
-
-    :class:`WebhookReceiver` is one; anything else that can wait for a video's event (one fed
-    by a message bus shared by all workers, say) can stand in for it.
-    """
-
-    async def wait_for_video(self, video_id: str, *, timeout: float | None = None) -> VideoEvent:
-        """Return the success or failure event of ``video_id`` once it has arrived."""
-        ...
 
 
 # Wire shapes: camelCase keys, ``extras`` left untyped so objects, JSON strings and null all pass.

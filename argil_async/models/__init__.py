@@ -13,6 +13,7 @@ from ._enums import AssetStatus as AssetStatus
 from ._enums import AssetType as AssetType
 from ._enums import AvatarModel as AvatarModel
 from ._enums import AvatarOrientation as AvatarOrientation
+from ._enums import AvatarStatus as AvatarStatus
 from ._enums import BrollIntensity as BrollIntensity
 from ._enums import BrollLayout as BrollLayout
 from ._enums import BrollSource as BrollSource
@@ -21,6 +22,7 @@ from ._enums import SubtitleFormat as SubtitleFormat
 from ._enums import SubtitlePosition as SubtitlePosition
 from ._enums import SubtitleSize as SubtitleSize
 from ._enums import UploadType as UploadType
+from ._enums import VideoStatus as VideoStatus
 from ._enums import Visibility as Visibility
 from ._enums import VoiceGender as VoiceGender
 from ._enums import VoiceLanguage as VoiceLanguage
@@ -39,6 +41,7 @@ from ._requests import BackgroundMusic as BackgroundMusic
 from ._requests import Broll as Broll
 from ._requests import Moment as Moment
 from ._requests import Subtitles as Subtitles
+from ._requests import VoiceSettings as VoiceSettings
 from ._requests import Zoom as Zoom
 from ._statuses import AVATAR_FAILED_STATUSES as AVATAR_FAILED_STATUSES
 from ._statuses import VIDEO_FAILED_STATUSES as VIDEO_FAILED_STATUSES
@@ -56,6 +59,7 @@ __all__ = [
     "Avatar",
     "AvatarModel",
     "AvatarOrientation",
+    "AvatarStatus",
     "BackgroundMusic",
     "Broll",
     "BrollIntensity",
@@ -72,11 +76,13 @@ __all__ = [
     "Subtitles",
     "UploadType",
     "Video",
+    "VideoStatus",
     "VideoSubtitles",
     "Visibility",
     "Voice",
     "VoiceGender",
     "VoiceLanguage",
+    "VoiceSettings",
     "Webhook",
     "WebhookEvent",
     "Zoom",

@@ -11,6 +11,32 @@ import msgspec
 __all__ = ["RequestModel", "ResponseModel", "fold_create_at"]
 
 
+class _PydanticSerializer:
+    """``__pydantic_serializer__``, built on first use: pydantic is imported only by its users.
+
+    pydantic serializes a value typed ``Any`` (FastAPI endpoints returning ``dict`` or
+    ``dict[str, Any]``, ``list[Any]``) by looking for this attribute on the value; without it a
+    model there is a ``PydanticSerializationError``. It dumps the model as ``to_dict()``.
+    """
+
+    def __init__(self) -> None:
+        self._built: dict[type, Any] = {}
+
+    def __get__(self, instance: object, owner: type) -> Any:
+        serializer = self._built.get(owner)
+        if serializer is None:
+            from pydantic_core import SchemaSerializer, core_schema
+
+            dump = core_schema.plain_serializer_function_ser_schema(_to_dict)
+            serializer = SchemaSerializer(core_schema.any_schema(serialization=dump))
+            self._built[owner] = serializer
+        return serializer
+
+
+def _to_dict(model: ResponseModel) -> dict[str, Any]:
+    return model.to_dict()
+
+
 class ResponseModel(msgspec.Struct, rename="camel", kw_only=True, frozen=True, gc=False):
     """An object the API returns: unknown fields are ignored, enum-like fields stay open strings.
 
@@ -20,8 +46,10 @@ class ResponseModel(msgspec.Struct, rename="camel", kw_only=True, frozen=True, g
     In web frameworks they serialize as the API's JSON: ``dict(video)`` equals
     ``video.to_dict()`` (FastAPI's encoder uses that for unannotated endpoints), and pydantic
     (FastAPI's ``-> Video`` annotations, ``response_model``) is told how to validate, dump
-    and describe them.
+    and describe them, also inside a ``dict[str, Any]`` or a plain ``dict`` return type.
     """
+
+    __pydantic_serializer__ = _PydanticSerializer()
 
     def to_dict(self, *, case: Literal["camel", "snake"] = "camel") -> dict[str, Any]:
         """The object as JSON-ready builtins: the API's camelCase keys, or snake_case ones.
@@ -145,8 +173,11 @@ class CreatedAtFallback(FoldsCreateAt, frozen=True, kw_only=True):
     create_at_: datetime | None = msgspec.field(default=None, name="createAt")
 
 
-class RequestModel(msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True):
-    """A piece of a request body: only the fields the caller set are sent.
+class RequestModel(
+    msgspec.Struct, rename="camel", kw_only=True, omit_defaults=True, forbid_unknown_fields=True
+):
+    """A piece of a request body: only the fields the caller set are sent; an unknown field
+    is refused when one is decoded or converted (a job file's typo is never dropped silently).
 
     A field the API requires but that has a natural default (``Subtitles.enable``) defaults to
     None and is filled in by ``__post_init__``, so that ``omit_defaults`` still sends it.

@@ -1,10 +1,11 @@
-"""The API's enumerations, as ``Literal`` types for signatures: mypy catches a typo.
+"""The API's enumerations, as ``Literal`` types: mypy and editors know the values.
 
 They are ``Literal`` for type checkers only; at run time each is ``Annotated[str, ...]``, so a
-value the API adds tomorrow still passes (and decodes) without a new release. Response fields
-stay plain ``str`` for the same reason. Example::
-
-    await client.avatars.list(visibility="publik")   # mypy: incompatible type "publik"
+value the API adds tomorrow still passes (and decodes) without a new release. Arguments are
+checked (``avatars.list(visibility="publik")`` is a mypy error) and response fields offer the
+known values (``video.status == "DONE"``; a comparison with a value not listed is a mypy error
+under ``--strict-equality``). A value Argil adds later still decodes: the attribute then holds
+a string its ``Literal`` does not list.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ __all__ = [
     "AssetType",
     "AvatarModel",
     "AvatarOrientation",
+    "AvatarStatus",
     "BrollIntensity",
     "BrollLayout",
     "BrollSource",
@@ -25,6 +27,7 @@ __all__ = [
     "SubtitlePosition",
     "SubtitleSize",
     "UploadType",
+    "VideoStatus",
     "Visibility",
     "VoiceGender",
     "VoiceLanguage",
@@ -42,6 +45,13 @@ if TYPE_CHECKING:
     UploadType: TypeAlias = Literal["IMAGE", "VIDEO"]
     AvatarModel: TypeAlias = Literal["ARGIL_V1", "ARGIL_ATOM"]
     AvatarOrientation: TypeAlias = Literal["ASPECT_RATIO_16_9", "ASPECT_RATIO_9_16"]
+    AvatarStatus: TypeAlias = Literal[
+        "NOT_TRAINED", "TRAINING", "TRAINING_FAILED", "IDLE", "REFUSED"
+    ]
+    VideoStatus: TypeAlias = Literal[  # CONTENT_MODERATED and REFUSED: seen, not documented
+        "IDLE", "GENERATING_AUDIO", "GENERATING_VIDEO", "DONE", "FAILED", "CONTENT_MODERATED",
+        "REFUSED",
+    ]  # fmt: skip
     Visibility: TypeAlias = Literal["public", "private"]
     VoiceGender: TypeAlias = Literal["MALE", "FEMALE"]
     VoiceLanguage: TypeAlias = Literal[
@@ -71,6 +81,8 @@ else:  # open at run time (a plain string to msgspec): a value the API adds must
     UploadType = Annotated[str, "UploadType"]
     AvatarModel = Annotated[str, "AvatarModel"]
     AvatarOrientation = Annotated[str, "AvatarOrientation"]
+    AvatarStatus = Annotated[str, "AvatarStatus"]
+    VideoStatus = Annotated[str, "VideoStatus"]
     Visibility = Annotated[str, "Visibility"]
     VoiceGender = Annotated[str, "VoiceGender"]
     VoiceLanguage = Annotated[str, "VoiceLanguage"]

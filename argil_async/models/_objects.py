@@ -1,8 +1,8 @@
 """The objects the Argil API returns.
 
-Every field but ``id`` is optional, because the docs' examples omit many of them; status-like
-fields are plain strings so that a value the server adds tomorrow still decodes. The known
-values are listed in each docstring and in the ``*_STATUSES`` constants.
+Every field but ``id`` is optional, because the docs' examples omit many of them. Status-like
+fields are typed with the known values (``Literal`` aliases from ``_enums``) for type checkers,
+and are plain strings at run time, so a value the server adds tomorrow still decodes.
 """
 
 from __future__ import annotations
@@ -13,6 +13,19 @@ from typing import Any
 import msgspec
 
 from ._base import CreatedAtFallback, FoldsCreateAt, ResponseModel
+from ._enums import (
+    AspectRatio,
+    AssetStatus,
+    AssetType,
+    AvatarModel,
+    AvatarOrientation,
+    AvatarStatus,
+    MomentLayout,
+    VideoStatus,
+    VoiceGender,
+    VoiceLanguage,
+    WebhookEvent,
+)
 
 __all__ = [
     "Asset",
@@ -35,8 +48,8 @@ class Asset(FoldsCreateAt, frozen=True, kw_only=True):
 
     id: str
     name: str | None = None
-    type: str | None = None
-    status: str | None = None
+    type: AssetType | None = None
+    status: AssetStatus | None = None
     file_url: str | None = None
     thumbnail_url: str | None = None
     created_at: datetime | None = None
@@ -62,14 +75,14 @@ class Avatar(CreatedAtFallback, frozen=True, kw_only=True):
     actor_name: str | None = None
     updated_at: datetime | None = None
     gestures: list[Gesture] | None = None
-    status: str | None = None
+    status: AvatarStatus | None = None
     width: int | None = None
     height: int | None = None
     thumbnail_url: str | None = None
     cover_image_url: str | None = None
     extras: dict[str, str] | None = None
-    orientation: str | None = None
-    model: str | None = None
+    orientation: AvatarOrientation | None = None
+    model: AvatarModel | None = None
     voice_id: str | None = None
 
 
@@ -81,8 +94,8 @@ class Voice(CreatedAtFallback, frozen=True, kw_only=True):
     updated_at: datetime | None = None
     status: str | None = None
     sample_url: str | None = None
-    language: str | None = None
-    gender: str | None = None
+    language: VoiceLanguage | None = None
+    gender: VoiceGender | None = None
 
 
 class MomentOut(ResponseModel, frozen=True, kw_only=True):
@@ -96,7 +109,7 @@ class MomentOut(ResponseModel, frozen=True, kw_only=True):
     gesture_slug: str | None = None
     zoom: dict[str, Any] | None = None
     broll: dict[str, Any] | None = None
-    layout: str | None = None
+    layout: MomentLayout | None = None
 
 
 class VideoSubtitles(ResponseModel, frozen=True, kw_only=True):
@@ -116,13 +129,13 @@ class Video(FoldsCreateAt, frozen=True, kw_only=True):
     name: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
-    status: str | None = None
+    status: VideoStatus | None = None
     duration: float | None = None
     moments: list[MomentOut] | None = None
     video_url: str | None = None
     video_url_subtitled: str | None = None
     preview_url: str | None = None
-    aspect_ratio: str | None = None
+    aspect_ratio: AspectRatio | None = None
     subtitles: VideoSubtitles | None = None
     extras: dict[str, str] | None = None
     create_at_: datetime | None = msgspec.field(default=None, name="createAt")
@@ -140,6 +153,6 @@ class Webhook(CreatedAtFallback, frozen=True, kw_only=True):
 
     id: str
     callback_url: str | None = None
-    events: list[str] | None = None
+    events: list[WebhookEvent] | None = None
     updated_at: datetime | None = None
     last_triggered_at: datetime | None = None

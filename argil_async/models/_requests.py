@@ -6,6 +6,7 @@ Each can also be given as a plain dict with the API's camelCase keys, e.g.
 
 from __future__ import annotations
 
+from .._options import RequestOptions
 from .._validation import fail, number
 from ._base import RequestModel
 from ._enums import (
@@ -17,7 +18,40 @@ from ._enums import (
     SubtitleSize,
 )
 
-__all__ = ["AutoBrolls", "BackgroundMusic", "Broll", "Moment", "Subtitles", "Zoom"]
+__all__ = [
+    "AutoBrolls",
+    "BackgroundMusic",
+    "Broll",
+    "Moment",
+    "Subtitles",
+    "VoiceSettings",
+    "Zoom",
+]
+
+
+class VoiceSettings(RequestOptions, total=False):
+    """The keywords of ``voices.create`` after ``name`` and ``audio_url``: the documented voice
+    settings (sent camelCased: ``voice_speed`` is ``voiceSpeed``) and the request options.
+
+    - ``model_id``: the voice model, e.g. "eleven_v3".
+    - ``voice_stability``, ``voice_similarity``, ``voice_style``: 0 to 1.
+    - ``voice_speed``: 0.7 to 1.2.
+    - ``speaker_boost``: a boolean.
+    - ``language_boost``, ``emotion``: strings (models that take them).
+
+    A setting Argil adds before this SDK knows it goes in ``extra_body={"newSetting": ...}``;
+    any other keyword is an ``InvalidRequestError`` (and a mypy error), so a typo such as
+    ``remove_backgroud_noise=True`` is never sent.
+    """
+
+    model_id: str
+    voice_stability: float
+    voice_similarity: float
+    voice_style: float
+    voice_speed: float
+    speaker_boost: bool
+    language_boost: str
+    emotion: str
 
 
 class Zoom(RequestModel, kw_only=True):

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 
 import msgspec
 
-from .._resources._paid import IDEMPOTENCY_EXTRA
+from .._paid import IDEMPOTENCY_EXTRA
 from ._records import Delivery, SimVideo
 
 JOB_KEY_EXTRA = "argilJobKey"  # argil_async.batch.JOB_KEY_EXTRA (the batch runner's mark)

@@ -14,62 +14,20 @@ Installed with the package (entry point ``pytest11``), so the fixtures need no i
 (any :class:`~argil_async.testing.SimulatorConfig` field). The simulator runs on its own
 thread, so the same fixtures serve sync tests and async tests of any event-loop plugin; the
 clients retry without real waits. Disable the plugin with ``-p no:argil``.
+
+pytest loads these fixtures from the top-level module ``_argil_pytest_plugin``, which imports
+the SDK inside the fixtures only: installing the SDK adds nothing to pytest's start-up.
+This module is the same plugin under its documented name (``-p argil_async.testing.pytest_plugin``
+works too).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
-from .._client import AsyncArgil
-from .._retry import RetryPolicy
-from .._sync.client import Argil
-from ._simulator import ArgilSimulator
+from _argil_pytest_plugin import (
+    argil_async_client,
+    argil_client,
+    argil_simulator,
+    pytest_configure,
+)
 
 __all__ = ["argil_async_client", "argil_client", "argil_simulator", "pytest_configure"]
-
-_FAST_RETRIES = RetryPolicy(wait_scale=0)
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    """Declare the ``argil_simulator`` marker."""
-    config.addinivalue_line(
-        "markers", "argil_simulator(**config): SimulatorConfig overrides for argil fixtures"
-    )
-
-
-@pytest.fixture
-def argil_simulator(request: pytest.FixtureRequest) -> Iterator[ArgilSimulator]:
-    """A fresh Argil simulator on a loopback port, configured by the argil_simulator marker."""
-    marker = request.node.get_closest_marker("argil_simulator")
-    overrides = dict(marker.kwargs) if marker is not None else {}
-    with ArgilSimulator.in_thread(**overrides) as simulator:
-        yield simulator
-
-
-@pytest.fixture
-def argil_client(argil_simulator: ArgilSimulator) -> Iterator[Argil]:
-    """A sync ``Argil`` talking to ``argil_simulator``, closed after the test."""
-    with Argil(
-        api_key=argil_simulator.api_key,
-        base_url=argil_simulator.base_url,
-        retry_policy=_FAST_RETRIES,
-        trust_env=False,  # loopback traffic never goes to a developer's HTTP_PROXY
-    ) as client:
-        yield client
-
-
-@pytest.fixture
-def argil_async_client(argil_simulator: ArgilSimulator) -> AsyncArgil:
-    """An ``AsyncArgil`` talking to ``argil_simulator``.
-
-    Its HTTP session opens on the test's event loop and closes when that loop shuts down,
-    so this fixture needs no async runner of its own.
-    """
-    return AsyncArgil(
-        api_key=argil_simulator.api_key,
-        base_url=argil_simulator.base_url,
-        retry_policy=_FAST_RETRIES,
-        trust_env=False,
-    )

@@ -12,7 +12,7 @@ import pytest
 from argil_async import InvalidRequestError
 from argil_async.batch import JOB_KEY_EXTRA, Job, JobFileError, load_jobs
 from argil_async.batch._jobs import BATCH_EXTRA, check_jobs, job_problems
-from argil_async.models import Broll, Moment, Subtitles
+from argil_async.models import BackgroundMusic, Broll, Moment, Subtitles, Zoom
 
 AVATAR = "avatar-1"
 
@@ -47,7 +47,7 @@ def test_valid_jsonl_loads_every_job_with_its_line(tmp_path: Path):
     path.write_text(f"{json.dumps(job('a'))}\n\n{json.dumps(job('b', subtitles=True))}\n")
     jobs = load_jobs(path)
     assert [(j.key, j.line) for j in jobs] == [("a", 1), ("b", 3)]
-    assert jobs[1].subtitles == {"enable": True}
+    assert jobs[1].subtitles == Subtitles(enable=True)
 
 
 def test_the_sample_job_file_is_valid():
@@ -77,7 +77,7 @@ def test_every_bad_line_is_reported_with_its_line_and_field(tmp_path: Path):
         (2, "$"),
         (3, "key"),
         (4, "moments[0].zoom.level"),
-        (5, "moments[0]"),
+        (5, "moments[0].transcript"),
         (6, "aspectRatio"),
         (6, "colour"),
         (7, f"extras.{JOB_KEY_EXTRA}"),
@@ -134,11 +134,11 @@ def test_csv_rows_become_single_moment_jobs(tmp_path: Path):
         encoding="utf-8",
     )
     first, second = load_jobs(path)
-    assert first.moments == ({"avatarId": AVATAR, "transcript": "Hello A"},)
-    assert first.subtitles == {"enable": True, "styleId": "style-1"}
-    assert first.background_music == {"assetId": "music-1", "volume": 0.3}
+    assert first.moments == (Moment(avatar_id=AVATAR, transcript="Hello A"),)
+    assert first.subtitles == Subtitles(enable=True, style_id="style-1")
+    assert first.background_music == BackgroundMusic(asset_id="music-1", volume=0.3)
     assert first.extras == {"customer": "ada"}
-    assert (second.name, second.line, second.moments[0]["transcript"]) == (
+    assert (second.name, second.line, second.moments[0].transcript) == (
         "Video, B",
         4,
         'Hello "B"',
@@ -155,7 +155,7 @@ def test_csv_problems_name_the_column(tmp_path: Path):
         encoding="utf-8",
     )
     assert problems_of(path) == {
-        (2, "row"),
+        (2, "transcript"),
         (2, "musicAssetId"),
         (3, "musicVolume"),
         (3, "musicAssetId"),
@@ -185,6 +185,39 @@ def test_broll_urls_are_uploaded_then_replaced_by_asset_ids():
     assert args["moments"][0].broll.type == "UPLOAD"
     assert args["subtitles"] == Subtitles(enable=True)
     assert args["extras"] == {JOB_KEY_EXTRA: "a"}
+
+
+def test_a_moment_follows_the_moment_models_own_rule():
+    """A transcript and an audioUrl together are refused offline, as Moment refuses them."""
+    both = {"avatarId": AVATAR, "transcript": "Hi", "audioUrl": "https://x.test/a.mp3"}
+    with pytest.raises(JobFileError) as caught:
+        Job.from_dict(job(moments=[both]))
+    with pytest.raises(InvalidRequestError) as direct:
+        Moment(avatar_id=AVATAR, transcript="Hi", audio_url="https://x.test/a.mp3").check()
+    (problem,) = caught.value.problems
+    assert (problem.field, problem.rule) == (f"moments[0].{direct.value.field}", direct.value.rule)
+
+
+def test_loaded_moments_are_the_models_a_caller_passes(tmp_path: Path):
+    """A loaded job's moments, subtitles and music are the request models, equal to a caller's."""
+    row = job("a", subtitles={"styleId": "s"}, backgroundMusic={"assetId": "m"})
+    row["moments"][0]["zoom"] = {"level": 1.5}
+    (loaded,) = load_jobs(write_jsonl(tmp_path / "jobs.jsonl", [row]))
+    assert loaded.moments == (Moment(avatar_id=AVATAR, transcript="Hello!", zoom=Zoom(level=1.5)),)
+    assert type(loaded.moments[0]) is Moment
+    assert loaded.subtitles == Subtitles(style_id="s")
+    assert loaded.background_music == BackgroundMusic(asset_id="m")
+    assert loaded == Job.from_dict(row, line=1)
+
+
+def test_a_job_built_in_code_with_models_or_dicts_is_checked_and_typed():
+    """Job(...) with Moment objects or dicts passes check_jobs, which returns model-typed jobs."""
+    typed = Job("a", "A", (Moment(avatar_id=AVATAR, transcript="Hi"),))
+    loose = Job("b", "B", ({"avatarId": AVATAR, "transcript": "Hi"},))  # type: ignore[arg-type]
+    checked = check_jobs([typed, loose])
+    assert [j.moments for j in checked] == [typed.moments, typed.moments]
+    with pytest.raises(JobFileError, match="moments"):
+        check_jobs([Job("c", "C", "x")])  # type: ignore[arg-type]
 
 
 def test_a_broll_cannot_have_both_a_url_and_an_asset_id():
@@ -221,7 +254,7 @@ def test_unicode_line_separators_inside_json_strings_are_not_line_breaks(tmp_pat
     path = tmp_path / "jobs.jsonl"
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
     first, second = load_jobs(path)
-    assert (first.moments[0]["transcript"], second.line) == (text, 2)
+    assert (first.moments[0].transcript, second.line) == (text, 2)
 
 
 def test_bom_and_crlf_are_accepted_in_both_formats(tmp_path: Path):
@@ -233,7 +266,7 @@ def test_bom_and_crlf_are_accepted_in_both_formats(tmp_path: Path):
     assert [(j.key, j.line) for j in load_jobs(jsonl)] == [("a", 1), ("b", 3)]
     csv_file = tmp_path / "jobs.csv"
     csv_file.write_bytes(b"\xef\xbb\xbfkey,name,avatarId,transcript\r\na,A,av,Hi\r\n")
-    assert [(j.key, j.moments[0]["transcript"]) for j in load_jobs(csv_file)] == [("a", "Hi")]
+    assert [(j.key, j.moments[0].transcript) for j in load_jobs(csv_file)] == [("a", "Hi")]
 
 
 def test_a_csv_row_spanning_lines_is_reported_on_its_first_line(tmp_path: Path):
@@ -337,14 +370,17 @@ def _variants(seed: int) -> list[object]:
 
 @pytest.mark.parametrize("seed", range(10))
 def test_the_fast_path_never_accepts_what_the_full_check_refuses(seed: int):
-    """simply_valid(raw) implies job_problems(raw) == [], on 3,000 generated forms."""
-    from argil_async.batch._jobs import simply_valid
+    """fast_job(raw) accepts only what job_problems(raw) finds valid, and builds the same job,
+    on 3,000 generated forms."""
+    from argil_async.batch._jobs import fast_job
 
     accepted = 0
     for raw in _variants(seed):
-        if simply_valid(raw):
+        fast = fast_job(raw, 1)
+        if fast is not None:
             accepted += 1
             assert job_problems(raw, 1) == [], raw
+            assert fast == Job.from_dict(raw, line=1)  # type: ignore[arg-type]
     assert accepted > 0  # the comparison covered accepted forms too
 
 

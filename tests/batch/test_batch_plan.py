@@ -79,7 +79,6 @@ async def test_check_online_reports_every_bad_reference_with_its_line(sim: Argil
         {"key": "a", "name": "a", "moments": [{**good, "avatarId": "Nobody"}]},
         {"key": "b", "name": "b", "moments": [{**good, "gestureSlug": "moonwalk"}]},
         {"key": "c", "name": "c", "moments": [{**good, "transcript": "x" * 501}]},
-        {"key": "d", "name": "d", "moments": [{**good, "audioUrl": "https://x.test/a.mp3"}]},
         {"key": "e", "name": "e", "moments": [good], "subtitles": {"styleId": "nope"}},
         {"key": "f", "name": "f", "moments": [{**good, "broll": {"assetId": "gone"}}]},
     ]
@@ -89,10 +88,10 @@ async def test_check_online_reports_every_bad_reference_with_its_line(sim: Argil
         checked = await check_online(client, jobs)
     assert {(p.line, p.field) for p in checked.problems} == {
         (2, "moments[0].avatarId"), (3, "moments[0].gestureSlug"), (4, "moments[0].transcript"),
-        (5, "moments[0]"), (6, "subtitles.styleId"), (7, "moments[0].broll.assetId"),
+        (5, "subtitles.styleId"), (6, "moments[0].broll.assetId"),
     }  # fmt: skip
-    assert checked.jobs[0].moments[0]["avatarId"] == idle.id  # names resolved to ids
-    assert checked.jobs[0].moments[0]["voiceId"] == voice.id
+    assert checked.jobs[0].moments[0].avatar_id == idle.id  # names resolved to ids
+    assert checked.jobs[0].moments[0].voice_id == voice.id
     assert sim.stats.by_route["POST /videos"] == 0
     assert sim.stats.requests - requests <= 6  # lists once, each asset once
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import pytest
@@ -11,11 +12,15 @@ from argil_async import (
     AsyncArgil,
     AuthenticationError,
     BadRequestError,
+    InvalidRequestError,
     Moment,
     NotFoundError,
     Subtitles,
 )
 from argil_async._cli._demo import make_png
+from argil_async._options import OPTION_NAMES
+from argil_async._resources import voices as voices_module
+from argil_async.models import VoiceSettings
 from argil_async.testing import ArgilSimulator
 
 PNG = make_png()  # 1280x720: the smallest size Argil accepts
@@ -91,6 +96,37 @@ async def test_voices_list_get_create(client: AsyncArgil):
     )
     assert made.name == "Clone"
     assert made.id in {v.id for v in await client.voices.list()}
+
+
+async def test_voice_settings_typo_is_refused_and_extra_body_is_sent(
+    sim: ArgilSimulator, client: AsyncArgil
+):
+    """An unknown voice setting raises before sending; extra_body carries a new one as given."""
+    typo = {"remove_backgroud_noise": True}
+    with pytest.raises(InvalidRequestError, match="remove_backgroud_noise: is not a voice setting"):
+        await client.voices.create(name="Clone", audio_url="https://a.test/me.mp3", **typo)  # type: ignore[arg-type]
+    assert sim.stats.by_route["POST /voices"] == 0
+    await client.voices.create(
+        name="Clone",
+        audio_url="https://a.test/me.mp3",
+        voice_speed=1.1,
+        speaker_boost=False,
+        extra_body={"removeBackgroundNoise": True},
+    )
+    sent = json.loads(sim.received[-1].body)
+    assert sent == {
+        "name": "Clone",
+        "audioUrl": "https://a.test/me.mp3",
+        "voiceSpeed": 1.1,
+        "speakerBoost": False,
+        "removeBackgroundNoise": True,
+    }
+
+
+def test_voice_setting_rules_cover_the_typed_settings():
+    """Every VoiceSettings key (but the request options) has a runtime rule, and no more."""
+    settings = set(VoiceSettings.__optional_keys__) - OPTION_NAMES
+    assert settings == set(voices_module._SETTING_RULES)
 
 
 async def test_assets_upload_get_list_delete(client: AsyncArgil):

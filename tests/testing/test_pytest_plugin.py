@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from importlib.metadata import entry_points
 
 import pytest
@@ -47,7 +49,41 @@ def test_marker_configures_the_simulator(argil_client, argil_simulator):
 def test_entry_point_registered():
     """The package declares the plugin under pytest11, so users need no import."""
     found = [e.value for e in entry_points(group="pytest11") if e.name == "argil"]
-    assert found == ["argil_async.testing.pytest_plugin"]
+    assert found == ["_argil_pytest_plugin"]
+
+
+def test_documented_module_is_the_same_plugin():
+    """argil_async.testing.pytest_plugin offers the very fixtures the entry point loads."""
+    import _argil_pytest_plugin
+    from argil_async.testing import pytest_plugin
+
+    for name in pytest_plugin.__all__:
+        assert getattr(pytest_plugin, name) is getattr(_argil_pytest_plugin, name)
+
+
+def test_loading_the_plugin_does_not_import_the_sdk():
+    """Importing the entry point's module loads no argil_async module (pytest starts fast)."""
+    code = (
+        "import sys, _argil_pytest_plugin\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'argil_async'))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_pytest_session_without_the_fixtures_never_imports_the_sdk(pytester: pytest.Pytester):
+    """In a pytest run that uses no argil fixture, the plugin is loaded and the SDK is not."""
+    pytester.makepyfile(
+        test_other=(
+            "import sys\n"
+            "def test_x(request):\n"
+            "    assert request.config.pluginmanager.has_plugin('argil')\n"
+            "    loaded = [m for m in sys.modules if m.split('.')[0] == 'argil_async']\n"
+            "    assert loaded == []\n"
+        )
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
 
 
 @pytest.mark.slow

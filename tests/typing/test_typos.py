@@ -35,6 +35,11 @@ async def mistakes(client: AsyncArgil, sync: Argil) -> None:
     await client.videos.wait_until_done("id", extra_headers={"X": 1})
     sync.videos.get("id", max_retries="2")
     Subtitles(position="Center")
+    await client.voices.create(name="v", audio_url="https://x", remove_backgroud_noise=True)
+    sync.voices.create(name="v", audio_url="https://x", voice_speed="fast")
+    (await client.videos.get("id")).status == "FINISHED"
+    sync.avatars.get("id").status == "READY"
+    sync.assets.get("id").status == "DONE"
 """
 FIRST_MISTAKE = 5
 

@@ -20,6 +20,7 @@ from argil_async import (
     Video,
     with_raw_response,
 )
+from argil_async.models import AssetStatus, AvatarStatus, VideoStatus
 
 
 async def async_usage(client: AsyncArgil) -> None:
@@ -36,6 +37,21 @@ async def async_usage(client: AsyncArgil) -> None:
     assert_type(await client.videos.get("id", timeout=5, max_retries=0), Video)
     assert_type(await client.avatars.list(visibility="public"), list[Avatar])
     assert_type(await client.videos.wait_until_done("id", timeout=60, max_retries=1), Video)
+    video = await client.videos.get("id")
+    assert_type(video.status, VideoStatus | None)
+    if video.status == "CONTENT_MODERATED":  # a known value: no mypy complaint
+        pass
+    assert_type((await client.avatars.get("id")).status, AvatarStatus | None)
+    assert_type((await client.assets.get("id")).status, AssetStatus | None)
+    await client.voices.create(
+        name="v",
+        audio_url="https://x.test/a.mp3",
+        model_id="eleven_v3",
+        voice_speed=1.1,
+        speaker_boost=True,
+        extra_body={"removeBackgroundNoise": True},
+        timeout=30,
+    )
     options: RequestOptions = {"timeout": 5.0, "extra_headers": {"X-Trace": "1"}}
     assert_type(client.with_options(**options), AsyncArgil)
 

@@ -1,8 +1,10 @@
-"""The package's import graph: no runtime cycle, and the layering design.md promises."""
+"""The package's import graph: no runtime cycle, and the layering ARCHITECTURE.md describes."""
 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -107,15 +109,50 @@ def test_the_cycle_finder_finds_cycles():
     assert _cycle({"a": {"b"}, "b": set()}) is None
 
 
+APPLICATIONS = (
+    "argil_async._cli",
+    "argil_async.batch",
+    "argil_async.events",
+    "argil_async.testing",
+)
+ENTRY_POINTS = {"argil_async.__main__"}  # ``python -m argil_async`` runs the CLI
+
+
+def _is_application(module: str) -> bool:
+    return any(module == app or module.startswith(app + ".") for app in APPLICATIONS)
+
+
 def test_sdk_core_does_not_import_its_applications():
-    """The client's modules never import the CLI, the batch runner or the simulator at run time."""
-    graph = GRAPH
-    applications = ("argil_async._cli", "argil_async.batch", "argil_async.testing")
-    core = [m for m in graph if m.startswith(("argil_async._resources", "argil_async._client"))]
-    offenders = {
-        module: sorted(t for t in graph[module] if t.startswith(applications)) for module in core
-    }
-    assert not {m: t for m, t in offenders.items() if t}
+    """No core module imports the CLI, batch, the webhook package or the simulator at run time."""
+    core = [m for m in GRAPH if not _is_application(m) and m not in ENTRY_POINTS]
+    assert "argil_async._client" in core
+    assert "argil_async._sync.client" in core
+    offenders = {module: sorted(t for t in GRAPH[module] if _is_application(t)) for module in core}
+    assert {m: t for m, t in offenders.items() if t} == {}
+
+
+def test_every_application_package_is_checked():
+    """Each subpackage is either core or in APPLICATIONS, so a new application is not missed."""
+    packages = {m for m, p in MODULES.items() if p.name == "__init__.py" and m.count(".") == 1}
+    core_packages = {"argil_async._resources", "argil_async._sync", "argil_async.models"}
+    core_packages |= {m for m in packages if m == "argil_async.limits"}
+    assert packages - core_packages == set(APPLICATIONS)
+
+
+def test_applications_use_only_the_paid_seam():
+    """Applications import from the core's ``_paid`` only the names of its documented SEAM."""
+    from argil_async._paid import SEAM
+
+    used: dict[str, set[str]] = {}
+    for module, path in MODULES.items():
+        if not _is_application(module):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and "argil_async._paid" in _targets(module, node):
+                used.setdefault(module, set()).update(alias.name for alias in node.names)
+    assert used, "batch imports the seam (else this test checks nothing)"
+    assert {m: names - SEAM for m, names in used.items() if names - SEAM} == {}
 
 
 def _third_party_users(package: str) -> set[str]:
@@ -152,3 +189,18 @@ def test_aiohttp_only_in_the_transport_and_the_web_apps():
 def test_backoff_only_in_the_retry_module():
     """backoff is imported by _retry.py alone."""
     assert {"argil_async._retry"} == BACKOFF_USERS
+
+
+def test_importing_the_sdk_loads_no_application():
+    """A plain ``import argil_async`` (and making a client) loads no application package."""
+    code = (
+        "import sys, argil_async\n"
+        "argil_async.AsyncArgil(api_key='k'); argil_async.Argil(api_key='k')\n"
+        "print('\\n'.join(sorted(sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    loaded = set(done.stdout.split())
+    assert "argil_async._client" in loaded
+    assert {m for m in loaded if _is_application(m)} == set()

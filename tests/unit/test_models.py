@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import msgspec
 import pytest
 
@@ -110,3 +112,17 @@ def test_to_dict_folds_the_create_at_spelling():
     wire = avatar.to_dict()
     assert "createAt" not in wire
     assert wire["createdAt"].startswith("2023-11-07")
+
+
+@pytest.mark.parametrize(
+    ("model", "body"),
+    [
+        (Video, b'{"id": "v", "status": "PUBLISHED", "aspectRatio": "1:1"}'),
+        (Avatar, b'{"id": "a", "status": "ARCHIVED", "model": "ARGIL_V9"}'),
+        (Asset, b'{"id": "s", "status": "QUEUED", "type": "AUDIO_3D"}'),
+    ],
+)
+def test_unknown_enumeration_values_still_decode(model: type, body: bytes):
+    """A status or enumeration value Argil adds later decodes as the string it is."""
+    decoded = decode(model, body)
+    assert decoded.status == json.loads(body)["status"]

@@ -23,6 +23,7 @@ PUBLIC_MODULES = [
     "argil_async.testing",
     "argil_async.batch",
     "argil_async.limits",
+    "argil_async.testing.pytest_plugin",
 ]
 
 
@@ -110,7 +111,7 @@ def test_every_error_is_exported_at_top_level():
 
 
 def test_contract_names_exist():
-    """The names design.md promises are importable."""
+    """The names the README and docs/reference promise are importable."""
     for name in (
         "AsyncArgil",
         "Argil",

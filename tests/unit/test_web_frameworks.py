@@ -48,6 +48,22 @@ def app() -> TestClient:
     def plain():  # type: ignore[no-untyped-def]
         return {"video": video, "avatars": [avatar]}
 
+    @api.get("/dict")
+    def as_dict() -> dict:  # type: ignore[type-arg]
+        return {"video": video}
+
+    @api.get("/dict-any")
+    def as_dict_any() -> dict[str, Any]:
+        return {"video": video, "avatars": [avatar], "count": 1}
+
+    @api.get("/response-model-dict", response_model=dict[str, Any])
+    def as_response_model_dict() -> Any:
+        return {"video": video}
+
+    @api.get("/list-any")
+    def as_list_any() -> list[Any]:
+        return [avatar, {"nested": video}]
+
     return TestClient(api)
 
 
@@ -89,3 +105,21 @@ def test_to_dict_snake_case():
     assert "create_at_" not in snake
     assert "createdAt" in avatar.to_dict()
     assert dict(avatar) == avatar.to_dict()
+
+
+@pytest.mark.parametrize("path", ["/dict", "/dict-any", "/response-model-dict"])
+def test_dict_return_types_holding_models(app: TestClient, path: str):
+    """Endpoints typed `-> dict`, `-> dict[str, Any]` or response_model=dict answer the models."""
+    response = app.get(path)
+    assert response.status_code == 200, response.text
+    video = response.json()["video"]
+    assert video["videoUrl"] == "https://cdn.test/v1.mp4"
+    assert video["createdAt"].startswith("2026-01-02T03:04:05")
+
+
+def test_list_any_return_type_holding_models(app: TestClient):
+    """An endpoint typed `-> list[Any]` serializes models at any depth, createAt folded."""
+    avatar, wrapper = app.get("/list-any").json()
+    assert avatar["createdAt"].startswith("2026-01-02")
+    assert "createAt" not in avatar
+    assert wrapper["nested"]["moments"][0]["avatarId"] == "a1"

@@ -4,8 +4,14 @@ Creating a video and starting a render are POSTs the server does not deduplicate
 policy resends them only when they certainly never arrived (a 429, a connection that could not
 open); after any other failure (a dropped connection, a timeout, a 5xx) the request may have
 landed. Then, before sending again, these helpers ask the server: a video carrying the create's
-key in its extras (``extras_filter``), or a video that has left IDLE (a render landed). The
-batch runner uses the same helpers.
+key in its extras (``extras_filter``), or a video that has left IDLE (a render landed).
+
+The seam for the applications (:data:`SEAM`): the batch runner adopts the video an earlier
+attempt created with :func:`find_existing` and checks a render with :func:`rendered`, so that a
+batch and ``videos.create(idempotency_key=...)`` / ``videos.render`` agree on which video is
+kept and on when a render has landed. Those names (and :data:`IDEMPOTENCY_EXTRA`, which the
+simulator counts) are the only ones an application imports from here
+(``tests/unit/test_import_graph.py`` checks it); the rest may change with the client.
 """
 
 from __future__ import annotations
@@ -17,20 +23,21 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 
-from ..errors import (
+from .errors import (
     APIConnectionError,
     APIStatusError,
     ArgilError,
     BadRequestError,
     InvalidRequestError,
 )
-from ..models import Video
+from .models import Video
 
 if TYPE_CHECKING:
-    from .videos import AsyncVideosResource
+    from ._resources.videos import AsyncVideosResource
 
 __all__ = [
     "IDEMPOTENCY_EXTRA",
+    "SEAM",
     "converge",
     "find_existing",
     "is_uncertain",
@@ -43,6 +50,8 @@ __all__ = [
 logger = logging.getLogger("argil_async")
 
 IDEMPOTENCY_EXTRA = "argilIdempotencyKey"
+#: What the applications (batch, the simulator) may import from this module.
+SEAM = frozenset({"IDEMPOTENCY_EXTRA", "find_existing", "rendered"})
 T = TypeVar("T")
 
 
