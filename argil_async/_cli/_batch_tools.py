@@ -32,7 +32,7 @@ from ..batch import (
     remaining_jobs,
     resolve_names,
 )
-from ..errors import ArgilError, InvalidRequestError
+from ..errors import ArgilError, InvalidRequestError, LocalStorageError
 from ._session import (
     EMBEDDED,
     NO_KEY_MESSAGE,
@@ -83,7 +83,7 @@ def _download(args: argparse.Namespace) -> int:
         return 2
     try:
         report = asyncio.run(_download_async(args))
-    except InvalidRequestError as exc:
+    except (InvalidRequestError, LocalStorageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except ArgilError as exc:

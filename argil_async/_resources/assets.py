@@ -11,11 +11,11 @@ from typing_extensions import Unpack
 
 from .. import _validation as check
 from .._decoding import decode
-from .._limits import AssetLimiter
 from .._options import RequestOptions, WaitOptions, check_options
 from .._pagination import AsyncPaginator, Page, header_page
 from .._polling import Goal, Hooks, wait_for_status
 from ..errors import NotFoundError, RateLimitError, WaitTimeoutError
+from ..limits._local import AssetLimiter
 from ..models import Asset, AssetStatus, AssetType, UploadType
 from ._base import Resource
 

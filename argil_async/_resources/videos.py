@@ -333,7 +333,8 @@ class AsyncVideosResource(Resource):
         options: RequestOptions,
     ) -> Path:
         if not isinstance(id_or_video, Video):
-            id_or_video = await self.get(check.path_id("id_or_video", id_or_video), **options)
+            check.path_id("id_or_video", id_or_video)  # the error names this parameter
+            id_or_video = await self.get(id_or_video, **options)  # get() quotes the id, once
         video = id_or_video
         url = video.video_url_subtitled if subtitled else video.video_url
         if not url:

@@ -143,3 +143,21 @@ async def test_cli_estimate_and_check_online(
     assert json.loads(capsys.readouterr().out)["total"] == 22  # 0.4 s: 0.93 + 0.13 + 20
     assert await cli("batch", "check", str(jobs), "--online") == 2
     assert "line 1: moments[0].avatarId: no avatar has this id or name" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("moments", ["x", [5], None, [{"avatarId": "a", "transcript": 5}]])
+async def test_run_batch_and_check_online_refuse_a_bad_job_built_in_code(
+    sim: ArgilSimulator, tmp_path: Path, moments: object
+):
+    """Job(..., moments=<junk>) given to run_batch or check_online: JobFileError, no request."""
+    from argil_async.batch import JobFileError, run_batch
+
+    bad = Job("k", "n", moments)  # type: ignore[arg-type]
+    requests = sim.stats.requests
+    async with client_for(sim) as client:
+        with pytest.raises(JobFileError, match="moments"):
+            await run_batch(client, [bad], out=tmp_path / "out.jsonl", progress="off")
+        with pytest.raises(JobFileError, match="moments"):
+            await check_online(client, [bad])
+    assert sim.stats.requests == requests
+    assert not (tmp_path / "out.jsonl").exists()

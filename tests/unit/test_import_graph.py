@@ -175,6 +175,7 @@ def _third_party_users(package: str) -> set[str]:
 
 AIOHTTP_USERS = _third_party_users("aiohttp")  # parsed at collection too (see GRAPH)
 BACKOFF_USERS = _third_party_users("backoff")
+REDIS_USERS = _third_party_users("redis")
 
 
 def test_aiohttp_only_in_the_transport_and_the_web_apps():
@@ -189,6 +190,12 @@ def test_aiohttp_only_in_the_transport_and_the_web_apps():
 def test_backoff_only_in_the_retry_module():
     """backoff is imported by _retry.py alone."""
     assert {"argil_async._retry"} == BACKOFF_USERS
+
+
+def test_redis_only_in_the_redis_helper():
+    """redis (an optional extra) is imported at run time by _redis.py alone: the limiter and
+    the batch coordinator reach it through that one helper (connect, timeouts, retries)."""
+    assert {"argil_async._redis"} == REDIS_USERS
 
 
 def test_importing_the_sdk_loads_no_application():
