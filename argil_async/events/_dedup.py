@@ -10,15 +10,16 @@ dispatched once; an event this version does not know is keyed by its body's SHA-
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import time
+import uuid
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from argil_async.errors import WebhookError
+from argil_async.errors import RedisUnavailableError, WebhookError
 
 from .. import _validation as check
+from .._redis import RedisLink, check_redis
 from ._payloads import AvatarEvent, Event, UnknownEvent, VideoEvent
 
 if TYPE_CHECKING:
@@ -89,15 +90,24 @@ class MemoryDedupStore:
         """Nothing to release."""
 
 
+# SET NX EX, and a retried claim whose first answer was lost recognises its own token.
+_CLAIM = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then return 1 end
+if redis.call('GET', KEYS[1]) == ARGV[1] then return 1 end
+return 0
+"""
+_RETRY_FOR = 2.0  # seconds of retrying an unreachable Redis before answering 503
+
+
 class RedisDedupStore:
     """Keys shared through Redis by every worker and every restart: ``SET key NX EX ttl``.
 
     ``redis`` is the URL (``redis://host:6379/0``, ``rediss://`` for TLS) or the
     ``redis.asyncio.Redis`` client your limiter uses; a client made from a URL is opened on
     first use and closed by :meth:`aclose`. Keys live ``ttl`` seconds (default one day, at
-    least the 5-minute signature tolerance) under ``prefix``. When Redis cannot be reached a
-    delivery is answered 503 (``rejected["unavailable"]``) and not dispatched, so the sender
-    retries it later. Needs the ``[redis]`` extra::
+    least the 5-minute signature tolerance) under ``prefix``. A brief Redis outage is retried
+    for 2 s; past that a delivery is answered 503 (``rejected["unavailable"]``) and not
+    dispatched, so the sender retries it later. Needs the ``[redis]`` extra::
 
         dedup = RedisDedupStore("redis://cache:6379/0")
         receiver = WebhookReceiver(dedup=dedup)  # every worker: dispatched once in the fleet
@@ -110,79 +120,35 @@ class RedisDedupStore:
         ttl: float = DEFAULT_TTL,
         prefix: str = "argil:webhooks:seen:",
     ) -> None:
-        if isinstance(redis, str):
-            _check_url(redis)
-        elif not callable(getattr(redis, "set", None)):
-            raise check.fail("redis", "must be a redis:// URL or a redis.asyncio.Redis", redis)
+        check_redis("redis", redis)
         if not isinstance(prefix, str):
             raise check.fail("prefix", "must be a string", prefix)
         self.ttl = _ttl(ttl)
         self.prefix = prefix
-        self._redis = redis
-        self._client: Any = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._link = RedisLink(
+            redis, {"CLAIM": _CLAIM}, retry_for=_RETRY_FOR, unavailable=RedisUnavailableError
+        )
 
     def __repr__(self) -> str:
-        return f"RedisDedupStore(ttl={self.ttl:g}, prefix={self.prefix!r})"
+        return f"RedisDedupStore({self._link!r}, ttl={self.ttl:g}, prefix={self.prefix!r})"
 
     async def claim(self, key: str) -> bool:
-        """``SET prefix+sha256(key) 1 NX EX ttl``: True when this call set it."""
+        """``SET prefix+sha256(key) <token> NX EX ttl``: True when this call set it."""
         name = self.prefix + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+        token = uuid.uuid4().hex
         try:
-            created = await self._connect().set(name, b"1", nx=True, ex=max(1, round(self.ttl)))
-        except _unavailable() as exc:
+            created = await self._link.script("CLAIM", [name], [token, max(1, round(self.ttl))])
+        except RedisUnavailableError as exc:
             raise WebhookError(
-                f"de-duplication store unavailable ({type(exc).__name__}); retry later",
+                "de-duplication store unavailable; retry later",
                 status_code=503,
                 reason="unavailable",
-            ) from None
+            ) from exc
         return bool(created)
 
     async def aclose(self) -> None:
         """Close the client this store opened (not one it was given)."""
-        client, self._client = self._client, None
-        if client is not None and isinstance(self._redis, str):
-            await client.aclose()
-            await client.connection_pool.disconnect()
-
-    def _connect(self) -> Any:
-        loop = asyncio.get_running_loop()
-        if self._client is None or self._loop is not loop:
-            if isinstance(self._redis, str):
-                import redis.asyncio as aioredis
-
-                # a blocking pool: a burst of deliveries waits for a connection (up to the
-                # timeout) instead of failing with MaxConnectionsError
-                pool = aioredis.BlockingConnectionPool.from_url(
-                    self._redis,
-                    max_connections=32,
-                    timeout=5.0,
-                    socket_connect_timeout=5.0,
-                    socket_timeout=5.0,
-                )
-                self._client = aioredis.Redis(connection_pool=pool)
-            else:
-                self._client = self._redis
-            self._loop = loop
-        return self._client
-
-
-def _unavailable() -> tuple[type[BaseException], ...]:
-    from redis.exceptions import RedisError
-
-    return (RedisError, OSError, asyncio.TimeoutError)
-
-
-def _check_url(url: str) -> None:
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
-    except ValueError:
-        raise check.fail("redis", "must be a redis://, rediss:// or unix:// URL", url) from None
-    if parts.scheme not in ("redis", "rediss", "unix"):
-        raise check.fail("redis", "must be a redis://, rediss:// or unix:// URL", url)
+        await self._link.aclose()
 
 
 def _ttl(ttl: float) -> float:

@@ -173,6 +173,19 @@ async def test_keys_expire_after_the_ttl_in_redis(redis_url: str, redis_name: st
     await client.aclose()
 
 
+async def test_a_claim_retried_after_a_lost_answer_is_still_the_first(
+    redis_url: str, redis_name: str
+):
+    """The claim script run twice with one token (its first answer lost) says "new" both times;
+    another token says "seen"."""
+    store = RedisDedupStore(redis_url, prefix=redis_name)
+    keys, args = [f"{redis_name}k"], ["token-1", 600]
+    assert await store._link.script("CLAIM", keys, args) == 1
+    assert await store._link.script("CLAIM", keys, args) == 1  # the retry of the same claim
+    assert await store._link.script("CLAIM", keys, ["token-2", 600]) == 0
+    await store.aclose()
+
+
 async def test_redis_down_answers_503_and_dispatches_nothing(redis_name: str):
     """With the store unreachable a delivery is refused 503 (the sender retries), not dispatched."""
     with socket.socket() as probe:  # a port nobody listens on
