@@ -43,9 +43,12 @@ from .errors import ConflictError as ConflictError
 from .errors import GenerationFailedError as GenerationFailedError
 from .errors import InternalServerError as InternalServerError
 from .errors import InvalidRequestError as InvalidRequestError
+from .errors import LocalStorageError as LocalStorageError
 from .errors import NotFoundError as NotFoundError
 from .errors import PermissionDeniedError as PermissionDeniedError
 from .errors import RateLimitError as RateLimitError
+from .errors import RedisError as RedisError
+from .errors import RedisUnavailableError as RedisUnavailableError
 from .errors import ResponseTooLargeError as ResponseTooLargeError
 from .errors import ResponseValidationError as ResponseValidationError
 from .errors import WaitTimeoutError as WaitTimeoutError
@@ -84,6 +87,7 @@ __all__ = [
     "GenerationFailedError",
     "InternalServerError",
     "InvalidRequestError",
+    "LocalStorageError",
     "Moment",
     "NotFoundError",
     "Page",
@@ -91,6 +95,8 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "RawResponse",
+    "RedisError",
+    "RedisUnavailableError",
     "Request",
     "RequestOptions",
     "Response",

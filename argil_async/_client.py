@@ -16,7 +16,6 @@ from . import errors
 from ._bodies import DEFAULT_MAX_RESPONSE_SIZE
 from ._config import DEFAULT_BASE_URL, ClientConfig
 from ._decoding import decode
-from ._limits import AssetLimiter, InProcessAssetLimiter
 from ._observe import CallObserver, configure_logging, logger, run_observed, wants_observer
 from ._options import RequestOptions
 from ._resources.assets import AsyncAssetsResource
@@ -29,6 +28,7 @@ from ._retry import RetryPolicy, with_retries
 from ._seam import Request, Response, Timeout, Transport
 from ._status import parse_retry_after, raise_for_status
 from ._transport import AiohttpTransport, ConnectorArg, TraceConfigs
+from .limits._local import AssetLimiter, InProcessAssetLimiter
 
 __all__ = ["DEFAULT_BASE_URL", "AsyncArgil"]
 

@@ -29,13 +29,13 @@ from . import _validation as check
 from . import errors
 from ._bodies import DEFAULT_MAX_RESPONSE_SIZE
 from ._decoding import encode
-from ._limits import AssetLimiter
 from ._options import RequestOptions, check_options, merged_query
 from ._redact import register_secret
 from ._retry import RetryPolicy
 from ._seam import Request, Timeout, Transport
 from ._transport import ConnectorArg, TraceConfigs, checked_http_settings
 from ._urls import is_https_or_loopback
+from .limits._local import AssetLimiter
 
 __all__ = ["DEFAULT_BASE_URL", "CallOptions", "ClientConfig"]
 

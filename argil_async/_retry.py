@@ -1,11 +1,13 @@
 """Retries: the only module that imports ``backoff`` (it has had no release since 2022).
 
-Policy (design.md section 4): up to ``max_retries`` resends on connection errors, timeouts,
-408, 429 and any 5xx, waiting 0.5 s doubling up to 8 s with full jitter, or the server's
-``Retry-After`` (on a 429, a 503 or any other) when it gives one. A Retry-After above
-``retry_after_cap`` raises at once.
+Policy (the guarantee users rely on: ``docs/reference/guarantees.md``): up to ``max_retries``
+resends on connection errors, timeouts, 408, 429 and any 5xx, waiting 0.5 s doubling up to 8 s
+with full jitter, or the server's ``Retry-After`` (on a 429, a 503 or any other) when it gives
+one. A Retry-After above ``retry_after_cap`` raises at once.
 A request that is not idempotent (creating a video, starting a render) is resent only when the
-server certainly did not process it: a 429, or a connection that could not be opened.
+server certainly did not process it: a 429, or a connection that could not be opened. GET, PUT,
+DELETE and ``POST /assets`` (the server answers a duplicate upload with the existing asset) are
+idempotent; every other POST is not (the resource passes ``idempotent=`` to the client).
 """
 
 from __future__ import annotations

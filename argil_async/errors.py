@@ -1,21 +1,36 @@
-"""Exceptions raised by argil_async.
+"""Exceptions raised by argil_async: the whole tree, in one place.
 
-Every exception derives from :class:`ArgilError`, so one ``except ArgilError`` catches them all::
+Every exception derives from :class:`ArgilError`, so one ``except ArgilError`` catches them all.
+Each branch says which system failed: bad input, Argil (the network, the API, its answers),
+the Redis that processes share, or this machine's disk::
 
     ArgilError
     ├── InvalidRequestError (also a ValueError)    bad input caught before sending
-    ├── APIConnectionError                          could not talk to the server
+    │   └── batch.JobFileError                      a job file that cannot be run
+    ├── APIConnectionError                          could not talk to Argil (the network)
     │   └── APITimeoutError (also a TimeoutError)
     ├── APIStatusError  .status_code .code .message .body .headers .request_id
     │   ├── BadRequestError 400   AuthenticationError 401   PermissionDeniedError 403
     │   ├── NotFoundError 404     ConflictError 409          RateLimitError 429 (.retry_after)
     │   └── InternalServerError 5xx
-    ├── ResponseValidationError                     the server sent something we cannot decode
+    ├── ResponseValidationError                     Argil sent something we cannot decode
     │   └── ResponseTooLargeError                   ... or more than max_response_size bytes
     ├── WaitTimeoutError                            a wait_until_* deadline passed (.last)
     ├── GenerationFailedError                       a waited-on resource failed (.resource)
-    └── WebhookError  .status_code .reason          a webhook delivery to refuse (400/401/413)
-        └── WebhookSignatureError 401               a Standard Webhooks signature did not verify
+    ├── WebhookError  .status_code .reason          a webhook delivery to refuse (400/401/413)
+    │   └── WebhookSignatureError 401               a Standard Webhooks signature did not verify
+    ├── RedisError                                  the Redis that processes share failed
+    │   ├── RedisUnavailableError                   unreachable (after retrying a few seconds)
+    │   │   ├── limits.LimiterUnavailableError      ... for the asset limiter: upload not sent
+    │   │   └── batch.CoordinatorUnavailableError   ... for a coordinated batch
+    │   └── batch.ClaimLostError                    another worker has taken the job over
+    └── LocalStorageError                           this machine's files cannot serve
+        └── batch.JournalError                      a batch's journal or state files
+            └── batch.ResultsWriteError             the results file could not be written
+
+``limits.*`` live in ``argil_async.limits`` and ``batch.*`` in ``argil_async.batch``; the
+others here. A Redis or disk failure is never an ``APIConnectionError`` or a ``ValueError``:
+``except APIConnectionError`` means "Argil could not be reached" and nothing else.
 
 The API key and webhook tokens are masked (``***``) in every message, body and header an
 error keeps, so errors are safe to log even when the server echoes what it was sent.
@@ -46,9 +61,12 @@ __all__ = [
     "GenerationFailedError",
     "InternalServerError",
     "InvalidRequestError",
+    "LocalStorageError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RedisError",
+    "RedisUnavailableError",
     "ResponseTooLargeError",
     "ResponseValidationError",
     "WaitTimeoutError",
@@ -209,3 +227,27 @@ class WebhookSignatureError(WebhookError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, status_code=401, reason="unauthorized")
+
+
+class RedisError(ArgilError):
+    """The Redis that processes share (the asset limiter, a batch coordinator) failed.
+
+    Nothing about Argil: the API may be fine. Subclasses say how (unreachable, a claim lost).
+    """
+
+
+class RedisUnavailableError(RedisError):
+    """Redis could not be reached, also after retrying for a few seconds (well inside any lease).
+
+    ``maybe_sent`` is always False: nothing was sent to Argil because of this call.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.maybe_sent = False
+
+
+class LocalStorageError(ArgilError):
+    """This machine's files cannot serve: a batch's journal, state or results file is held by
+    another run, damaged, written for other jobs or another API, or cannot be written (disk
+    full, no permission). Nothing about Argil or the network."""

@@ -12,7 +12,11 @@ from typing import Any
 import pytest
 from support.client_fixtures import client_for
 from support.openapi_check import OpenAPIChecker
-from support.redis_fixtures import redis_name, redis_url  # noqa: F401  (a real Redis server)
+from support.redis_fixtures import (  # noqa: F401  (a real Redis server)
+    redis_name,
+    redis_process,
+    redis_url,
+)
 
 from argil_async import AsyncArgil
 from argil_async.testing import ArgilSimulator

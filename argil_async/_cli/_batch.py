@@ -34,7 +34,7 @@ from ..batch import (
     forget_batch,
     run_batch,
 )
-from ..errors import ArgilError, InvalidRequestError
+from ..errors import ArgilError, InvalidRequestError, LocalStorageError
 from ._batch_coordinator import add_coordinator_arguments, coordinator_from
 from ._batch_status import add_status_command, print_interrupted
 from ._batch_tools import (
@@ -177,7 +177,7 @@ async def _run_async(args: argparse.Namespace, jobs: list[Job]) -> int:
                 _print_summary(args, exc.summary)
             print(f"error: {exc}", file=sys.stderr)
             return 1
-        except InvalidRequestError as exc:  # the job file, the journal, the flags
+        except (InvalidRequestError, LocalStorageError) as exc:  # job file, journal, flags
             print(f"error: {exc}", file=sys.stderr)
             return 2
         except ArgilError as exc:

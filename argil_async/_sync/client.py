@@ -8,11 +8,11 @@ from typing_extensions import Unpack
 
 from .._bodies import DEFAULT_MAX_RESPONSE_SIZE
 from .._config import ClientConfig
-from .._limits import AssetLimiter
 from .._options import RequestOptions
 from .._retry import RetryPolicy
 from .._seam import Timeout, Transport
 from .._transport import ConnectorArg, TraceConfigs
+from ..limits._local import AssetLimiter
 from ._bases import SyncClient
 from .assets import AssetsResource
 from .avatars import AvatarsResource

@@ -21,6 +21,7 @@ from typing import Literal, cast
 import anyio
 
 from .._client import AsyncArgil
+from .._redis import renew_periodically
 from ..errors import ArgilError
 from ._coordinator import (
     ClaimLostError,
@@ -210,19 +211,21 @@ class Claims:
 
     async def renew_forever(self) -> None:
         """Every third of the TTL, renew every claim; push each job's deadline on."""
-        while True:
-            await anyio.sleep(self._ttl / 3)
-            keys = list(self._scopes)
-            sent = anyio.current_time()
-            try:
-                renewed = await self._coordinator.renew(keys)
-            except CoordinatorUnavailableError as exc:
-                logger.warning("cannot renew %d claims (%s); retrying", len(keys), exc)
-                continue
-            for key, kept in zip(keys, renewed, strict=True):
-                scope = self._scopes.get(key)
-                if scope is not None:
-                    scope.deadline = sent + self._ttl * 2 / 3 if kept else -1.0
+        await renew_periodically(self._ttl / 3, self._renew_once)
+
+    async def _renew_once(self) -> bool:
+        keys = list(self._scopes)
+        sent = anyio.current_time()
+        try:
+            renewed = await self._coordinator.renew(keys)
+        except CoordinatorUnavailableError as exc:
+            logger.warning("cannot renew %d claims (%s); retrying", len(keys), exc)
+            return True
+        for key, kept in zip(keys, renewed, strict=True):
+            scope = self._scopes.get(key)
+            if scope is not None:
+                scope.deadline = sent + self._ttl * 2 / 3 if kept else -1.0
+        return True  # for as long as the worker runs
 
     async def release_all(self) -> None:
         """Hand back every claim still held (the run is stopping)."""

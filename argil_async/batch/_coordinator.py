@@ -23,7 +23,6 @@ the videos already made are not found again (they carry the old batch id).
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import os
@@ -36,7 +35,8 @@ import anyio
 import msgspec
 
 from .. import _validation as check
-from ..errors import APIConnectionError, ArgilError, InvalidRequestError
+from .._redis import RedisLink, check_redis, retry_budget
+from ..errors import InvalidRequestError, RedisError, RedisUnavailableError
 from . import _coordinator_scripts as scripts
 from ._jobs import Job
 from ._journal import FAILED, FINISHED, JobRecord, JournalError, retried
@@ -45,7 +45,6 @@ from ._state import JobResult
 
 if TYPE_CHECKING:  # redis is an optional extra: imported when a coordinator connects
     import redis.asyncio as aioredis
-    from redis.commands.core import AsyncScript
 
 __all__ = [
     "ClaimLostError",
@@ -64,14 +63,13 @@ _CHANGED = (
 )
 
 
-class CoordinatorUnavailableError(APIConnectionError):
-    """The batch coordinator's Redis could not be reached."""
+class CoordinatorUnavailableError(RedisUnavailableError):
+    """The batch coordinator's Redis could not be reached, also after retrying through a brief
+    outage (for a quarter of ``lease_ttl``, at most 10 s). A
+    :class:`~argil_async.errors.RedisError`: Argil itself may be fine."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message, maybe_sent=False)  # nothing reached the API
 
-
-class ClaimLostError(ArgilError):
+class ClaimLostError(RedisError):
     """This worker no longer holds the job's claim: another worker has taken it over."""
 
 
@@ -93,8 +91,7 @@ class RedisCoordinator:
         batch: str | None = None,
         lease_ttl: float = 120.0,
     ) -> None:
-        if isinstance(redis, str) and not redis.startswith(("redis://", "rediss://", "unix://")):
-            raise InvalidRequestError("coordinator", "must be a redis://, rediss:// or unix:// URL")
+        check_redis("coordinator", redis)
         if batch is not None and (
             not isinstance(batch, str) or not batch or not batch.isprintable() or len(batch) > 200
         ):
@@ -104,9 +101,12 @@ class RedisCoordinator:
         self.batch = batch
         self.lease_ttl = float(lease_ttl)
         self.worker = f"{uuid.uuid4().hex[:12]}"
-        self._client: aioredis.Redis | None = None
-        self._scripts: dict[str, AsyncScript] = {}
-        self._client_errors: tuple[type[BaseException], ...] = (OSError, asyncio.TimeoutError)
+        self._store = RedisLink(
+            redis,
+            {name: getattr(scripts, name) for name in scripts.__all__},
+            retry_for=retry_budget(self.lease_ttl),
+            unavailable=CoordinatorUnavailableError,
+        )
         self._keys: list[str] = [] if batch is None else _keys_of(batch)
 
     def __repr__(self) -> str:
@@ -279,38 +279,15 @@ class RedisCoordinator:
 
     async def aclose(self) -> None:
         """Close the Redis client made from a URL."""
-        client, self._client = self._client, None
-        if client is not None and isinstance(self._redis, str):
-            await client.aclose()
-
-    def _connect(self) -> aioredis.Redis:
-        if self._client is None:
-            import redis.asyncio
-            from redis.exceptions import RedisError
-
-            self._client_errors = (RedisError, OSError, asyncio.TimeoutError)
-            client = self._redis
-            if isinstance(client, str):
-                client = redis.asyncio.Redis.from_url(
-                    client, socket_connect_timeout=5.0, socket_timeout=30.0
-                )
-            self._client = client
-            self._scripts = {
-                name: client.register_script(getattr(scripts, name)) for name in scripts.__all__
-            }
-        return self._client
+        await self._store.aclose()
 
     async def _call(self, script: str, *args: str | int) -> Any:
-        self._connect()
-        return await self._command(
-            lambda _: self._scripts[script](keys=self._keys, args=list(args))
-        )
+        """Run a coordinator script, retried through a brief outage (``argil_async._redis``)."""
+        return await self._store.script(script, self._keys, list(args))
 
     async def _command(self, command: Any) -> Any:
-        try:
-            return await command(self._connect())
-        except self._client_errors as exc:
-            raise CoordinatorUnavailableError(f"batch coordinator unreachable: {exc}") from exc
+        """Run a Redis command, retried through a brief outage."""
+        return await self._store.call(command)
 
 
 def coordinator_file(results: str | os.PathLike[str]) -> Path:

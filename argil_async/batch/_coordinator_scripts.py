@@ -16,12 +16,11 @@ queue, for another worker to reconcile from its saved state. A save is fenced: i
 
 from __future__ import annotations
 
+from .._redis import LUA_NOW, lua_renew
+
 __all__ = ["CLAIM", "INIT", "RELEASE", "RENEW", "SAVE"]
 
-_NOW = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-"""
+_NOW = LUA_NOW
 
 #: ARGV: endpoint, digest, batch id, the digest a retry may replace ('' for none), n, then
 #: n job key, record JSON pairs in file order, then the retry's key, record JSON pairs.
@@ -126,21 +125,12 @@ return 1
 )
 
 #: ARGV: worker, ttl ms, keys... Returns, per key, 1 if renewed, 0 if the claim is lost.
-RENEW = (
-    _NOW
-    + """
-local out = {}
-for i = 3, #ARGV do
-  local expiry = redis.call('ZSCORE', KEYS[5], ARGV[i])
-  if redis.call('HGET', KEYS[6], ARGV[i]) == ARGV[1] and expiry and tonumber(expiry) > now then
-    redis.call('ZADD', KEYS[5], 'XX', now + tonumber(ARGV[2]), ARGV[i])
-    out[#out + 1] = 1
-  else
-    out[#out + 1] = 0
-  end
-end
-return out
-"""
+RENEW = _NOW + lua_renew(
+    zset="KEYS[5]",
+    ttl="ARGV[2]",
+    first=3,
+    held="redis.call('HGET', KEYS[6], member) == ARGV[1]"
+    " and tonumber(redis.call('ZSCORE', KEYS[5], member) or '0') > now",
 )
 
 #: ARGV: worker, keys... Gives unfinished claims back (front of the queue) when a worker

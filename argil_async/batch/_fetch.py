@@ -6,7 +6,11 @@ Each file is written under a temporary name and renamed once complete, so a file
 final name is always whole: an interrupted download is simply run again, and files already
 there are skipped. The video is fetched again first (one GET), since the URLs in a results
 file may have expired. Keys that are not plain file names are made safe (other characters
-become ``_``, and a short digest of the key keeps two keys apart).
+become ``_``, and a short digest of the key keeps two keys apart); a plain key that looks like
+such a name (``a_b-<10 hex digits>``), or that differs only in case from another key of the
+batch (one file on macOS and Windows), gets a digest too, so two keys of a batch never share
+a file. A folder that cannot be created is an :class:`~argil_async.errors.InvalidRequestError`
+(``to``), raised before anything is requested.
 
 Example::
 
@@ -35,6 +39,7 @@ from ._state import result_lines
 __all__ = ["DownloadReport", "download_results", "file_stem"]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+_DIGESTED = re.compile(r"-[0-9a-f]{10}$")  # the tail file_stem gives a key it rewrites
 
 
 @dataclass
@@ -68,13 +73,33 @@ class DownloadReport:
         )
 
 
-def file_stem(key: str) -> str:
-    """A file name for a job key: the key itself when it is a plain name, else a safe form."""
+def file_stem(key: str, *, digest: bool = False) -> str:
+    """A file name for a job key: the key itself when it is a plain name, else a safe form
+    ending in a digest of the key (``digest=True``: that form for any key).
+
+    One-to-one: a plain key never ends like a digest (such a key is given a digest of its
+    own), so the two forms never meet, and two different keys never get the same safe form
+    (but for a 40-bit digest collision, which :func:`download_results` refuses).
+    """
     safe = _UNSAFE.sub("_", key)[:120]
-    if safe == key and not key.startswith(".") and key:
+    plain = safe == key and bool(key) and not key.startswith(".") and not _DIGESTED.search(key)
+    if plain and not digest:
         return key
-    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:10]
-    return f"{safe.lstrip('.') or 'job'}-{digest}"
+    hashed = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    return f"{safe.lstrip('.') or 'job'}-{hashed}"
+
+
+def file_stems(keys: list[str]) -> dict[str, str]:
+    """The file name of each key of a batch: :func:`file_stem`, with a digest for the keys
+    whose names differ only in case (one file on a case-insensitive file system)."""
+    stems = {key: file_stem(key) for key in keys}
+    folded: dict[str, list[str]] = {}
+    for key, stem in stems.items():
+        folded.setdefault(stem.casefold(), []).append(key)
+    for group in folded.values():
+        if len(group) > 1:
+            stems.update((key, file_stem(key, digest=True)) for key in group)
+    return stems
 
 
 async def download_results(
@@ -92,17 +117,41 @@ async def download_results(
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise InvalidRequestError("concurrency", "must be an integer >= 1")
     folder = Path(to)
-    await anyio.to_thread.run_sync(lambda: folder.mkdir(parents=True, exist_ok=True))
+    try:
+        await anyio.to_thread.run_sync(lambda: folder.mkdir(parents=True, exist_ok=True))
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise InvalidRequestError(
+            "to", f"cannot create the folder {folder} ({reason}); nothing was requested"
+        ) from None
     done = await anyio.to_thread.run_sync(_done_videos, Path(results))
     report = DownloadReport(folder)
+    stems = file_stems([key for key, _ in done])
+    shared = _shared_stems(stems)
+    report.failed.update(shared)
     limit = asyncio.Semaphore(concurrency)
 
     async def fetch(key: str, video_id: str) -> None:
         async with limit:
-            await _fetch_one(client, report, key, video_id, subtitled, subtitles)
+            await _fetch_one(client, report, key, stems[key], video_id, subtitled, subtitles)
 
-    await asyncio.gather(*(fetch(key, video_id) for key, video_id in done))
+    await asyncio.gather(*(fetch(key, video_id) for key, video_id in done if key not in shared))
     return report
+
+
+def _shared_stems(stems: dict[str, str]) -> dict[str, str]:
+    """The keys whose file name another key also has (a digest collision), as failures."""
+    owners: dict[str, list[str]] = {}
+    for key, stem in stems.items():
+        owners.setdefault(stem.casefold(), []).append(key)
+    return {
+        key: f"its file name {stems[key]!r} is also key {other!r}'s: not downloaded"
+        for group in owners.values()
+        if len(group) > 1
+        for key in group
+        for other in group
+        if other != key
+    }
 
 
 def _done_videos(results: Path) -> list[tuple[str, str]]:
@@ -118,11 +167,11 @@ async def _fetch_one(
     client: AsyncArgil,
     report: DownloadReport,
     key: str,
+    stem: str,
     video_id: str,
     subtitled: bool,
     subtitles: Literal["vtt", "ass"] | None,
 ) -> None:
-    stem = file_stem(key)
     video_file = report.folder / f"{stem}.mp4"
     text_file = report.folder / f"{stem}.{subtitles}" if subtitles else None
     wanted = [path for path in (video_file, text_file) if path is not None]

@@ -138,7 +138,10 @@ def _collect(source: str, rows: Iterable[Parsed], *, is_csv: bool) -> list[Job]:
 def _checked(raw: object, line: int, is_csv: bool) -> list[JobProblem]:
     if raw is None:  # unparsed (see the early ones)
         return []
-    problems = job_problems(raw, line)
+    try:
+        problems = job_problems(raw, line)
+    except RecursionError:
+        return [JobProblem(line, "$", "nested too deeply")]
     if is_csv:
         return [JobProblem(p.line, _csv_field(p.field), p.rule) for p in problems]
     return problems

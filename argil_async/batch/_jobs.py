@@ -130,7 +130,10 @@ class Job:
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any], *, line: int = 0) -> Job:
         """A validated job from its job-file form; raises :class:`JobFileError`."""
-        problems = job_problems(raw, line)
+        try:
+            problems = job_problems(raw, line)
+        except RecursionError:
+            problems = [JobProblem(line, "$", "nested too deeply")]
         if problems:
             raise JobFileError(f"job {_shown_key(raw)!r}", problems)
         return _from_form(raw, line)
@@ -308,7 +311,10 @@ def checked_jobs(jobs: Iterable[Job], source: str = "jobs") -> list[Job]:
         except Exception as exc:  # a job built from odd objects: its form cannot be read
             problems.append(JobProblem(job.line, "$", f"is not a valid job ({exc})"))
             continue
-        found = job_problems(form, job.line)
+        try:
+            found = job_problems(form, job.line)
+        except RecursionError:
+            found = [JobProblem(job.line, "$", "nested too deeply")]
         if found:
             problems += found
         else:

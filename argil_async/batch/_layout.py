@@ -24,7 +24,7 @@ from pathlib import Path
 
 import msgspec
 
-from ..errors import InvalidRequestError
+from ..errors import LocalStorageError
 
 __all__ = [
     "STATE_DIR",
@@ -42,10 +42,19 @@ __all__ = [
 STATE_DIR = ".argil-batch"
 
 
-class JournalError(InvalidRequestError):
+class JournalError(LocalStorageError):
     """The batch's state cannot serve this run: another run holds it, it was written against
     another API, jobs it started have been edited since, or its files are damaged or cannot
-    be written. Raised before anything is sent."""
+    be written. Raised before anything is sent.
+
+    A :class:`~argil_async.errors.LocalStorageError`, no longer an ``InvalidRequestError``
+    (nor a ``ValueError``); ``field`` names the file or batch, ``rule`` what is wrong.
+    """
+
+    def __init__(self, field: str, rule: str) -> None:
+        self.field = field
+        self.rule = rule
+        super().__init__(f"{field}: {rule}")
 
 
 @dataclass(frozen=True)

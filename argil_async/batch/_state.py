@@ -157,7 +157,7 @@ def remaining_jobs(
     jobs = list(jobs)
     try:
         rows = read_results(results)
-    except InvalidRequestError:
+    except (InvalidRequestError, JournalError):
         return jobs
     redo = {FAILED} if retry_failed else set()
     skipped = {r.key for r in rows if r.status in FINISHED and r.status not in redo}

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from support.cli import cli, restore_logging, use_sim  # noqa: F401
 from support.client_fixtures import client_for
 from test_batch_run import make_jobs, run
 
 from argil_async.batch import Job, download_results
-from argil_async.batch._fetch import file_stem
+from argil_async.batch._fetch import file_stem, file_stems
+from argil_async.errors import InvalidRequestError
 from argil_async.testing import ArgilSimulator
 
 
@@ -100,3 +105,68 @@ async def test_cli_batch_download_and_videos_download(
     video_id = json.loads(out.read_text())["video_id"]
     assert await cli("videos", "download", video_id, "--to", str(tmp_path)) == 0
     assert (tmp_path / f"{video_id}.mp4").exists()
+
+
+def _lookalike(key: str) -> str:
+    """The name file_stem gave ``key`` before keys were kept apart: safe form + digest."""
+    return "a_b-" + hashlib.sha256(key.encode()).hexdigest()[:10]
+
+
+async def test_keys_that_once_shared_a_file_get_a_file_each(sim: ArgilSimulator, tmp_path: Path):
+    """Keys `a/b` and `a_b-<digest of a/b>` (and `K`/`k`) download to four distinct files."""
+    keys = ["a/b", _lookalike("a/b"), "K", "k"]
+    jobs = [
+        dataclasses.replace(job, key=key) for job, key in zip(make_jobs(sim, 4), keys, strict=True)
+    ]
+    out = tmp_path / "out.jsonl"
+    folder = tmp_path / "videos"
+    async with client_for(sim) as client:
+        await run(client, jobs, out)
+        report = await download_results(client, out, folder)
+    assert (sorted(report.downloaded), report.failed) == (sorted(keys), {})
+    names = {path.name.casefold() for path in folder.iterdir()}
+    assert len(names) == 4  # apart on case-insensitive file systems too
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(min_size=1, max_size=30), unique=True, max_size=8))
+def test_no_two_keys_of_a_batch_share_a_file_name(keys: list[str]):
+    """file_stems is one-to-one, case-insensitively, with plain names kept as they are."""
+    keys += [_lookalike(key) for key in keys] + [key.upper() for key in keys]
+    keys = list(dict.fromkeys(keys))
+    stems = file_stems(keys)
+    assert len({stem.casefold() for stem in stems.values()}) == len(keys)
+    assert all("/" not in stem and not stem.startswith(".") for stem in stems.values())
+
+
+async def test_a_folder_that_cannot_be_created_is_a_typed_error(
+    sim: ArgilSimulator, tmp_path: Path
+):
+    """--to under a file: InvalidRequestError naming `to`, nothing requested."""
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x")
+    requests = sim.stats.requests
+    async with client_for(sim) as client:
+        with pytest.raises(InvalidRequestError) as caught:
+            await download_results(client, tmp_path / "out.jsonl", blocker / "videos")
+    assert caught.value.field == "to"
+    assert sim.stats.requests == requests
+
+
+async def test_cli_batch_download_into_an_impossible_folder_exits_2(
+    sim: ArgilSimulator,
+    use_sim,  # noqa: F811
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+):
+    """`batch download --to` a folder that cannot be made: a one-line error and exit 2."""
+    use_sim(sim)
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x")
+    out = tmp_path / "out.jsonl"
+    out.write_text("")
+    code = await cli("batch", "download", str(out), "--to", str(blocker / "v"))
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "cannot create the folder" in err
+    assert "Traceback" not in err

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from argil_async import InvalidRequestError
-from argil_async.batch import JOB_KEY_EXTRA, Job, JobFileError, load_jobs
+from argil_async.batch import JOB_KEY_EXTRA, Job, JobFileError, estimate_cost, load_jobs
 from argil_async.batch._jobs import BATCH_EXTRA, check_jobs, job_problems
 from argil_async.models import BackgroundMusic, Broll, Moment, Subtitles, Zoom
 
@@ -403,3 +406,75 @@ def test_a_loaded_job_changed_in_code_is_checked_again(tmp_path: Path):
         check_jobs([broken])
     with pytest.raises(dataclasses.FrozenInstanceError):
         loaded.key = "b"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("line", ["[" * 100_000, '{"key": "a", "moments": ' + "[" * 100_000])
+def test_deeply_nested_json_is_a_job_file_error(tmp_path: Path, line: str):
+    """100,000 nested `[` on a line: JobFileError on that line, not RecursionError."""
+    path = write_jsonl(tmp_path / "jobs.jsonl", [job("a"), line])
+    with pytest.raises(JobFileError) as caught:
+        load_jobs(path)
+    assert [(p.line, p.field) for p in caught.value.problems] == [(2, "$")]
+    assert "nested too deeply" in str(caught.value)
+
+
+def test_a_deeply_nested_job_built_in_code_is_a_job_file_error():
+    """A job form nested past Python's recursion limit is refused with JobFileError."""
+    deep: object = "x"
+    for _ in range(100_000):
+        deep = {"zoom": deep}
+    with pytest.raises(JobFileError):
+        Job.from_dict(job(subtitles=deep))
+    with pytest.raises(JobFileError):
+        check_jobs([Job("a", "A", (deep,))])  # type: ignore[arg-type]
+
+
+_ANY = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+_MOMENT = st.fixed_dictionaries(
+    {"avatarId": st.sampled_from([AVATAR, "", 5])},
+    optional={
+        "transcript": st.text(max_size=5) | _ANY,
+        "audioUrl": st.sampled_from(["https://x.test/a.mp3", "nope", None]),
+        "broll": _ANY
+        | st.fixed_dictionaries({"url": st.sampled_from(["https://x.test/b.png", "x"])}),
+        "zoom": _ANY,
+    },
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    moments=st.lists(_MOMENT | _ANY, max_size=2).map(tuple) | _ANY,
+    subtitles=_ANY,
+    extras=st.dictionaries(st.text(max_size=3), _ANY, max_size=2) | _ANY,
+    auto=_ANY,
+)
+def test_jobs_built_in_code_end_typed_or_in_job_file_error(
+    moments: object, subtitles: object, extras: object, auto: object
+):
+    """Job(...) with any values: estimate_cost and check_jobs work or raise JobFileError."""
+    built = Job(
+        "k",
+        "name",
+        moments,
+        subtitles,
+        None,
+        auto,
+        None,
+        extras,  # type: ignore[arg-type]
+    )
+    for use in (estimate_cost, check_jobs):
+        with contextlib.suppress(JobFileError):
+            use([built])
+
+
+def test_estimate_cost_of_a_job_with_bad_moments_is_a_job_file_error():
+    """The reported case: estimate_cost([Job(..., moments='x')]) raises JobFileError."""
+    with pytest.raises(JobFileError, match="moments"):
+        estimate_cost([Job("k", "name", "x")])  # type: ignore[arg-type]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from argil_async import InvalidRequestError
+from argil_async import InvalidRequestError, LocalStorageError
 from argil_async.batch import Job, JournalError, journal_path, read_status
 from argil_async.batch._journal import DONE, FAILED, PENDING, RENDER_SENT, Journal, JournalWriter
 from argil_async.batch._results import write_results
@@ -56,7 +56,8 @@ def test_a_journal_from_another_api_is_refused(tmp_path: Path):
         journal.prepare(make_jobs(1), "https://api")
         with pytest.raises(JournalError, match="was written against https://api"):
             journal.prepare(make_jobs(1), "http://127.0.0.1:1/v1")
-    assert issubclass(JournalError, InvalidRequestError)
+    assert issubclass(JournalError, LocalStorageError)  # the disk's state, not bad input
+    assert not issubclass(JournalError, (InvalidRequestError, ValueError))
 
 
 def test_a_started_job_may_not_change_but_a_pending_one_may(tmp_path: Path):

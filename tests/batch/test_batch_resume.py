@@ -12,6 +12,7 @@ import pytest
 from support.client_fixtures import client_for
 from test_batch_run import FAST, assert_one_video_per_job, avatar_of, make_jobs, results_of, run
 
+from argil_async import LocalStorageError
 from argil_async.batch import BatchOptions, Job, journal_path, read_status
 from argil_async.batch._journal import CREATING, TIMED_OUT, Journal
 from argil_async.testing import ArgilSimulator
@@ -74,10 +75,10 @@ async def test_status_can_be_read_while_a_run_writes_the_journal(
 
 
 def test_status_of_a_file_that_is_not_a_journal_is_a_clear_error(tmp_path: Path):
-    """A corrupt journal gives InvalidRequestError (exit 2 in the CLI), not a traceback."""
+    """A corrupt journal gives JournalError (a LocalStorageError; exit 2 in the CLI)."""
     journal_path(tmp_path / "out.jsonl").parent.mkdir()
     journal_path(tmp_path / "out.jsonl").write_text("not sqlite")
-    with pytest.raises(ValueError, match="is not a batch journal"):
+    with pytest.raises(LocalStorageError, match="is not a batch journal"):
         read_status(tmp_path / "out.jsonl")
 
 

@@ -150,15 +150,16 @@ async def test_a_waiter_sleeps_until_pub_sub_wakes_it(redis_url: str, redis_name
         redis_url, redis_name, 2, slots=1, recheck_interval=600, lease_ttl=600
     )
     attempts = 0
-    link = waiter._connect()
-    acquire_script = link.scripts["ACQUIRE"]
+    store = waiter._store  # the limiter's argil_async._redis.RedisLink
+    store.client()  # connect: the scripts are registered on the client
+    acquire_script = store.scripts["ACQUIRE"]
 
     async def counted(**arguments: object) -> object:
         nonlocal attempts
         attempts += 1
         return await acquire_script(**arguments)  # type: ignore[arg-type]
 
-    link.scripts["ACQUIRE"] = counted  # type: ignore[assignment]
+    store.scripts["ACQUIRE"] = counted  # type: ignore[assignment]
     try:
         lease = await holder.acquire()
         waiting = asyncio.ensure_future(waiter.acquire())
@@ -266,14 +267,16 @@ async def test_a_429_pauses_uploads_of_every_client(redis_url: str, redis_name: 
 
 
 async def test_unreachable_redis_fails_closed(sim_factory):
-    """No Redis: the upload raises LimiterUnavailableError (an APIConnectionError), unsent."""
+    """No Redis: the upload raises LimiterUnavailableError (a RedisError), unsent."""
     sim = await sim_factory()
-    limiter = RedisAssetLimiter("redis://:hunter2@127.0.0.1:1/0")
+    # lease_ttl=4: Redis is retried for a quarter of it (1 s) before the upload gives up
+    limiter = RedisAssetLimiter("redis://:hunter2@127.0.0.1:1/0", lease_ttl=4)
     assert "hunter2" not in repr(limiter)
     async with client_for(sim, asset_limiter=limiter) as client:
         with pytest.raises(LimiterUnavailableError) as caught:
             await client.assets.upload(name="n", type="IMAGE", url="https://x.test/n.png")
-    assert isinstance(caught.value, errors.APIConnectionError)
+    assert isinstance(caught.value, errors.RedisUnavailableError)
+    assert not isinstance(caught.value, errors.APIConnectionError)  # Argil is not down
     assert caught.value.maybe_sent is False
     assert "hunter2" not in str(caught.value)
     assert sim.stats.by_route["POST /assets"] == 0
@@ -282,7 +285,7 @@ async def test_unreachable_redis_fails_closed(sim_factory):
 async def test_unreachable_redis_with_local_fallback_uploads(sim_factory):
     """fallback='local': with Redis down uploads go on, counted in this process."""
     sim = await sim_factory()
-    limiter = RedisAssetLimiter("redis://127.0.0.1:1/0", fallback="local", slots=2)
+    limiter = RedisAssetLimiter("redis://127.0.0.1:1/0", fallback="local", slots=2, lease_ttl=4)
     async with client_for(sim, asset_limiter=limiter) as client:
         assets = await asyncio.gather(
             *(

@@ -24,7 +24,6 @@ from argil_async import (
     WaitTimeoutError,
 )
 from argil_async._cli._demo import DemoOptions, make_png, run_demo
-from argil_async._limits import Lease
 from argil_async.events import (
     AvatarTrainingFailed,
     AvatarTrainingSucceeded,
@@ -32,6 +31,7 @@ from argil_async.events import (
     VideoGenerationSucceeded,
     WebhookReceiver,
 )
+from argil_async.limits._local import Lease
 
 
 async def _video(argil: AsyncArgil, **extras: str) -> str:
@@ -233,6 +233,20 @@ async def test_download_reports_progress(client: AsyncArgil, tmp_path):
         video_id, tmp_path / "v.mp4", progress=lambda done, total: seen.append((done, total))
     )
     assert seen[-1] == (path.stat().st_size, path.stat().st_size)
+
+
+@pytest.mark.parametrize("odd_id", ["ü", "a/b"])
+async def test_download_by_id_quotes_the_id_once(sim_factory, tmp_path, odd_id: str):
+    """download(id) fetches GET /videos/{id} with the id percent-encoded once, not twice."""
+    # The OpenAPI checker matches the decoded path, where "a/b" reads as two segments.
+    sim = await sim_factory(check_spec=False)
+    async with client_for(sim) as argil:
+        video = await _rendered(argil)
+        sim.state.videos[odd_id] = sim.state.videos[video.id]  # the same video, an odd id too
+        path = await argil.videos.download(odd_id, tmp_path / "v.mp4")
+    assert path.stat().st_size > 0
+    gets = [r for r in sim.received if r.route == "GET /videos/{id}"]
+    assert gets[-1].path_params == {"id": odd_id}
 
 
 @pytest.mark.parametrize("video_id", ["../escaped", "..", "sub/dir", "/abs"])

@@ -1,6 +1,9 @@
 """A real Redis for the tests: ``ARGIL_TEST_REDIS_URL`` (``.ci/run`` starts one), or a
 ``redis-server`` started here on a free loopback port. With neither, the tests that need it
 skip with the reason, except in CI (``CI=true``), where they fail: CI must not skip them.
+
+``redis_process`` is a redis-server of the test's own (always started here, never the shared
+one) that the test may stop, pause and start again on the same port: Redis outages.
 """
 
 from __future__ import annotations
@@ -8,15 +11,17 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-__all__ = ["redis_name", "redis_url", "running_redis_server"]
+__all__ = ["RedisProcess", "redis_name", "redis_process", "redis_url", "running_redis_server"]
 
 
 def _free_port() -> int:
@@ -78,3 +83,68 @@ def redis_url() -> Iterator[str]:
 def redis_name() -> str:
     """A limiter/coordinator name of its own for each test, so tests share nothing."""
     return f"test-{uuid.uuid4().hex[:12]}"
+
+
+class RedisProcess:
+    """A redis-server on a fixed loopback port that a test stops and starts again there.
+
+    With ``persist`` (the default) it writes an append-only file synced on every write into
+    ``folder``, so a restart (even after SIGKILL) keeps every key: an outage, not a data loss.
+    """
+
+    def __init__(self, folder: Path, binary: str, *, persist: bool = True) -> None:
+        self.folder = folder
+        self.binary = binary
+        self.persist = persist
+        self.port = _free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start the server on its port and wait until it answers PING."""
+        persistence = ["--appendonly", "yes", "--appendfsync", "always"] if self.persist else []
+        self.process = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--dir", str(self.folder), *(persistence or ["--appendonly", "no"])],
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        for _ in range(200):
+            if _answers(self.port) or self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        if not _answers(self.port):
+            raise RuntimeError(f"redis-server did not start on port {self.port}")
+
+    def stop(self) -> None:
+        """Kill the server (SIGKILL: connections drop, new ones are refused)."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def pause(self) -> None:
+        """SIGSTOP: connections stay open but nothing is answered until :meth:`resume`."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """SIGCONT after :meth:`pause`."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
+
+@pytest.fixture
+def redis_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisProcess]:
+    """A started redis-server of this test's own, persisting to disk (see RedisProcess)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        _no_redis("no redis-server binary to start, stop and restart")
+    assert binary is not None
+    server = RedisProcess(tmp_path_factory.mktemp("redis"), binary)
+    server.start()
+    try:
+        yield server
+    finally:
+        if server.process is not None:
+            server.resume()
+        server.stop()

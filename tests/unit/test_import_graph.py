@@ -175,6 +175,7 @@ def _third_party_users(package: str) -> set[str]:
 
 AIOHTTP_USERS = _third_party_users("aiohttp")  # parsed at collection too (see GRAPH)
 BACKOFF_USERS = _third_party_users("backoff")
+REDIS_USERS = _third_party_users("redis")
 
 
 def test_aiohttp_only_in_the_transport_and_the_web_apps():
@@ -191,6 +192,12 @@ def test_backoff_only_in_the_retry_module():
     assert {"argil_async._retry"} == BACKOFF_USERS
 
 
+def test_redis_only_in_the_redis_helper():
+    """redis (an optional extra) is imported at run time by _redis.py alone: the limiter and
+    the batch coordinator reach it through that one helper (connect, timeouts, retries)."""
+    assert {"argil_async._redis"} == REDIS_USERS
+
+
 def test_importing_the_sdk_loads_no_application():
     """A plain ``import argil_async`` (and making a client) loads no application package."""
     code = (
@@ -204,3 +211,14 @@ def test_importing_the_sdk_loads_no_application():
     loaded = set(done.stdout.split())
     assert "argil_async._client" in loaded
     assert {m for m in loaded if _is_application(m)} == set()
+
+
+MCP_USERS = _third_party_users("mcp")
+
+
+def test_mcp_only_in_the_mcp_server_application():
+    """The optional `mcp` package is imported by `argil mcp`'s server module alone, and that
+    module only by the command (on `argil mcp`): the SDK and the rest of the CLI never load it."""
+    assert set(MCP_USERS) == {"argil_async._cli._mcp_server"}
+    importers = {m for m, targets in GRAPH.items() if "argil_async._cli._mcp_server" in targets}
+    assert importers == {"argil_async._cli._mcp"}

@@ -19,35 +19,34 @@ import logging
 import time
 import uuid
 from collections.abc import Iterable
-from typing import Any, Literal
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
-import redis.asyncio as aioredis
-from redis.commands.core import AsyncScript
-from redis.exceptions import RedisError
 
-from . import _redis_scripts as scripts
-from ._limits import InProcessAssetLimiter, Lease
-from .errors import APIConnectionError, InvalidRequestError
-from .models import Asset
+from .. import _redis
+from .._redis import RedisLink, check_redis, retry_budget, where
+from ..errors import InvalidRequestError, RedisUnavailableError
+from ..models import Asset
+from . import _scripts as scripts
+from ._local import InProcessAssetLimiter, Lease
+
+if TYPE_CHECKING:
+    import redis.asyncio as aioredis
 
 __all__ = ["LimiterUnavailableError", "RedisAssetLimiter", "RedisLease"]
 
 logger = logging.getLogger("argil_async")
-_UNAVAILABLE = (RedisError, OSError, asyncio.TimeoutError)
 
 
-class LimiterUnavailableError(APIConnectionError):
-    """The shared limiter's Redis could not be reached; the upload was not sent.
+class LimiterUnavailableError(RedisUnavailableError):
+    """The shared limiter's Redis could not be reached (also after retrying through a brief
+    outage); the upload was not sent.
 
     Raised by uploads through a ``RedisAssetLimiter(fallback="error")`` (the default): going
     on without the fleet's count could exceed the workspace limit. Pass ``fallback="local"``
-    to fall back on an in-process limiter instead.
+    to fall back on an in-process limiter instead. A :class:`~argil_async.errors.RedisError`,
+    not an ``APIConnectionError``: Argil itself may be fine.
     """
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, maybe_sent=False)  # nothing reached the API
 
 
 class RedisLease(Lease):
@@ -63,14 +62,10 @@ class RedisLease(Lease):
 
 
 class _Link:
-    """The loop-bound half: the Redis client, scripts, pub/sub listener, renewer, wake-ups."""
+    """The loop-bound half: the pub/sub listener, the renewer, the wake-ups."""
 
-    def __init__(self, client: aioredis.Redis) -> None:
+    def __init__(self) -> None:
         self.loop = asyncio.get_running_loop()
-        self.client = client
-        self.scripts: dict[str, AsyncScript] = {
-            name: client.register_script(getattr(scripts, name)) for name in scripts.__all__
-        }
         self.turn = asyncio.Lock()  # one task per process asks Redis for a slot at a time
         self.changed = asyncio.Event()
         self.tasks: dict[str, asyncio.Task[None]] = {}
@@ -119,6 +114,12 @@ class RedisAssetLimiter:
         self.name = name
         self.fallback = fallback
         self._redis = redis
+        self._store = RedisLink(
+            redis,
+            {name: getattr(scripts, name) for name in scripts.__all__},
+            retry_for=retry_budget(self.lease_ttl),
+            unavailable=LimiterUnavailableError,
+        )
         self._keys = [f"argil:{{{name}}}:{part}" for part in ("leases", "assets", "tokens")]
         self._keys += [f"argil:{{{name}}}:cooldown", f"argil:{{{name}}}:processing"]
         self._channel = f"argil:{{{name}}}:freed"
@@ -128,7 +129,7 @@ class RedisAssetLimiter:
         self._by_asset: dict[str, RedisLease] = {}
 
     def __repr__(self) -> str:
-        return f"RedisAssetLimiter({_where(self._redis)}, slots={self.slots}, name={self.name!r})"
+        return f"RedisAssetLimiter({where(self._redis)}, slots={self.slots}, name={self.name!r})"
 
     @property
     def expected_processing(self) -> float | None:
@@ -153,9 +154,9 @@ class RedisAssetLimiter:
             self._listen(link)
             async with link.turn:
                 return await self._acquire(link)
-        except _UNAVAILABLE as exc:
+        except LimiterUnavailableError as exc:
             if self.fallback == "error":
-                raise LimiterUnavailableError(f"{self!r}: Redis unreachable ({exc})") from exc
+                raise LimiterUnavailableError(f"{self!r}: {exc}") from exc
             logger.warning("%r: Redis unreachable (%s); counting in this process only", self, exc)
             return RedisLease(None, self._local.lease_timeout, await self._local.acquire())
 
@@ -210,10 +211,11 @@ class RedisAssetLimiter:
 
     async def held(self) -> int:
         """Live leases in Redis now, across the fleet (expired ones are not counted)."""
-        link = self._connect()
-        now_s, now_us = await link.client.time()
+        now_s, now_us = await self._store.call(lambda client: client.time())
         now = now_s * 1000 + now_us // 1000
-        return int(await link.client.zcount(self._keys[0], f"({now}", "+inf"))
+        return int(
+            await self._store.call(lambda client: client.zcount(self._keys[0], f"({now}", "+inf"))
+        )
 
     async def aclose(self) -> None:
         """Stop listening and renewing; close the Redis client made from a URL.
@@ -230,8 +232,7 @@ class RedisAssetLimiter:
         with anyio.CancelScope(shield=True):
             await asyncio.gather(*link.learning, return_exceptions=True)
             await asyncio.gather(*link.tasks.values(), return_exceptions=True)
-            if isinstance(self._redis, str):
-                await link.client.aclose()
+            await self._store.aclose()
 
     async def __aenter__(self) -> RedisAssetLimiter:
         return self
@@ -242,12 +243,7 @@ class RedisAssetLimiter:
     def _connect(self) -> _Link:
         link = self._link
         if link is None or link.loop is not asyncio.get_running_loop():
-            client = self._redis
-            if isinstance(client, str):
-                client = aioredis.Redis.from_url(
-                    client, socket_connect_timeout=5.0, socket_timeout=10.0
-                )
-            link = self._link = _Link(client)
+            link = self._link = _Link()
         return link
 
     async def _acquire(self, link: _Link) -> RedisLease:
@@ -256,11 +252,9 @@ class RedisAssetLimiter:
             changed = link.changed
             token = uuid.uuid4().hex
             try:
-                taken, wait_ms, average = await link.scripts["ACQUIRE"](
-                    keys=self._keys, args=[self._channel, token, self.slots, ms]
-                )
+                taken, wait_ms, average = await self._script("ACQUIRE", token, self.slots, ms)
             except asyncio.CancelledError:
-                await self._abandon(link, token)  # the script may have run: free its lease
+                await self._abandon(token)  # the script may have run: free its lease
                 raise
             if average >= 0:  # what the fleet has seen, before this process has seen any
                 self._local.expected_processing = average / 1000
@@ -274,12 +268,12 @@ class RedisAssetLimiter:
         self._held[token] = lease
         task = link.tasks.get("renew")
         if task is None or task.done():
-            link.tasks["renew"] = asyncio.get_running_loop().create_task(self._renew(link))
+            link.tasks["renew"] = asyncio.get_running_loop().create_task(self._renew())
         return lease
 
-    async def _abandon(self, link: _Link, token: str) -> None:
-        with anyio.move_on_after(2.0, shield=True), contextlib.suppress(*_UNAVAILABLE):
-            await link.scripts["RELEASE_TOKENS"](keys=self._keys, args=[self._channel, token])
+    async def _abandon(self, token: str) -> None:
+        with anyio.move_on_after(2.0, shield=True), contextlib.suppress(RedisUnavailableError):
+            await self._script("RELEASE_TOKENS", token)
 
     def _listen(self, link: _Link) -> None:
         """Start the pub/sub listener once per loop (it wakes the waiters once subscribed)."""
@@ -290,7 +284,7 @@ class RedisAssetLimiter:
     async def _listener(self, link: _Link) -> None:
         while True:
             try:
-                async with link.client.pubsub() as pubsub:
+                async with self._store.client().pubsub() as pubsub:
                     await pubsub.subscribe(self._channel)
                     link.wake()  # anything freed while we were not subscribed
                     while True:
@@ -299,23 +293,25 @@ class RedisAssetLimiter:
                         )
                         if message is not None:
                             link.wake()
-            except _UNAVAILABLE as exc:
+            except self._store.errors as exc:
                 logger.debug("%r: pub/sub lost (%s); re-subscribing", self, exc)
                 await anyio.sleep(min(1.0, self.recheck_interval))
 
-    async def _renew(self, link: _Link) -> None:
+    async def _renew(self) -> None:
         """Every third of the TTL, renew the leases held here; drop those freed elsewhere."""
-        while self._held:
-            await anyio.sleep(self.lease_ttl / 3)
-            now = time.monotonic()
-            live = [t for t, lease in self._held.items() if now - lease.taken_at < self.max_hold]
-            if not live:
-                continue
+        await _redis.renew_periodically(self.lease_ttl / 3, self._renew_once)
+
+    async def _renew_once(self) -> bool:
+        """Renew the live leases (not those held past ``max_hold``); False once none is held."""
+        now = time.monotonic()
+        live = [t for t, lease in self._held.items() if now - lease.taken_at < self.max_hold]
+        if live:
             ms = int(self.lease_ttl * 1000)
             renewed = await self._run("RENEW", ms, *live, default=[1] * len(live))
             for token, kept in zip(live, renewed, strict=False):
                 if not kept and token in self._held:
                     self._drop(self._held[token])
+        return bool(self._held)
 
     async def _free_assets(self, asset_ids: list[str]) -> None:
         for asset_id in asset_ids:
@@ -326,8 +322,8 @@ class RedisAssetLimiter:
 
     async def _pause_left(self) -> float:
         try:
-            ms = await self._connect().client.pttl(self._keys[3])
-        except _UNAVAILABLE as exc:
+            ms = await self._store.call(lambda client: client.pttl(self._keys[3]))
+        except LimiterUnavailableError as exc:
             logger.warning("%r: cannot read the shared pause (%s)", self, exc)
             return 0.0
         return max(0, int(ms)) / 1000
@@ -335,11 +331,14 @@ class RedisAssetLimiter:
     async def _run(self, script: str, *args: str | int, default: Any) -> Any:
         """Run a script that frees or extends; Redis errors are logged, leases expire anyway."""
         try:
-            link = self._connect()
-            return await link.scripts[script](keys=self._keys, args=[self._channel, *args])
-        except _UNAVAILABLE as exc:
+            return await self._script(script, *args)
+        except LimiterUnavailableError as exc:
             logger.warning("%r: %s failed (%s); leases will expire by TTL", self, script, exc)
             return default
+
+    async def _script(self, script: str, *args: str | int) -> Any:
+        """Run one of the limiter's scripts, retried through a brief outage (``_redis``)."""
+        return await self._store.script(script, self._keys, [self._channel, *args])
 
     def _drop(self, lease: RedisLease) -> None:
         """Forget ``lease`` here (stop renewing it) and wake this process's waiter."""
@@ -358,8 +357,7 @@ def _ours(lease: Lease) -> RedisLease:
 
 
 def _check(redis: object, slots: object, name: object, fallback: object) -> None:
-    if not isinstance(redis, (str, aioredis.Redis)):
-        raise InvalidRequestError("redis", "must be a redis:// URL or a redis.asyncio.Redis")
+    check_redis("redis", redis)
     if isinstance(slots, bool) or not isinstance(slots, int) or slots < 1:
         raise InvalidRequestError("slots", f"must be an integer of at least 1, got {slots!r}")
     if not isinstance(name, str) or not name or not name.isprintable():
@@ -371,15 +369,3 @@ def _check(redis: object, slots: object, name: object, fallback: object) -> None
 def _check_seconds(field: str, value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
         raise InvalidRequestError(field, f"must be a number of seconds above 0, got {value!r}")
-
-
-def _where(redis: str | aioredis.Redis) -> str:
-    """Where Redis is, without a password that the URL may carry."""
-    if not isinstance(redis, str):
-        return "<redis client>"
-    parts = urlsplit(redis)
-    try:
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        port = ""
-    return f"'{parts.scheme}://{parts.hostname or ''}{port}{parts.path}'"

@@ -15,13 +15,13 @@ expired leases, and publishes on the channel (``ARGV[1]``) whenever a slot is fr
 
 from __future__ import annotations
 
+from .._redis import LUA_NOW, lua_renew
+
 __all__ = ["ACQUIRE", "BIND", "LEARN", "PAUSE", "RELEASE_ASSETS", "RELEASE_TOKENS", "RENEW"]
 
-_PRELUDE = """
-local function now_ms()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-end
+_PRELUDE = (
+    LUA_NOW
+    + """
 local function drop(token)
   local asset = redis.call('HGET', KEYS[3], token)
   if asset then
@@ -35,9 +35,9 @@ local function expire(now)
   for _, token in ipairs(gone) do drop(token) end
   if #gone > 0 then redis.call('PUBLISH', ARGV[1], 'expired') end
 end
-local now = now_ms()
 expire(now)
 """
+)
 
 #: ARGV: channel, token, slots, ttl ms. Returns {1, 0, average} when taken, else
 #: {0, ms to wait, average}: until the cool-down ends, or until the first lease expires.
@@ -89,20 +89,8 @@ return 1
 )
 
 #: ARGV: channel, ttl ms, tokens... Returns, per token, 1 if renewed, 0 if it is gone.
-RENEW = (
-    _PRELUDE
-    + """
-local out = {}
-for i = 3, #ARGV do
-  if redis.call('ZSCORE', KEYS[1], ARGV[i]) then
-    redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[2]), ARGV[i])
-    out[#out + 1] = 1
-  else
-    out[#out + 1] = 0
-  end
-end
-return out
-"""
+RENEW = _PRELUDE + lua_renew(
+    zset="KEYS[1]", ttl="ARGV[2]", first=3, held="redis.call('ZSCORE', KEYS[1], member)"
 )
 
 #: ARGV: channel, tokens... Returns how many leases were freed.

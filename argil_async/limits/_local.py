@@ -20,8 +20,8 @@ from typing import Protocol, runtime_checkable
 
 import anyio
 
-from .errors import InvalidRequestError
-from .models import Asset
+from ..errors import InvalidRequestError
+from ..models import Asset
 
 __all__ = ["AssetLimiter", "InProcessAssetLimiter", "Lease"]
 
