@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing_extensions import Unpack
 
 from .._options import RequestOptions, WaitOptions
+from .._raw import RawMethod, RawResponseView
 from ..models import Asset, AssetStatus, AssetType, UploadType
 from ._bases import SyncResource
 from ._runtime import Paginator
@@ -18,6 +19,15 @@ __all__ = ["AssetsResource"]
 
 class AssetsResource(SyncResource):
     """Upload images and videos by URL for B-roll; list the AUDIO tracks for music."""
+
+    @property
+    def with_raw_response(self) -> AssetsResourceWithRawResponse:
+        """The same methods, each returning a ``RawResponse`` (status, headers, request id).
+
+        Example: ``raw = client.assets.with_raw_response.get(...)``, then
+        ``raw.status_code``, ``raw.request_id`` and ``raw.parse()``.
+        """
+        return AssetsResourceWithRawResponse(self)
 
     def get(self, id: str, **options: Unpack[RequestOptions]) -> Asset:
         """Fetch one asset (the upload's status lives here)."""
@@ -60,7 +70,8 @@ class AssetsResource(SyncResource):
         At most ``asset_concurrency`` uploads are processing at once (or the slots of the
         client's ``asset_limiter``): further calls wait for a slot rather than provoke a 429.
         A 429 caused by another process is waited out, and its Retry-After pauses every
-        upload that shares the limiter.
+        upload that shares the limiter. The uploads waiting meanwhile share their polls: one
+        listing of the PROCESSING assets serves them all, so an upload costs about 2 calls.
         Raises GenerationFailedError if processing fails; ``timeout`` bounds the whole call,
         and the options go with each request. ``with_raw_response(client.assets.upload, ...)``
         tells a new asset (``status_code`` 201) from an existing one (200). Example::
@@ -89,7 +100,8 @@ class AssetsResource(SyncResource):
     ) -> Asset:
         """Poll until the asset is READY; GenerationFailedError if it FAILED.
 
-        Polls are timed by how long this client has seen processing take so far.
+        Polls are timed by how long this client has seen processing take so far, and shared
+        with every other asset being waited on (one listing of the PROCESSING assets).
         ``timeout`` bounds the whole wait; the options go with every poll.
         """
         return self._runtime.call(
@@ -101,3 +113,13 @@ class AssetsResource(SyncResource):
     def delete(self, id: str, **options: Unpack[RequestOptions]) -> None:
         """Delete an uploaded asset (a soft delete: videos that use it still render)."""
         self._runtime.call(lambda client: client.assets.delete(id, **options))
+
+
+class AssetsResourceWithRawResponse(RawResponseView):
+    """``client.assets.with_raw_response``: each method returns a ``RawResponse``."""
+
+    __slots__ = ()
+    get = RawMethod(AssetsResource.get)
+    upload = RawMethod(AssetsResource.upload)
+    wait_until_ready = RawMethod(AssetsResource.wait_until_ready)
+    delete = RawMethod(AssetsResource.delete)
