@@ -66,7 +66,6 @@ from ._jobs import Job as Job
 from ._jobs import JobFileError as JobFileError
 from ._jobs import JobProblem as JobProblem
 from ._jobs import UploadBroll as UploadBroll
-from ._journal import STATES as STATES
 from ._layout import BatchIdentity as BatchIdentity
 from ._layout import JournalError as JournalError
 from ._layout import journal_path as journal_path
@@ -76,6 +75,7 @@ from ._online import resolve_names as resolve_names
 from ._outcome import BatchOptions as BatchOptions
 from ._outcome import BatchSummary as BatchSummary
 from ._outcome import CallbackServer as CallbackServer
+from ._records import STATES as STATES
 from ._results import BatchStatus as BatchStatus
 from ._results import JobFailure as JobFailure
 from ._results import ResultsWriteError as ResultsWriteError

@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal, cast
+from typing import Literal
 
 import anyio
 
@@ -31,7 +31,6 @@ from ._coordinator import (
 )
 from ._driver import JobDriver, RetrySettings
 from ._jobs import Job
-from ._journal import JobRecord, JournalWriter
 from ._outcome import (
     BatchOptions,
     BatchSummary,
@@ -42,6 +41,7 @@ from ._outcome import (
     serve_callbacks,
 )
 from ._progress import Tracker, show_progress
+from ._records import JobRecord
 from ._results import write_results
 from ._waiting import Waiter, WaitSettings
 
@@ -127,7 +127,7 @@ class _Worker:
         async with serve_callbacks(server) as (receiver, url):
             settings = WaitSettings(options.timeout, options.poll_interval, options.check_interval)
             waiter = Waiter(self.client, settings, receiver, url)
-            writer = cast(JournalWriter, ClaimedWriter(self.coordinator))
+            writer = ClaimedWriter(self.coordinator)  # a JobStore, as the SQLite journal's
             retry = RetrySettings(options.retries, options.retry_wait)
             driver = JobDriver(
                 self.client, writer, waiter, retry, self.tracker.move, self.batch_id,
@@ -175,7 +175,8 @@ class _Worker:
 
 
 class ClaimedWriter:
-    """The driver's journal writer, for a coordinated run: saves go to Redis, fenced."""
+    """The coordinated run's :class:`~._records.JobStore`: saves go to Redis, fenced by the
+    worker's claim (ClaimLostError when another worker has the job now)."""
 
     def __init__(self, coordinator: RedisCoordinator) -> None:
         self._coordinator = coordinator

@@ -39,7 +39,8 @@ from .._redis import RedisLink, check_redis, retry_budget
 from ..errors import InvalidRequestError, RedisError, RedisUnavailableError
 from . import _coordinator_scripts as scripts
 from ._jobs import Job
-from ._journal import FAILED, FINISHED, JobRecord, JournalError, retried
+from ._layout import JournalError
+from ._records import FAILED, FINISHED, JobRecord, retried
 from ._results import BatchStatus, result_line, status_of_records, write_results
 from ._state import JobResult
 

@@ -54,7 +54,8 @@ from ..errors import (
 )
 from ..models import Video
 from ._jobs import BATCH_EXTRA, JOB_KEY_EXTRA, Job
-from ._journal import (
+from ._layout import JournalError
+from ._records import (
     CREATED,
     CREATING,
     DONE,
@@ -65,9 +66,8 @@ from ._journal import (
     RENDERING,
     TIMED_OUT,
     JobRecord,
-    JournalWriter,
+    JobStore,
 )
-from ._layout import JournalError
 from ._uploads import Uploads
 from ._waiting import Waiter
 
@@ -105,7 +105,7 @@ class JobDriver:
     def __init__(
         self,
         client: AsyncArgil,
-        writer: JournalWriter,
+        writer: JobStore,
         waiter: Waiter,
         retry: RetrySettings,
         on_move: Callable[[str, str], None] = lambda old, new: None,

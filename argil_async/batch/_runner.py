@@ -32,18 +32,7 @@ from .._validation import integer
 from ..errors import InvalidRequestError
 from ._driver import JobDriver, RetrySettings
 from ._jobs import Job, check_jobs
-from ._journal import (
-    CREATED,
-    CREATING,
-    DONE,
-    FAILED,
-    RENDER_SENT,
-    RENDERING,
-    TIMED_OUT,
-    JobRecord,
-    Journal,
-    JournalWriter,
-)
+from ._journal import Journal, JournalWriter
 from ._outcome import (
     BatchOptions,
     BatchSummary,
@@ -54,6 +43,7 @@ from ._outcome import (
     serve_callbacks,
 )
 from ._progress import Tracker, check_mode, show_progress
+from ._records import CREATED, CREATING, DONE, FAILED, RENDER_SENT, RENDERING, TIMED_OUT, JobRecord
 from ._recovery import OpenedState, open_state, reconcile_batch
 from ._results import ResultsWriteError, write_results
 from ._waiting import Waiter, WaitSettings

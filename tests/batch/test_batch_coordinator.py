@@ -26,7 +26,7 @@ from argil_async.batch import (
     run_batch,
 )
 from argil_async.batch._coordinator import _PARTS, coordinator_file
-from argil_async.batch._journal import CREATED, CREATING
+from argil_async.batch._records import CREATED, CREATING
 from argil_async.errors import InvalidRequestError
 from argil_async.testing import ArgilSimulator
 
