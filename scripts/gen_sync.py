@@ -53,6 +53,8 @@ from ._bases import SyncClient, SyncResource
 from ._runtime import Paginator, SyncRuntime
 """
 Def = ast.FunctionDef | ast.AsyncFunctionDef
+#: The property of each resource returning its ``RawResponseView`` (``argil_async/_raw.py``).
+RAW_VIEW_PROPERTY = "with_raw_response"
 SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 
 
@@ -248,6 +250,8 @@ def twin(node: Def, accessor: str) -> ast.FunctionDef:
     decorators = [ast.unparse(d) for d in node.decorator_list]
     if decorators in (["overload"], ["typing.overload"]):
         return plain_def(node, [ast.Expr(ast.Constant(...))], node.decorator_list)
+    if decorators == ["property"] and is_raw_view_property(node):
+        return raw_view_property(node)
     if decorators:
         raise Skipped(f"@{decorators[0]} members are not twinned")
     plain = plain_def(node, [docstring(twin_doc(node), " " * 8), *repeated_warning(node)], [])
@@ -259,6 +263,39 @@ def twin(node: Def, accessor: str) -> ast.FunctionDef:
     call = delegation(node, accessor, runner(node, returns))
     plain.body += ast.parse(call if returns == "None" else f"return {call}").body
     return plain
+
+
+def is_raw_view_property(node: Def) -> bool:
+    """``def with_raw_response(self) -> AsyncXWithRawResponse``, a resource's raw view."""
+    returns = ast.unparse(node.returns) if node.returns else ""
+    return node.name == RAW_VIEW_PROPERTY and bool(
+        re.fullmatch(r"Async\w+WithRawResponse", returns)
+    )
+
+
+def raw_view_property(node: Def) -> ast.FunctionDef:
+    """``with_raw_response``: the property returning ``AsyncXWithRawResponse(self)`` returns
+    the sync view ``XWithRawResponse(self)`` (written by :func:`raw_view`)."""
+    view = sync_name(ast.unparse(node.returns or ast.Tuple()))
+    body = [docstring(sync_doc(ast.get_docstring(node) or ""), " " * 8)]
+    body += ast.parse(f"return {view}(self)").body
+    plain = plain_def(node, body, node.decorator_list)
+    plain.returns = ast.Name(view)
+    return plain
+
+
+def raw_view(cls: ast.ClassDef) -> ast.ClassDef:
+    """The sync twin of a ``RawResponseView`` class: ``x = RawMethod(AsyncXResource.x)`` lines
+    naming the sync resource (``RawMethod`` reads the method's sync signature from it)."""
+    sync = copy.deepcopy(cls)
+    sync.name = sync_name(cls.name)
+    text = re.sub(r"\bAsync(\w+Resource)\b", r"\1", ast.unparse(sync))
+    made = ast.parse(text).body[0]
+    assert isinstance(made, ast.ClassDef)
+    doc = ast.get_docstring(made)
+    if doc is not None:
+        made.body[0] = docstring(sync_doc(doc), " " * 4)
+    return made
 
 
 def configuring(node: Def) -> list[ast.stmt]:
@@ -296,18 +333,31 @@ def sync_class(cls: ast.ClassDef, doc: str, body: list[ast.stmt]) -> ast.ClassDe
     return sync
 
 
-def module(source: Source, title: str, sync: ast.ClassDef, local: str = "") -> str:
-    """A generated module: header, docstring, imports, ``__all__`` and one class."""
+def module(
+    source: Source,
+    title: str,
+    sync: ast.ClassDef,
+    local: str = "",
+    extra: tuple[ast.ClassDef, ...] = (),
+) -> str:
+    """A generated module: header, docstring, imports, ``__all__``, one class (and its views)."""
     imports = "\n".join(map(ast.unparse, source.imports()))
     head = f'{HEADER.format(source=source.path)}"""{title}"""\n\n{IMPORTS}{local}{imports}'
-    return f"{head}\n\n__all__ = [{sync.name!r}]\n\n\n{ast.unparse(sync)}\n"
+    classes = "\n\n\n".join(ast.unparse(c) for c in [sync, *extra])
+    return f"{head}\n\n__all__ = [{sync.name!r}]\n\n\n{classes}\n"
 
 
 def resource_module(source: Source, cls: ast.ClassDef, accessor: str, out: Output) -> str:
     """A ``_sync/<resource>.py`` module holding the sync resource class."""
     doc = sync_doc(ast.get_docstring(cls) or sync_name(cls.name))
     sync = sync_class(cls, doc, twins(methods(cls), accessor, out))
-    return module(source, f"The sync twin of ``{source.name}``, run through ``Argil``.", sync)
+    views = [
+        raw_view(node)
+        for node in source.tree.body
+        if isinstance(node, ast.ClassDef) and "RawResponseView" in map(ast.unparse, node.bases)
+    ]
+    title = f"The sync twin of ``{source.name}``, run through ``Argil``."
+    return module(source, title, sync, extra=tuple(views))
 
 
 def client_module(source: Source, cls: ast.ClassDef, found: list[Found], out: Output) -> str:

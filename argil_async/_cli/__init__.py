@@ -19,6 +19,7 @@ from pathlib import Path
 
 from .._version import __version__
 from ._batch import add_batch_commands
+from ._mcp import add_mcp_command
 from ._resources import add_resource_commands
 from ._session import NoKeyError
 
@@ -43,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--yes", action="store_true", help="do not ask before spending credits")
     add_batch_commands(commands)
     add_resource_commands(commands)
+    add_mcp_command(commands)
     return parser
 
 

@@ -14,6 +14,7 @@ from .._decoding import decode
 from .._options import RequestOptions, WaitOptions, check_options
 from .._pagination import AsyncPaginator, Page, header_page
 from .._polling import Goal, Hooks, wait_for_status
+from .._raw import RawMethod, RawResponseView
 from ..errors import NotFoundError, RateLimitError, WaitTimeoutError
 from ..limits._local import AssetLimiter
 from ..models import Asset, AssetStatus, AssetType, UploadType
@@ -34,6 +35,15 @@ class AsyncAssetsResource(Resource):
     """Upload images and videos by URL for B-roll; list the AUDIO tracks for music."""
 
     __slots__ = ()
+
+    @property
+    def with_raw_response(self) -> AsyncAssetsResourceWithRawResponse:
+        """The same methods, each returning a ``RawResponse`` (status, headers, request id).
+
+        Example: ``raw = await client.assets.with_raw_response.get(...)``, then
+        ``raw.status_code``, ``raw.request_id`` and ``raw.parse()``.
+        """
+        return AsyncAssetsResourceWithRawResponse(self)
 
     async def get(self, id: str, **options: Unpack[RequestOptions]) -> Asset:
         """Fetch one asset (the upload's status lives here)."""
@@ -192,3 +202,14 @@ async def _cooled(limiter: AssetLimiter, deadline: float) -> None:
         await limiter.cooled()
     if scope.cancelled_caught:
         raise WaitTimeoutError("uploads stayed paused by a 429 until the call's timeout")
+
+
+class AsyncAssetsResourceWithRawResponse(RawResponseView):
+    """``client.assets.with_raw_response``: each method returns a ``RawResponse``."""
+
+    __slots__ = ()
+
+    get = RawMethod(AsyncAssetsResource.get)
+    upload = RawMethod(AsyncAssetsResource.upload)
+    wait_until_ready = RawMethod(AsyncAssetsResource.wait_until_ready)
+    delete = RawMethod(AsyncAssetsResource.delete)

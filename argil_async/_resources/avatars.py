@@ -16,6 +16,7 @@ from .._decoding import decode
 from .._images import MAX_IMAGE_BYTES, data_uri, decode_data_uri, image_problem
 from .._options import RequestOptions, WaitOptions
 from .._polling import Goal, wait_for_status
+from .._raw import RawMethod, RawResponseView
 from ..models import AVATAR_FAILED_STATUSES, Avatar, AvatarModel, AvatarOrientation, Visibility
 from ._base import Resource
 
@@ -49,6 +50,15 @@ class AsyncAvatarsResource(Resource):
     """Avatars present the moments of a video; only IDLE avatars can be used."""
 
     __slots__ = ()
+
+    @property
+    def with_raw_response(self) -> AsyncAvatarsResourceWithRawResponse:
+        """The same methods, each returning a ``RawResponse`` (status, headers, request id).
+
+        Example: ``raw = await client.avatars.with_raw_response.create(...)``, then
+        ``raw.status_code``, ``raw.request_id`` and ``raw.parse()``.
+        """
+        return AsyncAvatarsResourceWithRawResponse(self)
 
     async def create(
         self,
@@ -196,3 +206,15 @@ async def _read_image(path: str) -> bytes:
     except (OSError, ValueError) as exc:  # ValueError: a name the OS cannot encode
         problem = f"cannot be read ({exc})"
     raise check.fail("image", problem, path)
+
+
+class AsyncAvatarsResourceWithRawResponse(RawResponseView):
+    """``client.avatars.with_raw_response``: each method returns a ``RawResponse``."""
+
+    __slots__ = ()
+
+    create = RawMethod(AsyncAvatarsResource.create)
+    create_from_video = RawMethod(AsyncAvatarsResource.create_from_video)
+    get = RawMethod(AsyncAvatarsResource.get)
+    list = RawMethod(AsyncAvatarsResource.list)
+    wait_until_ready = RawMethod(AsyncAvatarsResource.wait_until_ready)

@@ -9,6 +9,7 @@ from .. import _validation as check
 from .._decoding import decode
 from .._options import RequestOptions, check_options
 from .._pagination import AsyncPaginator, Envelope, Page
+from .._raw import RawMethod, RawResponseView
 from ..models import SubtitleFormat, SubtitleStyle
 from ._base import Resource
 
@@ -23,6 +24,15 @@ class AsyncSubtitlesResource(Resource):
     """Subtitle styles (for ``Subtitles(style_id=...)``) and subtitle export."""
 
     __slots__ = ()
+
+    @property
+    def with_raw_response(self) -> AsyncSubtitlesResourceWithRawResponse:
+        """The same methods, each returning a ``RawResponse`` (status, headers, request id).
+
+        Example: ``raw = await client.subtitles.with_raw_response.export(...)``, then
+        ``raw.status_code``, ``raw.request_id`` and ``raw.parse()``.
+        """
+        return AsyncSubtitlesResourceWithRawResponse(self)
 
     def list(
         self, *, page_size: int | None = None, **options: Unpack[RequestOptions]
@@ -59,3 +69,11 @@ class AsyncSubtitlesResource(Resource):
             options=options,
         )
         return response.body.decode("utf-8-sig", "replace")
+
+
+class AsyncSubtitlesResourceWithRawResponse(RawResponseView):
+    """``client.subtitles.with_raw_response``: each method returns a ``RawResponse``."""
+
+    __slots__ = ()
+
+    export = RawMethod(AsyncSubtitlesResource.export)

@@ -20,6 +20,7 @@ from .._download import download_to
 from .._options import RequestOptions, WaitOptions, check_options
 from .._pagination import AsyncPaginator, Envelope, Page
 from .._polling import VideoEventSource
+from .._raw import RawMethod, RawResponseView
 from .._seam import Timeout
 from ..errors import APITimeoutError, ArgilError
 from ..models import (
@@ -64,6 +65,15 @@ class AsyncVideosResource(Resource):
     """Videos are made of moments; creating one is free, rendering costs credits."""
 
     __slots__ = ()
+
+    @property
+    def with_raw_response(self) -> AsyncVideosResourceWithRawResponse:
+        """The same methods, each returning a ``RawResponse`` (status, headers, request id).
+
+        Example: ``raw = await client.videos.with_raw_response.create(...)``, then
+        ``raw.status_code``, ``raw.request_id`` and ``raw.parse()``.
+        """
+        return AsyncVideosResourceWithRawResponse(self)
 
     async def create(
         self,
@@ -386,3 +396,17 @@ def _moments(moments: object) -> list[Moment]:
 
 def _optional(field: str, value: object, cls: type[M]) -> M | None:
     return None if value is None else check.request_model(field, value, cls)
+
+
+class AsyncVideosResourceWithRawResponse(RawResponseView):
+    """``client.videos.with_raw_response``: each method returns a ``RawResponse``."""
+
+    __slots__ = ()
+
+    create = RawMethod(AsyncVideosResource.create)
+    get = RawMethod(AsyncVideosResource.get)
+    delete = RawMethod(AsyncVideosResource.delete)
+    render = RawMethod(AsyncVideosResource.render)
+    wait_until_done = RawMethod(AsyncVideosResource.wait_until_done)
+    generate = RawMethod(AsyncVideosResource.generate)
+    download = RawMethod(AsyncVideosResource.download)

@@ -10,6 +10,7 @@ from typing_extensions import Unpack
 from .. import _validation as check
 from .._decoding import decode
 from .._options import RequestOptions, split_options
+from .._raw import RawMethod, RawResponseView
 from ..models import Voice, VoiceGender, VoiceLanguage, VoiceSettings
 from ._base import Resource
 
@@ -32,6 +33,15 @@ class AsyncVoicesResource(Resource):
     """Voices: list, fetch, and clone one from an audio file."""
 
     __slots__ = ()
+
+    @property
+    def with_raw_response(self) -> AsyncVoicesResourceWithRawResponse:
+        """The same methods, each returning a ``RawResponse`` (status, headers, request id).
+
+        Example: ``raw = await client.voices.with_raw_response.get(...)``, then
+        ``raw.status_code``, ``raw.request_id`` and ``raw.parse()``.
+        """
+        return AsyncVoicesResourceWithRawResponse(self)
 
     async def get(self, id: str, **options: Unpack[RequestOptions]) -> Voice:
         """Fetch one voice."""
@@ -91,3 +101,13 @@ class AsyncVoicesResource(Resource):
 def _camel(name: str) -> str:
     first, *rest = name.split("_")
     return first + "".join(part.title() for part in rest)
+
+
+class AsyncVoicesResourceWithRawResponse(RawResponseView):
+    """``client.voices.with_raw_response``: each method returns a ``RawResponse``."""
+
+    __slots__ = ()
+
+    get = RawMethod(AsyncVoicesResource.get)
+    list = RawMethod(AsyncVoicesResource.list)
+    create = RawMethod(AsyncVoicesResource.create)

@@ -10,6 +10,7 @@ from typing_extensions import Unpack
 from .. import _validation as check
 from .._decoding import decode
 from .._options import RequestOptions
+from .._raw import RawMethod, RawResponseView
 from ..models import Webhook, WebhookEvent
 from ._base import Resource
 
@@ -27,6 +28,15 @@ class AsyncWebhooksResource(Resource):
     """Webhooks receive ``{"event": ..., "data": ...}`` POSTs; see ``argil_async.events``."""
 
     __slots__ = ()
+
+    @property
+    def with_raw_response(self) -> AsyncWebhooksResourceWithRawResponse:
+        """The same methods, each returning a ``RawResponse`` (status, headers, request id).
+
+        Example: ``raw = await client.webhooks.with_raw_response.create(...)``, then
+        ``raw.status_code``, ``raw.request_id`` and ``raw.parse()``.
+        """
+        return AsyncWebhooksResourceWithRawResponse(self)
 
     async def create(
         self,
@@ -77,3 +87,14 @@ def _events(events: object) -> list[str]:
     if not names:
         raise check.fail("events", "must name at least one event")
     return names
+
+
+class AsyncWebhooksResourceWithRawResponse(RawResponseView):
+    """``client.webhooks.with_raw_response``: each method returns a ``RawResponse``."""
+
+    __slots__ = ()
+
+    create = RawMethod(AsyncWebhooksResource.create)
+    list = RawMethod(AsyncWebhooksResource.list)
+    update = RawMethod(AsyncWebhooksResource.update)
+    delete = RawMethod(AsyncWebhooksResource.delete)

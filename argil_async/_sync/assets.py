@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing_extensions import Unpack
 
 from .._options import RequestOptions, WaitOptions
+from .._raw import RawMethod, RawResponseView
 from ..models import Asset, AssetStatus, AssetType, UploadType
 from ._bases import SyncResource
 from ._runtime import Paginator
@@ -18,6 +19,15 @@ __all__ = ["AssetsResource"]
 
 class AssetsResource(SyncResource):
     """Upload images and videos by URL for B-roll; list the AUDIO tracks for music."""
+
+    @property
+    def with_raw_response(self) -> AssetsResourceWithRawResponse:
+        """The same methods, each returning a ``RawResponse`` (status, headers, request id).
+
+        Example: ``raw = client.assets.with_raw_response.get(...)``, then
+        ``raw.status_code``, ``raw.request_id`` and ``raw.parse()``.
+        """
+        return AssetsResourceWithRawResponse(self)
 
     def get(self, id: str, **options: Unpack[RequestOptions]) -> Asset:
         """Fetch one asset (the upload's status lives here)."""
@@ -101,3 +111,13 @@ class AssetsResource(SyncResource):
     def delete(self, id: str, **options: Unpack[RequestOptions]) -> None:
         """Delete an uploaded asset (a soft delete: videos that use it still render)."""
         self._runtime.call(lambda client: client.assets.delete(id, **options))
+
+
+class AssetsResourceWithRawResponse(RawResponseView):
+    """``client.assets.with_raw_response``: each method returns a ``RawResponse``."""
+
+    __slots__ = ()
+    get = RawMethod(AssetsResource.get)
+    upload = RawMethod(AssetsResource.upload)
+    wait_until_ready = RawMethod(AssetsResource.wait_until_ready)
+    delete = RawMethod(AssetsResource.delete)

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing_extensions import Unpack
 
 from .._options import RequestOptions, WaitOptions
+from .._raw import RawMethod, RawResponseView
 from ..models import Avatar, AvatarModel, AvatarOrientation, Visibility
 from ._bases import SyncResource
 
@@ -19,6 +20,15 @@ __all__ = ["AvatarsResource"]
 
 class AvatarsResource(SyncResource):
     """Avatars present the moments of a video; only IDLE avatars can be used."""
+
+    @property
+    def with_raw_response(self) -> AvatarsResourceWithRawResponse:
+        """The same methods, each returning a ``RawResponse`` (status, headers, request id).
+
+        Example: ``raw = client.avatars.with_raw_response.create(...)``, then
+        ``raw.status_code``, ``raw.request_id`` and ``raw.parse()``.
+        """
+        return AvatarsResourceWithRawResponse(self)
 
     def create(
         self,
@@ -116,3 +126,14 @@ class AvatarsResource(SyncResource):
                 id, timeout=timeout, poll_interval=poll_interval, **options
             )
         )
+
+
+class AvatarsResourceWithRawResponse(RawResponseView):
+    """``client.avatars.with_raw_response``: each method returns a ``RawResponse``."""
+
+    __slots__ = ()
+    create = RawMethod(AvatarsResource.create)
+    create_from_video = RawMethod(AvatarsResource.create_from_video)
+    get = RawMethod(AvatarsResource.get)
+    list = RawMethod(AvatarsResource.list)
+    wait_until_ready = RawMethod(AvatarsResource.wait_until_ready)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing_extensions import Unpack
 
 from .._options import RequestOptions
+from .._raw import RawMethod, RawResponseView
 from ..models import SubtitleFormat, SubtitleStyle
 from ._bases import SyncResource
 from ._runtime import Paginator
@@ -16,6 +17,15 @@ __all__ = ["SubtitlesResource"]
 
 class SubtitlesResource(SyncResource):
     """Subtitle styles (for ``Subtitles(style_id=...)``) and subtitle export."""
+
+    @property
+    def with_raw_response(self) -> SubtitlesResourceWithRawResponse:
+        """The same methods, each returning a ``RawResponse`` (status, headers, request id).
+
+        Example: ``raw = client.subtitles.with_raw_response.export(...)``, then
+        ``raw.status_code``, ``raw.request_id`` and ``raw.parse()``.
+        """
+        return SubtitlesResourceWithRawResponse(self)
 
     def list(
         self, *, page_size: int | None = None, **options: Unpack[RequestOptions]
@@ -39,3 +49,10 @@ class SubtitlesResource(SyncResource):
                 video_id, format=format, include_styling=include_styling, **options
             )
         )
+
+
+class SubtitlesResourceWithRawResponse(RawResponseView):
+    """``client.subtitles.with_raw_response``: each method returns a ``RawResponse``."""
+
+    __slots__ = ()
+    export = RawMethod(SubtitlesResource.export)

@@ -13,6 +13,7 @@ from typing_extensions import Unpack
 
 from .._options import RequestOptions, WaitOptions
 from .._polling import VideoEventSource
+from .._raw import RawMethod, RawResponseView
 from ..models import AspectRatio, AutoBrolls, AvatarModel, BackgroundMusic, Moment, Subtitles, Video
 from ._bases import SyncResource
 from ._runtime import Paginator
@@ -22,6 +23,15 @@ __all__ = ["VideosResource"]
 
 class VideosResource(SyncResource):
     """Videos are made of moments; creating one is free, rendering costs credits."""
+
+    @property
+    def with_raw_response(self) -> VideosResourceWithRawResponse:
+        """The same methods, each returning a ``RawResponse`` (status, headers, request id).
+
+        Example: ``raw = client.videos.with_raw_response.create(...)``, then
+        ``raw.status_code``, ``raw.request_id`` and ``raw.parse()``.
+        """
+        return VideosResourceWithRawResponse(self)
 
     def create(
         self,
@@ -234,3 +244,16 @@ class VideosResource(SyncResource):
                 id_or_video, path, subtitled=subtitled, progress=progress, **options
             )
         )
+
+
+class VideosResourceWithRawResponse(RawResponseView):
+    """``client.videos.with_raw_response``: each method returns a ``RawResponse``."""
+
+    __slots__ = ()
+    create = RawMethod(VideosResource.create)
+    get = RawMethod(VideosResource.get)
+    delete = RawMethod(VideosResource.delete)
+    render = RawMethod(VideosResource.render)
+    wait_until_done = RawMethod(VideosResource.wait_until_done)
+    generate = RawMethod(VideosResource.generate)
+    download = RawMethod(VideosResource.download)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing_extensions import Unpack
 
 from .._options import RequestOptions
+from .._raw import RawMethod, RawResponseView
 from ..models import Voice, VoiceGender, VoiceLanguage, VoiceSettings
 from ._bases import SyncResource
 
@@ -15,6 +16,15 @@ __all__ = ["VoicesResource"]
 
 class VoicesResource(SyncResource):
     """Voices: list, fetch, and clone one from an audio file."""
+
+    @property
+    def with_raw_response(self) -> VoicesResourceWithRawResponse:
+        """The same methods, each returning a ``RawResponse`` (status, headers, request id).
+
+        Example: ``raw = client.voices.with_raw_response.get(...)``, then
+        ``raw.status_code``, ``raw.request_id`` and ``raw.parse()``.
+        """
+        return VoicesResourceWithRawResponse(self)
 
     def get(self, id: str, **options: Unpack[RequestOptions]) -> Voice:
         """Fetch one voice."""
@@ -44,3 +54,12 @@ class VoicesResource(SyncResource):
         return self._runtime.call(
             lambda client: client.voices.create(name=name, audio_url=audio_url, **settings)
         )
+
+
+class VoicesResourceWithRawResponse(RawResponseView):
+    """``client.voices.with_raw_response``: each method returns a ``RawResponse``."""
+
+    __slots__ = ()
+    get = RawMethod(VoicesResource.get)
+    list = RawMethod(VoicesResource.list)
+    create = RawMethod(VoicesResource.create)

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from typing_extensions import Unpack
 
 from .._options import RequestOptions
+from .._raw import RawMethod, RawResponseView
 from ..models import Webhook, WebhookEvent
 from ._bases import SyncResource
 
@@ -17,6 +18,15 @@ __all__ = ["WebhooksResource"]
 
 class WebhooksResource(SyncResource):
     """Webhooks receive ``{"event": ..., "data": ...}`` POSTs; see ``argil_async.events``."""
+
+    @property
+    def with_raw_response(self) -> WebhooksResourceWithRawResponse:
+        """The same methods, each returning a ``RawResponse`` (status, headers, request id).
+
+        Example: ``raw = client.webhooks.with_raw_response.create(...)``, then
+        ``raw.status_code``, ``raw.request_id`` and ``raw.parse()``.
+        """
+        return WebhooksResourceWithRawResponse(self)
 
     def create(
         self,
@@ -54,3 +64,13 @@ class WebhooksResource(SyncResource):
     def delete(self, id: str, **options: Unpack[RequestOptions]) -> None:
         """Remove a webhook."""
         self._runtime.call(lambda client: client.webhooks.delete(id, **options))
+
+
+class WebhooksResourceWithRawResponse(RawResponseView):
+    """``client.webhooks.with_raw_response``: each method returns a ``RawResponse``."""
+
+    __slots__ = ()
+    create = RawMethod(WebhooksResource.create)
+    list = RawMethod(WebhooksResource.list)
+    update = RawMethod(WebhooksResource.update)
+    delete = RawMethod(WebhooksResource.delete)

@@ -71,6 +71,7 @@ from ._layout import JournalError as JournalError
 from ._layout import journal_path as journal_path
 from ._online import OnlineCheck as OnlineCheck
 from ._online import check_online as check_online
+from ._online import job_warnings as job_warnings
 from ._online import resolve_names as resolve_names
 from ._outcome import BatchOptions as BatchOptions
 from ._outcome import BatchSummary as BatchSummary
@@ -118,6 +119,7 @@ __all__ = [
     "download_results",
     "estimate_cost",
     "forget_batch",
+    "job_warnings",
     "journal_path",
     "load_jobs",
     "read_results",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 from collections.abc import Awaitable, Callable
 
@@ -154,6 +155,62 @@ def test_sync_client_options_and_raw_response():
         assert raw.status_code == 200
         assert raw.request_id == sim.received[-1].request_id
         assert raw.parse() == client.avatars.list()
+
+
+async def test_with_raw_response_attribute(sim: ArgilSimulator):
+    """client.<resource>.with_raw_response.<method>(...) answers as the function form does."""
+    async with client_for(sim) as client:
+        first = await client.assets.with_raw_response.upload(
+            name="logo", type="IMAGE", url="https://x.test/a.png"
+        )
+        again = await client.assets.with_raw_response.upload(
+            name="logo", type="IMAGE", url="https://x.test/a.png", max_retries=0
+        )
+        avatars = await client.avatars.with_raw_response.list()
+        video = await client.videos.with_raw_response.create(
+            name="v", moments=[Moment(avatar_id=avatars.parse()[0].id, transcript="Hi")]
+        )
+        fetched = await client.videos.with_raw_response.get(video.parse().id, timeout=5)
+    assert (first.status_code, again.status_code, video.status_code) == (201, 200, 201)
+    assert first.parse().id == again.parse().id
+    assert fetched.parse().id == video.parse().id
+    assert fetched.request_id == sim.received[-1].request_id
+    assert fetched.responses[0].path == "/videos/{id}"
+    assert client.videos.with_raw_response.get.__name__ == "get"
+
+
+def test_with_raw_response_attribute_on_the_sync_client():
+    """The sync client's view needs no await and reports the request it sent."""
+    with (
+        ArgilSimulator.in_thread() as sim,
+        Argil(api_key=sim.api_key, base_url=sim.base_url) as client,
+    ):
+        raw = client.avatars.with_raw_response.list()
+        one = client.avatars.with_raw_response.get(raw.parse()[0].id)
+    assert isinstance(raw, RawResponse)
+    assert (raw.status_code, one.status_code) == (200, 200)
+    assert one.parse() == raw.parse()[0]
+    assert one.request_id == sim.received[-1].request_id
+
+
+@pytest.mark.parametrize("client_class", [AsyncArgil, Argil])
+def test_every_method_has_a_raw_twin(client_class: type):
+    """Each resource's with_raw_response view offers every public method but the paginators."""
+    client = client_class(api_key="k", base_url="https://api.test/v1")
+    for name in ("assets", "avatars", "voices", "videos", "subtitles", "webhooks"):
+        resource = getattr(client, name)
+        view = resource.with_raw_response
+        expected = {
+            attr
+            for attr in dir(type(resource))
+            if not attr.startswith("_")
+            and attr != "with_raw_response"
+            and "Paginator" not in str(inspect.signature(getattr(resource, attr)).return_annotation)
+        }
+        offered = {attr for attr in dir(type(view)) if not attr.startswith("_")}
+        assert offered == expected, name
+    if client_class is Argil:
+        client.close()
 
 
 async def test_per_call_options_on_methods(sim_factory: SimFactory):

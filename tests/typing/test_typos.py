@@ -40,6 +40,11 @@ async def mistakes(client: AsyncArgil, sync: Argil) -> None:
     (await client.videos.get("id")).status == "FINISHED"
     sync.avatars.get("id").status == "READY"
     sync.assets.get("id").status == "DONE"
+    await client.videos.with_raw_response.get(42)
+    await client.videos.with_raw_response.get("id", timeout="5")
+    client.videos.with_raw_response.no_such_method
+    sync.videos.with_raw_response.get("id").parse().no_such_field
+    await client.videos.with_raw_response.render("id", callback="https://x")
 """
 FIRST_MISTAKE = 5
 

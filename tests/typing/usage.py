@@ -52,6 +52,10 @@ async def async_usage(client: AsyncArgil) -> None:
         extra_body={"removeBackgroundNoise": True},
         timeout=30,
     )
+    raw_video = await client.videos.with_raw_response.get("id", timeout=5)
+    assert_type(raw_video, RawResponse[Video])
+    assert_type(raw_video.parse(), Video)
+    assert_type(await client.avatars.with_raw_response.list(), RawResponse[list[Avatar]])
     options: RequestOptions = {"timeout": 5.0, "extra_headers": {"X-Trace": "1"}}
     assert_type(client.with_options(**options), AsyncArgil)
 
@@ -63,3 +67,5 @@ def sync_usage(client: Argil) -> None:
     assert_type(raw, RawResponse[Video])
     assert_type(client.videos.list(), Paginator[Video])
     assert_type(client.videos.get("id", extra_query={"a": "b"}), Video)
+    assert_type(client.videos.with_raw_response.get("id"), RawResponse[Video])
+    assert_type(client.videos.with_raw_response.delete("id").parse(), None)

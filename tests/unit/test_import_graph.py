@@ -211,3 +211,14 @@ def test_importing_the_sdk_loads_no_application():
     loaded = set(done.stdout.split())
     assert "argil_async._client" in loaded
     assert {m for m in loaded if _is_application(m)} == set()
+
+
+MCP_USERS = _third_party_users("mcp")
+
+
+def test_mcp_only_in_the_mcp_server_application():
+    """The optional `mcp` package is imported by `argil mcp`'s server module alone, and that
+    module only by the command (on `argil mcp`): the SDK and the rest of the CLI never load it."""
+    assert set(MCP_USERS) == {"argil_async._cli._mcp_server"}
+    importers = {m for m, targets in GRAPH.items() if "argil_async._cli._mcp_server" in targets}
+    assert importers == {"argil_async._cli._mcp"}

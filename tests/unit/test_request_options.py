@@ -41,6 +41,13 @@ def test_every_api_method_takes_the_options(name: str):
         for attr in dir(resource):
             if attr.startswith("_"):
                 continue
+            if attr == "with_raw_response":  # a view of these same methods (checked below)
+                view = resource.with_raw_response
+                members = [m for m in dir(type(view)) if not m.startswith("_")]
+                for member in members:
+                    kinds = inspect.signature(getattr(view, member)).parameters.values()
+                    assert inspect.Parameter.VAR_KEYWORD in {p.kind for p in kinds}, member
+                continue
             params = inspect.signature(getattr(resource, attr)).parameters
             # voices.create's ** holds the voice settings too: it takes the options out of them
             keywords = "settings" if (name, attr) == ("voices", "create") else "options"
