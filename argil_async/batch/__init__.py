@@ -51,9 +51,6 @@ can do the same (``examples/batch_operator.py``).
 """
 
 from .._exports import rehome as _rehome
-from ._coordinator import ClaimLostError as ClaimLostError
-from ._coordinator import CoordinatorUnavailableError as CoordinatorUnavailableError
-from ._coordinator import RedisCoordinator as RedisCoordinator
 from ._estimate import CostEstimate as CostEstimate
 from ._estimate import JobCost as JobCost
 from ._estimate import estimate_cost as estimate_cost
@@ -77,6 +74,9 @@ from ._outcome import BatchOptions as BatchOptions
 from ._outcome import BatchSummary as BatchSummary
 from ._outcome import CallbackServer as CallbackServer
 from ._records import STATES as STATES
+from ._redis._coordinator import ClaimLostError as ClaimLostError
+from ._redis._coordinator import CoordinatorUnavailableError as CoordinatorUnavailableError
+from ._redis._coordinator import RedisCoordinator as RedisCoordinator
 from ._results import BatchStatus as BatchStatus
 from ._results import JobFailure as JobFailure
 from ._results import ResultsWriteError as ResultsWriteError

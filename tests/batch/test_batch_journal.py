@@ -14,9 +14,9 @@ import pytest
 
 from argil_async import InvalidRequestError, LocalStorageError
 from argil_async.batch import Job, JournalError, journal_path, read_status
-from argil_async.batch._journal import Journal, JournalWriter
 from argil_async.batch._records import DONE, FAILED, PENDING, RENDER_SENT
 from argil_async.batch._results import write_results
+from argil_async.batch._sqlite._journal import Journal, JournalWriter
 
 
 def make_jobs(count: int) -> list[Job]:

@@ -7,9 +7,9 @@ from pathlib import Path
 from test_batch_journal import make_jobs
 
 from argil_async.batch import RedisCoordinator
-from argil_async.batch._coordinated import ClaimedWriter
-from argil_async.batch._journal import Journal, JournalWriter
 from argil_async.batch._records import DONE, JobStore
+from argil_async.batch._redis._coordinated import ClaimedWriter
+from argil_async.batch._sqlite._journal import Journal, JournalWriter
 
 
 def test_both_writers_are_job_stores(tmp_path: Path):

@@ -16,7 +16,7 @@ queue, for another worker to reconcile from its saved state. A save is fenced: i
 
 from __future__ import annotations
 
-from .._redis import LUA_NOW, lua_renew
+from ..._redis import LUA_NOW, lua_renew
 
 __all__ = ["CLAIM", "INIT", "RELEASE", "RENEW", "SAVE"]
 

@@ -34,9 +34,9 @@ from pathlib import Path
 
 import anyio
 
-from ._jobs import Job
-from ._layout import JournalError, journal_path
-from ._records import COLUMNS, FAILED, PENDING, JobRecord, as_row, retried
+from .._jobs import Job
+from .._layout import JournalError, journal_path
+from .._records import COLUMNS, FAILED, PENDING, JobRecord, as_row, retried
 
 __all__ = [
     "Journal",

@@ -34,15 +34,15 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import msgspec
 
-from .. import _validation as check
-from .._redis import RedisLink, check_redis, retry_budget
-from ..errors import InvalidRequestError, RedisError, RedisUnavailableError
-from . import _coordinator_scripts as scripts
-from ._jobs import Job
-from ._layout import JournalError
-from ._records import FAILED, FINISHED, JobRecord, retried
-from ._results import BatchStatus, result_line, status_of_records, write_results
-from ._state import JobResult
+from ... import _validation as check
+from ..._redis import RedisLink, check_redis, retry_budget
+from ...errors import InvalidRequestError, RedisError, RedisUnavailableError
+from .._jobs import Job
+from .._layout import JournalError
+from .._records import FAILED, FINISHED, JobRecord, retried
+from .._results import BatchStatus, result_line, status_of_records, write_results
+from .._state import JobResult
+from . import _scripts as scripts
 
 if TYPE_CHECKING:  # redis is an optional extra: imported when a coordinator connects
     import redis.asyncio as aioredis

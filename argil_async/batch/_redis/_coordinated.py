@@ -20,18 +20,12 @@ from typing import Literal
 
 import anyio
 
-from .._client import AsyncArgil
-from .._redis import renew_periodically
-from ..errors import ArgilError
-from ._coordinator import (
-    ClaimLostError,
-    CoordinatorUnavailableError,
-    RedisCoordinator,
-    coordinator_file,
-)
-from ._driver import JobDriver, RetrySettings
-from ._jobs import Job
-from ._outcome import (
+from ..._client import AsyncArgil
+from ..._redis import renew_periodically
+from ...errors import ArgilError
+from .._driver import JobDriver, RetrySettings
+from .._jobs import Job
+from .._outcome import (
     BatchOptions,
     BatchSummary,
     Breaker,
@@ -40,10 +34,16 @@ from ._outcome import (
     first_error,
     serve_callbacks,
 )
-from ._progress import Tracker, show_progress
-from ._records import JobRecord
-from ._results import write_results
-from ._waiting import Waiter, WaitSettings
+from .._progress import Tracker, show_progress
+from .._records import JobRecord
+from .._results import write_results
+from .._waiting import Waiter, WaitSettings
+from ._coordinator import (
+    ClaimLostError,
+    CoordinatorUnavailableError,
+    RedisCoordinator,
+    coordinator_file,
+)
 
 __all__ = ["run_coordinated"]
 
