@@ -74,6 +74,7 @@ from ._outcome import BatchOptions as BatchOptions
 from ._outcome import BatchSummary as BatchSummary
 from ._outcome import CallbackServer as CallbackServer
 from ._records import STATES as STATES
+from ._redis._coordinator import BatchLostError as BatchLostError
 from ._redis._coordinator import ClaimLostError as ClaimLostError
 from ._redis._coordinator import CoordinatorUnavailableError as CoordinatorUnavailableError
 from ._redis._coordinator import RedisCoordinator as RedisCoordinator
@@ -94,6 +95,7 @@ __all__ = [
     "JOB_KEY_EXTRA",
     "STATES",
     "BatchIdentity",
+    "BatchLostError",
     "BatchOptions",
     "BatchStatus",
     "BatchSummary",
