@@ -1,5 +1,10 @@
 """``argil batch check [--online]``, ``estimate``, ``download``, and the gate before ``run``.
 
+``check`` prints warnings (exit 0 still) for what Argil may refuse at render time although
+the job is valid: transcripts over its current 500 characters, audio over 40 s when its length
+is known (``--audio-seconds FILE``: a JSON object of seconds by audio URL). ``estimate``
+prints the total; ``--verbose`` (or ``--json``) each job too.
+
 ``download RESULTS --to DIR`` fetches every finished video (``--subtitled``: the subtitled
 version; ``--subtitles vtt|ass``: the subtitles too), concurrently, atomically, named by job
 key; run it again to resume. Exit 0, 1 when a download failed, 2 for a bad path, no key, or
@@ -15,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import sys
 from pathlib import Path
@@ -24,10 +30,12 @@ from ..batch import (
     DownloadReport,
     Job,
     JobFileError,
+    JobProblem,
     batch_identity,
     check_online,
     download_results,
     estimate_cost,
+    job_warnings,
     load_jobs,
     remaining_jobs,
     resolve_names,
@@ -61,6 +69,13 @@ def add_tool_commands(check: argparse.ArgumentParser, estimate: argparse.Argumen
         parser.add_argument("--simulate", action="store_true", help="use the embedded simulator")
         parser.add_argument("--json", action="store_true", help="print JSON")
     estimate.add_argument("--wpm", type=float, default=150.0, help="words per minute (150)")
+    estimate.add_argument("--verbose", "-v", action="store_true", help="one row per job too")
+    for parser in (check, estimate):
+        parser.add_argument(
+            "--audio-seconds",
+            type=Path,
+            help="a JSON file of {audio URL: seconds}: known audio lengths (warn above 40 s)",
+        )
     check.set_defaults(handler=_check)
     estimate.set_defaults(handler=_estimate)
 
@@ -143,27 +158,79 @@ def load_job_file(path: Path) -> list[Job] | None:
         return None
 
 
+def _audio_seconds(path: Path | None) -> dict[str, float] | None:
+    """The ``--audio-seconds`` file: {audio URL: seconds}; InvalidRequestError if unreadable."""
+    if path is None:
+        return None
+    try:
+        lengths = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InvalidRequestError("audio_seconds", f"cannot read {path}: {exc}") from None
+    if not isinstance(lengths, dict) or not all(
+        isinstance(seconds, (int, float)) and not isinstance(seconds, bool)
+        for seconds in lengths.values()
+    ):
+        raise InvalidRequestError("audio_seconds", f"{path} must hold {{audio URL: seconds}}")
+    return {str(url): float(seconds) for url, seconds in lengths.items()}
+
+
+def _problem_rows(problems: list[JobProblem]) -> list[dict[str, object]]:
+    return [{"line": p.line, "field": p.field, "rule": p.rule} for p in problems]
+
+
+def _print_warnings(warnings: list[JobProblem]) -> None:
+    if warnings:
+        print(f"{len(warnings)} warning(s) (valid, but Argil's current limits may refuse them):")
+        for warning in warnings:
+            print(f"  warning: {warning}")
+
+
 def _check(args: argparse.Namespace) -> int:
     jobs = load_job_file(args.jobs)
     if jobs is None:
         return 2
+    try:
+        lengths = _audio_seconds(args.audio_seconds)
+    except InvalidRequestError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if not args.online:
+        warnings = job_warnings(jobs, audio_seconds=lengths)
+        if args.json:
+            report = {"jobs": len(jobs), "ok": True, "problems": []}
+            print_json({**report, "warnings": _problem_rows(warnings)})
+            return 0
+        _print_warnings(warnings)
         print(f"{args.jobs}: {len(jobs)} valid jobs (offline; --online checks the references)")
         return 0
-    return asyncio.run(_check_online(args, jobs))
+    return asyncio.run(_check_online(args, jobs, lengths))
 
 
-async def _check_online(args: argparse.Namespace, jobs: list[Job]) -> int:
+async def _check_online(
+    args: argparse.Namespace, jobs: list[Job], lengths: dict[str, float] | None
+) -> int:
     try:
         async with api_session(json_output=args.json, simulate=args.simulate) as session:
             checked = await check_online(session.client, jobs)
     except ArgilError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    warnings = checked.warnings
+    if lengths:
+        warnings = job_warnings(checked.jobs, audio_seconds=lengths)
     if args.json:
-        problems = [{"line": p.line, "field": p.field, "rule": p.rule} for p in checked.problems]
-        print_json({"jobs": len(jobs), "ok": checked.ok, "problems": problems})
-    elif checked.ok:
+        problems = _problem_rows(checked.problems)
+        print_json(
+            {
+                "jobs": len(jobs),
+                "ok": checked.ok,
+                "problems": problems,
+                "warnings": _problem_rows(warnings),
+            }
+        )
+        return 0 if checked.ok else 2
+    _print_warnings(warnings)
+    if checked.ok:
         print(f"{args.jobs}: {len(jobs)} valid jobs; every avatar, voice, gesture, asset and style")
         print("exists and can be used")
     else:
@@ -181,17 +248,27 @@ def _estimate(args: argparse.Namespace) -> int:
     if args.online:
         royalty = asyncio.run(_royalty_avatars(args))
     try:
-        estimate = estimate_cost(jobs, words_per_minute=args.wpm, royalty_avatars=royalty)
+        lengths = _audio_seconds(args.audio_seconds)
+        estimate = estimate_cost(
+            jobs, words_per_minute=args.wpm, royalty_avatars=royalty, audio_seconds=lengths
+        )
     except ArgilError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.json:
         print_json(estimate.to_dict())
         return 0
-    rows = [job.to_dict() for job in estimate.jobs]
-    print_table(rows, ["line", "key", "seconds", "video", "voice", "royalty", "broll", "total"])
-    print(f"total: about {estimate.total} credits")
+    if args.verbose:
+        rows = [job.to_dict() for job in estimate.jobs]
+        print_table(rows, ["line", "key", "seconds", "video", "voice", "royalty", "broll", "total"])
+    minutes = sum(job.seconds for job in estimate.jobs) / 60
+    print(
+        f"total: about {estimate.total} credits for {len(estimate.jobs)} jobs "
+        f"({minutes:.1f} min of video)"
+    )
     print(estimate.assumptions())
+    if not args.verbose:
+        print("(--verbose lists each job, --json too)")
     return 0
 
 

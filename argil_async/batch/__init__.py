@@ -51,6 +51,7 @@ can do the same (``examples/batch_operator.py``).
 """
 
 from .._exports import rehome as _rehome
+from ._coordinator import BatchLostError as BatchLostError
 from ._coordinator import ClaimLostError as ClaimLostError
 from ._coordinator import CoordinatorUnavailableError as CoordinatorUnavailableError
 from ._coordinator import RedisCoordinator as RedisCoordinator
@@ -72,6 +73,7 @@ from ._layout import JournalError as JournalError
 from ._layout import journal_path as journal_path
 from ._online import OnlineCheck as OnlineCheck
 from ._online import check_online as check_online
+from ._online import job_warnings as job_warnings
 from ._online import resolve_names as resolve_names
 from ._outcome import BatchOptions as BatchOptions
 from ._outcome import BatchSummary as BatchSummary
@@ -93,6 +95,7 @@ __all__ = [
     "JOB_KEY_EXTRA",
     "STATES",
     "BatchIdentity",
+    "BatchLostError",
     "BatchOptions",
     "BatchStatus",
     "BatchSummary",
@@ -118,6 +121,7 @@ __all__ = [
     "download_results",
     "estimate_cost",
     "forget_batch",
+    "job_warnings",
     "journal_path",
     "load_jobs",
     "read_results",

@@ -3,8 +3,9 @@
 :func:`check_online` lists the avatars, voices and subtitle styles once, fetches each asset
 the jobs name once, and reports with line numbers every avatar that does not exist or is not
 IDLE, every unknown voice, gesture or style, every asset missing or not READY, and the
-documented limits the offline check leaves to the server (a transcript of 1 to 500
-characters).
+documented limits the offline check leaves to the server (an empty transcript); a
+transcript over Argil's current 500 characters is a warning (:func:`job_warnings`), not a
+problem: the limit has changed before.
 
 Avatars and voices may be given by *name* in a job file (``avatarId: "Ada"``): a value that
 is not an id is looked up by name (case-insensitive, exactly one match) and replaced by the
@@ -24,21 +25,26 @@ import msgspec
 from .._client import AsyncArgil
 from ..errors import NotFoundError
 from ..models import Asset, Avatar, Moment, Voice
-from ._jobs import Job, JobProblem, checked_jobs
+from ._jobs import Job, JobProblem, _mark_checked, checked_jobs
 
-__all__ = ["OnlineCheck", "check_online", "resolve_names"]
+__all__ = ["OnlineCheck", "check_online", "job_warnings", "resolve_names"]
 
+#: Argil's current limits (they were 250 characters and 20 s before): above them a render may
+#: be refused, so the checks warn, but do not refuse, since the limits have changed before.
 MAX_TRANSCRIPT = 500
+MAX_AUDIO_SECONDS = 40.0
 _ID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 @dataclass
 class OnlineCheck:
-    """The outcome: jobs with names resolved, problems found, avatars that pay a royalty."""
+    """The outcome: jobs with names resolved, problems found, avatars that pay a royalty,
+    and warnings (:func:`job_warnings`: over Argil's current limits, not refused)."""
 
     jobs: list[Job]
     problems: list[JobProblem] = field(default_factory=list)
     royalty_avatars: set[str] = field(default_factory=set)
+    warnings: list[JobProblem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -110,7 +116,40 @@ async def check_online(client: AsyncArgil, jobs: Sequence[Job]) -> OnlineCheck:
     for job in resolved:
         problems += _job_problems(job, avatars, styles, assets)
     royalty = {a.id for a in public if a.model == "ARGIL_V1"}
-    return OnlineCheck(resolved, sorted(problems, key=lambda p: p.line), royalty)
+    ordered = sorted(problems, key=lambda p: p.line)
+    return OnlineCheck(resolved, ordered, royalty, job_warnings(resolved))
+
+
+def job_warnings(
+    jobs: Iterable[Job], *, audio_seconds: Mapping[str, float] | None = None
+) -> list[JobProblem]:
+    """What may be refused at render time although the job is valid: a transcript over
+    Argil's current 500 characters, an audio known (``audio_seconds``: seconds by audio URL)
+    to last over 40 s. Warnings, not problems: these limits have changed before.
+
+    Example: ``for warning in job_warnings(load_jobs("jobs.jsonl")): print(warning)`` prints
+    ``line 3: moments[0].transcript: 612 characters, over Argil's current limit of 500 ...``.
+    """
+    lengths = audio_seconds or {}
+    found = []
+    for job in checked_jobs(jobs):
+        for index, moment in enumerate(job.moments):
+            where = f"moments[{index}]"
+            transcript, url = moment.transcript, moment.audio_url
+            if transcript is not None and len(transcript) > MAX_TRANSCRIPT:
+                rule = (
+                    f"{len(transcript)} characters, over Argil's current limit of "
+                    f"{MAX_TRANSCRIPT}: the render may be refused"
+                )
+                found.append(JobProblem(job.line, f"{where}.transcript", rule))
+            seconds = lengths.get(url) if url is not None else None
+            if seconds is not None and seconds > MAX_AUDIO_SECONDS:
+                rule = (
+                    f"{seconds:g} s of audio, over Argil's current limit of "
+                    f"{MAX_AUDIO_SECONDS:g} s: the render may be refused"
+                )
+                found.append(JobProblem(job.line, f"{where}.audioUrl", rule))
+    return found
 
 
 async def _assets(client: AsyncArgil, jobs: Sequence[Job]) -> dict[str, Asset | None]:
@@ -160,7 +199,11 @@ def _resolved(
             elif resolved != value:
                 ids[name] = resolved
         moments.append(msgspec.structs.replace(moment, **ids) if ids else moment)
-    return dataclasses.replace(job, moments=tuple(moments))
+    if all(new is old for new, old in zip(moments, job.moments, strict=True)):
+        return job
+    renamed = dataclasses.replace(job, moments=tuple(moments))
+    _mark_checked(renamed, True)  # ids for names: still the valid job it was
+    return renamed
 
 
 def _job_problems(
@@ -183,9 +226,8 @@ def _job_problems(
 
 def _moment_problems(where: str, moment: Moment, avatars: _Names) -> list[tuple[str, str]]:
     found = []
-    transcript = moment.transcript
-    if isinstance(transcript, str) and not 1 <= len(transcript) <= MAX_TRANSCRIPT:
-        found.append((f"{where}.transcript", f"must be 1 to {MAX_TRANSCRIPT} characters"))
+    if moment.transcript == "":
+        found.append((f"{where}.transcript", "must not be empty"))
     avatar = avatars.by_id.get(moment.avatar_id)
     if not isinstance(avatar, Avatar):
         return found

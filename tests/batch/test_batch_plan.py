@@ -70,7 +70,7 @@ def test_a_bad_speech_rate_is_refused(wpm: object):
 
 
 async def test_check_online_reports_every_bad_reference_with_its_line(sim: ArgilSimulator):
-    """Unknown avatar, voice, gesture, style, asset; a busy avatar; limits the server enforces."""
+    """Unknown avatar, voice, gesture, style, asset; a busy avatar; a long transcript warned."""
     idle = next(a for a in sim.state.avatars.values() if a.status == "IDLE")
     voice = next(iter(sim.state.voices.values()))
     good = {"avatarId": idle.name, "voiceId": voice.name, "transcript": "Hi"}
@@ -87,9 +87,10 @@ async def test_check_online_reports_every_bad_reference_with_its_line(sim: Argil
     async with client_for(sim) as client:
         checked = await check_online(client, jobs)
     assert {(p.line, p.field) for p in checked.problems} == {
-        (2, "moments[0].avatarId"), (3, "moments[0].gestureSlug"), (4, "moments[0].transcript"),
+        (2, "moments[0].avatarId"), (3, "moments[0].gestureSlug"),
         (5, "subtitles.styleId"), (6, "moments[0].broll.assetId"),
     }  # fmt: skip
+    assert [(p.line, p.field) for p in checked.warnings] == [(4, "moments[0].transcript")]
     assert checked.jobs[0].moments[0].avatar_id == idle.id  # names resolved to ids
     assert checked.jobs[0].moments[0].voice_id == voice.id
     assert sim.stats.by_route["POST /videos"] == 0
@@ -161,3 +162,67 @@ async def test_run_batch_and_check_online_refuse_a_bad_job_built_in_code(
             await check_online(client, [bad])
     assert sim.stats.requests == requests
     assert not (tmp_path / "out.jsonl").exists()
+
+
+def _long_jobs(path: Path, count: int) -> Path:
+    """``count`` jobs; the second has a 612-character transcript, the third a 45 s audio."""
+    rows = []
+    for i in range(count):
+        moment: dict[str, object] = {"avatarId": "av", "transcript": f"Hello {i}"}
+        if i == 1:
+            moment["transcript"] = "x" * 612
+        if i == 2:
+            moment = {"avatarId": "av", "audioUrl": "https://cdn.test/long.mp3"}
+        rows.append({"key": f"k{i}", "name": "n", "moments": [moment]})
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return path
+
+
+def test_job_warnings_name_the_limits_without_refusing(tmp_path: Path):
+    """A transcript over 500 characters and audio known to last over 40 s are warnings."""
+    from argil_async.batch import job_warnings, load_jobs
+
+    jobs = load_jobs(_long_jobs(tmp_path / "jobs.jsonl", 4))
+    lengths = {"https://cdn.test/long.mp3": 45.0}
+    warned = job_warnings(jobs, audio_seconds=lengths)
+    assert [(w.line, w.field) for w in warned] == [
+        (2, "moments[0].transcript"), (3, "moments[0].audioUrl"),
+    ]  # fmt: skip
+    assert "612 characters" in warned[0].rule
+    assert "45 s" in warned[1].rule
+    assert job_warnings(jobs, audio_seconds={"https://cdn.test/long.mp3": 40}) == warned[:1]
+
+
+async def test_cli_check_warns_about_argils_limits_and_still_passes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """`batch check` prints the warnings and exits 0; --json lists them; audio via a file."""
+    jobs = _long_jobs(tmp_path / "jobs.jsonl", 4)
+    lengths = tmp_path / "lengths.json"
+    lengths.write_text(json.dumps({"https://cdn.test/long.mp3": 45}))
+    assert await cli("batch", "check", str(jobs)) == 0
+    out = capsys.readouterr().out
+    assert "warning: line 2: moments[0].transcript: 612 characters" in out
+    assert "4 valid jobs" in out
+    assert await cli("batch", "check", str(jobs), "--audio-seconds", str(lengths), "--json") == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [(w["line"], w["field"]) for w in report["warnings"]] == [
+        (2, "moments[0].transcript"), (3, "moments[0].audioUrl"),
+    ]  # fmt: skip
+    assert report["ok"] is True
+
+
+async def test_cli_estimate_prints_the_summary_and_rows_on_request(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """200 jobs: `batch estimate` prints a few summary lines; --verbose one row per job."""
+    jobs = _long_jobs(tmp_path / "jobs.jsonl", 200)
+    assert await cli("batch", "estimate", str(jobs)) == 0
+    short = capsys.readouterr().out.splitlines()
+    assert len(short) <= 4
+    assert short[0].startswith("total: about ")
+    assert "for 200 jobs" in short[0]
+    assert await cli("batch", "estimate", str(jobs), "--verbose") == 0
+    rows = capsys.readouterr().out.splitlines()
+    assert sum(line.split()[:1] == [f"{i + 1}"] for line in rows for i in range(200)) == 200
+    assert rows[-2:] == short[:2]  # the same total and assumptions after the rows
