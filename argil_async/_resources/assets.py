@@ -76,7 +76,8 @@ class AsyncAssetsResource(Resource):
         if type is not None:
             types = check.text_list("type", [type] if isinstance(type, str) else type)
         check.page_size(page_size)
-        check_options(options)
+        if options:
+            check_options(options)
         state = check.query_value("status", status)
         base = check.query(type=types or None, status=state, pageSize=page_size)
 

@@ -27,7 +27,7 @@ from typing import Any, Literal, TextIO
 import anyio
 
 from ..errors import InvalidRequestError
-from ._journal import DONE, FAILED, FINISHED, STATES, TIMED_OUT
+from ._records import DONE, FAILED, FINISHED, STATES, TIMED_OUT
 
 __all__ = ["ProgressMode", "Tracker", "check_mode", "show_progress"]
 
@@ -52,6 +52,14 @@ class Tracker:
         self.counts[new] += 1
         if new in FINISHED and old not in FINISHED:
             self._finished_now += 1
+
+    def replace(self, counts: Mapping[str, int]) -> None:
+        """The counts as read elsewhere (a coordinated batch's, from Redis): jobs finished
+        since the last counts (by any worker) count towards the rate."""
+        before = self.finished
+        self.counts = Counter(counts)
+        self.total = sum(self.counts.values())
+        self._finished_now += max(self.finished - before, 0)
 
     @property
     def finished(self) -> int:
