@@ -2,7 +2,7 @@
 
 The journal moves into Redis: every job's :class:`JobRecord` lives in a hash, and a worker
 drives a job only while it holds a *claim* on it (a lease it renews every third of
-``lease_ttl``). Each save is fenced by the claim (:mod:`._coordinator_scripts`), and a worker
+``lease_ttl``). Each save is fenced by the claim (:mod:`._scripts`), and a worker
 that cannot renew a claim stops driving that job before the claim can expire, so no two
 workers ever act on one job at once. A worker that dies stops renewing; once its claims expire
 their jobs go back to the front of the queue, and whoever takes one over resumes it from its
