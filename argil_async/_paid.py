@@ -9,8 +9,10 @@ key in its extras (``extras_filter``), or a video that has left IDLE (a render l
 The seam for the applications (:data:`SEAM`): the batch runner adopts the video an earlier
 attempt created with :func:`find_existing` and checks a render with :func:`rendered`, so that a
 batch and ``videos.create(idempotency_key=...)`` / ``videos.render`` agree on which video is
-kept and on when a render has landed. Those names (and :data:`IDEMPOTENCY_EXTRA`, which the
-simulator counts) are the only ones an application imports from here
+kept and on when a render has landed; a coordinated batch choosing among several videos of a
+job keeps the one :func:`seniority` puts first, as :func:`converge` does. Those names (and
+:data:`IDEMPOTENCY_EXTRA`, which the simulator counts) are the only ones an application
+imports from here
 (``tests/unit/test_import_graph.py`` checks it); the rest may change with the client.
 """
 
@@ -44,6 +46,7 @@ __all__ = [
     "keyed_extras",
     "render_once",
     "rendered",
+    "seniority",
     "settle",
 ]
 
@@ -51,7 +54,7 @@ logger = logging.getLogger("argil_async")
 
 IDEMPOTENCY_EXTRA = "argilIdempotencyKey"
 #: What the applications (batch, the simulator) may import from this module.
-SEAM = frozenset({"IDEMPOTENCY_EXTRA", "find_existing", "rendered"})
+SEAM = frozenset({"IDEMPOTENCY_EXTRA", "find_existing", "rendered", "seniority"})
 T = TypeVar("T")
 
 
@@ -125,7 +128,7 @@ async def find_existing(
         return None
     if len(found) > 1:
         logger.warning("%d videos carry extras %s; using one", len(found), dict(extras))
-    return min(found, key=_seniority)
+    return min(found, key=seniority)
 
 
 async def converge(videos: AsyncVideosResource, extras: Mapping[str, str], created: Video) -> Video:
@@ -137,7 +140,7 @@ async def converge(videos: AsyncVideosResource, extras: Mapping[str, str], creat
     Creating is free, and the extra IDLE video is deleted.
     """
     found = await videos.list(extras_filter=extras).to_list()
-    keep = min([created, *(video for video in found if video.id != created.id)], key=_seniority)
+    keep = min([created, *(video for video in found if video.id != created.id)], key=seniority)
     if keep.id != created.id:
         logger.warning(
             "video %s raced %s for extras %s; keeping the older", created.id, keep.id, dict(extras)
@@ -149,7 +152,7 @@ async def converge(videos: AsyncVideosResource, extras: Mapping[str, str], creat
     return keep
 
 
-def _seniority(video: Video) -> tuple[bool, float, str]:
+def seniority(video: Video) -> tuple[bool, float, str]:
     """Sort key: under way first, then the oldest, then by id (the same order in every worker)."""
     stamp = video.created_at.timestamp() if video.created_at is not None else math.inf
     return (video.status == "IDLE", stamp, video.id)

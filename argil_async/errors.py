@@ -23,7 +23,8 @@ the Redis that processes share, or this machine's disk::
     │   ├── RedisUnavailableError                   unreachable (after retrying a few seconds)
     │   │   ├── limits.LimiterUnavailableError      ... for the asset limiter: upload not sent
     │   │   └── batch.CoordinatorUnavailableError   ... for a coordinated batch
-    │   └── batch.ClaimLostError                    another worker has taken the job over
+    │   ├── batch.ClaimLostError                    another worker has taken the job over
+    │   └── batch.BatchLostError                    the batch vanished from Redis (restart, flush)
     └── LocalStorageError                           this machine's files cannot serve
         └── batch.JournalError                      a batch's journal or state files
             └── batch.ResultsWriteError             the results file could not be written

@@ -18,6 +18,7 @@ from .._raw import RawMethod, RawResponseView
 from ..errors import NotFoundError, RateLimitError, WaitTimeoutError
 from ..limits._local import AssetLimiter
 from ..models import Asset, AssetStatus, AssetType, UploadType
+from ._asset_watch import watch_for
 from ._base import Resource
 
 __all__ = ["AsyncAssetsResource"]
@@ -75,7 +76,8 @@ class AsyncAssetsResource(Resource):
         if type is not None:
             types = check.text_list("type", [type] if isinstance(type, str) else type)
         check.page_size(page_size)
-        check_options(options)
+        if options:
+            check_options(options)
         state = check.query_value("status", status)
         base = check.query(type=types or None, status=state, pageSize=page_size)
 
@@ -105,7 +107,8 @@ class AsyncAssetsResource(Resource):
         At most ``asset_concurrency`` uploads are processing at once (or the slots of the
         client's ``asset_limiter``): further calls wait for a slot rather than provoke a 429.
         A 429 caused by another process is waited out, and its Retry-After pauses every
-        upload that shares the limiter.
+        upload that shares the limiter. The uploads waiting meanwhile share their polls: one
+        listing of the PROCESSING assets serves them all, so an upload costs about 2 calls.
         Raises GenerationFailedError if processing fails; ``timeout`` bounds the whole call,
         and the options go with each request. ``with_raw_response(client.assets.upload, ...)``
         tells a new asset (``status_code`` 201) from an existing one (200). Example::
@@ -165,7 +168,8 @@ class AsyncAssetsResource(Resource):
     ) -> Asset:
         """Poll until the asset is READY; GenerationFailedError if it FAILED.
 
-        Polls are timed by how long this client has seen processing take so far.
+        Polls are timed by how long this client has seen processing take so far, and shared
+        with every other asset being waited on (one listing of the PROCESSING assets).
         ``timeout`` bounds the whole wait; the options go with every poll.
         """
         check.path_id("id", id)
@@ -180,14 +184,31 @@ class AsyncAssetsResource(Resource):
         *,
         first: Asset | None = None,
     ) -> Asset:
-        return await wait_for_status(
-            lambda: self.get(id, **options),
-            Goal(f"asset {id}", done=("READY",), failed=("FAILED",)),
-            timeout=timeout,
-            poll_interval=poll_interval,
-            first=first,
-            hooks=Hooks(estimate=self._client._asset_limiter),
-        )
+        limiter = self._client._asset_limiter
+        goal: Goal[Asset] = Goal(f"asset {id}", done=("READY",), failed=("FAILED",))
+        hooks: Hooks[Asset] = Hooks(estimate=limiter)
+        if options:  # a call's own options go with its own polls
+            return await wait_for_status(
+                lambda: self.get(id, **options),
+                goal,
+                timeout=timeout,
+                poll_interval=poll_interval,
+                first=first,
+                hooks=hooks,
+            )
+        # Polls shared with every asset waited on through this limiter: a listing taken
+        # within ~2% of the usual processing time is fresh enough for the waiters of one
+        # wave (started together) to share it.
+        watch = watch_for(limiter)
+        async with watch.watching(id):
+            return await wait_for_status(
+                lambda: watch.poll(self, id, 0.02 * (limiter.expected_processing or poll_interval)),
+                goal,
+                timeout=timeout,
+                poll_interval=poll_interval,
+                first=first,
+                hooks=hooks,
+            )
 
     async def delete(self, id: str, **options: Unpack[RequestOptions]) -> None:
         """Delete an uploaded asset (a soft delete: videos that use it still render)."""

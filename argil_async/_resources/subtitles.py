@@ -39,7 +39,8 @@ class AsyncSubtitlesResource(Resource):
     ) -> AsyncPaginator[SubtitleStyle]:
         """Iterate over the subtitle styles (the options go with every page's request)."""
         check.page_size(page_size)
-        check_options(options)
+        if options:
+            check_options(options)
 
         async def fetch(page: int) -> Page[SubtitleStyle]:
             params = check.query(page=page, pageSize=page_size)

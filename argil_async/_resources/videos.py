@@ -151,7 +151,8 @@ class AsyncVideosResource(Resource):
         Example: ``client.videos.list(extras_filter={"job": "welcome-42"})``.
         """
         check.page_size(page_size)
-        check_options(options)
+        if options:
+            check_options(options)
         extras_json = None
         if extras_filter is not None:
             filter_ = check.extras(extras_filter, field="extras_filter")

@@ -24,8 +24,10 @@ import os
 import threading
 import warnings
 import weakref
+from asyncio import _get_running_loop
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AbstractContextManager
+from threading import get_ident
 from typing import Any, Generic, TypeVar
 
 from anyio.from_thread import BlockingPortal, start_blocking_portal
@@ -178,7 +180,16 @@ class SyncRuntime:
 
     def call(self, fn: Callable[[AsyncArgil], Awaitable[T]]) -> T:
         """Run ``fn(async_client)`` on the loop and wait; an exception here cancels it there."""
-        return _Call(self._started(), fn).run()
+        loop = self._loop
+        # The checks of _started, inline for the common case: a loop running, called from a
+        # thread that is not the loop's own and has no running loop (or was warned already).
+        if (
+            loop is None
+            or get_ident() == loop.thread_id
+            or not (self._warned or _get_running_loop() is None)
+        ):
+            loop = self._started()
+        return _Call(loop, fn).run()
 
     def paginate(self, make: Callable[[AsyncArgil], AsyncPaginator[T]]) -> Paginator[T]:
         """A Paginator over what ``make(client)`` lists; its arguments are checked now.

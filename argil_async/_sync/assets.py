@@ -70,7 +70,8 @@ class AssetsResource(SyncResource):
         At most ``asset_concurrency`` uploads are processing at once (or the slots of the
         client's ``asset_limiter``): further calls wait for a slot rather than provoke a 429.
         A 429 caused by another process is waited out, and its Retry-After pauses every
-        upload that shares the limiter.
+        upload that shares the limiter. The uploads waiting meanwhile share their polls: one
+        listing of the PROCESSING assets serves them all, so an upload costs about 2 calls.
         Raises GenerationFailedError if processing fails; ``timeout`` bounds the whole call,
         and the options go with each request. ``with_raw_response(client.assets.upload, ...)``
         tells a new asset (``status_code`` 201) from an existing one (200). Example::
@@ -99,7 +100,8 @@ class AssetsResource(SyncResource):
     ) -> Asset:
         """Poll until the asset is READY; GenerationFailedError if it FAILED.
 
-        Polls are timed by how long this client has seen processing take so far.
+        Polls are timed by how long this client has seen processing take so far, and shared
+        with every other asset being waited on (one listing of the PROCESSING assets).
         ``timeout`` bounds the whole wait; the options go with every poll.
         """
         return self._runtime.call(

@@ -51,6 +51,7 @@ can do the same (``examples/batch_operator.py``).
 """
 
 from .._exports import rehome as _rehome
+from ._coordinator import BatchLostError as BatchLostError
 from ._coordinator import ClaimLostError as ClaimLostError
 from ._coordinator import CoordinatorUnavailableError as CoordinatorUnavailableError
 from ._coordinator import RedisCoordinator as RedisCoordinator
@@ -94,6 +95,7 @@ __all__ = [
     "JOB_KEY_EXTRA",
     "STATES",
     "BatchIdentity",
+    "BatchLostError",
     "BatchOptions",
     "BatchStatus",
     "BatchSummary",

@@ -5,6 +5,13 @@ single-machine run (its saves go to Redis, fenced by the claim), and claim the n
 the queue is empty they wait for the jobs other workers hold, taking over any whose claim
 expires, until every job of the batch is finished. Then the results file is written for the
 whole batch, and ``<results>.coordinator`` names the batch for ``argil batch status``.
+
+Each task holds its claim's token (a context variable): its saves, and the fence checked
+right before each create and render, carry it, so a task whose claim lapsed cannot act on
+the job even when this same worker has claimed it again since. The progress shows the whole
+batch's counts, read from Redis every few seconds. When the batch vanishes from Redis the
+worker stops with BatchLostError, and its results file is written from what it knew (every
+job: never fewer lines than it held), not from the emptied Redis.
 """
 
 from __future__ import annotations
@@ -15,6 +22,8 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Mapping
+from contextvars import ContextVar
+from dataclasses import replace
 from pathlib import Path
 from typing import Literal, cast
 
@@ -22,16 +31,20 @@ import anyio
 
 from .._client import AsyncArgil
 from .._redis import renew_periodically
+from .._seam import Timeout
 from ..errors import ArgilError
 from ._coordinator import (
+    BatchLostError,
     ClaimLostError,
     CoordinatorUnavailableError,
     RedisCoordinator,
+    batch_family,
     coordinator_file,
 )
 from ._driver import JobDriver, RetrySettings
 from ._jobs import Job
 from ._journal import JobRecord, JournalWriter
+from ._layout import check_writable
 from ._outcome import (
     BatchOptions,
     BatchSummary,
@@ -48,6 +61,13 @@ from ._waiting import Waiter, WaitSettings
 __all__ = ["run_coordinated"]
 
 logger = logging.getLogger("argil_async.batch")
+#: The claim token of the job the current task drives.
+_CLAIM: ContextVar[str] = ContextVar("argil_batch_claim", default="")
+#: The longest a create or a render may take, retries included, when the client sets no
+#: total timeout of its own: half the lease, at least this; the fence extends the claim's
+#: lease past it.
+_PAID_TOTAL = 10.0
+_COUNTS_EVERY = 2.0  # seconds between two reads of the whole batch's counts
 
 
 async def run_coordinated(
@@ -67,6 +87,9 @@ async def run_coordinated(
     started = time.monotonic()
     endpoint = options.endpoint or client.base_url
     try:
+        # The results' folder first (made if missing): nothing is registered in Redis for a
+        # run that could not write its results.
+        await anyio.to_thread.run_sync(lambda: check_writable(out.parent, "the results file"))
         batch_id, records = await coordinator.open(jobs, endpoint, retry_failed=retry_failed)
     except BaseException:  # refused (another job file, another API) or unreachable
         with anyio.CancelScope(shield=True):
@@ -80,10 +103,12 @@ async def run_coordinated(
         with anyio.CancelScope(shield=True):
             await worker.claims.release_all()
             try:  # the whole batch as it stands, whoever did each job
-                final = await coordinator.records()
-                write_results(out, final.values(), batch_id)
+                final = await worker.final_records()
             finally:
                 await coordinator.aclose()
+            write_results(out, final.values(), batch_id)
+    if worker.lost:  # the run ended normally, then the batch vanished before its last read
+        raise BatchLostError(coordinator.batch)
     return BatchSummary(
         counts=dict(Counter(record.state for record in final.values())),
         finished_before=finished_count(records.values()),
@@ -114,6 +139,21 @@ class _Worker:
         self.claims = Claims(coordinator)
         self.breaker = Breaker(max_failures)
         self.tracker = Tracker(Counter(record.state for record in records.values()))
+        self.known = dict(records)  # every job's last record this worker saw or saved
+        self.lost = False
+
+    async def final_records(self) -> dict[str, JobRecord]:
+        """The batch's records from Redis or, if the batch vanished, what this worker knew
+        (``lost`` is then set): the results file never shrinks to an empty Redis."""
+        try:
+            return await self.coordinator.current()
+        except BatchLostError:
+            self.lost = True
+            logger.error(
+                "batch %s vanished from Redis: the results file keeps what this worker knew",
+                self.coordinator.batch,
+            )
+            return self.known
 
     async def run(
         self,
@@ -127,21 +167,47 @@ class _Worker:
         async with serve_callbacks(server) as (receiver, url):
             settings = WaitSettings(options.timeout, options.poll_interval, options.check_interval)
             waiter = Waiter(self.client, settings, receiver, url)
-            writer = cast(JournalWriter, ClaimedWriter(self.coordinator))
+            writer = cast(JournalWriter, ClaimedWriter(self.coordinator, self.known))
             retry = RetrySettings(options.retries, options.retry_wait)
+            paid = self._paid_timeout()
+            cover = (paid.total or _PAID_TOTAL) + min(self.coordinator.lease_ttl, 5.0)
             driver = JobDriver(
                 self.client, writer, waiter, retry, self.tracker.move, self.batch_id,
                 recheck=True,  # Redis may lose its last second of saves (appendfsync everysec)
+                family=batch_family(self.coordinator.batch or ""),
+                fence=lambda key: self.coordinator.fence(key, _CLAIM.get(), cover=cover),
+                paid_options={"timeout": paid},
             )  # fmt: skip
-            renewer = asyncio.ensure_future(self.claims.renew_forever())
+            helpers = [asyncio.ensure_future(self.claims.renew_forever())]
+            if progress != "off":
+                helpers.append(asyncio.ensure_future(self._count_forever()))
             try:
                 async with show_progress(
                     self.tracker, progress, interval=options.progress_interval
                 ):
                     await first_error([self._work(driver, jobs) for _ in range(concurrency)])
+                    with contextlib.suppress(ArgilError):
+                        await self._count()  # the last line shows the batch as it ended
             finally:
-                renewer.cancel()
-                await asyncio.gather(renewer, return_exceptions=True)
+                for helper in helpers:
+                    helper.cancel()
+                await asyncio.gather(*helpers, return_exceptions=True)
+
+    def _paid_timeout(self) -> Timeout:
+        """Creates and renders get a total deadline, so that the fence's lease covers them."""
+        timeout = self.client.timeout
+        default = max(self.coordinator.lease_ttl / 2, _PAID_TOTAL)
+        return replace(timeout, total=timeout.total or default)
+
+    async def _count_forever(self) -> None:
+        """The whole batch's counts into the progress, every few seconds."""
+        while True:
+            await anyio.sleep(_COUNTS_EVERY)
+            with contextlib.suppress(ArgilError):  # the workers notice a lost batch
+                await self._count()
+
+    async def _count(self) -> None:
+        self.tracker.replace(await self.coordinator.counts())
 
     async def _work(self, driver: JobDriver, jobs: Mapping[str, Job]) -> None:
         """Claim and drive jobs until the batch is finished (or this worker's ``max_failures``
@@ -154,6 +220,7 @@ class _Worker:
                     return  # every job of the batch is finished
                 await anyio.sleep(min(max(wait, 0.05), 1.0))  # others' jobs may come back
                 continue
+            _CLAIM.set(self.coordinator.claim_of(record.key))  # this task's, until the next
             final = await self._drive(driver, jobs[record.key], record, claimed_at)
             if final is not None:
                 self.breaker.record(final.state)
@@ -163,27 +230,33 @@ class _Worker:
     ) -> JobRecord | None:
         """The job's last record, or None when another worker has it now."""
         final = None
-        with self.claims.hold(job.key, claimed_at) as scope:
+        claim = _CLAIM.get()
+        with self.claims.hold(job.key, claim, claimed_at) as scope:
             try:
                 final = await driver.drive(job, record)
             except ClaimLostError:
                 logger.warning("job %s: taken over by another worker", job.key)
-        self.claims.drop(job.key)
+        self.claims.drop(claim)
         if scope.cancelled_caught:
             logger.warning("job %s: claim not renewed in time; left to another worker", job.key)
         return final
 
 
 class ClaimedWriter:
-    """The driver's journal writer, for a coordinated run: saves go to Redis, fenced."""
+    """The driver's journal writer, for a coordinated run: saves go to Redis, fenced by the
+    claim of the task saving; ``known`` keeps each saved record (the worker's own view)."""
 
-    def __init__(self, coordinator: RedisCoordinator) -> None:
+    def __init__(
+        self, coordinator: RedisCoordinator, known: dict[str, JobRecord] | None = None
+    ) -> None:
         self._coordinator = coordinator
+        self._known = known if known is not None else {}
         self.commits = 0
 
     async def save(self, record: JobRecord) -> None:
         """Save one record (the driver awaits this before every request it announces)."""
-        await self._coordinator.save(record)
+        await self._coordinator.save(record, _CLAIM.get() or None)
+        self._known[record.key] = record
         self.commits += 1
 
     async def aclose(self) -> None:
@@ -191,44 +264,50 @@ class ClaimedWriter:
 
 
 class Claims:
-    """This worker's claimed jobs, renewed in the background; a job whose claim could not be
-    renewed in time is cancelled before the claim expires (another worker may take it)."""
+    """This worker's claims (by token), renewed in the background; a job whose claim could
+    not be renewed in time is cancelled before the claim expires (another worker may take it)."""
 
     def __init__(self, coordinator: RedisCoordinator) -> None:
         self._coordinator = coordinator
         self._ttl = coordinator.lease_ttl
-        self._scopes: dict[str, anyio.CancelScope] = {}
+        self._held: dict[str, tuple[str, anyio.CancelScope]] = {}  # claim -> (key, scope)
 
-    def hold(self, key: str, claimed_at: float) -> anyio.CancelScope:
+    def hold(self, key: str, claim: str, claimed_at: float) -> anyio.CancelScope:
         """A cancel scope for driving ``key``, due a third of the TTL before its claim ends."""
         scope = anyio.CancelScope(deadline=claimed_at + self._ttl * 2 / 3)
-        self._scopes[key] = scope
+        self._held[claim] = (key, scope)
         return scope
 
-    def drop(self, key: str) -> None:
+    def drop(self, claim: str) -> None:
         """The job is finished or abandoned here."""
-        self._scopes.pop(key, None)
+        self._held.pop(claim, None)
 
     async def renew_forever(self) -> None:
         """Every third of the TTL, renew every claim; push each job's deadline on."""
         await renew_periodically(self._ttl / 3, self._renew_once)
 
     async def _renew_once(self) -> bool:
-        keys = list(self._scopes)
+        held = list(self._held.items())
         sent = anyio.current_time()
         try:
-            renewed = await self._coordinator.renew(keys)
+            renewed = await self._coordinator.renew(
+                [key for _, (key, _) in held], [claim for claim, _ in held]
+            )
         except CoordinatorUnavailableError as exc:
-            logger.warning("cannot renew %d claims (%s); retrying", len(keys), exc)
+            logger.warning("cannot renew %d claims (%s); retrying", len(held), exc)
             return True
-        for key, kept in zip(keys, renewed, strict=True):
-            scope = self._scopes.get(key)
-            if scope is not None:
-                scope.deadline = sent + self._ttl * 2 / 3 if kept else -1.0
+        except BatchLostError:  # every job stops; the tasks' next claim says why
+            for _, scope in self._held.values():
+                scope.deadline = -1.0
+            return False
+        for (_, (_, scope)), kept in zip(held, renewed, strict=True):
+            scope.deadline = sent + self._ttl * 2 / 3 if kept else -1.0
         return True  # for as long as the worker runs
 
     async def release_all(self) -> None:
         """Hand back every claim still held (the run is stopping)."""
-        keys, self._scopes = list(self._scopes), {}
+        held, self._held = list(self._held.items()), {}
         with anyio.move_on_after(5, shield=True), contextlib.suppress(ArgilError):
-            await self._coordinator.release(keys)
+            await self._coordinator.release(
+                [key for _, (key, _) in held], [claim for claim, _ in held]
+            )

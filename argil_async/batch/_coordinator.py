@@ -16,9 +16,23 @@ of Redis itself can lose the last second of saves: a job whose create or render 
 come back PENDING or CREATED. So the workers' driver runs with ``recheck``: a PENDING job
 looks its video up by job key and batch id before creating (adopting it, rendered if it left
 IDLE), and a job resumed at CREATED checks the video's status before rendering; nothing is
-created or rendered twice. A finished state that was lost costs one GET. Without persistence
-(no AOF, no RDB), a Redis restart loses the batch itself: the next run starts it over, and
-the videos already made are not found again (they carry the old batch id).
+created or rendered twice. A finished state that was lost costs one GET.
+
+Without persistence (no AOF, no RDB), a Redis restart loses the batch itself, as do a
+``FLUSHALL`` and an eviction. Every script checks the batch's epoch (its batch id), so the
+workers notice at their next claim, save or renewal and stop with :class:`BatchLostError`
+(the CLI exits 1); none reports a batch it did not finish as done, and none rewrites its
+results file with less than it knew. The next run starts the batch again under a new batch
+id of the same *family* (a prefix derived from the batch name), and its driver adopts any
+video whose extras carry the job key and a batch id of that family: the videos the lost
+batch made are found again, rendered if they had left IDLE, and nothing is made twice.
+
+Fencing: each claim carries a token. Right before a create or a render is sent, the worker
+confirms in Redis (:meth:`RedisCoordinator.fence`, atomically) that its claim is still live
+and extends its lease to cover the request's whole timeout; a worker that stalled past its
+lease (SIGSTOP, a long pause) sends nothing. Between that check and the request reaching
+Argil there is a window no client-side check can close: a worker frozen exactly there sends
+its render late, and only Argil refusing to render a video that is no longer IDLE stops it.
 """
 
 from __future__ import annotations
@@ -27,6 +41,7 @@ import hashlib
 import logging
 import os
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,6 +62,7 @@ if TYPE_CHECKING:  # redis is an optional extra: imported when a coordinator con
     import redis.asyncio as aioredis
 
 __all__ = [
+    "BatchLostError",
     "ClaimLostError",
     "CoordinatorUnavailableError",
     "RedisCoordinator",
@@ -71,6 +87,24 @@ class CoordinatorUnavailableError(RedisUnavailableError):
 
 class ClaimLostError(RedisError):
     """This worker no longer holds the job's claim: another worker has taken it over."""
+
+
+class BatchLostError(RedisError):
+    """The batch vanished from Redis while this worker ran it (Redis restarted without
+    persistence, was flushed, or evicted its keys).
+
+    The worker stops (the CLI exits 1) without counting the batch as finished; run it again:
+    the new run adopts the videos the lost batch made (found by job key and batch name), and
+    renders nothing twice.
+    """
+
+    def __init__(self, batch: str | None) -> None:
+        super().__init__(
+            f"batch {batch!r} vanished from Redis (a restart without persistence, a FLUSHALL or "
+            "an eviction): this worker stopped; run it again to finish the batch (the videos "
+            "already made are found by job key and adopted)"
+        )
+        self.batch = batch
 
 
 class RedisCoordinator:
@@ -106,6 +140,8 @@ class RedisCoordinator:
             unavailable=CoordinatorUnavailableError,
         )
         self._keys: list[str] = [] if batch is None else _keys_of(batch)
+        self._epoch = ""  # the batch id open() returned: every script checks it
+        self._claims: dict[str, str] = {}  # job key -> this worker's latest claim on it
 
     def __repr__(self) -> str:
         return f"RedisCoordinator(batch={self.batch!r}, worker={self.worker!r})"
@@ -208,7 +244,7 @@ class RedisCoordinator:
             record = JobRecord(job.key, seq, job.line, job.fingerprint()).moved()
             pairs += [job.key, _encode(record)]
         digest = _digest((job.key, job.fingerprint()) for job in jobs)
-        batch_id = uuid.uuid4().hex
+        batch_id = f"{batch_family(self.batch)}{uuid.uuid4().hex}"
         outcome = await self._call(
             "INIT", endpoint, digest, batch_id, stale, len(jobs), *pairs, *retries
         )
@@ -219,7 +255,8 @@ class RedisCoordinator:
             raise JournalError(self.batch, _CHANGED)
         if int(retried):
             logger.info("batch %s: %s failed jobs put back to be retried", self.batch, retried)
-        return value, await self.records()
+        self._epoch = value
+        return value, await self.current()
 
     async def _retries(self, jobs: Sequence[Job]) -> tuple[str, list[str]]:
         """INIT's retry arguments: the digest that the job file may replace (when only failed
@@ -246,42 +283,90 @@ class RedisCoordinator:
         records = [msgspec.json.decode(value, type=JobRecord) for value in raw.values()]
         return {record.key: record for record in sorted(records, key=lambda r: r.seq)}
 
+    async def current(self) -> dict[str, JobRecord]:
+        """Every job's latest record, by key, in file order, from the batch this worker opened;
+        BatchLostError when it has vanished from Redis."""
+        raw = await self._call("RECORDS")
+        records = [msgspec.json.decode(value, type=JobRecord) for value in raw[1::2]]
+        return {record.key: record for record in sorted(records, key=lambda r: r.seq)}
+
     async def claim(self) -> tuple[JobRecord | None, int, float]:
-        """Claim the next job: (its record, 0, 0), or (None, claims held, seconds to wait)."""
+        """Claim the next job: (its record, 0, 0), or (None, claims held, seconds to wait).
+
+        The claim's token is :meth:`claim_of` the job's key until this worker claims it again.
+        """
         key, *rest = await self._call("CLAIM", self.worker, int(self.lease_ttl * 1000))
         if _text(key):
+            self._claims[_text(key)] = _text(rest[1])
+            before = _text(rest[2]).lstrip("~").partition(":")[0]
+            if before:
+                logger.info(
+                    "job %s: taken over by worker %s from worker %s (its claim lapsed or was "
+                    "given back)", _text(key), self.worker, before,
+                )  # fmt: skip
             return msgspec.json.decode(rest[0], type=JobRecord), 0, 0.0
         return None, int(rest[0]), max(int(rest[1]), 0) / 1000
 
-    async def save(self, record: JobRecord) -> None:
-        """Save ``record`` if this worker still holds its job; ClaimLostError otherwise."""
+    async def counts(self) -> Counter[str]:
+        """How many jobs of the whole batch are in each state, now (BatchLostError when the
+        batch has vanished)."""
+        return Counter(_text(state) for state in await self._call("STATES"))
+
+    def claim_of(self, key: str) -> str:
+        """The token of this worker's latest claim on ``key`` ('' if it never claimed it)."""
+        return self._claims.get(key, "")
+
+    async def save(self, record: JobRecord, claim: str | None = None) -> None:
+        """Save ``record`` if ``claim`` (by default this worker's latest claim on the job) is
+        still live; ClaimLostError otherwise."""
         finished = "1" if record.state in FINISHED else "0"
-        saved = await self._call(
-            "SAVE", self.worker, record.key, _encode(record), record.state, finished
-        )
+        claim = self.claim_of(record.key) if claim is None else claim
+        saved = await self._call("SAVE", claim, record.key, _encode(record), record.state, finished)
         if not saved:
             raise ClaimLostError(f"job {record.key}: claimed by another worker meanwhile")
 
-    async def renew(self, keys: Sequence[str]) -> list[bool]:
-        """Extend this worker's claims on ``keys``; False where one was lost."""
+    async def fence(self, key: str, claim: str | None = None, *, cover: float = 0.0) -> None:
+        """Right before a create or a render: ClaimLostError unless ``claim`` is still live.
+
+        Its lease is extended to at least ``cover`` seconds from now (the request's whole
+        timeout), so that no other worker can take the job over while the request may run.
+        """
+        claim = self.claim_of(key) if claim is None else claim
+        ttl = int(max(cover, self.lease_ttl) * 1000)
+        if not await self._call("FENCE", claim, key, ttl):
+            raise ClaimLostError(f"job {key}: claim lost before a request; nothing sent")
+
+    async def renew(self, keys: Sequence[str], claims: Sequence[str] | None = None) -> list[bool]:
+        """Extend the claims on ``keys`` (by default this worker's latest); False where lost."""
         if not keys:
             return []
-        renewed = await self._call("RENEW", self.worker, int(self.lease_ttl * 1000), *keys)
+        claims = [self.claim_of(key) for key in keys] if claims is None else claims
+        pairs = [part for pair in zip(keys, claims, strict=True) for part in pair]
+        renewed = await self._call("RENEW", int(self.lease_ttl * 1000), *pairs)
         return [bool(flag) for flag in renewed]
 
-    async def release(self, keys: Iterable[str]) -> None:
+    async def release(self, keys: Iterable[str], claims: Iterable[str] | None = None) -> None:
         """Give unfinished claims back at once (a worker stopping early)."""
         keys = list(keys)
+        claims = [self.claim_of(key) for key in keys] if claims is None else list(claims)
+        pairs = [part for pair in zip(keys, claims, strict=True) for part in pair]
         if keys:
-            await self._call("RELEASE", self.worker, *keys)
+            await self._call("RELEASE", *pairs)
 
     async def aclose(self) -> None:
         """Close the Redis client made from a URL."""
         await self._store.aclose()
 
     async def _call(self, script: str, *args: str | int) -> Any:
-        """Run a coordinator script, retried through a brief outage (``argil_async._redis``)."""
-        return await self._store.script(script, self._keys, list(args))
+        """Run a coordinator script, retried through a brief outage (``argil_async._redis``);
+        every one but INIT first checks the batch's epoch (BatchLostError when it is gone)."""
+        first = [] if script == "INIT" else [self._epoch]
+        try:
+            return await self._store.script(script, self._keys, [*first, *args])
+        except CoordinatorUnavailableError as exc:
+            if scripts.LOST in str(exc.__cause__):
+                raise BatchLostError(self.batch) from None
+            raise
 
     async def _command(self, command: Any) -> Any:
         """Run a Redis command, retried through a brief outage."""
@@ -292,6 +377,15 @@ def coordinator_file(results: str | os.PathLike[str]) -> Path:
     """Where a coordinated run notes its batch name: ``results.jsonl.coordinator``."""
     path = Path(results)
     return path.with_name(path.name + ".coordinator")
+
+
+def batch_family(batch: str) -> str:
+    """The prefix of every batch id the batch named ``batch`` gets, run after run.
+
+    A batch lost from Redis is started again under a new id of the same family, and its
+    videos (their extras carry the batch id) are found again by job key and family.
+    """
+    return f"c{hashlib.sha256(batch.encode()).hexdigest()[:15]}-"
 
 
 def _keys_of(batch: str) -> list[str]:

@@ -20,6 +20,13 @@ can show PENDING for a job whose create landed, or CREATED for one whose render 
 PENDING job looks for its video by key before creating (as CREATING does), and a job
 resumed at CREATED checks the video's status before rendering (as RENDERING does).
 
+A coordinated run (``fence``) also: confirms its claim right before each create and render
+(``fence(key)`` raises ClaimLostError and nothing is sent); accepts the videos of earlier
+batches of its ``family`` (a batch lost from Redis and started again); keeps, when a job key
+has several such videos, the one every worker would keep (under way first, then the oldest)
+and deletes the other IDLE ones (creating is free); and deletes the IDLE video it just made
+when it finds its claim lost and another video of the job is the one kept.
+
 Failures: 401 and a journal that cannot be written stop the whole run (every job would fail the
 same way). Connection errors, timeouts, 408, 429 and 5xx that outlived the client's own retries
 are retried here, with jittered exponential backoff, up to ``retries`` times in a row; the step
@@ -35,16 +42,18 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import anyio
 
 from .._client import AsyncArgil
-from .._paid import find_existing, rendered
+from .._paid import find_existing, rendered, seniority
 from ..errors import (
     APIConnectionError,
     APIStatusError,
+    ArgilError,
     AuthenticationError,
     BadRequestError,
     GenerationFailedError,
@@ -53,6 +62,7 @@ from ..errors import (
     WaitTimeoutError,
 )
 from ..models import Video
+from ._coordinator import BatchLostError, ClaimLostError
 from ._jobs import BATCH_EXTRA, JOB_KEY_EXTRA, Job
 from ._journal import (
     CREATED,
@@ -76,6 +86,8 @@ __all__ = ["JobDriver", "RetrySettings", "is_transient"]
 logger = logging.getLogger("argil_async.batch")
 
 Step = Callable[[Job, JobRecord], Awaitable[JobRecord]]
+#: Errors that end the whole run (or, for ClaimLostError, this worker's hold on the job).
+_FATAL = (AuthenticationError, JournalError, ClaimLostError, BatchLostError)
 
 
 @dataclass(frozen=True)
@@ -112,10 +124,16 @@ class JobDriver:
         batch: str | None = None,
         *,
         recheck: bool = False,
+        family: str | None = None,
+        fence: Callable[[str], Awaitable[None]] | None = None,
+        paid_options: Mapping[str, Any] | None = None,
     ) -> None:
         self._client = client
         self._batch = batch
         self._recheck = recheck
+        self._family = family
+        self._fence = fence
+        self._paid = dict(paid_options or {})  # per-call options of creates and renders
         self._writer = writer
         self._waiter = waiter
         self._retry = retry
@@ -141,7 +159,7 @@ class JobDriver:
             try:
                 record = await self._steps[record.state](job, record)
                 failures = 0
-            except (AuthenticationError, JournalError):
+            except _FATAL:
                 raise
             except Exception as exc:
                 failures += 1
@@ -187,8 +205,60 @@ class JobDriver:
 
     async def _create(self, job: Job, record: JobRecord) -> JobRecord:
         asset_ids = await self._uploads.resolve(job)
-        video = await self._client.videos.create(**job.create_arguments(asset_ids, self._batch))
-        return await self._created(record, video)
+        arguments = job.create_arguments(asset_ids, self._batch)
+        if self._fence is None:
+            video = await self._client.videos.create(**arguments)
+            return await self._created(record, video)
+        await self._fence(job.key)  # our claim is live, its lease covers the request
+        video = await self._client.videos.create(**arguments, **self._paid)
+        try:  # a create that raced another (a worker frozen past its lease): keep one
+            kept = min(await self._candidates(job, record, video), key=seniority)
+            if kept.id != video.id:
+                await self._delete_idle(job, [video], kept)
+            return await self._adopt(record, kept)
+        except ClaimLostError:
+            await self._discard(job, record, video)
+            raise
+
+    async def _candidates(
+        self, job: Job, record: JobRecord, made: Video | None = None
+    ) -> list[Video]:
+        """This batch's (and its family's) videos of ``job``, retired ones left out."""
+        retired = record.retired_ids
+        found = await self._client.videos.list(extras_filter={JOB_KEY_EXTRA: job.key}).to_list()
+        videos = [v for v in found if self._ours(v) and v.id not in retired]
+        if made is not None and all(video.id != made.id for video in videos):
+            videos.append(made)  # a listing that lags the create
+        return videos
+
+    async def _delete_idle(self, job: Job, videos: list[Video], kept: Video) -> None:
+        """Delete the IDLE videos among ``videos`` other than ``kept`` (creating is free)."""
+        for video in videos:
+            if video.id == kept.id or video.status != "IDLE":
+                continue
+            logger.warning(
+                "job %s: deleting extra IDLE video %s (keeping %s)", job.key, video.id, kept.id
+            )
+            try:
+                await self._client.videos.delete(video.id)
+            except ArgilError as exc:  # left IDLE: never rendered, and lookups keep the other
+                logger.warning("job %s: could not delete video %s: %s", job.key, video.id, exc)
+
+    async def _discard(self, job: Job, record: JobRecord, video: Video) -> None:
+        """The claim was lost after ``video`` was made: delete it unless it is the one every
+        worker keeps (then the job's new owner adopts it)."""
+        try:
+            videos = await self._candidates(job, record, video)
+            current = next(v for v in videos if v.id == video.id)
+            await self._delete_idle(job, [current], min(videos, key=seniority))
+        except ArgilError as exc:
+            logger.warning("job %s: could not check video %s: %s", job.key, video.id, exc)
+
+    async def _adopt(self, record: JobRecord, video: Video) -> JobRecord:
+        record = await self._created(record, video)
+        if video.status != "IDLE":  # its render landed too
+            return await self._rendering(record, video)
+        return record
 
     async def _created(self, record: JobRecord, video: Video) -> JobRecord:
         return await self._save(
@@ -200,6 +270,14 @@ class JobDriver:
         )
 
     async def _reconcile_create(self, job: Job, record: JobRecord) -> JobRecord:
+        if self._fence is not None:  # coordinated: keep one, delete the extra IDLE ones
+            videos = await self._candidates(job, record)
+            if not videos:
+                return await self._create(job, record)
+            kept = min(videos, key=seniority)
+            logger.info("job %s: adopted video %s made by an earlier attempt", job.key, kept.id)
+            await self._delete_idle(job, videos, kept)
+            return await self._adopt(record, kept)
         retired = record.retired_ids
         adopted = await find_existing(  # the lookup videos.create(idempotency_key=) uses
             self._client.videos,
@@ -215,8 +293,14 @@ class JobDriver:
         return record
 
     def _ours(self, video: Video) -> bool:
-        """Whether ``video`` was made by this batch (journals from before carry no batch id)."""
-        return self._batch is None or (video.extras or {}).get(BATCH_EXTRA) == self._batch
+        """Whether ``video`` was made by this batch (journals from before carry no batch id),
+        or by an earlier batch of its family (one lost from Redis)."""
+        if self._batch is None:
+            return True
+        mark = (video.extras or {}).get(BATCH_EXTRA)
+        if self._family is not None and isinstance(mark, str) and mark.startswith(self._family):
+            return True
+        return mark == self._batch
 
     async def _render(self, job: Job, record: JobRecord) -> JobRecord:
         record = await self._save(record, state=RENDERING)
@@ -227,8 +311,10 @@ class JobDriver:
         url = self._waiter.callback_url
         if url is not None:
             self._waiter.expect(video_id)
+        if self._fence is not None:
+            await self._fence(record.key)  # our claim is live, its lease covers the request
         try:
-            video = await self._client.videos.render(video_id, callback_url=url)
+            video = await self._client.videos.render(video_id, callback_url=url, **self._paid)
         except BadRequestError:
             video = await self._client.videos.get(video_id)
             if video.status == "IDLE":

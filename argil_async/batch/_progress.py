@@ -53,6 +53,14 @@ class Tracker:
         if new in FINISHED and old not in FINISHED:
             self._finished_now += 1
 
+    def replace(self, counts: Mapping[str, int]) -> None:
+        """The counts as read elsewhere (a coordinated batch's, from Redis): jobs finished
+        since the last counts (by any worker) count towards the rate."""
+        before = self.finished
+        self.counts = Counter(counts)
+        self.total = sum(self.counts.values())
+        self._finished_now += max(self.finished - before, 0)
+
     @property
     def finished(self) -> int:
         """Jobs in a finished state (DONE, FAILED, TIMED_OUT)."""

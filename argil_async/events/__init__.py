@@ -16,7 +16,8 @@ travels in the callback URL's query string), answers quickly and lets you wait f
 
 Importing this package does not import ``aiohttp.web`` (the server side): ``WebhookReceiver``
 (``_receiver``, ``_web``) loads it on first access. Payloads live in ``_payloads``, Standard
-Webhooks signatures in ``_signatures``, the receiver's credentials in ``_auth``.
+Webhooks signatures in ``_signatures``, the receiver's credentials in ``_auth``, the
+de-duplication keys and stores in ``_dedup``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .._polling import VideoEventSource as VideoEventSource
+from ._dedup import DedupStore as DedupStore
+from ._dedup import MemoryDedupStore as MemoryDedupStore
+from ._dedup import RedisDedupStore as RedisDedupStore
 from ._logfilter import RedactTokenFilter as RedactTokenFilter
 from ._payloads import AvatarEvent as AvatarEvent
 from ._payloads import AvatarTrainingFailed as AvatarTrainingFailed
@@ -43,8 +47,11 @@ __all__ = [
     "AvatarEvent",
     "AvatarTrainingFailed",
     "AvatarTrainingSucceeded",
+    "DedupStore",
     "Event",
+    "MemoryDedupStore",
     "RedactTokenFilter",
+    "RedisDedupStore",
     "UnknownEvent",
     "VideoEvent",
     "VideoEventSource",

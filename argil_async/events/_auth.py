@@ -1,4 +1,4 @@
-"""Who may deliver webhooks: the URL token, a Standard Webhooks signature, and seen ids."""
+"""Who may deliver webhooks: the URL token or a Standard Webhooks signature."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import hmac
 import os
 import secrets
 import urllib.parse
-from collections import OrderedDict
 from collections.abc import Mapping
 
 from argil_async.errors import InvalidRequestError, WebhookError
@@ -14,7 +13,7 @@ from argil_async.errors import InvalidRequestError, WebhookError
 from .. import _validation as check
 from ._signatures import signing_key, verify_signature
 
-__all__ = ["SECRET_ENV", "SIGNING_SECRET_ENV", "Credentials", "SeenIds"]
+__all__ = ["SECRET_ENV", "SIGNING_SECRET_ENV", "Credentials"]
 
 SECRET_ENV = "ARGIL_WEBHOOK_SECRET"
 SIGNING_SECRET_ENV = "ARGIL_WEBHOOK_SIGNING_SECRET"
@@ -54,23 +53,6 @@ class Credentials:
         if token is None or self.token is None:
             return False
         return hmac.compare_digest(token.encode("utf-8", "surrogatepass"), self._token_bytes)
-
-
-class SeenIds:
-    """The last ``limit`` webhook ids accepted, to drop redeliveries in bounded memory."""
-
-    def __init__(self, limit: int) -> None:
-        self._limit = limit
-        self._ids: OrderedDict[str, None] = OrderedDict()
-
-    def add(self, webhook_id: str) -> bool:
-        """Remember ``webhook_id``; return whether it had been seen already."""
-        if webhook_id in self._ids:
-            return True
-        self._ids[webhook_id] = None
-        while len(self._ids) > self._limit:
-            self._ids.popitem(last=False)
-        return False
 
 
 def _token(secret: str | None, *, signed: bool) -> str | None:

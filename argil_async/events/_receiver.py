@@ -28,7 +28,8 @@ from argil_async.errors import (
 
 from .. import _validation as check
 from . import _web as _receiver_web
-from ._auth import SECRET_ENV, Credentials, SeenIds
+from ._auth import SECRET_ENV, Credentials
+from ._dedup import DedupStore, MemoryDedupStore, dedup_key
 from ._fanout import EventStream, Key, key_of, resolve
 from ._payloads import AvatarEvent, Event, VideoEvent, parse_event
 from ._web import decode_header
@@ -64,7 +65,11 @@ class WebhookReceiver:
     ``"unauthorized"`` (401), ``"too_large"`` (413), ``"invalid_body"`` and ``"incomplete"`` (400,
     a body cut short of its ``Content-Length``: never dispatched), ``"timeout"`` (408, a body
     slower than :meth:`serve`'s ``body_timeout``); a repeated
-    ``webhook-id`` is answered 200 but dispatched once (``duplicates`` counts them). Up to
+    delivery is answered 200 but dispatched once (``duplicates`` counts them): deliveries are
+    keyed by their ``webhook-id``, or without one by event name + video/avatar id + status,
+    in ``dedup`` (this process's memory by default; a :class:`RedisDedupStore` shares it
+    between workers and restarts, and ``"unavailable"`` (503) counts deliveries refused while
+    it was unreachable). Up to
     ``max_buffered`` recent video and avatar events are kept, so a wait that starts after its
     event arrived still returns it.
     """
@@ -82,6 +87,7 @@ class WebhookReceiver:
         max_body_size: int = 256 * 1024,
         max_buffered: int = 10_000,
         max_seen_ids: int = 10_000,
+        dedup: DedupStore | None = None,
     ) -> None:
         if not isinstance(path, str) or not path.startswith("/"):
             raise InvalidRequestError("path", "must start with '/'")
@@ -93,7 +99,11 @@ class WebhookReceiver:
         self._max_body_size = max_body_size
         self._max_buffered = max_buffered
         self._recent: OrderedDict[Key, Event] = OrderedDict()
-        self._seen_ids = SeenIds(max_seen_ids)
+        if dedup is None:
+            dedup = MemoryDedupStore(max_keys=max_seen_ids)
+        elif not isinstance(dedup, DedupStore):
+            raise check.fail("dedup", "must be a DedupStore (claim and aclose coroutines)", dedup)
+        self._dedup = dedup
         self._waiters: dict[Key, set[asyncio.Future[Event]]] = {}
         self._handlers: list[Callable[[Event], object]] = []
         self._streams: weakref.WeakSet[EventStream] = weakref.WeakSet()
@@ -121,6 +131,11 @@ class WebhookReceiver:
     def max_body_size(self) -> int:
         """Bodies above this many bytes are refused (413)."""
         return self._max_body_size
+
+    @property
+    def dedup(self) -> DedupStore:
+        """The store of dispatched deliveries' keys (in this process unless you passed one)."""
+        return self._dedup
 
     @property
     def received(self) -> int:
@@ -189,7 +204,9 @@ class WebhookReceiver:
         Raises :class:`~argil_async.errors.WebhookError` whose ``status_code`` (401, 400, 413)
         is the answer to send. ``headers`` and ``query`` are the request's: any mapping, or
         ASGI's raw ``(name, value)`` byte pairs and query string. Call it on the event loop that
-        waits. In any framework::
+        waits. A repeated delivery (same de-duplication key, see :attr:`dedup`) is returned but
+        not dispatched again. With a shared store (:class:`RedisDedupStore`) call :meth:`ahandle`
+        instead. In any framework::
 
             try:
                 receiver.handle(await request.body(), headers=request.headers,
@@ -198,17 +215,58 @@ class WebhookReceiver:
                 return Response(status_code=exc.status_code)
             return Response("ok")
         """
+        if not isinstance(self._dedup, MemoryDedupStore):
+            raise InvalidRequestError(
+                "dedup",
+                f"{type(self._dedup).__name__} is asynchronous: call `await receiver.ahandle(...)`",
+            )
+        event, key = self._authentic(body, headers, query)
+        self._dispatch_once(event, self._dedup.claim_now(key))
+        return event
+
+    async def ahandle(
+        self,
+        body: bytes | bytearray | memoryview | str,
+        *,
+        headers: Headers | None = None,
+        query: Mapping[str, str] | str | bytes | None = None,
+    ) -> Event:
+        """:meth:`handle` for any de-duplication store (a shared one is asynchronous).
+
+        The ASGI and aiohttp adapters use it. Besides :meth:`handle`'s refusals it raises a 503
+        :class:`~argil_async.errors.WebhookError` (``reason="unavailable"``) when the store
+        cannot be reached: nothing is dispatched and the sender retries later::
+
+            try:
+                await receiver.ahandle(await request.body(), headers=request.headers,
+                                       query=request.query_params)
+            except WebhookError as exc:
+                return Response(status_code=exc.status_code)
+        """
+        event, key = self._authentic(body, headers, query)
         try:
-            event, webhook_id = self._accept(body, headers or {}, query)
+            first = await self._dedup.claim(key)
         except WebhookError as exc:
             self._refused(exc)
             raise
-        if webhook_id is not None and self._seen_ids.add(webhook_id):
+        self._dispatch_once(event, first)
+        return event
+
+    def _authentic(
+        self, body: object, headers: Headers | None, query: Mapping[str, str] | str | bytes | None
+    ) -> tuple[Event, str]:
+        try:
+            return self._accept(body, headers or {}, query)
+        except WebhookError as exc:
+            self._refused(exc)
+            raise
+
+    def _dispatch_once(self, event: Event, first: bool) -> None:
+        if not first:
             self._duplicates += 1
-            return event
+            return
         self._received += 1
         self._dispatch(event)
-        return event
 
     def too_large(self) -> WebhookError:
         """The 413 refusal (counted) for adapters that stop reading a body past the limit."""
@@ -312,23 +370,24 @@ class WebhookReceiver:
         return cast("AvatarEvent", await self._wait(("avatar", avatar_id), timeout))
 
     async def aclose(self, timeout: float = 5.0) -> None:
-        """End event streams and let running callbacks finish (cancelled after ``timeout``)."""
+        """End event streams, let running callbacks finish (cancelled after ``timeout``), then
+        close the de-duplication store."""
         for stream in list(self._streams):
             stream._close()
-        if not self._tasks:
-            return
-        _, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+        if self._tasks:
+            _, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        await self._dedup.aclose()
 
     async def _on_cleanup(self, app: web.Application) -> None:
         await self.aclose()
 
     def _accept(
         self, body: object, headers: Headers, query: Mapping[str, str] | str | bytes | None
-    ) -> tuple[Event, str | None]:
-        """(the event, its webhook-id) of an authentic delivery; WebhookError otherwise."""
+    ) -> tuple[Event, str]:
+        """(the event, its de-duplication key) of an authentic delivery; WebhookError otherwise."""
         if not isinstance(body, (bytes, bytearray, memoryview, str)):
             raise WebhookError("body must be bytes", status_code=400, reason="invalid_body")
         raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else bytes(body)
@@ -337,9 +396,10 @@ class WebhookReceiver:
         fields = _header_fields(headers)
         self._credentials.check(raw, fields, query)
         try:
-            return parse_event(raw), fields.get("webhook-id")
+            event = parse_event(raw)
         except ResponseValidationError as exc:
             raise WebhookError(str(exc), status_code=400, reason="invalid_body") from None
+        return event, dedup_key(event, fields.get("webhook-id"), raw)
 
     def _refused(self, error: WebhookError) -> None:
         self._rejected[error.reason] = self._rejected.get(error.reason, 0) + 1

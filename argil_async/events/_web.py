@@ -65,7 +65,7 @@ class AsgiApp:
             if body is None:
                 return None
             query = scope.get("query_string", b"").decode("latin-1")
-            self._receiver.handle(body, headers=headers, query=query)
+            await self._receiver.ahandle(body, headers=headers, query=query)
         except WebhookError as exc:
             return exc.status_code, str(exc)
         return 200, "ok"
@@ -179,7 +179,7 @@ def _aiohttp_handler(
                 except asyncio.TimeoutError:
                     raise receiver.timed_out(guard.body_timeout) from None
                 guard.answering(request.transport)
-            receiver.handle(body, headers=request.headers, query=request.query)
+            await receiver.ahandle(body, headers=request.headers, query=request.query)
         except WebhookError as exc:
             response = web.Response(status=exc.status_code, text=str(exc))
             if exc.status_code in (408, 413):

@@ -1,0 +1,208 @@
+"""Fencing: a coordinated worker frozen past its lease sends nothing once it wakes.
+
+The frozen worker runs on an event loop of its own in a thread, and freezes that loop
+(``time.sleep``, as SIGSTOP or a long GC would) at one step of one job until another worker,
+on the test's loop beside the simulator, has taken the job over; then it wakes. Also one
+real SIGSTOP/SIGCONT run of CLI workers (slow).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from support.client_fixtures import client_for
+
+from argil_async import Timeout
+from argil_async.batch import (
+    JOB_KEY_EXTRA,
+    BatchOptions,
+    RedisCoordinator,
+    load_jobs,
+    run_batch,
+)
+from argil_async.batch._coordinator import _keys_of
+from argil_async.batch._journal import JobRecord
+from argil_async.testing import ArgilSimulator
+
+FAST = BatchOptions(poll_interval=0.05, retry_wait=0.05)
+RENDER = "POST /videos/{id}/render"
+
+
+class FreezingCoordinator(RedisCoordinator):
+    """A worker's coordinator that freezes its whole event loop once, at ``step`` of the
+    first job it reaches there, until another worker holds that job's claim."""
+
+    def __init__(self, redis_url: str, *, step: str, **kwargs: object) -> None:
+        super().__init__(redis_url, **kwargs)  # type: ignore[arg-type]
+        self.step = step  # "create", "render" (before the fence) or "created" (before its save)
+        self.fences: Counter[str] = Counter()
+        self.frozen: str | None = None
+        self.url = redis_url
+
+    async def fence(self, key: str, claim: str | None = None, *, cover: float = 0.0) -> None:
+        self.fences[key] += 1
+        wanted = {"create": 1, "render": 2}.get(self.step)
+        if self.frozen is None and self.fences[key] == wanted:
+            self._freeze(key, claim or self.claim_of(key))
+        await super().fence(key, claim, cover=cover)
+
+    async def save(self, record: JobRecord, claim: str | None = None) -> None:
+        if self.frozen is None and self.step == "created" and record.state == "CREATED":
+            self._freeze(record.key, claim or self.claim_of(record.key))
+        await super().save(record, claim)
+
+    def _freeze(self, key: str, claim: str) -> None:
+        """Block this loop (no renewals, nothing) until the job's claim is another's."""
+        import redis
+
+        self.frozen = key
+        owners = _keys_of(self.batch or "")[5]
+        deadline = time.monotonic() + 60
+        with redis.Redis.from_url(self.url) as client:
+            while time.monotonic() < deadline:
+                holder = client.hget(owners, key)
+                if holder is not None and holder.decode() not in (claim, f"~{claim}"):
+                    return
+                time.sleep(0.02)
+        raise AssertionError(f"job {key} was not taken over within 60 s")
+
+
+def write_jobs(sim: ArgilSimulator, path: Path, count: int) -> list[str]:
+    """A JSONL job file of ``count`` one-moment jobs; returns their keys."""
+    import json
+
+    avatar = next(a.id for a in sim.state.avatars.values() if a.status == "IDLE")
+    keys = [f"job-{i:04d}" for i in range(count)]
+    rows = [
+        {"key": key, "name": key, "moments": [{"avatarId": avatar, "transcript": f"Hi {key}"}]}
+        for key in keys
+    ]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return keys
+
+
+def videos_per_key(sim: ArgilSimulator, keys: list[str]) -> dict[str, int]:
+    """How many videos the simulator holds for each job key."""
+    return {key: len(sim.state.videos_with_extras(**{JOB_KEY_EXTRA: key})) for key in keys}
+
+
+def paid_renders(sim: ArgilSimulator) -> int:
+    """Videos whose render was accepted (they left IDLE)."""
+    return sum(video.status != "IDLE" for video in sim.state.videos.values())
+
+
+@pytest.mark.parametrize("step", ["create", "render", "created"])
+async def test_a_worker_frozen_past_its_lease_sends_nothing_after_waking(
+    sim_factory, tmp_path: Path, redis_url: str, redis_name: str, step: str
+):
+    """Frozen before a create, before a render, or after a create: one video per job, one
+    accepted render each, none refused, and the frozen worker's jobs are taken over."""
+    sim = await sim_factory(render_audio_time=0.05, render_video_time=0.1)
+    keys = write_jobs(sim, tmp_path / "jobs.jsonl", 4)
+    jobs = load_jobs(tmp_path / "jobs.jsonl")
+    frozen = FreezingCoordinator(redis_url, step=step, batch=redis_name, lease_ttl=1)
+    outcome: list[object] = []
+
+    async def frozen_worker() -> None:
+        async with client_for(sim, timeout=Timeout(total=1.0)) as client:
+            outcome.append(
+                await run_batch(
+                    client,
+                    jobs,
+                    out=tmp_path / "frozen.jsonl",
+                    concurrency=1,
+                    callback="off",
+                    progress="off",
+                    options=FAST,
+                    coordinator=frozen,
+                )
+            )
+
+    thread = threading.Thread(target=lambda: asyncio.run(frozen_worker()))
+    thread.start()
+    try:
+        await sim.wait_until(lambda: frozen.frozen is not None, timeout=60)
+        async with client_for(sim) as client:
+            other = await run_batch(
+                client, jobs, out=tmp_path / "other.jsonl", concurrency=2, callback="off",
+                progress="off", options=FAST,
+                coordinator=RedisCoordinator(redis_url, batch=redis_name, lease_ttl=30),
+            )  # fmt: skip
+    finally:
+        await asyncio.to_thread(thread.join, 120)
+    assert other.ok
+    assert [getattr(summary, "ok", summary) for summary in outcome] == [True]
+    assert videos_per_key(sim, keys) == dict.fromkeys(keys, 1)
+    assert sim.stats.by_route[RENDER] == 4 == paid_renders(sim)  # none refused, none twice
+    assert sim.stats.by_route["POST /videos"] == 4  # a frozen create is adopted, not remade
+
+
+async def test_a_stray_idle_video_is_removed_by_the_worker_taking_the_job_over(
+    sim_factory, tmp_path: Path, redis_url: str, redis_name: str
+):
+    """Two IDLE videos of one job (a frozen worker's late create): the worker taking the job
+    over keeps one, deletes the other, and renders once."""
+    sim = await sim_factory(render_audio_time=0.05, render_video_time=0.05)
+    keys = write_jobs(sim, tmp_path / "jobs.jsonl", 2)
+    jobs = load_jobs(tmp_path / "jobs.jsonl")
+    dead = RedisCoordinator(redis_url, batch=redis_name, lease_ttl=1)
+    batch_id, _ = await dead.open(jobs, sim.base_url)
+    record, _, _ = await dead.claim()
+    assert record is not None
+    await dead.save(record.moved(state="CREATING", attempts=1))
+    job = next(j for j in jobs if j.key == record.key)
+    async with client_for(sim) as client:
+        for _ in range(2):  # the create, and a late twin
+            await client.videos.create(**job.create_arguments({}, batch_id))
+        await dead.aclose()
+        summary = await run_batch(
+            client, jobs, out=tmp_path / "r.jsonl", callback="off", progress="off",
+            options=FAST, coordinator=RedisCoordinator(redis_url, batch=redis_name, lease_ttl=30),
+        )  # fmt: skip
+    assert summary.ok
+    assert videos_per_key(sim, keys) == dict.fromkeys(keys, 1)
+    assert sim.stats.by_route["DELETE /videos/{id}"] == 1
+    assert sim.stats.by_route[RENDER] == 2 == paid_renders(sim)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(400)
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGSTOP is POSIX")
+async def test_sigstop_past_the_lease_then_sigcont_makes_nothing_twice(
+    sim_factory, tmp_path: Path, redis_url: str, redis_name: str
+):
+    """2 CLI workers on 40 jobs, one SIGSTOPped past its lease twice then SIGCONTed: one video
+    per job, 40 accepted renders, none refused."""
+    sim = await sim_factory(render_audio_time=0.05, render_video_time=0.2, check_spec=False)
+    keys = write_jobs(sim, tmp_path / "jobs.jsonl", 40)
+    env = {**os.environ, "ARGIL_API_KEY": sim.api_key, "ARGIL_BASE_URL": sim.base_url}
+
+    async def start(n: int) -> asyncio.subprocess.Process:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "argil_async", "batch", "run", str(tmp_path / "jobs.jsonl"),
+            "--out", str(tmp_path / f"r{n}.jsonl"), "--concurrency", "5", "--poll",
+            "--poll-interval", "0.05", "--progress", "off", "--coordinator", redis_url,
+            "--batch", redis_name, "--lease-ttl", "2", env=env,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+
+    workers = [await start(n) for n in (1, 2)]
+    for threshold in (8, 20):
+        made = threshold
+        await sim.wait_until(lambda n=made: sim.stats.by_route["POST /videos"] >= n, timeout=120)
+        workers[0].send_signal(signal.SIGSTOP)
+        await asyncio.sleep(13)  # past the lease and the fence's cover (10 s + 2 s)
+        workers[0].send_signal(signal.SIGCONT)
+    for worker in workers:
+        _, stderr = await asyncio.wait_for(worker.communicate(), timeout=300)
+        assert worker.returncode == 0, stderr.decode()[-2000:]
+    assert videos_per_key(sim, keys) == dict.fromkeys(keys, 1)
+    assert sim.stats.by_route[RENDER] == 40 == paid_renders(sim)
