@@ -34,7 +34,7 @@ import anyio
 from .. import _validation as check
 from .._client import AsyncArgil
 from ..errors import ArgilError
-from ._journal import DONE
+from ._records import DONE
 from ._state import result_lines
 
 __all__ = ["DownloadReport", "download_results", "file_stem"]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import _validation as check
-from ._journal import DONE, FAILED, TIMED_OUT, JobRecord
+from ._records import DONE, FAILED, TIMED_OUT, JobRecord
 
 if TYPE_CHECKING:
     from ..events._receiver import WebhookReceiver
