@@ -337,3 +337,47 @@ def test_generator_repeats_only_literal_deprecation_warnings() -> None:
     ]
     assert text.count("warnings.warn(") == 1
     assert 'warnings.warn("old() is deprecated", DeprecationWarning, stacklevel=2)' in text
+
+
+RAW_VIEW_MODULE = """
+from __future__ import annotations
+
+from typing import Final
+
+from .._raw import RawMethod, RawResponseView
+from ..models import Video
+from ._base import Resource
+
+
+class AsyncFakeResource(Resource):
+    \"\"\"A resource with a raw view.\"\"\"
+
+    @property
+    def with_raw_response(self) -> AsyncFakeResourceWithRawResponse:
+        \"\"\"Raw: ``raw = await client.fake.with_raw_response.get("v1")``.\"\"\"
+        return AsyncFakeResourceWithRawResponse(self)
+
+    async def get(self, id: str) -> Video:
+        \"\"\"Fetch one.\"\"\"
+        raise NotImplementedError
+
+
+class AsyncFakeResourceWithRawResponse(RawResponseView):
+    \"\"\"``await client.fake.with_raw_response.get(id)``.\"\"\"
+
+    get: Final = RawMethod(AsyncFakeResource.get)
+"""
+
+
+def test_generator_twins_the_raw_response_view() -> None:
+    """with_raw_response returns the sync view, whose members name the sync resource's methods."""
+    text, skipped = _generate(RAW_VIEW_MODULE)
+    compile(text, "fake.py", "exec")
+    assert skipped == []
+    assert "    def with_raw_response(self) -> FakeResourceWithRawResponse:\n" in text
+    assert "        return FakeResourceWithRawResponse(self)\n" in text
+    assert "class FakeResourceWithRawResponse(RawResponseView):\n" in text
+    assert "    get: Final = RawMethod(FakeResource.get)\n" in text
+    assert 'raw = client.fake.with_raw_response.get("v1")' in text
+    assert "AsyncFake" not in text
+    assert "await" not in text
