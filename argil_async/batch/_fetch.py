@@ -33,7 +33,7 @@ import anyio
 
 from .._client import AsyncArgil
 from ..errors import ArgilError, InvalidRequestError
-from ._journal import DONE
+from ._records import DONE
 from ._state import result_lines
 
 __all__ = ["DownloadReport", "download_results", "file_stem"]

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._validation import number
 from ..errors import InvalidRequestError
-from ._journal import DONE, FAILED, TIMED_OUT, JobRecord
+from ._records import DONE, FAILED, TIMED_OUT, JobRecord
 
 if TYPE_CHECKING:
     from ..events._receiver import WebhookReceiver

@@ -27,7 +27,7 @@ from typing import Any, Literal, TextIO
 import anyio
 
 from ..errors import InvalidRequestError
-from ._journal import DONE, FAILED, FINISHED, STATES, TIMED_OUT
+from ._records import DONE, FAILED, FINISHED, STATES, TIMED_OUT
 
 __all__ = ["ProgressMode", "Tracker", "check_mode", "show_progress"]
 

@@ -32,9 +32,10 @@ import msgspec
 
 from ..errors import InvalidRequestError
 from ..models import VIDEO_FAILED_STATUSES
-from ._journal import FAILED, FINISHED, STATES, TIMED_OUT, JobRecord, reading
 from ._layout import JournalError, journal_path
 from ._outcome import JobCounts
+from ._records import FAILED, FINISHED, STATES, TIMED_OUT, JobRecord
+from ._sqlite._journal import reading
 
 __all__ = [
     "BatchStatus",

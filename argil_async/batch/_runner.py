@@ -32,18 +32,6 @@ from .._validation import integer
 from ..errors import InvalidRequestError
 from ._driver import JobDriver, RetrySettings
 from ._jobs import Job, check_jobs
-from ._journal import (
-    CREATED,
-    CREATING,
-    DONE,
-    FAILED,
-    RENDER_SENT,
-    RENDERING,
-    TIMED_OUT,
-    JobRecord,
-    Journal,
-    JournalWriter,
-)
 from ._outcome import (
     BatchOptions,
     BatchSummary,
@@ -54,12 +42,14 @@ from ._outcome import (
     serve_callbacks,
 )
 from ._progress import Tracker, check_mode, show_progress
-from ._recovery import OpenedState, open_state, reconcile_batch
+from ._records import CREATED, CREATING, DONE, FAILED, RENDER_SENT, RENDERING, TIMED_OUT, JobRecord
 from ._results import ResultsWriteError, write_results
+from ._sqlite._journal import Journal, JournalWriter
+from ._sqlite._recovery import OpenedState, open_state, reconcile_batch
 from ._waiting import Waiter, WaitSettings
 
 if TYPE_CHECKING:
-    from ._coordinator import RedisCoordinator
+    from ._redis._coordinator import RedisCoordinator
 
 __all__ = ["BatchOptions", "BatchSummary", "CallbackServer", "check_run_options", "run_batch"]
 
@@ -106,7 +96,7 @@ async def run_batch(
     if await anyio.Path(out_path).is_dir():  # else found when writing results, after every job
         raise InvalidRequestError("out", f"{out_path} is a directory, not a results file")
     if coordinator is not None:
-        from ._coordinated import run_coordinated
+        from ._redis._coordinated import run_coordinated
 
         return await run_coordinated(
             client, jobs, out=out_path, concurrency=concurrency, server=server,

@@ -23,9 +23,10 @@ from typing import Any
 
 from ..errors import InvalidRequestError
 from ._jobs import Job
-from ._journal import FAILED, FINISHED, _RunLock, reading
 from ._layout import BatchIdentity, JournalError, read_identity, state_paths
+from ._records import FAILED, FINISHED
 from ._results import as_float, as_int, as_text, read_result_rows, result_line
+from ._sqlite._journal import _RunLock, reading
 
 __all__ = [
     "JobResult",

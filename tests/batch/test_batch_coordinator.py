@@ -25,8 +25,8 @@ from argil_async.batch import (
     load_jobs,
     run_batch,
 )
-from argil_async.batch._coordinator import _PARTS, coordinator_file
-from argil_async.batch._journal import CREATED, CREATING
+from argil_async.batch._records import CREATED, CREATING
+from argil_async.batch._redis._coordinator import _PARTS, coordinator_file
 from argil_async.errors import InvalidRequestError
 from argil_async.testing import ArgilSimulator
 
@@ -270,7 +270,7 @@ async def test_a_changed_job_file_cannot_join(sim_factory, tmp_path: Path, redis
 
 def test_default_batch_name_follows_the_job_keys(tmp_path: Path):
     """The same keys name the same batch on every machine, edited or not; other keys another."""
-    from argil_async.batch._coordinator import default_batch_name
+    from argil_async.batch._redis._coordinator import default_batch_name
 
     row = {"key": "k", "name": "n", "moments": [{"avatarId": "a", "transcript": "t"}]}
     jobs_path = tmp_path / "j.jsonl"

@@ -30,9 +30,9 @@ from argil_async.batch import (
     read_status,
     remaining_jobs,
 )
-from argil_async.batch._journal import Journal
 from argil_async.batch._layout import state_paths
 from argil_async.batch._results import status_of
+from argil_async.batch._sqlite._journal import Journal
 from argil_async.testing import ArgilSimulator
 
 

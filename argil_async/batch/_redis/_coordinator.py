@@ -2,7 +2,7 @@
 
 The journal moves into Redis: every job's :class:`JobRecord` lives in a hash, and a worker
 drives a job only while it holds a *claim* on it (a lease it renews every third of
-``lease_ttl``). Each save is fenced by the claim (:mod:`._coordinator_scripts`), and a worker
+``lease_ttl``). Each save is fenced by the claim (:mod:`._scripts`), and a worker
 that cannot renew a claim stops driving that job before the claim can expire, so no two
 workers ever act on one job at once. A worker that dies stops renewing; once its claims expire
 their jobs go back to the front of the queue, and whoever takes one over resumes it from its
@@ -49,14 +49,15 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import msgspec
 
-from .. import _validation as check
-from .._redis import RedisLink, check_redis, retry_budget
-from ..errors import InvalidRequestError, RedisError, RedisUnavailableError
-from . import _coordinator_scripts as scripts
-from ._jobs import Job
-from ._journal import FAILED, FINISHED, JobRecord, JournalError, retried
-from ._results import BatchStatus, result_line, status_of_records, write_results
-from ._state import JobResult
+from ... import _validation as check
+from ..._redis import RedisLink, check_redis, retry_budget
+from ...errors import InvalidRequestError, RedisError, RedisUnavailableError
+from .._jobs import Job
+from .._layout import JournalError
+from .._records import FAILED, FINISHED, JobRecord, retried
+from .._results import BatchStatus, result_line, status_of_records, write_results
+from .._state import JobResult
+from . import _scripts as scripts
 
 if TYPE_CHECKING:  # redis is an optional extra: imported when a coordinator connects
     import redis.asyncio as aioredis
