@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 import msgspec
 from typing_extensions import Unpack
 
@@ -77,4 +79,4 @@ class AsyncSubtitlesResourceWithRawResponse(RawResponseView):
 
     __slots__ = ()
 
-    export = RawMethod(AsyncSubtitlesResource.export)
+    export: Final = RawMethod(AsyncSubtitlesResource.export)

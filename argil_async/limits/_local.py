@@ -33,7 +33,7 @@ class Lease:
 
     def __init__(self, expires_at: float) -> None:
         self.asset_id: str | None = None
-        self.expires_at = expires_at
+        self.expires_at: float = expires_at
 
 
 @runtime_checkable
@@ -97,7 +97,7 @@ class InProcessAssetLimiter:
         self._by_asset: dict[str, Lease] = {}
         self._changed: anyio.Event | None = None
         self._paused_until = 0.0
-        self.max_in_use = 0
+        self.max_in_use: int = 0
         self.expected_processing: float | None = None
         """How long processing usually takes here (a moving average of what was seen)."""
 

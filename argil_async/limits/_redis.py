@@ -56,9 +56,9 @@ class RedisLease(Lease):
 
     def __init__(self, token: str | None, ttl: float, local: Lease | None = None) -> None:
         super().__init__(time.monotonic() + ttl)
-        self.token = token
-        self.local = local
-        self.taken_at = time.monotonic()
+        self.token: str | None = token
+        self.local: Lease | None = local
+        self.taken_at: float = time.monotonic()
 
 
 class _Link:
@@ -108,9 +108,9 @@ class RedisAssetLimiter:
             _check_seconds(field, value)
         _check_seconds("recheck_interval", recheck_interval)
         self.slots = slots
-        self.lease_ttl = float(lease_ttl)
-        self.max_hold = float(max_hold)
-        self.recheck_interval = float(recheck_interval)
+        self.lease_ttl: float = float(lease_ttl)
+        self.max_hold: float = float(max_hold)
+        self.recheck_interval: float = float(recheck_interval)
         self.name = name
         self.fallback = fallback
         self._redis = redis

@@ -134,8 +134,8 @@ class RedisCoordinator:
         check.number("lease_ttl", lease_ttl, low=1)  # seconds; NaN and infinity are refused
         self._redis = redis
         self.batch = batch
-        self.lease_ttl = float(lease_ttl)
-        self.worker = f"{uuid.uuid4().hex[:12]}"
+        self.lease_ttl: float = float(lease_ttl)
+        self.worker: str = f"{uuid.uuid4().hex[:12]}"
         self._store = RedisLink(
             redis,
             {name: getattr(scripts, name) for name in scripts.__all__},
