@@ -24,7 +24,8 @@ the Redis that processes share, or this machine's disk::
     │   │   ├── limits.LimiterUnavailableError      ... for the asset limiter: upload not sent
     │   │   └── batch.CoordinatorUnavailableError   ... for a coordinated batch
     │   ├── batch.ClaimLostError                    another worker has taken the job over
-    │   └── batch.BatchLostError                    the batch vanished from Redis (restart, flush)
+    │   ├── batch.BatchLostError                    the batch vanished from Redis (restart, flush)
+    │   └── batch.BatchMismatchError                Redis's batch is another API's or job file's
     └── LocalStorageError                           this machine's files cannot serve
         └── batch.JournalError                      a batch's journal or state files
             └── batch.ResultsWriteError             the results file could not be written

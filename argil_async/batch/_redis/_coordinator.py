@@ -53,7 +53,6 @@ from ... import _validation as check
 from ..._redis import RedisLink, check_redis, retry_budget
 from ...errors import InvalidRequestError, RedisError, RedisUnavailableError
 from .._jobs import Job
-from .._layout import JournalError
 from .._records import FAILED, FINISHED, JobRecord, retried
 from .._results import BatchStatus, result_line, status_of_records, write_results
 from .._state import JobResult
@@ -64,6 +63,7 @@ if TYPE_CHECKING:  # redis is an optional extra: imported when a coordinator con
 
 __all__ = [
     "BatchLostError",
+    "BatchMismatchError",
     "ClaimLostError",
     "CoordinatorUnavailableError",
     "RedisCoordinator",
@@ -88,6 +88,21 @@ class CoordinatorUnavailableError(RedisUnavailableError):
 
 class ClaimLostError(RedisError):
     """This worker no longer holds the job's claim: another worker has taken it over."""
+
+
+class BatchMismatchError(RedisError):
+    """The batch of this name in Redis cannot serve this run: it was run against another API
+    endpoint, or it holds other jobs (the job file changed). Raised before anything is sent
+    (the CLI exits 2); ``field`` is the batch's name, ``rule`` what does not match.
+
+    The coordinated twin of a SQLite run's ``JournalError`` (which it used to be): the state
+    that refuses the run is in Redis, not on this machine's disk.
+    """
+
+    def __init__(self, field: str, rule: str) -> None:
+        self.field = field
+        self.rule = rule
+        super().__init__(f"{field}: {rule}")
 
 
 class BatchLostError(RedisError):
@@ -253,9 +268,9 @@ class RedisCoordinator:
         )
         kind, value, retried = (_text(part) for part in outcome)
         if kind == "endpoint":
-            raise JournalError(self.batch, f"was run against {value}, not {endpoint}")
+            raise BatchMismatchError(self.batch, f"was run against {value}, not {endpoint}")
         if kind == "digest":
-            raise JournalError(self.batch, _CHANGED)
+            raise BatchMismatchError(self.batch, _CHANGED)
         if int(retried):
             logger.info("batch %s: %s failed jobs put back to be retried", self.batch, retried)
         self._epoch = value
