@@ -15,7 +15,7 @@ from typing_extensions import Unpack
 from . import errors
 from ._bodies import DEFAULT_MAX_RESPONSE_SIZE
 from ._config import DEFAULT_BASE_URL, ClientConfig
-from ._decoding import decode
+from ._decoding import decode, encode
 from ._observe import CallObserver, configure_logging, logger, run_observed, wants_observer
 from ._options import RequestOptions
 from ._resources.assets import AsyncAssetsResource
@@ -215,15 +215,16 @@ class AsyncArgil:
                 observer.attempt_ended(started, None, exc)
                 raise
             observer.attempt_ended(started, response, None)
-        if response.status == 429 and request.method == "POST" and request.path == "/assets":
-            await _pause_uploads(self._asset_limiter, response)
-        raise_for_status(response)
+        if response.status >= 300:  # (a 2xx, nearly every response, needs no call here)
+            if response.status == 429 and request.method == "POST" and request.path == "/assets":
+                await _pause_uploads(self._asset_limiter, response)
+            raise_for_status(response)
         limit = self._config.max_response_size
         if len(response.body) > limit:  # a transport that did not enforce it
             raise errors.ResponseTooLargeError(limit, received=len(response.body))
         return response
 
-    async def _request(
+    def _request(
         self,
         method: str,
         path: str,
@@ -232,27 +233,43 @@ class AsyncArgil:
         body: Any = None,
         idempotent: bool | None = None,
         options: Mapping[str, Any] | None = None,
-    ) -> Response:
-        """Send one API request through the retry policy and return the 2xx response.
+    ) -> Awaitable[Response]:
+        """Send one API request through the retry policy; await it for the 2xx response.
 
-        A call without options runs on the client's own :class:`CallOptions` (nothing is
-        merged or checked); ``Timeout(total=...)`` bounds the whole call, retries included.
+        One path over resolved options: the client's own :class:`CallOptions` when the call
+        gives none (nothing is merged, copied or checked), else those merged with the call's
+        (checked here, before anything is sent). A plain ``def`` returning the send's
+        awaitable, so that it adds no coroutine of its own to each request; a call that is
+        observed (logs, spans, ``with_raw_response``) or bounded by ``Timeout(total=...)``
+        goes through :meth:`_bounded`.
         """
         resolved = self._options.merged(options) if options else self._options
         if idempotent is None:
             idempotent = method != "POST"
-        request = resolved.request(method, path, params, body, idempotent)
+        if resolved.given:
+            request = resolved.request(method, path, params, body, idempotent)
+        else:  # CallOptions.request's own fast path, without the call
+            payload = None if body is None else encode(body)
+            request = Request(method, path, tuple(params), payload, idempotent)
         retries = resolved.max_retries
         send = self._senders.get(retries) or self._sender(retries)
         total = resolved.timeout.total
         log = logger.isEnabledFor(logging.INFO)
+        if total is None and not wants_observer(log):  # nothing observes: the fast path
+            return send(request)
+        return self._bounded(request, send, total, log)
+
+    async def _bounded(
+        self, request: Request, send: Send, total: float | None, log: bool
+    ) -> Response:
+        """Send ``request`` observed, within ``total`` seconds (retries included) if given."""
         if total is None:
-            if not wants_observer(log):  # logs, spans and metadata off: the fast path
-                return await send(request)
             return await self._observed(request, send, log)
         with anyio.move_on_after(total):
             return await self._observed(request, send, log)
-        raise errors.APITimeoutError(f"{method} {path} did not finish within {total:g} s")
+        raise errors.APITimeoutError(
+            f"{request.method} {request.path} did not finish within {total:g} s"
+        )
 
     def _sender(self, max_retries: int) -> Send:
         """The retry pipeline for ``max_retries`` (built once per distinct value)."""

@@ -120,6 +120,7 @@ def _load_otel() -> ModuleType | None:
 
 
 _otel = _load_otel()
+_trace: ModuleType | None = None if _otel is None else _otel.trace  # see wants_observer
 
 
 class CallObserver:
@@ -171,8 +172,16 @@ class CallObserver:
 
 
 def wants_observer(log: bool) -> bool:
-    """Whether a call must be observed: logging on, a tracer provider set, or a sink set."""
-    return log or SINK.get() is not None or (_otel is not None and _otel.enabled())
+    """Whether a call must be observed: logging on, a tracer provider set, or a sink set.
+
+    On every call's path: ``_otel.enabled()``'s check is repeated inline (one global read, no
+    call), so that nothing observing costs one Python call here.
+    """
+    return (
+        log
+        or SINK.get() is not None
+        or (_trace is not None and getattr(_trace, "_TRACER_PROVIDER", _trace) is not None)
+    )
 
 
 async def run_observed(

@@ -1,7 +1,8 @@
 """Redis, for every part of the SDK that shares state through it: the one home of the plumbing.
 
-The asset limiter (``limits._redis``) and the batch coordinator (``batch._redis``) both talk
-to Redis through a :class:`RedisLink`, so they share one set of rules:
+The asset limiter (``limits._redis``), the batch coordinator (``batch._redis``) and the
+webhook de-duplication store (``events._dedup``) talk to Redis through a :class:`RedisLink`,
+so they share one set of rules:
 
 - **Where**: a ``redis://``, ``rediss://`` (TLS) or ``unix://`` URL, checked when the user's
   object is built (:func:`check_redis`: a bad scheme, port or database is an
@@ -21,8 +22,10 @@ to Redis through a :class:`RedisLink`, so they share one set of rules:
   twice is never used and expires).
 - **Scripts**: registered once per client (``EVALSHA``, reloaded by redis-py when Redis
   restarted); times come from the Redis server's clock (:data:`LUA_NOW`), never a client's.
-- **Leases**: renewed every third of their TTL by :func:`renew_periodically`, by one Lua
-  loop (:func:`lua_renew`).
+- **Leases**: renewed every third of their TTL by :func:`renew_periodically` (the
+  limiter's slots, the coordinator's claims); :func:`lua_renew` is the Lua loop that pushes
+  a lease set's expiries on (the limiter's; the coordinator's claims, fenced by token, have
+  their own).
 
 ``redis`` is an optional extra: this module imports it only when a link first connects, so
 ``import argil_async`` and ``import argil_async.batch`` work without it.

@@ -24,7 +24,8 @@ the Redis that processes share, or this machine's disk::
     │   │   ├── limits.LimiterUnavailableError      ... for the asset limiter: upload not sent
     │   │   └── batch.CoordinatorUnavailableError   ... for a coordinated batch
     │   ├── batch.ClaimLostError                    another worker has taken the job over
-    │   └── batch.BatchLostError                    the batch vanished from Redis (restart, flush)
+    │   ├── batch.BatchLostError                    the batch vanished from Redis (restart, flush)
+    │   └── batch.BatchMismatchError                Redis's batch is another API's or job file's
     └── LocalStorageError                           this machine's files cannot serve
         └── batch.JournalError                      a batch's journal or state files
             └── batch.ResultsWriteError             the results file could not be written
@@ -124,10 +125,11 @@ class APIStatusError(ArgilError):
         headers: Mapping[str, str] | None = None,
         request_id: str | None = None,
     ) -> None:
-        self.message = message = _redact.redact_text(message)
+        message = _redact.redact_text(message)
+        self.message: str = message
         self.status_code = status_code
-        self.code = code if code is not None else status_code
-        self.body = _redact.redact_bytes(body)
+        self.code: int = code if code is not None else status_code
+        self.body: bytes = _redact.redact_bytes(body)
         # Kept as given (not copied to a dict): the transport's headers are case-insensitive.
         self.headers: Mapping[str, str] = (
             _redact.redact_headers(headers) if headers is not None else {}
@@ -173,7 +175,7 @@ class ResponseValidationError(ArgilError):
     """The server answered 2xx with a body that could not be decoded into the expected model."""
 
     def __init__(self, message: str, *, body: bytes = b"") -> None:
-        self.body = _redact.redact_bytes(body)
+        self.body: bytes = _redact.redact_bytes(body)
         super().__init__(_redact.redact_text(message))
 
 

@@ -9,6 +9,7 @@ paying for another. Access logs never show the webhook token.
     export ARGIL_API_KEY=...                        # or ARGIL_BASE_URL=<a simulator> too
     export ARGIL_WEBHOOK_SECRET=$(python -c "import secrets; print(secrets.token_urlsafe(32))")
     export PUBLIC_BASE_URL=https://videos.example.com   # where Argil can reach this app
+    export ARGIL_WEBHOOK_REDIS_URL=redis://localhost:6379/0  # optional: de-dup across workers
     uvicorn fastapi_app:app --app-dir examples --workers 2
 
     curl -X POST localhost:8000/orders -H 'content-type: application/json' \\
@@ -26,10 +27,15 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from argil_async import ArgilError, AsyncArgil, Moment, Video
-from argil_async.events import RedactTokenFilter, WebhookReceiver
+from argil_async.events import RedactTokenFilter, RedisDedupStore, WebhookReceiver
 
 RedactTokenFilter.install()  # uvicorn.access and gunicorn.access lines show token=***
-receiver = WebhookReceiver()  # the token comes from ARGIL_WEBHOOK_SECRET: same in every worker
+# With a Redis (the limiter's), a delivery repeated to another worker or after a restart is
+# dispatched once in the whole app; without, once per worker.
+REDIS_URL = os.environ.get("ARGIL_WEBHOOK_REDIS_URL")
+receiver = WebhookReceiver(  # the token comes from ARGIL_WEBHOOK_SECRET: same in every worker
+    dedup=RedisDedupStore(REDIS_URL) if REDIS_URL else None
+)
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")
 POLL_INTERVAL = float(os.environ.get("ARGIL_POLL_INTERVAL", "5"))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
+from typing import Final
 
 import anyio
 import msgspec
@@ -76,7 +77,8 @@ class AsyncAssetsResource(Resource):
         if type is not None:
             types = check.text_list("type", [type] if isinstance(type, str) else type)
         check.page_size(page_size)
-        check_options(options)
+        if options:
+            check_options(options)
         state = check.query_value("status", status)
         base = check.query(type=types or None, status=state, pageSize=page_size)
 
@@ -229,7 +231,7 @@ class AsyncAssetsResourceWithRawResponse(RawResponseView):
 
     __slots__ = ()
 
-    get = RawMethod(AsyncAssetsResource.get)
-    upload = RawMethod(AsyncAssetsResource.upload)
-    wait_until_ready = RawMethod(AsyncAssetsResource.wait_until_ready)
-    delete = RawMethod(AsyncAssetsResource.delete)
+    get: Final = RawMethod(AsyncAssetsResource.get)
+    upload: Final = RawMethod(AsyncAssetsResource.upload)
+    wait_until_ready: Final = RawMethod(AsyncAssetsResource.wait_until_ready)
+    delete: Final = RawMethod(AsyncAssetsResource.delete)

@@ -6,6 +6,7 @@ import os
 import stat
 import warnings
 from collections.abc import Mapping
+from typing import Final
 
 import anyio
 import msgspec
@@ -213,8 +214,8 @@ class AsyncAvatarsResourceWithRawResponse(RawResponseView):
 
     __slots__ = ()
 
-    create = RawMethod(AsyncAvatarsResource.create)
-    create_from_video = RawMethod(AsyncAvatarsResource.create_from_video)
-    get = RawMethod(AsyncAvatarsResource.get)
-    list = RawMethod(AsyncAvatarsResource.list)
-    wait_until_ready = RawMethod(AsyncAvatarsResource.wait_until_ready)
+    create: Final = RawMethod(AsyncAvatarsResource.create)
+    create_from_video: Final = RawMethod(AsyncAvatarsResource.create_from_video)
+    get: Final = RawMethod(AsyncAvatarsResource.get)
+    list: Final = RawMethod(AsyncAvatarsResource.list)
+    wait_until_ready: Final = RawMethod(AsyncAvatarsResource.wait_until_ready)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 import msgspec
 from typing_extensions import Unpack
 
@@ -39,7 +41,8 @@ class AsyncSubtitlesResource(Resource):
     ) -> AsyncPaginator[SubtitleStyle]:
         """Iterate over the subtitle styles (the options go with every page's request)."""
         check.page_size(page_size)
-        check_options(options)
+        if options:
+            check_options(options)
 
         async def fetch(page: int) -> Page[SubtitleStyle]:
             params = check.query(page=page, pageSize=page_size)
@@ -76,4 +79,4 @@ class AsyncSubtitlesResourceWithRawResponse(RawResponseView):
 
     __slots__ = ()
 
-    export = RawMethod(AsyncSubtitlesResource.export)
+    export: Final = RawMethod(AsyncSubtitlesResource.export)

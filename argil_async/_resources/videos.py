@@ -6,7 +6,7 @@ import functools
 import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 from urllib.parse import quote
 
 import anyio
@@ -151,7 +151,8 @@ class AsyncVideosResource(Resource):
         Example: ``client.videos.list(extras_filter={"job": "welcome-42"})``.
         """
         check.page_size(page_size)
-        check_options(options)
+        if options:
+            check_options(options)
         extras_json = None
         if extras_filter is not None:
             filter_ = check.extras(extras_filter, field="extras_filter")
@@ -403,10 +404,10 @@ class AsyncVideosResourceWithRawResponse(RawResponseView):
 
     __slots__ = ()
 
-    create = RawMethod(AsyncVideosResource.create)
-    get = RawMethod(AsyncVideosResource.get)
-    delete = RawMethod(AsyncVideosResource.delete)
-    render = RawMethod(AsyncVideosResource.render)
-    wait_until_done = RawMethod(AsyncVideosResource.wait_until_done)
-    generate = RawMethod(AsyncVideosResource.generate)
-    download = RawMethod(AsyncVideosResource.download)
+    create: Final = RawMethod(AsyncVideosResource.create)
+    get: Final = RawMethod(AsyncVideosResource.get)
+    delete: Final = RawMethod(AsyncVideosResource.delete)
+    render: Final = RawMethod(AsyncVideosResource.render)
+    wait_until_done: Final = RawMethod(AsyncVideosResource.wait_until_done)
+    generate: Final = RawMethod(AsyncVideosResource.generate)
+    download: Final = RawMethod(AsyncVideosResource.download)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 from typing_extensions import Unpack
 
@@ -108,6 +108,6 @@ class AsyncVoicesResourceWithRawResponse(RawResponseView):
 
     __slots__ = ()
 
-    get = RawMethod(AsyncVoicesResource.get)
-    list = RawMethod(AsyncVoicesResource.list)
-    create = RawMethod(AsyncVoicesResource.create)
+    get: Final = RawMethod(AsyncVoicesResource.get)
+    list: Final = RawMethod(AsyncVoicesResource.list)
+    create: Final = RawMethod(AsyncVoicesResource.create)

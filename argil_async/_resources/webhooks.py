@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Final
 
 import msgspec
 from typing_extensions import Unpack
@@ -94,7 +95,7 @@ class AsyncWebhooksResourceWithRawResponse(RawResponseView):
 
     __slots__ = ()
 
-    create = RawMethod(AsyncWebhooksResource.create)
-    list = RawMethod(AsyncWebhooksResource.list)
-    update = RawMethod(AsyncWebhooksResource.update)
-    delete = RawMethod(AsyncWebhooksResource.delete)
+    create: Final = RawMethod(AsyncWebhooksResource.create)
+    list: Final = RawMethod(AsyncWebhooksResource.list)
+    update: Final = RawMethod(AsyncWebhooksResource.update)
+    delete: Final = RawMethod(AsyncWebhooksResource.delete)

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Final
 
 from typing_extensions import Unpack
 
@@ -119,7 +120,7 @@ class AssetsResourceWithRawResponse(RawResponseView):
     """``client.assets.with_raw_response``: each method returns a ``RawResponse``."""
 
     __slots__ = ()
-    get = RawMethod(AssetsResource.get)
-    upload = RawMethod(AssetsResource.upload)
-    wait_until_ready = RawMethod(AssetsResource.wait_until_ready)
-    delete = RawMethod(AssetsResource.delete)
+    get: Final = RawMethod(AssetsResource.get)
+    upload: Final = RawMethod(AssetsResource.upload)
+    wait_until_ready: Final = RawMethod(AssetsResource.wait_until_ready)
+    delete: Final = RawMethod(AssetsResource.delete)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Mapping
+from typing import Final
 
 from typing_extensions import Unpack
 
@@ -132,8 +133,8 @@ class AvatarsResourceWithRawResponse(RawResponseView):
     """``client.avatars.with_raw_response``: each method returns a ``RawResponse``."""
 
     __slots__ = ()
-    create = RawMethod(AvatarsResource.create)
-    create_from_video = RawMethod(AvatarsResource.create_from_video)
-    get = RawMethod(AvatarsResource.get)
-    list = RawMethod(AvatarsResource.list)
-    wait_until_ready = RawMethod(AvatarsResource.wait_until_ready)
+    create: Final = RawMethod(AvatarsResource.create)
+    create_from_video: Final = RawMethod(AvatarsResource.create_from_video)
+    get: Final = RawMethod(AvatarsResource.get)
+    list: Final = RawMethod(AvatarsResource.list)
+    wait_until_ready: Final = RawMethod(AvatarsResource.wait_until_ready)

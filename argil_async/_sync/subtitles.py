@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 from typing_extensions import Unpack
 
 from .._options import RequestOptions
@@ -55,4 +57,4 @@ class SubtitlesResourceWithRawResponse(RawResponseView):
     """``client.subtitles.with_raw_response``: each method returns a ``RawResponse``."""
 
     __slots__ = ()
-    export = RawMethod(SubtitlesResource.export)
+    export: Final = RawMethod(SubtitlesResource.export)

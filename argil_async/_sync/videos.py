@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from typing_extensions import Unpack
 
@@ -250,10 +250,10 @@ class VideosResourceWithRawResponse(RawResponseView):
     """``client.videos.with_raw_response``: each method returns a ``RawResponse``."""
 
     __slots__ = ()
-    create = RawMethod(VideosResource.create)
-    get = RawMethod(VideosResource.get)
-    delete = RawMethod(VideosResource.delete)
-    render = RawMethod(VideosResource.render)
-    wait_until_done = RawMethod(VideosResource.wait_until_done)
-    generate = RawMethod(VideosResource.generate)
-    download = RawMethod(VideosResource.download)
+    create: Final = RawMethod(VideosResource.create)
+    get: Final = RawMethod(VideosResource.get)
+    delete: Final = RawMethod(VideosResource.delete)
+    render: Final = RawMethod(VideosResource.render)
+    wait_until_done: Final = RawMethod(VideosResource.wait_until_done)
+    generate: Final = RawMethod(VideosResource.generate)
+    download: Final = RawMethod(VideosResource.download)

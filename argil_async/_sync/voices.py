@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 from typing_extensions import Unpack
 
 from .._options import RequestOptions
@@ -60,6 +62,6 @@ class VoicesResourceWithRawResponse(RawResponseView):
     """``client.voices.with_raw_response``: each method returns a ``RawResponse``."""
 
     __slots__ = ()
-    get = RawMethod(VoicesResource.get)
-    list = RawMethod(VoicesResource.list)
-    create = RawMethod(VoicesResource.create)
+    get: Final = RawMethod(VoicesResource.get)
+    list: Final = RawMethod(VoicesResource.list)
+    create: Final = RawMethod(VoicesResource.create)

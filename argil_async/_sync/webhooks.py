@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Final
 
 from typing_extensions import Unpack
 
@@ -70,7 +71,7 @@ class WebhooksResourceWithRawResponse(RawResponseView):
     """``client.webhooks.with_raw_response``: each method returns a ``RawResponse``."""
 
     __slots__ = ()
-    create = RawMethod(WebhooksResource.create)
-    list = RawMethod(WebhooksResource.list)
-    update = RawMethod(WebhooksResource.update)
-    delete = RawMethod(WebhooksResource.delete)
+    create: Final = RawMethod(WebhooksResource.create)
+    list: Final = RawMethod(WebhooksResource.list)
+    update: Final = RawMethod(WebhooksResource.update)
+    delete: Final = RawMethod(WebhooksResource.delete)

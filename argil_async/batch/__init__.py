@@ -51,10 +51,6 @@ can do the same (``examples/batch_operator.py``).
 """
 
 from .._exports import rehome as _rehome
-from ._coordinator import BatchLostError as BatchLostError
-from ._coordinator import ClaimLostError as ClaimLostError
-from ._coordinator import CoordinatorUnavailableError as CoordinatorUnavailableError
-from ._coordinator import RedisCoordinator as RedisCoordinator
 from ._estimate import CostEstimate as CostEstimate
 from ._estimate import JobCost as JobCost
 from ._estimate import estimate_cost as estimate_cost
@@ -67,7 +63,6 @@ from ._jobs import Job as Job
 from ._jobs import JobFileError as JobFileError
 from ._jobs import JobProblem as JobProblem
 from ._jobs import UploadBroll as UploadBroll
-from ._journal import STATES as STATES
 from ._layout import BatchIdentity as BatchIdentity
 from ._layout import JournalError as JournalError
 from ._layout import journal_path as journal_path
@@ -78,6 +73,12 @@ from ._online import resolve_names as resolve_names
 from ._outcome import BatchOptions as BatchOptions
 from ._outcome import BatchSummary as BatchSummary
 from ._outcome import CallbackServer as CallbackServer
+from ._records import STATES as STATES
+from ._redis._coordinator import BatchLostError as BatchLostError
+from ._redis._coordinator import BatchMismatchError as BatchMismatchError
+from ._redis._coordinator import ClaimLostError as ClaimLostError
+from ._redis._coordinator import CoordinatorUnavailableError as CoordinatorUnavailableError
+from ._redis._coordinator import RedisCoordinator as RedisCoordinator
 from ._results import BatchStatus as BatchStatus
 from ._results import JobFailure as JobFailure
 from ._results import ResultsWriteError as ResultsWriteError
@@ -96,6 +97,7 @@ __all__ = [
     "STATES",
     "BatchIdentity",
     "BatchLostError",
+    "BatchMismatchError",
     "BatchOptions",
     "BatchStatus",
     "BatchSummary",

@@ -62,9 +62,9 @@ from ..errors import (
     WaitTimeoutError,
 )
 from ..models import Video
-from ._coordinator import BatchLostError, ClaimLostError
 from ._jobs import BATCH_EXTRA, JOB_KEY_EXTRA, Job
-from ._journal import (
+from ._layout import JournalError
+from ._records import (
     CREATED,
     CREATING,
     DONE,
@@ -75,9 +75,9 @@ from ._journal import (
     RENDERING,
     TIMED_OUT,
     JobRecord,
-    JournalWriter,
+    JobStore,
 )
-from ._layout import JournalError
+from ._redis._coordinator import BatchLostError, ClaimLostError
 from ._uploads import Uploads
 from ._waiting import Waiter
 
@@ -118,7 +118,7 @@ class JobDriver:
     def __init__(
         self,
         client: AsyncArgil,
-        writer: JournalWriter,
+        writer: JobStore,
         waiter: Waiter,
         retry: RetrySettings,
         on_move: Callable[[str, str], None] = lambda old, new: None,

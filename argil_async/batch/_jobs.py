@@ -87,7 +87,7 @@ class JobFileError(InvalidRequestError):
 
     def __init__(self, source: str, problems: Sequence[JobProblem]) -> None:
         self.source = source
-        self.problems = list(problems)
+        self.problems: list[JobProblem] = list(problems)
         shown = "\n".join(f"  {problem}" for problem in self.problems[:50])
         more = len(self.problems) - 50
         tail = f"\n  ... and {more} more" if more > 0 else ""

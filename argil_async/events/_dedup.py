@@ -63,8 +63,8 @@ class MemoryDedupStore:
     """
 
     def __init__(self, *, max_keys: int = 10_000, ttl: float = DEFAULT_TTL) -> None:
-        self.max_keys = check.integer("max_keys", max_keys, low=0)
-        self.ttl = _ttl(ttl)
+        self.max_keys: int = check.integer("max_keys", max_keys, low=0)
+        self.ttl: float = _ttl(ttl)
         self._keys: OrderedDict[str, float] = OrderedDict()  # key -> expiry, oldest first
 
     def __repr__(self) -> str:
@@ -123,7 +123,7 @@ class RedisDedupStore:
         check_redis("redis", redis)
         if not isinstance(prefix, str):
             raise check.fail("prefix", "must be a string", prefix)
-        self.ttl = _ttl(ttl)
+        self.ttl: float = _ttl(ttl)
         self.prefix = prefix
         self._link = RedisLink(
             redis, {"CLAIM": _CLAIM}, retry_for=_RETRY_FOR, unavailable=RedisUnavailableError

@@ -462,6 +462,9 @@ class WebhookReceiver:
 
 def _header_fields(headers: Headers) -> dict[str, str]:
     """Lower-case names to text values, from a mapping or from (name, value) pairs."""
+    raw = getattr(headers, "raw", None)  # Starlette's Headers decode values as latin-1
+    if isinstance(raw, list):
+        headers = raw  # the bytes as received, decoded as UTF-8 below
     pairs = headers.items() if isinstance(headers, Mapping) else headers
     try:
         return {_text(name).lower(): _text(value) for name, value in pairs}

@@ -20,7 +20,7 @@ from typing import Protocol, runtime_checkable
 
 import anyio
 
-from ..errors import InvalidRequestError
+from .. import _validation as check
 from ..models import Asset
 
 __all__ = ["AssetLimiter", "InProcessAssetLimiter", "Lease"]
@@ -33,7 +33,7 @@ class Lease:
 
     def __init__(self, expires_at: float) -> None:
         self.asset_id: str | None = None
-        self.expires_at = expires_at
+        self.expires_at: float = expires_at
 
 
 @runtime_checkable
@@ -89,15 +89,14 @@ class InProcessAssetLimiter:
     """
 
     def __init__(self, slots: int = 5, *, lease_timeout: float = 900.0) -> None:
-        if isinstance(slots, bool) or not isinstance(slots, int) or slots < 1:
-            raise InvalidRequestError("asset_concurrency", "must be an integer of at least 1")
+        check.integer("asset_concurrency", slots, low=1)
         self.slots = slots
         self.lease_timeout = lease_timeout
         self._leases: set[Lease] = set()
         self._by_asset: dict[str, Lease] = {}
         self._changed: anyio.Event | None = None
         self._paused_until = 0.0
-        self.max_in_use = 0
+        self.max_in_use: int = 0
         self.expected_processing: float | None = None
         """How long processing usually takes here (a moving average of what was seen)."""
 

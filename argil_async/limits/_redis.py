@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import anyio
 
 from .. import _redis
+from .. import _validation as check
 from .._redis import RedisLink, check_redis, retry_budget, where
-from ..errors import InvalidRequestError, RedisUnavailableError
+from ..errors import RedisUnavailableError
 from ..models import Asset
 from . import _scripts as scripts
 from ._local import InProcessAssetLimiter, Lease
@@ -56,9 +57,9 @@ class RedisLease(Lease):
 
     def __init__(self, token: str | None, ttl: float, local: Lease | None = None) -> None:
         super().__init__(time.monotonic() + ttl)
-        self.token = token
-        self.local = local
-        self.taken_at = time.monotonic()
+        self.token: str | None = token
+        self.local: Lease | None = local
+        self.taken_at: float = time.monotonic()
 
 
 class _Link:
@@ -108,9 +109,9 @@ class RedisAssetLimiter:
             _check_seconds(field, value)
         _check_seconds("recheck_interval", recheck_interval)
         self.slots = slots
-        self.lease_ttl = float(lease_ttl)
-        self.max_hold = float(max_hold)
-        self.recheck_interval = float(recheck_interval)
+        self.lease_ttl: float = float(lease_ttl)
+        self.max_hold: float = float(max_hold)
+        self.recheck_interval: float = float(recheck_interval)
         self.name = name
         self.fallback = fallback
         self._redis = redis
@@ -352,20 +353,16 @@ class RedisAssetLimiter:
 
 def _ours(lease: Lease) -> RedisLease:
     if not isinstance(lease, RedisLease):
-        raise InvalidRequestError("lease", "was not taken from this RedisAssetLimiter")
+        raise check.fail("lease", "must be a lease taken from this RedisAssetLimiter", lease)
     return lease
 
 
 def _check(redis: object, slots: object, name: object, fallback: object) -> None:
     check_redis("redis", redis)
-    if isinstance(slots, bool) or not isinstance(slots, int) or slots < 1:
-        raise InvalidRequestError("slots", f"must be an integer of at least 1, got {slots!r}")
-    if not isinstance(name, str) or not name or not name.isprintable():
-        raise InvalidRequestError("name", "must be a non-empty printable string")
-    if fallback not in ("error", "local"):
-        raise InvalidRequestError("fallback", f"must be 'error' or 'local', got {fallback!r}")
+    check.integer("slots", slots, low=1)
+    check.printable("name", name)
+    check.choice("fallback", fallback, ("error", "local"))
 
 
 def _check_seconds(field: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise InvalidRequestError(field, f"must be a number of seconds above 0, got {value!r}")
+    check.seconds(field, value)

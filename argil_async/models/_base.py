@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import msgspec
 
@@ -49,7 +49,7 @@ class ResponseModel(msgspec.Struct, rename="camel", kw_only=True, frozen=True, g
     and describe them, also inside a ``dict[str, Any]`` or a plain ``dict`` return type.
     """
 
-    __pydantic_serializer__ = _PydanticSerializer()
+    __pydantic_serializer__: ClassVar[_PydanticSerializer] = _PydanticSerializer()
 
     def to_dict(self, *, case: Literal["camel", "snake"] = "camel") -> dict[str, Any]:
         """The object as JSON-ready builtins: the API's camelCase keys, or snake_case ones.

@@ -50,7 +50,7 @@ class MockTransport:
         self.answers: list[_Answer] = list(answers)
         self.requests: list[Request] = []
         self.files: dict[str, bytes] = {}
-        self.closed = False
+        self.closed: bool = False
 
     async def send(self, request: Request) -> Response:
         """Record ``request`` and play the next answer."""

@@ -34,7 +34,7 @@ from argil_async.batch import (
     load_jobs,
     run_batch,
 )
-from argil_async.batch._coordinator import _keys_of
+from argil_async.batch._redis._coordinator import _keys_of
 from argil_async.testing import ArgilSimulator
 
 FAST = BatchOptions(poll_interval=0.05, retry_wait=0.05)

@@ -14,8 +14,9 @@ import pytest
 
 from argil_async import InvalidRequestError, LocalStorageError
 from argil_async.batch import Job, JournalError, journal_path, read_status
-from argil_async.batch._journal import DONE, FAILED, PENDING, RENDER_SENT, Journal, JournalWriter
+from argil_async.batch._records import DONE, FAILED, PENDING, RENDER_SENT
 from argil_async.batch._results import write_results
+from argil_async.batch._sqlite._journal import Journal, JournalWriter
 
 
 def make_jobs(count: int) -> list[Job]:
@@ -51,7 +52,7 @@ def test_prepare_adds_new_jobs_and_keeps_known_states(tmp_path: Path):
 
 
 def test_a_journal_from_another_api_is_refused(tmp_path: Path):
-    """Resuming against another endpoint raises JournalError (an InvalidRequestError)."""
+    """Resuming against another endpoint raises JournalError (a LocalStorageError)."""
     with Journal(tmp_path / "j") as journal:
         journal.prepare(make_jobs(1), "https://api")
         with pytest.raises(JournalError, match="was written against https://api"):

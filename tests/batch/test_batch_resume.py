@@ -14,7 +14,8 @@ from test_batch_run import FAST, assert_one_video_per_job, avatar_of, make_jobs,
 
 from argil_async import LocalStorageError
 from argil_async.batch import BatchOptions, Job, journal_path, read_status
-from argil_async.batch._journal import CREATING, TIMED_OUT, Journal
+from argil_async.batch._records import CREATING, TIMED_OUT
+from argil_async.batch._sqlite._journal import Journal
 from argil_async.testing import ArgilSimulator
 
 SimFactory = Callable[..., Awaitable[ArgilSimulator]]

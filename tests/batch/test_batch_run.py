@@ -22,7 +22,8 @@ from argil_async.batch import (
     journal_path,
     run_batch,
 )
-from argil_async.batch._journal import CREATING, RENDERING, TIMED_OUT, Journal
+from argil_async.batch._records import CREATING, RENDERING, TIMED_OUT
+from argil_async.batch._sqlite._journal import Journal
 from argil_async.testing import ArgilSimulator
 
 SimFactory = Callable[..., Awaitable[ArgilSimulator]]

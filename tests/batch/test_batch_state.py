@@ -30,9 +30,9 @@ from argil_async.batch import (
     read_status,
     remaining_jobs,
 )
-from argil_async.batch._journal import Journal
 from argil_async.batch._layout import state_paths
 from argil_async.batch._results import status_of
+from argil_async.batch._sqlite._journal import Journal
 from argil_async.testing import ArgilSimulator
 
 
@@ -310,7 +310,7 @@ def test_coordinator_for_results_with_a_damaged_note_is_a_typed_error(tmp_path: 
     from argil_async.batch import RedisCoordinator
 
     (tmp_path / "out.jsonl.coordinator").write_bytes(b"\xff\xfe\x00batch")
-    with pytest.raises(InvalidRequestError, match="does not name a batch"):
+    with pytest.raises(InvalidRequestError, match="must name the batch"):
         RedisCoordinator.for_results("redis://127.0.0.1:1/0", tmp_path / "out.jsonl")
 
 

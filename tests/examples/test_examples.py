@@ -46,6 +46,7 @@ def test_every_example_is_covered():
             "fleet_upload.py",
             "quickstart.py",
             "quickstart_sync.py",
+            "saq_app.py",
             "webhook_app.py",
         ]
     )

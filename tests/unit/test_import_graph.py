@@ -222,3 +222,17 @@ def test_mcp_only_in_the_mcp_server_application():
     assert set(MCP_USERS) == {"argil_async._cli._mcp_server"}
     importers = {m for m, targets in GRAPH.items() if "argil_async._cli._mcp_server" in targets}
     assert importers == {"argil_async._cli._mcp"}
+
+
+def test_the_two_batch_stores_are_separate_units():
+    """batch/_sqlite (one machine's journal) and batch/_redis (a fleet's) never import each
+    other: each reads as one unit, and both meet only in _records.JobStore and the runner."""
+    sqlite = "argil_async.batch._sqlite"
+    redis_store = "argil_async.batch._redis"
+    for module, targets in GRAPH.items():
+        if module.startswith(sqlite):
+            assert not {t for t in targets if t.startswith(redis_store)}, module
+        if module.startswith(redis_store):
+            assert not {t for t in targets if t.startswith(sqlite)}, module
+    assert any(m.startswith(f"{sqlite}.") for m in GRAPH)
+    assert any(m.startswith(f"{redis_store}.") for m in GRAPH)

@@ -26,7 +26,7 @@ empty keys (an empty queue would look like a finished batch).
 
 from __future__ import annotations
 
-from .._redis import LUA_NOW
+from ..._redis import LUA_NOW
 
 __all__ = ["CLAIM", "FENCE", "INIT", "RECORDS", "RELEASE", "RENEW", "SAVE", "STATES"]
 

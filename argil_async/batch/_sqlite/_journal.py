@@ -1,10 +1,7 @@
 """The journal: one SQLite row per job, committed at every state change, so a run can resume.
 
-States, in order (an *intent* is written and committed before the request it announces)::
-
-    PENDING -> CREATING (intent) -> CREATED (video id) -> RENDERING (intent) -> RENDER_SENT
-            -> DONE | FAILED | TIMED_OUT (the render's outcome was not learned in time: the
-               wait's deadline passed or the API stayed unreachable; the next run waits again)
+Each row is a job's :class:`~._records.JobRecord` (its states are listed in ``_records``); an
+*intent* is written and committed before the request it announces.
 
 The file is ``.argil-batch/<results>.journal`` beside the results file (see ``_layout``), in
 WAL mode with
@@ -20,61 +17,34 @@ keeps a second run off the journal while one is running. A job retried after a f
 ``retired``, so that reconciliation never adopts them.
 
 The runner uses a journal through :meth:`Journal.prepare`, :meth:`Journal.records`,
-:meth:`Journal.save` (through a :class:`JournalWriter`), :attr:`Journal.batch` and
-:meth:`Journal.close`: another store of job state (a coordinator) offers the same methods.
+:meth:`Journal.save` (through a :class:`JournalWriter`, the SQLite
+:class:`~._records.JobStore`), :attr:`Journal.batch` and :meth:`Journal.close`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import operator
 import os
 import sqlite3
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import anyio
 
-from ._jobs import Job
-from ._layout import JournalError, journal_path
+from .._jobs import Job
+from .._layout import JournalError, journal_path
+from .._records import COLUMNS, FAILED, PENDING, JobRecord, as_row, retried
 
 __all__ = [
-    "CREATED",
-    "CREATING",
-    "DONE",
-    "FAILED",
-    "FINISHED",
-    "PENDING",
-    "RENDERING",
-    "RENDER_SENT",
-    "STATES",
-    "TIMED_OUT",
-    "JobRecord",
     "Journal",
     "JournalError",
     "JournalWriter",
     "journal_path",
     "reading",
-    "retried",
 ]
-
-PENDING = "PENDING"
-CREATING = "CREATING"
-CREATED = "CREATED"
-RENDERING = "RENDERING"
-RENDER_SENT = "RENDER_SENT"
-DONE = "DONE"
-FAILED = "FAILED"
-TIMED_OUT = "TIMED_OUT"
-STATES = (PENDING, CREATING, CREATED, RENDERING, RENDER_SENT, DONE, FAILED, TIMED_OUT)
-#: States a run does not take further: the job's outcome is known (or, TIMED_OUT, overdue).
-FINISHED = frozenset({DONE, FAILED, TIMED_OUT})
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -87,51 +57,6 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 """
 _SQLITE_HEADER = b"SQLite format 3\x00"
-_COLUMNS = (
-    "key", "seq", "line", "fingerprint", "state", "video_id", "video_status", "video_url",
-    "error", "attempts", "started_at", "created_at", "render_sent_at", "finished_at",
-    "updated_at", "retired",
-)  # fmt: skip
-
-
-@dataclass(frozen=True, slots=True)
-class JobRecord:
-    """A job's row in the journal; times are Unix timestamps."""
-
-    key: str
-    seq: int
-    line: int
-    fingerprint: str
-    state: str = PENDING
-    video_id: str | None = None
-    video_status: str | None = None
-    video_url: str | None = None
-    error: str | None = None
-    attempts: int = 0
-    started_at: float | None = None
-    created_at: float | None = None
-    render_sent_at: float | None = None
-    finished_at: float | None = None
-    updated_at: float = 0.0
-    retired: str | None = None
-
-    @property
-    def retired_ids(self) -> frozenset[str]:
-        """Videos of earlier attempts that a retry replaced (never adopted again)."""
-        return frozenset(self.retired.split(",")) if self.retired else frozenset()
-
-    def moved(self, **changes: Any) -> JobRecord:
-        """A copy with ``changes`` applied and ``updated_at`` set to now."""
-        return self.replaced(**changes, updated_at=time.time())
-
-    def replaced(self, **changes: Any) -> JobRecord:
-        """A copy with ``changes`` applied (``dataclasses.replace``, without its cost)."""
-        values = dict(zip(_COLUMNS, _row(self), strict=True))
-        values.update(changes)
-        return JobRecord(**values)
-
-
-_row = operator.attrgetter(*_COLUMNS)  # a record as its journal row
 
 
 class Journal:
@@ -218,14 +143,14 @@ class Journal:
         if not self._has_jobs_table():
             return iter(())
         present = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
-        columns = ", ".join(c if c in present else "NULL" for c in _COLUMNS)  # v0.1, read-only
+        columns = ", ".join(c if c in present else "NULL" for c in COLUMNS)  # v0.1, read-only
         cursor = self._db.execute(f"SELECT {columns} FROM jobs {where} ORDER BY seq")
         return (JobRecord(*row) for row in cursor)
 
     def save(self, records: Sequence[JobRecord]) -> None:
         """Insert or replace ``records`` in one transaction (one commit, one fsync)."""
-        marks = ", ".join("?" * len(_COLUMNS))
-        rows = [_row(record) for record in records]
+        marks = ", ".join("?" * len(COLUMNS))
+        rows = [as_row(record) for record in records]
         with self._transaction():
             self._db.executemany(f"INSERT OR REPLACE INTO jobs VALUES ({marks})", rows)
 
@@ -256,8 +181,8 @@ class Journal:
                 new_batch = batch or uuid.uuid4().hex
                 self._db.execute("INSERT OR REPLACE INTO meta VALUES ('batch', ?)", (new_batch,))
             self._db.execute("INSERT OR IGNORE INTO meta VALUES ('endpoint', ?)", (endpoint,))
-            marks = ", ".join("?" * len(_COLUMNS))
-            rows = [_row(record) for record in [*changed, *dropped]]  # the others are as saved
+            marks = ", ".join("?" * len(COLUMNS))
+            rows = [as_row(record) for record in [*changed, *dropped]]  # the others are as saved
             self._db.executemany(f"INSERT OR REPLACE INTO jobs VALUES ({marks})", rows)
         return {record.key: record for record in records}
 
@@ -388,19 +313,6 @@ def _adopted(job: Job, seq: int, known: JobRecord | None, retry_failed: bool) ->
     if (known.seq, known.line, known.fingerprint) == (seq, job.line, fingerprint):
         return known  # unchanged: not written again
     return known.replaced(seq=seq, line=job.line, fingerprint=fingerprint)
-
-
-def retried(job: Job, seq: int, known: JobRecord) -> JobRecord:
-    """A FAILED job's record back to PENDING for a retry, its earlier videos retired."""
-    retired = sorted(known.retired_ids | ({known.video_id} if known.video_id else set()))
-    return JobRecord(
-        key=job.key,
-        seq=seq,
-        line=job.line,
-        fingerprint=job.fingerprint(),
-        attempts=known.attempts,
-        retired=",".join(retired) or None,
-    ).moved()
 
 
 def _check_unchanged(jobs: Iterable[Job], known: dict[str, JobRecord], retry_failed: bool) -> None:

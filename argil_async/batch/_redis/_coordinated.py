@@ -25,27 +25,18 @@ from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import replace
 from pathlib import Path
-from typing import Literal, cast
+from typing import Literal
 
 import anyio
 
-from .._client import AsyncArgil
-from .._redis import renew_periodically
-from .._seam import Timeout
-from ..errors import ArgilError
-from ._coordinator import (
-    BatchLostError,
-    ClaimLostError,
-    CoordinatorUnavailableError,
-    RedisCoordinator,
-    batch_family,
-    coordinator_file,
-)
-from ._driver import JobDriver, RetrySettings
-from ._jobs import Job
-from ._journal import JobRecord, JournalWriter
-from ._layout import check_writable
-from ._outcome import (
+from ..._client import AsyncArgil
+from ..._redis import renew_periodically
+from ..._seam import Timeout
+from ...errors import ArgilError
+from .._driver import JobDriver, RetrySettings
+from .._jobs import Job
+from .._layout import check_writable
+from .._outcome import (
     BatchOptions,
     BatchSummary,
     Breaker,
@@ -54,9 +45,18 @@ from ._outcome import (
     first_error,
     serve_callbacks,
 )
-from ._progress import Tracker, show_progress
-from ._results import write_results
-from ._waiting import Waiter, WaitSettings
+from .._progress import Tracker, show_progress
+from .._records import JobRecord
+from .._results import write_results
+from .._waiting import Waiter, WaitSettings
+from ._coordinator import (
+    BatchLostError,
+    ClaimLostError,
+    CoordinatorUnavailableError,
+    RedisCoordinator,
+    batch_family,
+    coordinator_file,
+)
 
 __all__ = ["run_coordinated"]
 
@@ -167,7 +167,7 @@ class _Worker:
         async with serve_callbacks(server) as (receiver, url):
             settings = WaitSettings(options.timeout, options.poll_interval, options.check_interval)
             waiter = Waiter(self.client, settings, receiver, url)
-            writer = cast(JournalWriter, ClaimedWriter(self.coordinator, self.known))
+            writer = ClaimedWriter(self.coordinator, self.known)  # a JobStore, no cast
             retry = RetrySettings(options.retries, options.retry_wait)
             paid = self._paid_timeout()
             cover = (paid.total or _PAID_TOTAL) + min(self.coordinator.lease_ttl, 5.0)
@@ -243,8 +243,9 @@ class _Worker:
 
 
 class ClaimedWriter:
-    """The driver's journal writer, for a coordinated run: saves go to Redis, fenced by the
-    claim of the task saving; ``known`` keeps each saved record (the worker's own view)."""
+    """The coordinated run's :class:`~.._records.JobStore`: saves go to Redis, fenced by the
+    claim of the task saving (ClaimLostError when another worker has the job now); ``known``
+    keeps each saved record (the worker's own view)."""
 
     def __init__(
         self, coordinator: RedisCoordinator, known: dict[str, JobRecord] | None = None

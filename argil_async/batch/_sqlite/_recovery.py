@@ -29,11 +29,10 @@ from typing import Any
 
 import anyio
 
-from .._client import AsyncArgil
-from ..models import VIDEO_FAILED_STATUSES, Video
-from ._jobs import BATCH_EXTRA, JOB_KEY_EXTRA, Job
-from ._journal import CREATED, CREATING, DONE, FAILED, PENDING, RENDER_SENT, JobRecord, Journal
-from ._layout import (
+from ..._client import AsyncArgil
+from ...models import VIDEO_FAILED_STATUSES, Video
+from .._jobs import BATCH_EXTRA, JOB_KEY_EXTRA, Job
+from .._layout import (
     BatchIdentity,
     JournalError,
     StatePaths,
@@ -42,7 +41,9 @@ from ._layout import (
     state_paths,
     write_identity,
 )
-from ._results import as_text, read_result_rows, write_results
+from .._records import CREATED, CREATING, DONE, FAILED, PENDING, RENDER_SENT, JobRecord
+from .._results import as_text, read_result_rows, write_results
+from ._journal import Journal
 
 __all__ = ["OpenedState", "open_state", "reconcile_batch"]
 

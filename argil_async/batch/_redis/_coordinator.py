@@ -2,7 +2,7 @@
 
 The journal moves into Redis: every job's :class:`JobRecord` lives in a hash, and a worker
 drives a job only while it holds a *claim* on it (a lease it renews every third of
-``lease_ttl``). Each save is fenced by the claim (:mod:`._coordinator_scripts`), and a worker
+``lease_ttl``). Each save is fenced by the claim (:mod:`._scripts`), and a worker
 that cannot renew a claim stops driving that job before the claim can expire, so no two
 workers ever act on one job at once. A worker that dies stops renewing; once its claims expire
 their jobs go back to the front of the queue, and whoever takes one over resumes it from its
@@ -49,20 +49,21 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import msgspec
 
-from .. import _validation as check
-from .._redis import RedisLink, check_redis, retry_budget
-from ..errors import InvalidRequestError, RedisError, RedisUnavailableError
-from . import _coordinator_scripts as scripts
-from ._jobs import Job
-from ._journal import FAILED, FINISHED, JobRecord, JournalError, retried
-from ._results import BatchStatus, result_line, status_of_records, write_results
-from ._state import JobResult
+from ... import _validation as check
+from ..._redis import RedisLink, check_redis, retry_budget
+from ...errors import RedisError, RedisUnavailableError
+from .._jobs import Job
+from .._records import FAILED, FINISHED, JobRecord, retried
+from .._results import BatchStatus, result_line, status_of_records, write_results
+from .._state import JobResult
+from . import _scripts as scripts
 
 if TYPE_CHECKING:  # redis is an optional extra: imported when a coordinator connects
     import redis.asyncio as aioredis
 
 __all__ = [
     "BatchLostError",
+    "BatchMismatchError",
     "ClaimLostError",
     "CoordinatorUnavailableError",
     "RedisCoordinator",
@@ -87,6 +88,21 @@ class CoordinatorUnavailableError(RedisUnavailableError):
 
 class ClaimLostError(RedisError):
     """This worker no longer holds the job's claim: another worker has taken it over."""
+
+
+class BatchMismatchError(RedisError):
+    """The batch of this name in Redis cannot serve this run: it was run against another API
+    endpoint, or it holds other jobs (the job file changed). Raised before anything is sent
+    (the CLI exits 2); ``field`` is the batch's name, ``rule`` what does not match.
+
+    The coordinated twin of a SQLite run's ``JournalError`` (which it used to be): the state
+    that refuses the run is in Redis, not on this machine's disk.
+    """
+
+    def __init__(self, field: str, rule: str) -> None:
+        self.field = field
+        self.rule = rule
+        super().__init__(f"{field}: {rule}")
 
 
 class BatchLostError(RedisError):
@@ -126,15 +142,13 @@ class RedisCoordinator:
         lease_ttl: float = 120.0,
     ) -> None:
         check_redis("coordinator", redis)
-        if batch is not None and (
-            not isinstance(batch, str) or not batch or not batch.isprintable() or len(batch) > 200
-        ):
-            raise InvalidRequestError("batch", "must be 1 to 200 printable characters")
+        if batch is not None:
+            check.printable("batch", batch, max_length=200)
         check.number("lease_ttl", lease_ttl, low=1)  # seconds; NaN and infinity are refused
         self._redis = redis
         self.batch = batch
-        self.lease_ttl = float(lease_ttl)
-        self.worker = f"{uuid.uuid4().hex[:12]}"
+        self.lease_ttl: float = float(lease_ttl)
+        self.worker: str = f"{uuid.uuid4().hex[:12]}"
         self._store = RedisLink(
             redis,
             {name: getattr(scripts, name) for name in scripts.__all__},
@@ -171,7 +185,7 @@ class RedisCoordinator:
         except (OSError, UnicodeDecodeError):  # absent, unreadable, or damaged
             batch = ""
         if not batch:
-            raise InvalidRequestError(str(note), "does not name a batch: give the batch's name")
+            raise check.fail(str(note), "must name the batch (give the batch's name)")
         return cls(redis, batch=batch, lease_ttl=lease_ttl)
 
     async def __aenter__(self) -> RedisCoordinator:
@@ -223,10 +237,10 @@ class RedisCoordinator:
     async def _current(self, what: str) -> list[JobRecord]:
         """The records of the job file's jobs; InvalidRequestError when there is no batch."""
         if self.batch is None:
-            raise InvalidRequestError("batch", f"is needed to read a batch's {what}")
+            raise check.fail("batch", f"must be given to read a batch's {what}")
         records = await self.records()
         if not records:
-            raise InvalidRequestError("batch", f"no batch {self.batch!r} in this Redis")
+            raise check.fail("batch", "must name a batch in this Redis", self.batch)
         return [record for record in records.values() if record.seq >= 0]
 
     async def open(
@@ -252,9 +266,9 @@ class RedisCoordinator:
         )
         kind, value, retried = (_text(part) for part in outcome)
         if kind == "endpoint":
-            raise JournalError(self.batch, f"was run against {value}, not {endpoint}")
+            raise BatchMismatchError(self.batch, f"was run against {value}, not {endpoint}")
         if kind == "digest":
-            raise JournalError(self.batch, _CHANGED)
+            raise BatchMismatchError(self.batch, _CHANGED)
         if int(retried):
             logger.info("batch %s: %s failed jobs put back to be retried", self.batch, retried)
         self._epoch = value
