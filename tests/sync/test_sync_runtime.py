@@ -297,8 +297,32 @@ def test_tasks_are_made_in_the_callers_thread_only_where_that_is_safe() -> None:
     loop = asyncio.new_event_loop()
     try:
         expected = sys.version_info < (3, 14)
-        assert (runtime_module._direct_wake(loop) is not None) is expected
+        wake = runtime_module._direct_wake(loop)
+        assert (wake is not None) is expected
+        if wake is not None and hasattr(os, "eventfd"):  # Linux: an eventfd of the client's own
+            assert getattr(wake, "func", None) is os.eventfd_write
         loop.set_debug(True)
         assert runtime_module._direct_wake(loop) is None
     finally:
         loop.close()
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts /proc/self/fd")
+def test_closed_clients_leave_no_descriptor_open(transport: LoopTransport) -> None:
+    """Clients used and closed leave no file descriptor behind (the loop's wake-up included)."""
+
+    def open_fds() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    def use_and_close() -> None:
+        client = make_client(transport)
+        client.avatars.get("ava")
+        client.close()
+
+    use_and_close()
+    gc.collect()
+    before = open_fds()
+    for _ in range(10):
+        use_and_close()
+    gc.collect()
+    assert open_fds() == before
