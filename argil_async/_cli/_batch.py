@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ..batch import (
+    BatchMismatchError,
     BatchOptions,
     CallbackServer,
     Job,
@@ -177,7 +178,7 @@ async def _run_async(args: argparse.Namespace, jobs: list[Job]) -> int:
                 _print_summary(args, exc.summary)
             print(f"error: {exc}", file=sys.stderr)
             return 1
-        except (InvalidRequestError, LocalStorageError) as exc:  # job file, journal, flags
+        except (InvalidRequestError, LocalStorageError, BatchMismatchError) as exc:  # unsent
             print(f"error: {exc}", file=sys.stderr)
             return 2
         except ArgilError as exc:

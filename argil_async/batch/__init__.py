@@ -75,6 +75,7 @@ from ._outcome import BatchSummary as BatchSummary
 from ._outcome import CallbackServer as CallbackServer
 from ._records import STATES as STATES
 from ._redis._coordinator import BatchLostError as BatchLostError
+from ._redis._coordinator import BatchMismatchError as BatchMismatchError
 from ._redis._coordinator import ClaimLostError as ClaimLostError
 from ._redis._coordinator import CoordinatorUnavailableError as CoordinatorUnavailableError
 from ._redis._coordinator import RedisCoordinator as RedisCoordinator
@@ -96,6 +97,7 @@ __all__ = [
     "STATES",
     "BatchIdentity",
     "BatchLostError",
+    "BatchMismatchError",
     "BatchOptions",
     "BatchStatus",
     "BatchSummary",

@@ -18,9 +18,9 @@ from support.client_fixtures import client_for
 
 from argil_async.batch import (
     JOB_KEY_EXTRA,
+    BatchMismatchError,
     BatchOptions,
     ClaimLostError,
-    JournalError,
     RedisCoordinator,
     load_jobs,
     run_batch,
@@ -259,10 +259,10 @@ async def test_a_changed_job_file_cannot_join(sim_factory, tmp_path: Path, redis
     first = RedisCoordinator(redis_url, batch=redis_name)
     await first.open(load_jobs(tmp_path / "a.jsonl"), sim.base_url)
     other_jobs = RedisCoordinator(redis_url, batch=redis_name)
-    with pytest.raises(JournalError, match="other jobs"):
+    with pytest.raises(BatchMismatchError, match="other jobs"):
         await other_jobs.open(load_jobs(tmp_path / "b.jsonl"), sim.base_url)
     other_api = RedisCoordinator(redis_url, batch=redis_name)
-    with pytest.raises(JournalError, match="was run against"):
+    with pytest.raises(BatchMismatchError, match="was run against"):
         await other_api.open(load_jobs(tmp_path / "a.jsonl"), "https://elsewhere.test/v1")
     for coordinator in (first, other_jobs, other_api):
         await coordinator.aclose()
@@ -419,7 +419,7 @@ async def test_edited_failed_jobs_are_retried_only_with_retry_failed(
     out = tmp_path / "r.jsonl"
     async with client_for(sim) as client:
         assert (await _coordinated(client, jobs, out, redis_url, redis_name)).failed == 1
-        with pytest.raises(JournalError, match="--retry-failed"):
+        with pytest.raises(BatchMismatchError, match="--retry-failed"):
             await _coordinated(client, fixed, out, redis_url, redis_name)
         summary = await _coordinated(client, fixed, out, redis_url, redis_name, retry_failed=True)
         assert (summary.done, summary.failed, summary.finished_before) == (4, 0, 3)

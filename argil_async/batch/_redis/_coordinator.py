@@ -51,9 +51,8 @@ import msgspec
 
 from ... import _validation as check
 from ..._redis import RedisLink, check_redis, retry_budget
-from ...errors import InvalidRequestError, RedisError, RedisUnavailableError
+from ...errors import RedisError, RedisUnavailableError
 from .._jobs import Job
-from .._layout import JournalError
 from .._records import FAILED, FINISHED, JobRecord, retried
 from .._results import BatchStatus, result_line, status_of_records, write_results
 from .._state import JobResult
@@ -64,6 +63,7 @@ if TYPE_CHECKING:  # redis is an optional extra: imported when a coordinator con
 
 __all__ = [
     "BatchLostError",
+    "BatchMismatchError",
     "ClaimLostError",
     "CoordinatorUnavailableError",
     "RedisCoordinator",
@@ -88,6 +88,21 @@ class CoordinatorUnavailableError(RedisUnavailableError):
 
 class ClaimLostError(RedisError):
     """This worker no longer holds the job's claim: another worker has taken it over."""
+
+
+class BatchMismatchError(RedisError):
+    """The batch of this name in Redis cannot serve this run: it was run against another API
+    endpoint, or it holds other jobs (the job file changed). Raised before anything is sent
+    (the CLI exits 2); ``field`` is the batch's name, ``rule`` what does not match.
+
+    The coordinated twin of a SQLite run's ``JournalError`` (which it used to be): the state
+    that refuses the run is in Redis, not on this machine's disk.
+    """
+
+    def __init__(self, field: str, rule: str) -> None:
+        self.field = field
+        self.rule = rule
+        super().__init__(f"{field}: {rule}")
 
 
 class BatchLostError(RedisError):
@@ -127,10 +142,8 @@ class RedisCoordinator:
         lease_ttl: float = 120.0,
     ) -> None:
         check_redis("coordinator", redis)
-        if batch is not None and (
-            not isinstance(batch, str) or not batch or not batch.isprintable() or len(batch) > 200
-        ):
-            raise InvalidRequestError("batch", "must be 1 to 200 printable characters")
+        if batch is not None:
+            check.printable("batch", batch, max_length=200)
         check.number("lease_ttl", lease_ttl, low=1)  # seconds; NaN and infinity are refused
         self._redis = redis
         self.batch = batch
@@ -172,7 +185,7 @@ class RedisCoordinator:
         except (OSError, UnicodeDecodeError):  # absent, unreadable, or damaged
             batch = ""
         if not batch:
-            raise InvalidRequestError(str(note), "does not name a batch: give the batch's name")
+            raise check.fail(str(note), "must name the batch (give the batch's name)")
         return cls(redis, batch=batch, lease_ttl=lease_ttl)
 
     async def __aenter__(self) -> RedisCoordinator:
@@ -224,10 +237,10 @@ class RedisCoordinator:
     async def _current(self, what: str) -> list[JobRecord]:
         """The records of the job file's jobs; InvalidRequestError when there is no batch."""
         if self.batch is None:
-            raise InvalidRequestError("batch", f"is needed to read a batch's {what}")
+            raise check.fail("batch", f"must be given to read a batch's {what}")
         records = await self.records()
         if not records:
-            raise InvalidRequestError("batch", f"no batch {self.batch!r} in this Redis")
+            raise check.fail("batch", "must name a batch in this Redis", self.batch)
         return [record for record in records.values() if record.seq >= 0]
 
     async def open(
@@ -253,9 +266,9 @@ class RedisCoordinator:
         )
         kind, value, retried = (_text(part) for part in outcome)
         if kind == "endpoint":
-            raise JournalError(self.batch, f"was run against {value}, not {endpoint}")
+            raise BatchMismatchError(self.batch, f"was run against {value}, not {endpoint}")
         if kind == "digest":
-            raise JournalError(self.batch, _CHANGED)
+            raise BatchMismatchError(self.batch, _CHANGED)
         if int(retried):
             logger.info("batch %s: %s failed jobs put back to be retried", self.batch, retried)
         self._epoch = value
