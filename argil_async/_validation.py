@@ -13,7 +13,7 @@ import decimal
 import math
 import os
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
@@ -25,10 +25,13 @@ from .errors import InvalidRequestError
 
 __all__ = [
     "boolean",
+    "choice",
     "extras",
     "fail",
     "fields_of",
     "file_path",
+    "function",
+    "instance",
     "integer",
     "json_value",
     "media_url",
@@ -37,6 +40,7 @@ __all__ = [
     "optional_text",
     "page_size",
     "path_id",
+    "printable",
     "query",
     "query_value",
     "request_model",
@@ -49,6 +53,7 @@ __all__ = [
 ]
 
 M = TypeVar("M", bound=msgspec.Struct)
+T = TypeVar("T")
 _NOT_JSON = (
     bytes,
     bytearray,
@@ -130,6 +135,39 @@ def text_list(field: str, value: object) -> list[str]:
     if all(type(item) is str and item and _encodable(item) for item in items):
         return items
     return [text(f"{field}[{i}]", item, min_length=1) for i, item in enumerate(items)]
+
+
+def choice(field: str, value: T, allowed: Sequence[object]) -> T:
+    """One of ``allowed``, e.g. ``choice("progress", "fast", ("auto", "off"))`` raises
+    ``progress: must be one of 'auto', 'off', got 'fast'``."""
+    if not any(value is option or (type(value) is type(option) and value == option)
+               for option in allowed):  # fmt: skip
+        raise fail(field, f"must be one of {', '.join(map(repr, allowed))}", value)
+    return value
+
+
+def function(field: str, value: T, *, optional: bool = False) -> T:
+    """Something callable (None too, with ``optional``): a handler or a callback."""
+    if not callable(value) and not (optional and value is None):
+        raise fail(field, "must be callable" + (" or None" if optional else ""), value)
+    return value
+
+
+def instance(field: str, value: object, cls: type[T], what: str) -> T:
+    """An instance of ``cls``, described to the caller as ``what`` ("an AsyncArgil")."""
+    if not isinstance(value, cls):
+        raise fail(field, f"must be {what}", value)
+    return value
+
+
+def printable(field: str, value: object, *, max_length: int | None = None) -> str:
+    """A non-empty string of printable characters, not only spaces (a name that goes into
+    keys, headers or logs), of at most ``max_length`` characters."""
+    ok = isinstance(value, str) and value.strip() != "" and value.isprintable()
+    if not ok or (max_length is not None and len(value) > max_length):  # type: ignore[arg-type]
+        most = f" of at most {max_length} characters" if max_length is not None else ""
+        raise fail(field, f"must be a non-empty printable string{most}", value)
+    return value  # type: ignore[return-value]
 
 
 def boolean(field: str, value: object) -> bool:

@@ -9,10 +9,11 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from .. import _validation as check
 from .._options import WaitOptions
 from .._paid import rendered
 from .._polling import Goal, Hooks, VideoEventSource, wait_for_status
-from ..errors import BadRequestError, InvalidRequestError
+from ..errors import BadRequestError
 from ..models import VIDEO_FAILED_STATUSES, Video
 
 if TYPE_CHECKING:
@@ -25,8 +26,7 @@ Callback = Callable[[Video], object]
 
 def check_callback(field: str, callback: object) -> None:
     """Refuse a callback that cannot be called, before anything is created."""
-    if callback is not None and not callable(callback):
-        raise InvalidRequestError(field, f"must be callable or None, got {callback!r:.80}")
+    check.function(field, callback, optional=True)
 
 
 def check_receiver(receiver: object) -> None:
@@ -35,8 +35,7 @@ def check_receiver(receiver: object) -> None:
     Checked up front because ``generate`` would otherwise pay for the render first.
     """
     if receiver is not None and not callable(getattr(receiver, "wait_for_video", None)):
-        rule = "must have a wait_for_video method (a WebhookReceiver)"
-        raise InvalidRequestError("receiver", f"{rule}, got {receiver!r:.80}")
+        raise check.fail("receiver", "must be a WebhookReceiver (with wait_for_video)", receiver)
 
 
 async def finish(

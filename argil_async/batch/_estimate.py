@@ -27,7 +27,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import InvalidRequestError
+from .. import _validation as check
 from ..models import AutoBrolls, Moment
 from ._jobs import Job, checked_jobs
 
@@ -133,10 +133,9 @@ def estimate_cost(
     it); ``audio_seconds``: known lengths of audio URLs. Jobs built in code are checked
     first (:class:`~argil_async.batch.JobFileError` if one is invalid).
     """
-    if isinstance(words_per_minute, bool) or not isinstance(words_per_minute, (int, float)):
-        raise InvalidRequestError("words_per_minute", "must be a number")
+    check.number("words_per_minute", words_per_minute, low=0, high=1000)
     if not 0 < words_per_minute < 1000:
-        raise InvalidRequestError("words_per_minute", "must be between 0 and 1000")
+        raise check.fail("words_per_minute", "must be between 0 and 1000", words_per_minute)
     jobs = checked_jobs(jobs)
     costs = [_job_cost(job, words_per_minute, royalty_avatars, audio_seconds or {}) for job in jobs]
     return CostEstimate(costs, float(words_per_minute), royalty_avatars is not None)

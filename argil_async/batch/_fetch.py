@@ -31,8 +31,9 @@ from typing import Any, Literal
 
 import anyio
 
+from .. import _validation as check
 from .._client import AsyncArgil
-from ..errors import ArgilError, InvalidRequestError
+from ..errors import ArgilError
 from ._records import DONE
 from ._state import result_lines
 
@@ -112,18 +113,15 @@ async def download_results(
     concurrency: int = 8,
 ) -> DownloadReport:
     """Download the video of every DONE job of a batch into ``to`` (see the module doc)."""
-    if subtitles not in (None, "vtt", "ass"):
-        raise InvalidRequestError("subtitles", 'must be None, "vtt" or "ass"')
-    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-        raise InvalidRequestError("concurrency", "must be an integer >= 1")
+    check.choice("subtitles", subtitles, (None, "vtt", "ass"))
+    check.integer("concurrency", concurrency, low=1)
     folder = Path(to)
     try:
         await anyio.to_thread.run_sync(lambda: folder.mkdir(parents=True, exist_ok=True))
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        raise InvalidRequestError(
-            "to", f"cannot create the folder {folder} ({reason}); nothing was requested"
-        ) from None
+        rule = f"must be a folder that can be created ({reason})"
+        raise check.fail("to", rule, str(folder)) from None
     done = await anyio.to_thread.run_sync(_done_videos, Path(results))
     report = DownloadReport(folder)
     stems = file_stems([key for key, _ in done])

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._validation import number
-from ..errors import InvalidRequestError
+from .. import _validation as check
 from ._records import DONE, FAILED, TIMED_OUT, JobRecord
 
 if TYPE_CHECKING:
@@ -70,8 +69,8 @@ class BatchOptions:
 
 
 def _check_number(name: str, value: object, rule: str, ok: Callable[[float], bool]) -> None:
-    if not ok(number(name, value)):
-        raise InvalidRequestError(name, f"must be {rule}, got {value!r}")
+    if not ok(check.number(name, value)):
+        raise check.fail(name, f"must be {rule}", value)
 
 
 class JobCounts:

@@ -26,7 +26,7 @@ from typing import Any, Literal, TextIO
 
 import anyio
 
-from ..errors import InvalidRequestError
+from .. import _validation as check
 from ._records import DONE, FAILED, FINISHED, STATES, TIMED_OUT
 
 __all__ = ["ProgressMode", "Tracker", "check_mode", "show_progress"]
@@ -126,12 +126,9 @@ async def show_progress(
 
 def check_mode(mode: str) -> None:
     """Raise InvalidRequestError unless ``mode`` is a progress mode that can be shown."""
-    if mode not in _MODES:
-        raise InvalidRequestError("progress", f"must be one of {', '.join(_MODES)}")
+    check.choice("progress", mode, _MODES)
     if mode == "rich" and not _rich_available():  # else an ImportError once the run started
-        raise InvalidRequestError(
-            "progress", "'rich' needs rich: the progress extra, argil-async[progress]"
-        )
+        raise check.fail("progress", "can be 'rich' only with rich: argil-async[progress]")
 
 
 def _isatty(stream: TextIO) -> bool:

@@ -30,7 +30,7 @@ from typing import Any, BinaryIO
 
 import msgspec
 
-from ..errors import InvalidRequestError
+from .. import _validation as check
 from ..models import VIDEO_FAILED_STATUSES
 from ._layout import JournalError, journal_path
 from ._outcome import JobCounts
@@ -51,6 +51,9 @@ __all__ = [
     "status_of_records",
     "write_results",
 ]
+
+#: The rule when a results path has neither file (read_status, read_results).
+NEITHER = "must be a results file or its journal; neither exists"
 
 logger = logging.getLogger("argil_async.batch")
 
@@ -274,7 +277,7 @@ def read_status(results: str | os.PathLike[str]) -> BatchStatus:
         return status_of(_results_rows(path))
     if journal.exists():  # a run whose first commit is under way
         return status_of([])
-    raise InvalidRequestError(str(path), "neither this results file nor its journal exists")
+    raise check.fail("results", NEITHER, str(path))
 
 
 def _results_rows(path: Path) -> Iterable[Row]:

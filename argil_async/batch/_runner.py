@@ -26,10 +26,9 @@ from urllib.parse import urlsplit
 
 import anyio
 
+from .. import _validation as check
 from .._client import AsyncArgil
 from .._urls import is_https_or_loopback, is_loopback_host
-from .._validation import integer
-from ..errors import InvalidRequestError
 from ._driver import JobDriver, RetrySettings
 from ._jobs import Job, check_jobs
 from ._outcome import (
@@ -94,7 +93,7 @@ async def run_batch(
     options = options or BatchOptions()
     out_path = Path(out)
     if await anyio.Path(out_path).is_dir():  # else found when writing results, after every job
-        raise InvalidRequestError("out", f"{out_path} is a directory, not a results file")
+        raise check.fail("out", "must be a results file, not a directory", str(out_path))
     if coordinator is not None:
         from ._redis._coordinated import run_coordinated
 
@@ -148,11 +147,11 @@ def check_run_options(
         server = check_run_options(client, concurrency=20, callback="auto", progress="log")
         print("callbacks" if server else "polling")
     """
-    if not isinstance(client, AsyncArgil):  # a sync Argil would fail only once requests are sent
-        raise InvalidRequestError("client", "must be an AsyncArgil (batch runs are async)")
-    integer("concurrency", concurrency, low=1)
+    # a sync Argil would fail only once requests are sent
+    check.instance("client", client, AsyncArgil, "an AsyncArgil (batch runs are async)")
+    check.integer("concurrency", concurrency, low=1)
     if max_failures is not None:
-        integer("max_failures", max_failures, low=1)
+        check.integer("max_failures", max_failures, low=1)
     check_mode(progress)
     return _callback_server(client, callback)
 
@@ -165,12 +164,11 @@ def _callback_server(
         return None
     if callback == "auto":
         return CallbackServer() if api_on_loopback else None
-    if not isinstance(callback, CallbackServer):
-        raise InvalidRequestError("callback", "must be 'auto', 'off' or a CallbackServer")
+    check.instance("callback", callback, CallbackServer, "'auto', 'off' or a CallbackServer")
     if callback.public_url is None and not (api_on_loopback and is_loopback_host(callback.host)):
-        raise InvalidRequestError("callback", "needs a public_url that reaches the receiver")
+        raise check.fail("callback.public_url", "must be set: a URL that reaches the receiver")
     if callback.public_url is not None and not is_https_or_loopback(callback.public_url):
-        raise InvalidRequestError("callback", "public_url must be https (Argil requires it)")
+        check.url("callback.public_url", callback.public_url, https_only=True)  # Argil's rule
     return callback
 
 

@@ -21,10 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import _validation as check
 from ..errors import InvalidRequestError
 from ._jobs import Job
 from ._layout import BatchIdentity, JournalError, read_identity, state_paths
 from ._records import FAILED, FINISHED
+from ._results import NEITHER as _NEITHER
 from ._results import as_float, as_int, as_text, read_result_rows, result_line
 from ._sqlite._journal import _RunLock, reading
 
@@ -73,7 +75,7 @@ class JobResult:
         """
         key = row.get("key") if isinstance(row, Mapping) else None
         if not isinstance(key, str):
-            raise InvalidRequestError("row", "must be a results line: an object with a string key")
+            raise check.fail("row", "must be a results line: an object with a string key", row)
         timings = row.get("timings")
         timings = timings if isinstance(timings, Mapping) else {}
         return cls(
@@ -127,7 +129,7 @@ def result_lines(results: Path, *, dropped: bool = False) -> dict[str, dict[str,
     """
     journal = state_paths(results).journal
     if not results.exists() and not journal.exists():
-        raise InvalidRequestError(str(results), "neither this results file nor its journal exists")
+        raise check.fail("results", _NEITHER, str(results))
     rows = dict(read_result_rows(results))
     rows.update(_journal_rows(journal, dropped))
     return rows

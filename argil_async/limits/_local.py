@@ -20,7 +20,7 @@ from typing import Protocol, runtime_checkable
 
 import anyio
 
-from ..errors import InvalidRequestError
+from .. import _validation as check
 from ..models import Asset
 
 __all__ = ["AssetLimiter", "InProcessAssetLimiter", "Lease"]
@@ -89,8 +89,7 @@ class InProcessAssetLimiter:
     """
 
     def __init__(self, slots: int = 5, *, lease_timeout: float = 900.0) -> None:
-        if isinstance(slots, bool) or not isinstance(slots, int) or slots < 1:
-            raise InvalidRequestError("asset_concurrency", "must be an integer of at least 1")
+        check.integer("asset_concurrency", slots, low=1)
         self.slots = slots
         self.lease_timeout = lease_timeout
         self._leases: set[Lease] = set()

@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import anyio
 
 from .. import _redis
+from .. import _validation as check
 from .._redis import RedisLink, check_redis, retry_budget, where
-from ..errors import InvalidRequestError, RedisUnavailableError
+from ..errors import RedisUnavailableError
 from ..models import Asset
 from . import _scripts as scripts
 from ._local import InProcessAssetLimiter, Lease
@@ -352,20 +353,16 @@ class RedisAssetLimiter:
 
 def _ours(lease: Lease) -> RedisLease:
     if not isinstance(lease, RedisLease):
-        raise InvalidRequestError("lease", "was not taken from this RedisAssetLimiter")
+        raise check.fail("lease", "must be a lease taken from this RedisAssetLimiter", lease)
     return lease
 
 
 def _check(redis: object, slots: object, name: object, fallback: object) -> None:
     check_redis("redis", redis)
-    if isinstance(slots, bool) or not isinstance(slots, int) or slots < 1:
-        raise InvalidRequestError("slots", f"must be an integer of at least 1, got {slots!r}")
-    if not isinstance(name, str) or not name or not name.isprintable():
-        raise InvalidRequestError("name", "must be a non-empty printable string")
-    if fallback not in ("error", "local"):
-        raise InvalidRequestError("fallback", f"must be 'error' or 'local', got {fallback!r}")
+    check.integer("slots", slots, low=1)
+    check.printable("name", name)
+    check.choice("fallback", fallback, ("error", "local"))
 
 
 def _check_seconds(field: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise InvalidRequestError(field, f"must be a number of seconds above 0, got {value!r}")
+    check.seconds(field, value)

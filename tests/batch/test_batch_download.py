@@ -168,5 +168,5 @@ async def test_cli_batch_download_into_an_impossible_folder_exits_2(
     code = await cli("batch", "download", str(out), "--to", str(blocker / "v"))
     err = capsys.readouterr().err
     assert code == 2
-    assert "cannot create the folder" in err
+    assert "to: must be a folder that can be created" in err
     assert "Traceback" not in err

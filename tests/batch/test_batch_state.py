@@ -310,7 +310,7 @@ def test_coordinator_for_results_with_a_damaged_note_is_a_typed_error(tmp_path: 
     from argil_async.batch import RedisCoordinator
 
     (tmp_path / "out.jsonl.coordinator").write_bytes(b"\xff\xfe\x00batch")
-    with pytest.raises(InvalidRequestError, match="does not name a batch"):
+    with pytest.raises(InvalidRequestError, match="must name the batch"):
         RedisCoordinator.for_results("redis://127.0.0.1:1/0", tmp_path / "out.jsonl")
 
 

@@ -110,7 +110,7 @@ async def test_without_a_key_or_a_terminal_the_run_refuses_the_simulator(
 async def test_status_of_an_unknown_path_exits_2(tmp_path, capsys):
     """`batch status` on a path with no results and no journal is an error."""
     assert await cli("batch", "status", str(tmp_path / "nothing.jsonl")) == 2
-    assert "neither this results file nor its journal exists" in capsys.readouterr().err
+    assert "must be a results file or its journal; neither exists" in capsys.readouterr().err
 
 
 async def test_polling_flag_renders_without_callbacks(
@@ -132,7 +132,7 @@ async def test_a_receiver_nobody_can_reach_exits_2(sim: ArgilSimulator, use_sim,
     jobs = write_jobs(sim, tmp_path / "jobs.jsonl", 1)
     args = ["batch", "run", str(jobs), "--out", str(tmp_path / "r.jsonl")]
     assert await cli(*args, "--callback-host", "0.0.0.0") == 2
-    assert "needs a public_url" in capsys.readouterr().err
+    assert "callback.public_url: must be set" in capsys.readouterr().err
     assert sim.stats.requests == 0
 
 

@@ -51,7 +51,7 @@ import msgspec
 
 from ... import _validation as check
 from ..._redis import RedisLink, check_redis, retry_budget
-from ...errors import InvalidRequestError, RedisError, RedisUnavailableError
+from ...errors import RedisError, RedisUnavailableError
 from .._jobs import Job
 from .._records import FAILED, FINISHED, JobRecord, retried
 from .._results import BatchStatus, result_line, status_of_records, write_results
@@ -142,10 +142,8 @@ class RedisCoordinator:
         lease_ttl: float = 120.0,
     ) -> None:
         check_redis("coordinator", redis)
-        if batch is not None and (
-            not isinstance(batch, str) or not batch or not batch.isprintable() or len(batch) > 200
-        ):
-            raise InvalidRequestError("batch", "must be 1 to 200 printable characters")
+        if batch is not None:
+            check.printable("batch", batch, max_length=200)
         check.number("lease_ttl", lease_ttl, low=1)  # seconds; NaN and infinity are refused
         self._redis = redis
         self.batch = batch
@@ -187,7 +185,7 @@ class RedisCoordinator:
         except (OSError, UnicodeDecodeError):  # absent, unreadable, or damaged
             batch = ""
         if not batch:
-            raise InvalidRequestError(str(note), "does not name a batch: give the batch's name")
+            raise check.fail(str(note), "must name the batch (give the batch's name)")
         return cls(redis, batch=batch, lease_ttl=lease_ttl)
 
     async def __aenter__(self) -> RedisCoordinator:
@@ -239,10 +237,10 @@ class RedisCoordinator:
     async def _current(self, what: str) -> list[JobRecord]:
         """The records of the job file's jobs; InvalidRequestError when there is no batch."""
         if self.batch is None:
-            raise InvalidRequestError("batch", f"is needed to read a batch's {what}")
+            raise check.fail("batch", f"must be given to read a batch's {what}")
         records = await self.records()
         if not records:
-            raise InvalidRequestError("batch", f"no batch {self.batch!r} in this Redis")
+            raise check.fail("batch", "must name a batch in this Redis", self.batch)
         return [record for record in records.values() if record.seq >= 0]
 
     async def open(
