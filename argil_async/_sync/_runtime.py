@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
+import sys
 import threading
 import warnings
 import weakref
@@ -46,7 +48,7 @@ class _Loop:
     """A running portal, its asyncio loop, the AsyncArgil living on it, and the calls in flight."""
 
     __slots__ = (
-        "client", "closing", "event_loop", "manager", "pid", "portal", "tasks", "thread_id"
+        "client", "closing", "event_loop", "manager", "pid", "portal", "tasks", "thread_id", "wake"
     )  # fmt: skip
 
     def __init__(self, config: ClientConfig) -> None:
@@ -62,28 +64,61 @@ class _Loop:
         except BaseException:
             self.manager.__exit__(None, None, None)
             raise
-        self.client, self.event_loop, self.thread_id = built
+        self.client, self.event_loop, self.thread_id, self.wake = built
 
     async def aclose(self) -> None:
         """On the loop: cancel the calls still in flight, then close the session."""
         self.closing = True  # calls reaching the loop from now on are refused (see _Call._start)
-        for task in self.tasks:
+        tasks = list(self.tasks)  # (a copy: calls' tasks add themselves as they start)
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         await self.client.aclose()
 
 
-def _build_on_loop(config: ClientConfig) -> tuple[AsyncArgil, asyncio.AbstractEventLoop, int]:
-    return AsyncArgil._from_config(config), asyncio.get_running_loop(), threading.get_ident()
+def _direct_wake(loop: asyncio.AbstractEventLoop) -> Callable[[], None] | None:
+    """How a caller's thread wakes ``loop`` after making a call's task there, or None.
+
+    Run on the loop's thread. asyncio's own loops schedule a new task's first step with
+    ``call_soon``, which outside debug mode only appends to the loop's ready queue, as
+    ``call_soon_threadsafe`` does before it wakes the loop. Making the task in the caller's
+    thread and then waking the loop saves a callback that would make it on the loop and a turn
+    of the loop. The wake-up is an eventfd of our own where there is one (Linux: one C call on
+    each side, where the loop's self-pipe reads until a BlockingIOError), else the loop's own
+    ``_write_to_self``. Other loops (uvloop), debug mode (which checks the thread) and Python
+    3.14 (tasks listed per thread) get a ``call_soon_threadsafe`` per call instead (None).
+    The eventfd closes when the last holder of the returned wake-up lets it go: a call that
+    still holds it can never write to a closed (or reused) descriptor.
+    """
+    wake = getattr(loop, "_write_to_self", None)
+    usable = isinstance(loop, asyncio.BaseEventLoop) and not loop.get_debug()
+    if not (usable and callable(wake) and sys.version_info < (3, 14)):
+        return None
+    if not hasattr(os, "eventfd") or not isinstance(loop, asyncio.SelectorEventLoop):
+        return wake  # type: ignore[no-any-return]
+    fd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
+    loop.add_reader(fd, os.eventfd_read, fd)  # readable only when written: never blocks
+    own = functools.partial(os.eventfd_write, fd, 1)
+    weakref.finalize(own, os.close, fd)
+    return own
+
+
+def _build_on_loop(
+    config: ClientConfig,
+) -> tuple[AsyncArgil, asyncio.AbstractEventLoop, int, Callable[[], None] | None]:
+    loop = asyncio.get_running_loop()
+    client = AsyncArgil._from_config(config)
+    return client, loop, threading.get_ident(), _direct_wake(loop)
 
 
 class _Call(Generic[T]):
     """One call crossing to the loop: a task there, a lock the caller waits on here.
 
-    Calls go straight to the portal's asyncio loop with one ``call_soon_threadsafe``, and the
-    task hands its outcome back by releasing a plain lock: anyio's ``start_task_soon`` waits
-    for a second hand-off per call and a Future adds its own, which the 150 us budget of a call
-    cannot afford.
+    Calls go straight to the portal's asyncio loop: the task is made in the caller's thread and
+    the loop woken (see ``_direct_wake``), or else one ``call_soon_threadsafe`` makes it there;
+    the task hands its outcome back by releasing a plain lock. anyio's ``start_task_soon``
+    waits for a second hand-off per call and a Future adds its own, which the 75 us budget of a
+    call cannot afford.
     """
 
     __slots__ = ("abandoned", "done", "error", "finished", "fn", "loop", "result", "task")
@@ -99,8 +134,18 @@ class _Call(Generic[T]):
     def run(self) -> T:
         """Submit, wait, and return the result or raise the error (from the caller's thread)."""
         try:
+            wake = self.loop.wake
             try:
-                self.loop.event_loop.call_soon_threadsafe(self._start)
+                if wake is None:
+                    self.loop.event_loop.call_soon_threadsafe(self._start)
+                else:  # the task is made here, its first step queued on the loop (_direct_wake)
+                    run = self._run()
+                    try:
+                        self.task = asyncio.Task(run, loop=self.loop.event_loop)
+                    except BaseException:
+                        run.close()  # never started: no "never awaited" warning
+                        raise
+                    wake()
             except RuntimeError:  # that loop closed after this call picked it
                 raise _closed_error() from None
             while not self.done.acquire(timeout=1.0):
@@ -126,9 +171,16 @@ class _Call(Generic[T]):
             self.done.release()
             return
         self.task = self.loop.event_loop.create_task(self._run())
-        self.loop.tasks.add(self.task)
 
     async def _run(self) -> None:
+        task = self.task
+        if task is None:  # made in the caller's thread, which has not stored it yet
+            task = self.task = asyncio.current_task()
+        if self.loop.closing:  # it must not reopen the session that is being closed
+            self.error, self.finished = _closed_error(), True
+            self.done.release()
+            return
+        self.loop.tasks.add(task)  # type: ignore[arg-type]
         try:
             self.result = await self.fn(self.loop.client)
         except asyncio.CancelledError:
@@ -137,7 +189,7 @@ class _Call(Generic[T]):
         except BaseException as exc:
             self.error = exc
         finally:
-            self.loop.tasks.discard(self.task)
+            self.loop.tasks.discard(task)
             self.finished = True
             self.done.release()
 

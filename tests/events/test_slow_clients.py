@@ -138,6 +138,7 @@ CHILD = textwrap.dedent(
 )
 
 
+@pytest.mark.slow  # a child process
 async def test_a_delivery_gets_through_140_stalled_connections_at_a_128_file_limit():
     """The issue's case: 140 stalled connections, 128 files, a valid delivery is still taken."""
     child = await asyncio.create_subprocess_exec(

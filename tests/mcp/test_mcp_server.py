@@ -75,6 +75,7 @@ def server_env(sim: SimulatorProcess | None = None) -> dict[str, str]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(300)
 async def test_agent_makes_a_video_within_budget_once_and_never_sees_the_key(tmp_path: Path):
     """Tools listed; make_video within budget; refused above it; a retry pays nothing."""
     log = tmp_path / "server.log"
@@ -142,6 +143,7 @@ async def test_agent_makes_a_video_within_budget_once_and_never_sees_the_key(tmp
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(300)
 async def test_simulate_serves_streamable_http_on_loopback(tmp_path: Path):
     """--http --simulate: an MCP client at http://127.0.0.1:PORT/mcp lists voices."""
     with socket.socket() as probe:

@@ -19,7 +19,7 @@ from support.queues import assert_exactly_once, describe, queue_jobs
 saq = require("saq")
 saq_job = require("saq.job")
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 
 def start_worker(sim: SimulatorProcess, redis: str, queue: str, log: Path) -> subprocess.Popen[str]:

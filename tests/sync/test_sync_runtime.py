@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import os
 import signal
+import sys
 import threading
 import warnings
 from collections.abc import Callable
@@ -13,6 +15,7 @@ from typing import Any
 import pytest
 from support.fakes import LoopTransport, loop_threads, make_client
 
+import argil_async._sync._runtime as runtime_module
 from argil_async import Argil, InvalidRequestError, Paginator
 from argil_async._sync._runtime import PORTAL_THREAD_NAME
 
@@ -179,7 +182,11 @@ def _run_when(event: threading.Event, action: Callable[[], Any]) -> threading.Th
 
 
 class CrossingCounter:
-    """Counts the hand-offs from other threads to a client's event loop: one per trip."""
+    """Counts the hand-offs from other threads to a client's event loop: one per trip.
+
+    A trip is a ``call_soon_threadsafe`` or, where calls make their task in the caller's
+    thread, the wake-up of the loop that follows.
+    """
 
     def __init__(self, client: Argil, monkeypatch: pytest.MonkeyPatch) -> None:
         self.count = 0
@@ -192,6 +199,15 @@ class CrossingCounter:
             return original(*args, **kwargs)
 
         monkeypatch.setattr(loop.event_loop, "call_soon_threadsafe", counting)
+        wake = loop.wake
+        if wake is not None:  # a call's task made in the caller's thread, then the loop woken
+
+            def counting_wake() -> None:
+                if threading.get_ident() != loop.thread_id:
+                    self.count += 1
+                wake()
+
+            monkeypatch.setattr(loop, "wake", counting_wake)
 
 
 def test_iteration_crosses_to_the_loop_once_per_page(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -261,3 +277,52 @@ def test_forked_child_starts_a_fresh_loop(client: Argil) -> None:
     assert os.waitstatus_to_exitcode(status) == 0
     assert client._runtime.thread is parent_thread
     assert client.avatars.get("parent-again").id == "parent-again"
+
+
+def test_calls_also_run_through_the_loop_callback(
+    transport: LoopTransport, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where a task cannot be made in the caller's thread, calls go through call_soon_threadsafe."""
+    monkeypatch.setattr(runtime_module, "_direct_wake", lambda loop: None)
+    with make_client(transport) as client:
+        crossings = CrossingCounter(client, monkeypatch)
+        assert client._runtime._started().wake is None
+        assert [client.avatars.get("ava").id for _ in range(3)] == ["ava"] * 3
+        assert crossings.count == 3
+        assert transport.threads == {client._runtime._started().thread_id}
+
+
+def test_tasks_are_made_in_the_callers_thread_only_where_that_is_safe() -> None:
+    """asyncio's own loops take a task made in another thread; in debug mode they do not."""
+    loop = asyncio.new_event_loop()
+    try:
+        expected = sys.version_info < (3, 14)
+        wake = runtime_module._direct_wake(loop)
+        assert (wake is not None) is expected
+        if wake is not None and hasattr(os, "eventfd"):  # Linux: an eventfd of the client's own
+            assert getattr(wake, "func", None) is os.eventfd_write
+        loop.set_debug(True)
+        assert runtime_module._direct_wake(loop) is None
+    finally:
+        loop.close()
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts /proc/self/fd")
+def test_closed_clients_leave_no_descriptor_open(transport: LoopTransport) -> None:
+    """Clients used and closed leave no file descriptor behind (the loop's wake-up included)."""
+
+    def open_fds() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    def use_and_close() -> None:
+        client = make_client(transport)
+        client.avatars.get("ava")
+        client.close()
+
+    use_and_close()
+    gc.collect()
+    before = open_fds()
+    for _ in range(10):
+        use_and_close()
+    gc.collect()
+    assert open_fds() == before

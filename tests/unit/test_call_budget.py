@@ -191,20 +191,24 @@ def test_sync_call_budget():
             transport=MockTransport(*[json_response(200, VIDEO)] * 6),
             retry_policy=RetryPolicy(wait_scale=0),
         )
-        seen = set()
+        seen = []
         with sync:
             for _ in range(6):
                 counter.calls = counter.decodes = 0
                 counter.on = True
                 sync.videos.get("v1")
                 counter.on = False
-                seen.add((counter.calls, counter.decodes))
+                seen.append((counter.calls, counter.decodes))
     finally:
         counter.on = False
         sys.setprofile(None)
         threading.setprofile(None)  # type: ignore[arg-type]
-    assert len(seen) <= 2, seen
-    check("sync", (counter.calls, counter.decodes))
+    # The first call starts the loop thread. After it, the loop may take a turn more or less
+    # per call (a wake-up read in the same turn as the call's task, or in one of its own), so
+    # the counts differ by a few calls; the largest of them is held to the budget.
+    steady = seen[1:]
+    assert max(steady)[0] - min(steady)[0] <= 10, seen
+    check("sync", max(steady))
 
 
 @pytest.mark.parametrize("name", sorted(BUDGETS))
