@@ -80,10 +80,11 @@ class CallOptions:
         extra_body = given.get("extra_body")
         if extra_body is not None and method in _BODY_METHODS:
             body = {**(_builtins(body) if body is not None else {}), **extra_body}
+        extra_query = given.get("extra_query")
         return Request(
             method,
             path,
-            merged_query(params, given.get("extra_query", _NO_STRINGS)),
+            tuple(params) if extra_query is None else merged_query(params, extra_query),
             None if body is None else encode(body),
             idempotent,
             given.get("extra_headers", _NO_STRINGS),

@@ -204,8 +204,9 @@ class WebhookReceiver:
         is the answer to send. ``headers`` and ``query`` are the request's: any mapping, or
         ASGI's raw ``(name, value)`` byte pairs and query string. Call it on the event loop that
         waits. A repeated delivery (same de-duplication key, see :attr:`dedup`) is returned but
-        not dispatched again. With a shared store (:class:`RedisDedupStore`) call :meth:`ahandle`
-        instead. In any framework::
+        not dispatched to handlers or :meth:`events` streams again (it still ends this
+        process's waits for its video or avatar). With a shared store
+        (:class:`RedisDedupStore`) call :meth:`ahandle` instead. In any framework::
 
             try:
                 receiver.handle(await request.body(), headers=request.headers,
@@ -246,6 +247,13 @@ class WebhookReceiver:
         except WebhookError as exc:
             self._refused(exc)
             raise
+        except Exception as exc:  # a store of the user's own: the sender should retry
+            logger.exception("webhook de-duplication store %r failed", self._dedup)
+            error = WebhookError(
+                "de-duplication store failed; retry later", status_code=503, reason="unavailable"
+            )
+            self._refused(error)
+            raise error from exc
         self._dispatch_once(event, first)
         return event
 
@@ -260,7 +268,10 @@ class WebhookReceiver:
 
     def _dispatch_once(self, event: Event, first: bool) -> None:
         if not first:
+            # handlers and streams ran where the first copy landed (maybe another worker);
+            # a wait here for this video is no side effect: let it end now, not by polling
             self._duplicates += 1
+            self._settle(event)
             return
         self._received += 1
         self._dispatch(event)
@@ -409,17 +420,21 @@ class WebhookReceiver:
         )
 
     def _dispatch(self, event: Event) -> None:
-        key = key_of(event)
-        if key is not None:
-            self._remember(key, event)
-            for future in self._waiters.pop(key, ()):
-                resolve(future, event)
+        self._settle(event)
         for stream in list(self._streams):
             stream._put(event)
         for handler in self._handlers:
             task = asyncio.get_running_loop().create_task(self._call_handler(handler, event))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+
+    def _settle(self, event: Event) -> None:
+        """Complete this process's waits for the event's video or avatar (and remember it)."""
+        key = key_of(event)
+        if key is not None:
+            self._remember(key, event)
+            for future in self._waiters.pop(key, ()):
+                resolve(future, event)
 
     def _remember(self, key: Key, event: Event) -> None:
         self._recent[key] = event
