@@ -27,8 +27,9 @@ so they share one set of rules:
   a lease set's expiries on (the limiter's; the coordinator's claims, fenced by token, have
   their own).
 
-``redis`` is an optional extra: this module imports it only when a link first connects, so
-``import argil_async`` and ``import argil_async.batch`` work without it.
+``redis`` is an optional extra: this module imports it only when a URL or client is checked
+(a limiter or coordinator is made) or a link connects, so ``import argil_async``,
+``argil_async.limits`` and ``argil_async.batch`` work without it.
 """
 
 from __future__ import annotations
