@@ -351,8 +351,8 @@ def query(**params: Any) -> list[tuple[str, str]]:
     for key, value in params.items():
         if value is None:
             continue
-        values = value if isinstance(value, (list, tuple)) else [value]
-        pairs.extend((key, str(v).lower() if isinstance(v, bool) else str(v)) for v in values)
+        for v in value if isinstance(value, (list, tuple)) else (value,):  # no genexpr frame
+            pairs.append((key, str(v).lower() if isinstance(v, bool) else str(v)))
     return pairs
 
 

@@ -241,6 +241,8 @@ def build_server(client: AsyncArgil, budget: Budget, api_key: str) -> MCPServer[
                 on_created=created.append,
             )
         except WaitTimeoutError:
+            if not created:
+                raise
             return _json(
                 {
                     "done": False,
