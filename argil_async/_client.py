@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -139,7 +138,8 @@ class AsyncArgil:
 
     def _derive(self, config: ClientConfig) -> AsyncArgil:
         """A client on ``config`` sharing this one's session, limiter and retry pipelines."""
-        clone = copy.copy(self)
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)  # (copy.copy's effect, without its calls)
         clone._config, clone._options = config, config.options
         clone._attach_resources()
         return clone

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 from aiohttp.abc import AbstractAccessLogger
 
 from argil_async.errors import (
-    InvalidRequestError,
     ResponseValidationError,
     WaitTimeoutError,
     WebhookError,
@@ -91,7 +90,7 @@ class WebhookReceiver:
         body_timeout: float = 10.0,
     ) -> None:
         if not isinstance(path, str) or not path.startswith("/"):
-            raise InvalidRequestError("path", "must start with '/'")
+            raise check.fail("path", "must be a path starting with '/'", path)
         check.integer("max_body_size", max_body_size, low=1)
         check.integer("max_buffered", max_buffered, low=0)
         check.integer("max_seen_ids", max_seen_ids, low=0)
@@ -224,10 +223,8 @@ class WebhookReceiver:
             return Response("ok")
         """
         if not isinstance(self._dedup, MemoryDedupStore):
-            raise InvalidRequestError(
-                "dedup",
-                f"{type(self._dedup).__name__} is asynchronous: call `await receiver.ahandle(...)`",
-            )
+            rule = "must be in memory for handle(): with another store, call `await .ahandle(...)`"
+            raise check.fail("dedup", rule, self._dedup)
         event, key = self._authentic(body, headers, query)
         self._dispatch_once(event, self._dedup.claim_now(key))
         return event
@@ -362,8 +359,7 @@ class WebhookReceiver:
             async def store(event: Event) -> None:
                 await db.save(event.raw)
         """
-        if not callable(handler):
-            raise InvalidRequestError("handler", "must be callable")
+        check.function("handler", handler)
         self._handlers.append(handler)
         return handler
 

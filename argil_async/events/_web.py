@@ -17,7 +17,9 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.http_exceptions import HttpProcessingError
 
-from argil_async.errors import InvalidRequestError, WebhookError
+from argil_async.errors import WebhookError
+
+from .. import _validation as check
 
 if TYPE_CHECKING:
     from ._receiver import WebhookReceiver
@@ -162,11 +164,11 @@ def mount(receiver: WebhookReceiver, app: Any) -> None:
     elif callable(getattr(app, "add_route", None)):
         app.add_route(receiver.path, receiver.asgi, methods=["POST"])
     else:
-        raise InvalidRequestError(
-            "app",
-            f"cannot mount on {type(app).__name__}: pass an aiohttp web.Application or a "
-            'Starlette/FastAPI app or router, or mount receiver.asgi: app.mount("/argil", ...)',
+        rule = (
+            "must be an aiohttp web.Application or a Starlette/FastAPI app or router "
+            '(or mount receiver.asgi: app.mount("/argil", ...))'
         )
+        raise check.fail("app", rule, app)
 
 
 def _aiohttp_handler(
