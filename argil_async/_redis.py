@@ -42,8 +42,9 @@ from urllib.parse import urlsplit
 
 import anyio
 
+from . import _validation as check
 from ._retry import RetryPolicy
-from .errors import InvalidRequestError, RedisUnavailableError
+from .errors import RedisUnavailableError
 
 if TYPE_CHECKING:
     import redis.asyncio as aioredis
@@ -115,22 +116,22 @@ def check_redis(field: str, redis: object) -> None:
     """
     if not isinstance(redis, str):
         if not _is_client(redis):
-            raise InvalidRequestError(field, f"{_SCHEME_RULE}, got {type(redis).__name__}")
+            raise check.fail(field, f"{_SCHEME_RULE}, got {type(redis).__name__}")
         return
     parts = urlsplit(redis)
     if parts.scheme not in _SCHEMES:
-        raise InvalidRequestError(field, f"{_SCHEME_RULE}, got {where(redis)}")
+        raise check.fail(field, f"{_SCHEME_RULE}, got {where(redis)}")
     try:
         port = parts.port
     except ValueError:
-        raise InvalidRequestError(field, f"has no valid port (1-65535): {where(redis)}") from None
+        raise check.fail(field, f"has no valid port (1-65535): {where(redis)}") from None
     if port == 0:
-        raise InvalidRequestError(field, f"has no valid port (1-65535): {where(redis)}")
+        raise check.fail(field, f"has no valid port (1-65535): {where(redis)}")
     if parts.scheme == "unix":
         if not parts.path:
-            raise InvalidRequestError(field, "must name a socket path: unix:///path/to/socket")
+            raise check.fail(field, "must name a socket path: unix:///path/to/socket")
     elif parts.path.strip("/") and not parts.path.strip("/").isdigit():
-        raise InvalidRequestError(field, f"must end in a database number (/0): {where(redis)}")
+        raise check.fail(field, f"must end in a database number (/0): {where(redis)}")
     try:
         from redis.asyncio.connection import parse_url
     except ImportError:  # redis is not installed: first use says so
@@ -138,7 +139,7 @@ def check_redis(field: str, redis: object) -> None:
     try:
         parse_url(redis)
     except (ValueError, TypeError) as exc:
-        raise InvalidRequestError(field, f"is not a valid Redis URL ({exc})") from None
+        raise check.fail(field, f"is not a valid Redis URL ({exc})") from None
 
 
 def _is_client(redis: object) -> bool:

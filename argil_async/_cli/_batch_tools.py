@@ -25,6 +25,7 @@ import os
 import sys
 from pathlib import Path
 
+from .. import _validation as check
 from ..batch import (
     CostEstimate,
     DownloadReport,
@@ -139,7 +140,7 @@ def _check_endpoint(results: Path, endpoint: str) -> None:
         where = "the embedded simulator of an earlier run, and its videos died with it"
     else:
         where = f"{identity.endpoint}, not {endpoint}: its videos live there"
-    raise InvalidRequestError("results", f"the batch was made on {where}; nothing was requested")
+    raise check.fail("results", f"the batch was made on {where}; nothing was requested")
 
 
 def add_gate_flags(run: argparse.ArgumentParser) -> None:
@@ -165,12 +166,14 @@ def _audio_seconds(path: Path | None) -> dict[str, float] | None:
     try:
         lengths = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise InvalidRequestError("audio_seconds", f"cannot read {path}: {exc}") from None
+        raise check.fail(
+            "audio_seconds", f"must be a readable JSON file ({exc})", str(path)
+        ) from None
     if not isinstance(lengths, dict) or not all(
         isinstance(seconds, (int, float)) and not isinstance(seconds, bool)
         for seconds in lengths.values()
     ):
-        raise InvalidRequestError("audio_seconds", f"{path} must hold {{audio URL: seconds}}")
+        raise check.fail("audio_seconds", "must hold {audio URL: seconds}", str(path))
     return {str(url): float(seconds) for url, seconds in lengths.items()}
 
 

@@ -6,6 +6,7 @@ rendered once, though 5 of the 15 jobs are enqueued twice and run concurrently.
 from __future__ import annotations
 
 import asyncio
+import signal
 import subprocess
 import sys
 import uuid
@@ -14,7 +15,7 @@ from typing import Any
 
 import pytest
 from support.processes import REPO, SimulatorProcess, require, stop
-from support.queues import assert_exactly_once, describe, queue_jobs
+from support.queues import assert_exactly_once, describe, queue_jobs, rendering
 
 saq = require("saq")
 saq_job = require("saq.job")
@@ -29,6 +30,8 @@ def start_worker(sim: SimulatorProcess, redis: str, queue: str, log: Path) -> su
         "SAQ_REDIS_URL": redis,
         "SAQ_QUEUE": queue,
         "SAQ_CONCURRENCY": "4",
+        "SAQ_HEARTBEAT": "3",  # a dead worker's jobs are run again 3 s after its last beat
+        "SAQ_SWEEP": "1",
         "ARGIL_POLL_INTERVAL": "0.2",
     }
     with log.open("a") as out:
@@ -37,6 +40,13 @@ def start_worker(sim: SimulatorProcess, redis: str, queue: str, log: Path) -> su
             cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, text=True,
             start_new_session=True,
         )  # fmt: skip
+
+
+async def done(jobs: list[Any]) -> int:
+    """How many of ``jobs`` have completed."""
+    for job in jobs:
+        await job.refresh()
+    return sum(job.status == saq_job.Status.COMPLETE for job in jobs)
 
 
 async def finished(job: Any, deadline: float) -> None:
@@ -54,7 +64,8 @@ async def finished(job: Any, deadline: float) -> None:
 async def test_saq_worker_pays_each_job_once(
     sim_process: SimulatorProcess, redis_url: str, tmp_path: Path
 ) -> None:
-    """20 jobs over 15 keys (5 twice) through one asyncio worker: one video per key."""
+    """20 jobs over 15 keys (5 twice), the worker SIGKILLed mid-render and a new one started:
+    the dead worker's jobs are swept and run again, and each key has one video, rendered once."""
     from examples.saq_app import enqueue_video
 
     name = f"argil-test-{uuid.uuid4().hex[:8]}"
@@ -62,10 +73,19 @@ async def test_saq_worker_pays_each_job_once(
     queue = saq.Queue.from_url(redis_url, name=name)
     await queue.connect()
     log = tmp_path / "worker.log"
-    worker = start_worker(sim_process, redis_url, name, log)
+    first = start_worker(sim_process, redis_url, name, log)
+    worker = first
     try:
         enqueued = [await enqueue_video(job, on=queue) for job in jobs]
-        deadline = asyncio.get_running_loop().time() + 120
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 150
+        while await asyncio.to_thread(rendering, sim_process) == 0 or await done(enqueued) < 2:
+            assert loop.time() < deadline, log.read_text()
+            assert first.poll() is None, log.read_text()
+            await asyncio.sleep(0.1)
+        stop(first, signal.SIGKILL, group=True)  # mid-render: its jobs stop beating
+        unfinished = len(jobs) - await done(enqueued)
+        worker = start_worker(sim_process, redis_url, name, log)
         for job in enqueued:
             await finished(job, deadline)
         statuses = {job.status for job in enqueued}
@@ -73,6 +93,7 @@ async def test_saq_worker_pays_each_job_once(
         retried = sum(job.attempts > 1 for job in enqueued)
         outcomes = [job.result for job in enqueued]
     finally:
+        stop(first, signal.SIGKILL, group=True)
         stop(worker, group=True)  # SIGTERM: the worker's shutdown closes its client
         await queue.disconnect()
     assert worker.returncode == 0, log.read_text()
@@ -82,6 +103,7 @@ async def test_saq_worker_pays_each_job_once(
         by_key.setdefault(outcome["key"], set()).add(outcome["video_id"])
     assert all(len(ids) == 1 for ids in by_key.values())  # a job sent twice: the same video
     print(
-        f"saq: {len(jobs)} jobs ({retried} run again after a sweep), no kill: {describe(counters)}",
+        f"saq: {len(jobs)} jobs, 1 kill ({unfinished} unfinished then), {retried} jobs run "
+        f"again after a sweep: {describe(counters)}",
         file=sys.stderr,
     )

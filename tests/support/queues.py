@@ -9,7 +9,15 @@ from argil_async.batch import JOB_KEY_EXTRA
 from argil_async.testing import SimulatorCounters
 from support.processes import SimulatorProcess
 
-__all__ = ["KEYS", "TWICE", "assert_exactly_once", "describe", "queue_jobs", "videos_by_key"]
+__all__ = [
+    "KEYS",
+    "TWICE",
+    "assert_exactly_once",
+    "describe",
+    "queue_jobs",
+    "rendering",
+    "videos_by_key",
+]
 
 KEYS = 15
 TWICE = 5  # the first 5 keys are sent twice: 20 tasks
@@ -27,6 +35,13 @@ def queue_jobs(sim: SimulatorProcess, tag: str) -> list[dict[str, Any]]:
             moment["broll"] = {"url": f"https://cdn.example.com/{tag}/b-roll-{n}.jpg"}
         jobs.append({"key": f"{tag}-{n:02d}", "name": f"Queue video {n}", "moments": [moment]})
     return [job for job in jobs[:TWICE] for _ in (1, 2)] + jobs[TWICE:]
+
+
+def rendering(sim: SimulatorProcess) -> int:
+    """How many videos are being rendered right now (seen through the API)."""
+    with Argil(api_key=sim.api_key, base_url=sim.base_url) as client:
+        busy = {"GENERATING_AUDIO", "GENERATING_VIDEO"}
+        return sum(video.status in busy for video in client.videos.list(page_size=100))
 
 
 def videos_by_key(sim: SimulatorProcess) -> dict[str, list[Any]]:
