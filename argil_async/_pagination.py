@@ -183,14 +183,17 @@ _id_of = operator.attrgetter("id")
 def _fingerprint(items: Sequence[object]) -> object:
     """What identifies a page: a page with the same items as any earlier page is a cycle.
 
-    Every paginated model has an ``id``: the page's first id and the hash of all its ids
-    (read in C: no per-item Python call, no re-encoding of the page) are the key, small
-    enough to keep one per page of a long listing. Items without one (a custom fetch) fall
-    back to a digest of their encoding.
+    Every paginated model has an ``id``, unique within a listing: a page's length with its
+    first and last ids tell it from every other page of the listing (two pages can share an
+    item where a listing shifted, never both ends), and they are read without touching the
+    rest of the page (no per-item work, no re-encoding). Items without ids (a custom fetch)
+    fall back to a digest of their encoding.
     """
     try:
-        ids = tuple(map(_id_of, items))
-        return ids[0], hash(ids)
+        key = (len(items), _id_of(items[0]), _id_of(items[-1]))
+        if None not in key:
+            hash(key)
+            return key
     except (AttributeError, TypeError):  # no ids, or unhashable ones
         pass
     try:
