@@ -16,7 +16,6 @@ import hashlib
 import logging
 import operator
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
 
 import msgspec
@@ -29,9 +28,11 @@ T = TypeVar("T")
 logger = logging.getLogger("argil_async")
 
 
-@dataclass(frozen=True, slots=True)
-class Page(Generic[T]):
-    """One page of results and what the server said about the whole listing."""
+class Page(msgspec.Struct, Generic[T], frozen=True):
+    """One page of results and what the server said about the whole listing.
+
+    Immutable; ``msgspec.structs.replace(page, ...)`` makes a changed copy.
+    """
 
     items: Sequence[T]
     page: int
@@ -154,7 +155,7 @@ class _Pages(Generic[T]):
             _warn_once(
                 self._warned, "label", "page %d came back labelled page %d", number, page.page
             )
-            page = replace(page, page=number)
+            page = msgspec.structs.replace(page, page=number)
         if page.items:
             key = _fingerprint(page.items)
             seen = self._seen
