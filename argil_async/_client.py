@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 import anyio
+import msgspec
 from typing_extensions import Unpack
 
 from . import errors
@@ -281,7 +282,7 @@ class AsyncArgil:
         if not wants_observer(log):
             return await send(request)
         observer = CallObserver(request.method, request.path, self._config.server, log)
-        request = dataclasses.replace(request, observer=observer)
+        request = msgspec.structs.replace(request, observer=observer)
         return await run_observed(send, request, observer)
 
     async def _get(

@@ -17,9 +17,11 @@ so they share one set of rules:
   leases; then it raises the user's :class:`~argil_async.errors.RedisUnavailableError`
   subclass. Once a call has given up, the next ones try once without waiting, until one
   succeeds (a Redis that is down does not cost every call the whole budget).
-  A retried script may have run once already (its answer was lost): each script is written
-  so that running it twice is harmless, or errs on the safe side (a claim or lease taken
-  twice is never used and expires).
+  A retried script may have run once already (its answer was lost): the limiter's ACQUIRE
+  answers the lease its token already holds; a coordinator whose CLAIM was retried gives back
+  the claims it does not know of (:attr:`RedisLink.failures` tells it); the others are
+  harmless twice, or err on the safe side (a finished job's SAVE run twice is a
+  ``ClaimLostError``: the worker stops acting on a job that is DONE already).
 - **Scripts**: registered once per client (``EVALSHA``, reloaded by redis-py when Redis
   restarted); times come from the Redis server's clock (:data:`LUA_NOW`), never a client's.
 - **Leases**: renewed every third of their TTL by :func:`renew_periodically` (the
@@ -198,6 +200,8 @@ class RedisLink:
         self.errors: tuple[type[BaseException], ...] = (OSError, asyncio.TimeoutError)
         self._transient: tuple[type[BaseException], ...] = (OSError, asyncio.TimeoutError)
         self._down = False  # the last call gave up: try once, without waiting, until one works
+        self.failures = 0
+        """Attempts that failed so far (a caller can tell that a call of its was retried)."""
 
     def __repr__(self) -> str:
         return f"RedisLink({where(self._redis)})"
@@ -248,6 +252,7 @@ class RedisLink:
             try:
                 result = await command(self.client())
             except self.errors as exc:
+                self.failures += 1
                 left = deadline - anyio.current_time()
                 if not isinstance(exc, self._transient) or left <= 0:
                     self._down = isinstance(exc, self._transient)

@@ -85,14 +85,20 @@ def _direct_wake(loop: asyncio.AbstractEventLoop) -> Callable[[], None] | None:
     thread and then waking the loop saves a callback that would make it on the loop and a turn
     of the loop. The wake-up is an eventfd of our own where there is one (Linux: one C call on
     each side, where the loop's self-pipe reads until a BlockingIOError), else the loop's own
-    ``_write_to_self``. Other loops (uvloop), debug mode (which checks the thread) and Python
-    3.14 (tasks listed per thread) get a ``call_soon_threadsafe`` per call instead (None).
-    The eventfd closes when the last holder of the returned wake-up lets it go: a call that
-    still holds it can never write to a closed (or reused) descriptor.
+    ``_write_to_self``. Other loops (uvloop), debug mode (which checks the thread), Python
+    3.14 (tasks listed per thread) and free-threaded builds (3.13t: no GIL makes the ready
+    queue's append and the task registration atomic) get a ``call_soon_threadsafe`` per call
+    instead (None), asyncio's supported way. The eventfd closes when the last holder of the
+    returned wake-up lets it go: a call that still holds it can never write to a closed (or
+    reused) descriptor.
+
+    This leans on asyncio's internals (a task made outside its loop's thread is unsupported);
+    it is kept because it saves about a third of the instructions the sync facade adds per
+    call (``benchmarks/bench_sync_instructions.py``), and tests/sync runs both ways.
     """
     wake = getattr(loop, "_write_to_self", None)
     usable = isinstance(loop, asyncio.BaseEventLoop) and not loop.get_debug()
-    if not (usable and callable(wake) and sys.version_info < (3, 14)):
+    if not (usable and callable(wake) and sys.version_info < (3, 14)) or _free_threaded():
         return None
     if not hasattr(os, "eventfd") or not isinstance(loop, asyncio.SelectorEventLoop):
         return wake  # type: ignore[no-any-return]
@@ -101,6 +107,16 @@ def _direct_wake(loop: asyncio.AbstractEventLoop) -> Callable[[], None] | None:
     own = functools.partial(os.eventfd_write, fd, 1)
     weakref.finalize(own, os.close, fd)
     return own
+
+
+def _free_threaded() -> bool:
+    """Whether this CPython was built without the GIL, or runs with it switched off."""
+    import sysconfig  # (only here: once per loop, not at import)
+
+    gil_enabled = getattr(sys, "_is_gil_enabled", None)
+    return bool(sysconfig.get_config_var("Py_GIL_DISABLED")) or (
+        gil_enabled is not None and not gil_enabled()
+    )
 
 
 def _build_on_loop(

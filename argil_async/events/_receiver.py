@@ -63,7 +63,7 @@ class WebhookReceiver:
     :meth:`handle` is the core any framework can call. ``rejected`` counts refusals by reason:
     ``"unauthorized"`` (401), ``"too_large"`` (413), ``"invalid_body"`` and ``"incomplete"`` (400,
     a body cut short of its ``Content-Length``: never dispatched), ``"timeout"`` (408, a body
-    slower than :meth:`serve`'s ``body_timeout``); a repeated
+    slower than ``body_timeout``, 10 s); a repeated
     delivery is answered 200 but dispatched once (``duplicates`` counts them): deliveries are
     keyed by their ``webhook-id``, or without one by event name + video/avatar id + status,
     in ``dedup`` (this process's memory by default; a :class:`RedisDedupStore` shares it
@@ -87,12 +87,14 @@ class WebhookReceiver:
         max_buffered: int = 10_000,
         max_seen_ids: int = 10_000,
         dedup: DedupStore | None = None,
+        body_timeout: float = 10.0,
     ) -> None:
         if not isinstance(path, str) or not path.startswith("/"):
             raise check.fail("path", "must be a path starting with '/'", path)
         check.integer("max_body_size", max_body_size, low=1)
         check.integer("max_buffered", max_buffered, low=0)
         check.integer("max_seen_ids", max_seen_ids, low=0)
+        self._body_timeout = check.number("body_timeout", body_timeout, positive=True)
         self._credentials = Credentials(secret, signing_secret)
         self._path = path
         self._max_body_size = max_body_size
@@ -130,6 +132,11 @@ class WebhookReceiver:
     def max_body_size(self) -> int:
         """Bodies above this many bytes are refused (413)."""
         return self._max_body_size
+
+    @property
+    def body_timeout(self) -> float:
+        """Seconds a body may take to arrive through the ASGI and aiohttp adapters (else 408)."""
+        return self._body_timeout
 
     @property
     def dedup(self) -> DedupStore:
@@ -314,7 +321,7 @@ class WebhookReceiver:
         *,
         public_base_url: str | None = None,
         header_timeout: float = 5.0,
-        body_timeout: float = 10.0,
+        body_timeout: float | None = None,
         max_connections: int = 100,
     ) -> AsyncIterator[str]:
         """Run a standalone aiohttp server with only this receiver; yield the callback URL.
@@ -328,11 +335,14 @@ class WebhookReceiver:
 
         Slow clients are bounded: a connection that has not sent its request's headers
         ``header_timeout`` seconds after opening (or after its last answer) is closed, a body
-        not received within ``body_timeout`` seconds is answered 408 (``rejected["timeout"]``),
+        not received within ``body_timeout`` seconds (default: the receiver's, 10 s) is
+        answered 408 (``rejected["timeout"]``),
         and past ``max_connections`` open connections a new one closes the oldest connection
         still sending its request, so stalled clients cannot lock out a delivery.
         """
         check.number("header_timeout", header_timeout, positive=True)
+        if body_timeout is None:
+            body_timeout = self._body_timeout
         check.number("body_timeout", body_timeout, positive=True)
         check.integer("max_connections", max_connections, low=1)
         guard = _receiver_web.ConnectionGuard(header_timeout, body_timeout, max_connections)
