@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -10,6 +9,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 import anyio
+import msgspec
 from typing_extensions import Unpack
 
 from . import errors
@@ -139,7 +139,8 @@ class AsyncArgil:
 
     def _derive(self, config: ClientConfig) -> AsyncArgil:
         """A client on ``config`` sharing this one's session, limiter and retry pipelines."""
-        clone = copy.copy(self)
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)  # (copy.copy's effect, without its calls)
         clone._config, clone._options = config, config.options
         clone._attach_resources()
         return clone
@@ -281,7 +282,7 @@ class AsyncArgil:
         if not wants_observer(log):
             return await send(request)
         observer = CallObserver(request.method, request.path, self._config.server, log)
-        request = dataclasses.replace(request, observer=observer)
+        request = msgspec.structs.replace(request, observer=observer)
         return await run_observed(send, request, observer)
 
     async def _get(

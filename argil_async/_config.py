@@ -26,7 +26,6 @@ import msgspec
 from typing_extensions import Unpack
 
 from . import _validation as check
-from . import errors
 from ._bodies import DEFAULT_MAX_RESPONSE_SIZE
 from ._decoding import encode
 from ._options import RequestOptions, check_options, merged_query
@@ -34,7 +33,6 @@ from ._redact import register_secret
 from ._retry import RetryPolicy
 from ._seam import Request, Timeout, Transport
 from ._transport import ConnectorArg, TraceConfigs, checked_http_settings
-from ._urls import is_https_or_loopback
 from .limits._local import AssetLimiter
 
 __all__ = ["DEFAULT_BASE_URL", "CallOptions", "ClientConfig"]
@@ -82,10 +80,11 @@ class CallOptions:
         extra_body = given.get("extra_body")
         if extra_body is not None and method in _BODY_METHODS:
             body = {**(_builtins(body) if body is not None else {}), **extra_body}
+        extra_query = given.get("extra_query")
         return Request(
             method,
             path,
-            merged_query(params, given.get("extra_query", _NO_STRINGS)),
+            tuple(params) if extra_query is None else merged_query(params, extra_query),
             None if body is None else encode(body),
             idempotent,
             given.get("extra_headers", _NO_STRINGS),
@@ -143,10 +142,10 @@ class ClientConfig:
         ``retry_policy`` replaces the whole policy, ``max_retries`` included: the client's
         ``max_retries`` is then the policy's.
         """
-        key = _checked_key(api_key if api_key is not None else os.environ.get("ARGIL_API_KEY"))
+        key = check.api_key(api_key if api_key is not None else os.environ.get("ARGIL_API_KEY"))
         if base_url is not None:
             check.text("base_url", base_url)
-        url = _checked_base_url(base_url or os.environ.get("ARGIL_BASE_URL") or DEFAULT_BASE_URL)
+        url = check.base_url(base_url or os.environ.get("ARGIL_BASE_URL") or DEFAULT_BASE_URL)
         timeouts = check.timeout("timeout", timeout)
         retries = check.integer("max_retries", max_retries, low=0)
         check.integer("asset_concurrency", asset_concurrency, low=1)
@@ -196,48 +195,11 @@ def _checked_limiter(concurrency: int, limiter: AssetLimiter | None) -> AssetLim
     if limiter is None:
         return None
     if concurrency != 5:  # 5, the default, is what a limiter's owner would mean anyway
-        raise errors.InvalidRequestError(
-            "asset_limiter", "give asset_concurrency or asset_limiter, not both"
-        )
-    if not isinstance(limiter, AssetLimiter):
-        raise errors.InvalidRequestError(
-            "asset_limiter", f"must implement argil_async.limits.AssetLimiter, got {limiter!r}"
-        )
-    return limiter
+        raise check.fail("asset_limiter", "give asset_concurrency or asset_limiter, not both")
+    what = "an argil_async.limits.AssetLimiter"
+    return check.instance("asset_limiter", limiter, AssetLimiter, what)  # type: ignore[type-abstract]
 
 
 def _server_of(base_url: str) -> tuple[str, int]:
     parts = urlsplit(base_url)
     return parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
-
-
-def _checked_key(key: object) -> str:
-    """A key that can go in a header; never echoed in the error, even in part."""
-    if key is None or key == "":
-        raise errors.InvalidRequestError(
-            "api_key",
-            "no API key: pass AsyncArgil(api_key=...) or set the ARGIL_API_KEY "
-            "environment variable",
-        )
-    if not isinstance(key, str):
-        raise check.fail("api_key", f"must be a string, not {type(key).__name__}")
-    if key != key.strip() or not key.isprintable() or not key.isascii():
-        raise errors.InvalidRequestError(
-            "api_key",
-            "has spaces around it, control or non-ASCII characters in it (a line ending?)",
-        )
-    return key
-
-
-def _checked_base_url(url: str) -> str:
-    if not check.text("base_url", url).isprintable() or not is_https_or_loopback(url):
-        try:
-            host = urlsplit(url).hostname if "://" in url else None
-        except ValueError:
-            host = None
-        raise errors.InvalidRequestError(
-            "base_url",
-            f"must be an https:// URL (plain http is allowed only for loopback hosts), "
-            f"got host {host!r}",
-        )
-    return url.rstrip("/")

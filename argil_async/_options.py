@@ -86,7 +86,7 @@ def check_options(options: Mapping[str, Any]) -> RequestOptions:
             if name == "extra_headers" and not all(map(_header_safe, value.items())):
                 raise check.fail(name, "must hold printable Latin-1 names and values (no CR/LF)")
         else:
-            raise errors.InvalidRequestError(name, "is not an option (see RequestOptions)")
+            raise check.fail(name, "must be a RequestOptions field (it is not an option)")
         checked[name] = value
     return checked  # type: ignore[return-value]
 

@@ -16,7 +16,6 @@ import hashlib
 import logging
 import operator
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
 
 import msgspec
@@ -29,9 +28,11 @@ T = TypeVar("T")
 logger = logging.getLogger("argil_async")
 
 
-@dataclass(frozen=True, slots=True)
-class Page(Generic[T]):
-    """One page of results and what the server said about the whole listing."""
+class Page(msgspec.Struct, Generic[T], frozen=True):
+    """One page of results and what the server said about the whole listing.
+
+    Immutable; ``msgspec.structs.replace(page, ...)`` makes a changed copy.
+    """
 
     items: Sequence[T]
     page: int
@@ -154,7 +155,7 @@ class _Pages(Generic[T]):
             _warn_once(
                 self._warned, "label", "page %d came back labelled page %d", number, page.page
             )
-            page = replace(page, page=number)
+            page = msgspec.structs.replace(page, page=number)
         if page.items:
             key = _fingerprint(page.items)
             seen = self._seen
@@ -183,14 +184,17 @@ _id_of = operator.attrgetter("id")
 def _fingerprint(items: Sequence[object]) -> object:
     """What identifies a page: a page with the same items as any earlier page is a cycle.
 
-    Every paginated model has an ``id``: the page's first id and the hash of all its ids
-    (read in C: no per-item Python call, no re-encoding of the page) are the key, small
-    enough to keep one per page of a long listing. Items without one (a custom fetch) fall
-    back to a digest of their encoding.
+    Every paginated model has an ``id``, unique within a listing: a page's length with its
+    first and last ids tell it from every other page of the listing (two pages can share an
+    item where a listing shifted, never both ends), and they are read without touching the
+    rest of the page (no per-item work, no re-encoding). Items without ids (a custom fetch)
+    fall back to a digest of their encoding.
     """
     try:
-        ids = tuple(map(_id_of, items))
-        return ids[0], hash(ids)
+        key = (len(items), _id_of(items[0]), _id_of(items[-1]))
+        if None not in key:
+            hash(key)
+            return key
     except (AttributeError, TypeError):  # no ids, or unhashable ones
         pass
     try:

@@ -25,12 +25,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 
+from . import _validation as check
 from .errors import (
     APIConnectionError,
     APIStatusError,
     ArgilError,
     BadRequestError,
-    InvalidRequestError,
 )
 from .models import Video
 
@@ -187,13 +187,9 @@ def keyed_extras(extras: Any, key: str | None) -> Any:
     if extras is not None and not isinstance(extras, Mapping):
         return extras  # check_extras refuses it, naming the field
     if extras is not None and extras.get(IDEMPOTENCY_EXTRA, key) != key:
-        raise InvalidRequestError(
-            f"extras[{IDEMPOTENCY_EXTRA!r}]", "is reserved: pass idempotency_key= instead"
-        )
+        rule = "must not be set: it is reserved, pass idempotency_key= instead"
+        raise check.fail(f"extras[{IDEMPOTENCY_EXTRA!r}]", rule)
     if key is None:
         return extras
-    if not isinstance(key, str) or not key.strip() or not key.isprintable() or len(key) > 256:
-        raise InvalidRequestError(
-            "idempotency_key", f"must be 1 to 256 printable characters, got {key!r:.80}"
-        )
+    check.printable("idempotency_key", key, max_length=256)
     return {**(extras or {}), IDEMPOTENCY_EXTRA: key}

@@ -17,9 +17,11 @@ so they share one set of rules:
   leases; then it raises the user's :class:`~argil_async.errors.RedisUnavailableError`
   subclass. Once a call has given up, the next ones try once without waiting, until one
   succeeds (a Redis that is down does not cost every call the whole budget).
-  A retried script may have run once already (its answer was lost): each script is written
-  so that running it twice is harmless, or errs on the safe side (a claim or lease taken
-  twice is never used and expires).
+  A retried script may have run once already (its answer was lost): the limiter's ACQUIRE
+  answers the lease its token already holds; a coordinator whose CLAIM was retried gives back
+  the claims it does not know of (:attr:`RedisLink.failures` tells it); the others are
+  harmless twice, or err on the safe side (a finished job's SAVE run twice is a
+  ``ClaimLostError``: the worker stops acting on a job that is DONE already).
 - **Scripts**: registered once per client (``EVALSHA``, reloaded by redis-py when Redis
   restarted); times come from the Redis server's clock (:data:`LUA_NOW`), never a client's.
 - **Leases**: renewed every third of their TTL by :func:`renew_periodically` (the
@@ -27,8 +29,9 @@ so they share one set of rules:
   a lease set's expiries on (the limiter's; the coordinator's claims, fenced by token, have
   their own).
 
-``redis`` is an optional extra: this module imports it only when a link first connects, so
-``import argil_async`` and ``import argil_async.batch`` work without it.
+``redis`` is an optional extra: this module imports it only when a URL or client is checked
+(a limiter or coordinator is made) or a link connects, so ``import argil_async``,
+``argil_async.limits`` and ``argil_async.batch`` work without it.
 """
 
 from __future__ import annotations
@@ -41,8 +44,9 @@ from urllib.parse import urlsplit
 
 import anyio
 
+from . import _validation as check
 from ._retry import RetryPolicy
-from .errors import InvalidRequestError, RedisUnavailableError
+from .errors import RedisUnavailableError
 
 if TYPE_CHECKING:
     import redis.asyncio as aioredis
@@ -114,22 +118,22 @@ def check_redis(field: str, redis: object) -> None:
     """
     if not isinstance(redis, str):
         if not _is_client(redis):
-            raise InvalidRequestError(field, f"{_SCHEME_RULE}, got {type(redis).__name__}")
+            raise check.fail(field, f"{_SCHEME_RULE}, got {type(redis).__name__}")
         return
     parts = urlsplit(redis)
     if parts.scheme not in _SCHEMES:
-        raise InvalidRequestError(field, f"{_SCHEME_RULE}, got {where(redis)}")
+        raise check.fail(field, f"{_SCHEME_RULE}, got {where(redis)}")
     try:
         port = parts.port
     except ValueError:
-        raise InvalidRequestError(field, f"has no valid port (1-65535): {where(redis)}") from None
+        raise check.fail(field, f"has no valid port (1-65535): {where(redis)}") from None
     if port == 0:
-        raise InvalidRequestError(field, f"has no valid port (1-65535): {where(redis)}")
+        raise check.fail(field, f"has no valid port (1-65535): {where(redis)}")
     if parts.scheme == "unix":
         if not parts.path:
-            raise InvalidRequestError(field, "must name a socket path: unix:///path/to/socket")
+            raise check.fail(field, "must name a socket path: unix:///path/to/socket")
     elif parts.path.strip("/") and not parts.path.strip("/").isdigit():
-        raise InvalidRequestError(field, f"must end in a database number (/0): {where(redis)}")
+        raise check.fail(field, f"must end in a database number (/0): {where(redis)}")
     try:
         from redis.asyncio.connection import parse_url
     except ImportError:  # redis is not installed: first use says so
@@ -137,7 +141,7 @@ def check_redis(field: str, redis: object) -> None:
     try:
         parse_url(redis)
     except (ValueError, TypeError) as exc:
-        raise InvalidRequestError(field, f"is not a valid Redis URL ({exc})") from None
+        raise check.fail(field, f"is not a valid Redis URL ({exc})") from None
 
 
 def _is_client(redis: object) -> bool:
@@ -196,6 +200,8 @@ class RedisLink:
         self.errors: tuple[type[BaseException], ...] = (OSError, asyncio.TimeoutError)
         self._transient: tuple[type[BaseException], ...] = (OSError, asyncio.TimeoutError)
         self._down = False  # the last call gave up: try once, without waiting, until one works
+        self.failures = 0
+        """Attempts that failed so far (a caller can tell that a call of its was retried)."""
 
     def __repr__(self) -> str:
         return f"RedisLink({where(self._redis)})"
@@ -246,6 +252,7 @@ class RedisLink:
             try:
                 result = await command(self.client())
             except self.errors as exc:
+                self.failures += 1
                 left = deadline - anyio.current_time()
                 if not isinstance(exc, self._transient) or left <= 0:
                     self._down = isinstance(exc, self._transient)

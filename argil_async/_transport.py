@@ -148,11 +148,18 @@ class AiohttpTransport:
         if request.headers:
             headers = {**headers, **request.headers}
         timeout = self._timeout if request.timeout is None else client_timeout(request.timeout)
+        # yarl's fast path is a dict (a list costs it ABC checks); a repeated key
+        # (type=IMAGE&type=VIDEO) keeps the list of pairs.
+        query: Mapping[str, str] | list[tuple[str, str]] | None = None
+        if request.params:
+            query = dict(request.params)
+            if len(query) != len(request.params):
+                query = list(request.params)
         try:
             async with session.request(
                 request.method,
                 self._base_url + request.path,
-                params=list(request.params) or None,
+                params=query,
                 data=request.body,
                 headers=headers,
                 allow_redirects=False,  # a redirect elsewhere would carry the key there

@@ -24,6 +24,8 @@ from ._urls import is_https_or_loopback
 from .errors import InvalidRequestError
 
 __all__ = [
+    "api_key",
+    "base_url",
     "boolean",
     "choice",
     "extras",
@@ -294,6 +296,38 @@ def extras(value: object, *, field: str = "extras") -> dict[str, str] | None:
     return dict(value)
 
 
+def api_key(value: object) -> str:
+    """An API key that can go in a header; never echoed in the error, even in part."""
+    if value is None or value == "":
+        raise fail(
+            "api_key",
+            "must be given: pass AsyncArgil(api_key=...) or set the ARGIL_API_KEY environment "
+            "variable (no API key)",
+        )
+    if not isinstance(value, str):
+        raise fail("api_key", f"must be a string, not {type(value).__name__}")
+    if value != value.strip() or not value.isprintable() or not value.isascii():
+        raise fail(
+            "api_key",
+            "must be printable ASCII without spaces around it (it holds spaces, control or "
+            "non-ASCII characters: a line ending?)",
+        )
+    return value
+
+
+def base_url(value: object) -> str:
+    """The API's base URL: https (plain http for loopback hosts only), without a trailing /."""
+    url = text("base_url", value)
+    if not url.isprintable() or not is_https_or_loopback(url):
+        try:
+            host = urlsplit(url).hostname if "://" in url else None
+        except ValueError:
+            host = None
+        rule = "must be an https:// URL (plain http is allowed only for loopback hosts)"
+        raise fail("base_url", f"{rule}, got host {host!r}")
+    return url.rstrip("/")
+
+
 def file_path(field: str, value: object) -> str:
     """A file-system path (str or PathLike) that the OS can be asked about: not empty, no NUL."""
     try:
@@ -317,8 +351,8 @@ def query(**params: Any) -> list[tuple[str, str]]:
     for key, value in params.items():
         if value is None:
             continue
-        values = value if isinstance(value, (list, tuple)) else [value]
-        pairs.extend((key, str(v).lower() if isinstance(v, bool) else str(v)) for v in values)
+        for v in value if isinstance(value, (list, tuple)) else (value,):  # no genexpr frame
+            pairs.append((key, str(v).lower() if isinstance(v, bool) else str(v)))
     return pairs
 
 

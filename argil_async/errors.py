@@ -17,7 +17,7 @@ the Redis that processes share, or this machine's disk::
     │   └── ResponseTooLargeError                   ... or more than max_response_size bytes
     ├── WaitTimeoutError                            a wait_until_* deadline passed (.last)
     ├── GenerationFailedError                       a waited-on resource failed (.resource)
-    ├── WebhookError  .status_code .reason          a webhook delivery to refuse (400/401/413)
+    ├── WebhookError  .status_code .reason          a webhook delivery to refuse (400-503)
     │   └── WebhookSignatureError 401               a Standard Webhooks signature did not verify
     ├── RedisError                                  the Redis that processes share failed
     │   ├── RedisUnavailableError                   unreachable (after retrying a few seconds)
@@ -213,10 +213,13 @@ class GenerationFailedError(ArgilError):
 
 
 class WebhookError(ArgilError):
-    """A webhook delivery to refuse: answer ``status_code`` (400, 401 or 413) to the sender.
+    """A webhook delivery to refuse: answer ``status_code`` (400, 401, 408, 413 or 503).
 
-    ``reason`` is a short word (``"unauthorized"``, ``"invalid_body"``, ``"too_large"``), the
-    key of :attr:`WebhookReceiver.rejected <argil_async.events.WebhookReceiver.rejected>`.
+    ``reason`` is a short word, the key of
+    :attr:`WebhookReceiver.rejected <argil_async.events.WebhookReceiver.rejected>`:
+    ``"unauthorized"`` (401), ``"invalid_body"`` and ``"incomplete"`` (400, a body cut short of
+    its ``Content-Length``), ``"timeout"`` (408), ``"too_large"`` (413), ``"unavailable"``
+    (503: the shared de-duplication store could not be reached; the sender should retry).
     """
 
     def __init__(self, message: str, *, status_code: int, reason: str) -> None:

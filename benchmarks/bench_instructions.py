@@ -4,7 +4,10 @@ CPU-time benchmarks on a shared 2-core machine spread by 0.1x or more between ru
 instructions do not depend on the load, so small changes show. Each variant runs in its own
 process under ``valgrind --tool=callgrind --instr-atstart=no``: instrumentation is switched on
 (``callgrind_control -i on``) after a warm-up, for ``--requests`` fetches of page 1 of
-/assets, then off, and the count is divided by the requests. The simulator runs in another
+/assets, then off, and the count is divided by the requests. The SDK is counted twice: one
+``fetch_page(1)``, and the first page of ``pages()`` (the iteration path, with its cycle
+detection). The simulator's asset bodies are realistic: ``id``, ``name``, ``type``,
+``status``, ``fileUrl``, ``thumbnailUrl``, ``createdAt``. The simulator runs in another
 process, unmeasured. Another version of the SDK can be measured alike by putting its folder
 first on ``PYTHONPATH``.
 
@@ -50,6 +53,9 @@ async def worker(variant: str, size: int, requests: int, base_url: str, key: str
                 return len(
                     (await client.assets.list(type="IMAGE", page_size=size).fetch_page(1)).items
                 )
+            if variant == "pages":  # the iteration path: cycle detection and page checks
+                async for page in client.assets.list(type="IMAGE", page_size=size).pages():
+                    return len(page.items)
             async with session.get(
                 f"{base_url}/assets", params=params, headers={"x-api-key": key}
             ) as resp:
@@ -88,9 +94,11 @@ def main(requests: int) -> None:
         for size in (20, 100):
             raw = count("raw", size, requests, base_url, key)
             sdk = count("sdk", size, requests, base_url, key)
+            pages = count("pages", size, requests, base_url, key)
             print(
                 f"page of {size}: instructions per request: aiohttp+msgspec {raw:,.0f}, "
-                f"AsyncArgil {sdk:,.0f} ({sdk / raw:.3f}x)"
+                f"AsyncArgil fetch_page {sdk:,.0f} ({sdk / raw:.3f}x), "
+                f"pages() {pages:,.0f} ({pages / raw:.3f}x)"
             )
 
 

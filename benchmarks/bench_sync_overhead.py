@@ -4,6 +4,8 @@ and the trips to the event loop made while iterating 10,000 items.
 The simulator runs in a separate process, so ``time.process_time`` counts only this process:
 for ``Argil`` that is the caller's thread plus the client's loop thread. Each round runs both
 clients in turns so that machine noise hits them alike; the report gives medians over rounds.
+A second ``Argil`` with the loop's ``wake`` set to None shows the cost without the direct
+hand-off (the task made in the caller's thread): one ``call_soon_threadsafe`` per call.
 Loop crossings are counted on an in-process canned transport (the count does not depend on
 the server), as the hand-offs from this thread to the client's loop (a ``call_soon_threadsafe``,
 or the wake-up after a call made its task here).
@@ -69,32 +71,48 @@ def measure_overhead(requests: int, rounds: int) -> None:
         loop = asyncio.new_event_loop()
         aclient = AsyncArgil(api_key=key, base_url=base_url)
         try:
-            with Argil(api_key=key, base_url=base_url) as client:
+            with (
+                Argil(api_key=key, base_url=base_url) as client,
+                Argil(api_key=key, base_url=base_url) as fallback,
+            ):
                 avatar_id = client.avatars.list()[0].id
+                fallback._runtime._started().wake = None  # one call_soon_threadsafe per call
                 sync_runs = sync_calls(client, avatar_id)
+                fallback_runs = sync_calls(fallback, avatar_id)
                 async_runs = async_calls(aclient, avatar_id)
                 for name in sync_runs:  # warm up connections and caches
                     cpu_sync(sync_runs[name], 30)
+                    cpu_sync(fallback_runs[name], 30)
                     loop.run_until_complete(cpu_async(async_runs[name], 30))
                 for name in sync_runs:
-                    sync_samples, async_samples = [], []
+                    sync_samples, fallback_samples, async_samples = [], [], []
                     for _ in range(rounds):
                         async_samples.append(
                             loop.run_until_complete(cpu_async(async_runs[name], requests))
                         )
                         sync_samples.append(cpu_sync(sync_runs[name], requests))
-                    report(name, statistics.median(async_samples), statistics.median(sync_samples))
+                        fallback_samples.append(cpu_sync(fallback_runs[name], requests))
+                    report(
+                        name,
+                        statistics.median(async_samples),
+                        statistics.median(sync_samples),
+                        statistics.median(fallback_samples),
+                    )
         finally:
             loop.run_until_complete(aclient.aclose())
             loop.close()
 
 
-def report(name: str, async_us: float, sync_us: float) -> None:
+def report(name: str, async_us: float, sync_us: float, fallback_us: float) -> None:
     added = sync_us - async_us
     verdict = "ok" if added <= 75 else "OVER the 75 us target"
     print(f"{name}: CPU per call (median)")
     print(f"  AsyncArgil {async_us:8.1f} us")
     print(f"  Argil      {sync_us:8.1f} us   added {added:6.1f} us  ({verdict})")
+    print(
+        f"  Argil without the direct hand-off (call_soon_threadsafe) {fallback_us:8.1f} us   "
+        f"added {fallback_us - async_us:6.1f} us"
+    )
 
 
 class CannedAssets:

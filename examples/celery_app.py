@@ -42,6 +42,7 @@ from argil_async.batch import Job
 from argil_async.limits import RedisAssetLimiter
 
 BROKER_URL = os.environ.get("CELERY_BROKER_URL", "redis://localhost:6379/0")
+VISIBILITY_TIMEOUT = float(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
 
 app = Celery("argil_videos", broker=BROKER_URL, backend=BROKER_URL)
 app.conf.update(
@@ -53,9 +54,12 @@ app.conf.update(
     accept_content=["json"],
     # An unacknowledged message goes back to the queue this long after it was taken (a
     # worker that died mid-task): longer than a render, or a slow task is run twice (which
-    # the idempotency key makes harmless, but wasteful).
+    # the idempotency key makes harmless, but wasteful). Workers look for such messages when
+    # they start and every unacked_restore_interval seconds after.
     broker_transport_options={
-        "visibility_timeout": float(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
+        "visibility_timeout": VISIBILITY_TIMEOUT,
+        "unacked_restore_interval": min(10.0, max(VISIBILITY_TIMEOUT / 3, 1.0)),
+        "unacked_restore_throttle": 1,
     },
 )
 

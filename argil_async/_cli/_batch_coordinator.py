@@ -13,6 +13,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+from .. import _validation as check
 from ..errors import InvalidRequestError
 
 __all__ = ["add_coordinator_arguments", "coordinated_status", "coordinator_from"]
@@ -49,7 +50,7 @@ def coordinator_from(args: argparse.Namespace, *, results: Path | None = None) -
             return RedisCoordinator.for_results(args.coordinator, results, lease_ttl=ttl)
         except InvalidRequestError as exc:
             rule = f"is needed: {exc.field} does not name the batch"
-            raise InvalidRequestError("--batch", rule) from None
+            raise check.fail("--batch", rule) from None
     return RedisCoordinator(args.coordinator, batch=args.batch, lease_ttl=ttl)
 
 

@@ -2,7 +2,8 @@
 
 ``check`` prints warnings (exit 0 still) for what Argil may refuse at render time although
 the job is valid: transcripts over its current 500 characters, audio over 40 s when its length
-is known (``--audio-seconds FILE``: a JSON object of seconds by audio URL). ``estimate``
+is known (``--online`` measures each audio URL from its first bytes, WAV and MP3; and
+``--audio-seconds FILE``, a JSON object of seconds by audio URL, gives lengths). ``estimate``
 prints the total; ``--verbose`` (or ``--json``) each job too.
 
 ``download RESULTS --to DIR`` fetches every finished video (``--subtitled``: the subtitled
@@ -25,6 +26,7 @@ import os
 import sys
 from pathlib import Path
 
+from .. import _validation as check
 from ..batch import (
     CostEstimate,
     DownloadReport,
@@ -41,6 +43,7 @@ from ..batch import (
     resolve_names,
 )
 from ..errors import ArgilError, InvalidRequestError, LocalStorageError
+from ._audio import audio_lengths
 from ._session import (
     EMBEDDED,
     NO_KEY_MESSAGE,
@@ -139,7 +142,7 @@ def _check_endpoint(results: Path, endpoint: str) -> None:
         where = "the embedded simulator of an earlier run, and its videos died with it"
     else:
         where = f"{identity.endpoint}, not {endpoint}: its videos live there"
-    raise InvalidRequestError("results", f"the batch was made on {where}; nothing was requested")
+    raise check.fail("results", f"the batch was made on {where}; nothing was requested")
 
 
 def add_gate_flags(run: argparse.ArgumentParser) -> None:
@@ -165,12 +168,14 @@ def _audio_seconds(path: Path | None) -> dict[str, float] | None:
     try:
         lengths = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise InvalidRequestError("audio_seconds", f"cannot read {path}: {exc}") from None
+        raise check.fail(
+            "audio_seconds", f"must be a readable JSON file ({exc})", str(path)
+        ) from None
     if not isinstance(lengths, dict) or not all(
         isinstance(seconds, (int, float)) and not isinstance(seconds, bool)
         for seconds in lengths.values()
     ):
-        raise InvalidRequestError("audio_seconds", f"{path} must hold {{audio URL: seconds}}")
+        raise check.fail("audio_seconds", "must hold {audio URL: seconds}", str(path))
     return {str(url): float(seconds) for url, seconds in lengths.items()}
 
 
@@ -212,12 +217,16 @@ async def _check_online(
     try:
         async with api_session(json_output=args.json, simulate=args.simulate) as session:
             checked = await check_online(session.client, jobs)
+            simulated = session.simulator is not None
     except ArgilError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    warnings = checked.warnings
-    if lengths:
-        warnings = job_warnings(checked.jobs, audio_seconds=lengths)
+    known = lengths or {}
+    urls = [m.audio_url for job in checked.jobs for m in job.moments if m.audio_url]
+    unknown = [url for url in urls if url not in known]
+    # The embedded simulator's run is make-believe: its job file's audio is not fetched.
+    measured = {} if simulated else await asyncio.to_thread(audio_lengths, unknown)
+    warnings = job_warnings(checked.jobs, audio_seconds={**measured, **known})
     if args.json:
         problems = _problem_rows(checked.problems)
         print_json(

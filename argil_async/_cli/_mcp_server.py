@@ -27,7 +27,8 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from typing_extensions import NotRequired, TypedDict
 
-from .. import APIStatusError, ArgilError, AsyncArgil, InvalidRequestError, Video, WaitTimeoutError
+from .. import APIStatusError, ArgilError, AsyncArgil, Video, WaitTimeoutError
+from .. import _validation as check
 from ..batch import Job, estimate_cost
 from ._session import api_session
 
@@ -135,8 +136,7 @@ def build_server(client: AsyncArgil, budget: Budget, api_key: str) -> MCPServer[
     @tool
     async def list_videos(limit: int = 20) -> str:
         """The newest videos, at most ``limit`` (1 to 100)."""
-        if not 1 <= limit <= 100:
-            raise InvalidRequestError("limit", f"must be between 1 and 100, got {limit!r}")
+        check.integer("limit", limit, low=1, high=100)
         found: list[Video] = []
         async for video in client.videos.list(page_size=min(limit, 100)):
             found.append(video)
@@ -241,6 +241,8 @@ def build_server(client: AsyncArgil, budget: Budget, api_key: str) -> MCPServer[
                 on_created=created.append,
             )
         except WaitTimeoutError:
+            if not created:
+                raise
             return _json(
                 {
                     "done": False,
@@ -350,7 +352,7 @@ def _without_nulls(value: object) -> object:
 
 def _wait_seconds(value: float) -> float:
     if not 0 < value <= MAX_WAIT:
-        raise InvalidRequestError("timeout", f"must be in (0, {MAX_WAIT:g}] seconds, got {value!r}")
+        raise check.fail("timeout", f"must be a number of seconds in (0, {MAX_WAIT:g}]", value)
     return float(value)
 
 
@@ -363,10 +365,10 @@ def _job(
 ) -> Job:
     """The video as a batch job (validated the batch way, so the estimator can price it)."""
     if (moments is None) == (script is None):
-        raise InvalidRequestError("moments", "give exactly one of moments and script")
+        raise check.fail("moments", "give exactly one of moments and script")
     if script is not None:
         if not avatar_id:
-            raise InvalidRequestError("avatar_id", "is required with a script")
+            raise check.fail("avatar_id", "must be given with a script")
         extra = {"voiceId": voice_id} if voice_id else {}
         moments = [{"avatarId": avatar_id, "transcript": t, **extra} for t in split_script(script)]
     assert moments is not None
@@ -384,7 +386,7 @@ def _job_of(video: Video) -> Job:
         )
         moments.append({"avatarId": moment.avatar_id or "unknown", **spoken})
     if not moments:
-        raise InvalidRequestError("video_id", f"video {video.id} has no moments to estimate")
+        raise check.fail("video_id", "must be a video with moments to estimate", video.id)
     return Job.from_dict({"key": "mcp", "name": video.name or video.id, "moments": moments})
 
 
@@ -413,5 +415,5 @@ def split_script(script: str) -> list[str]:
             else:
                 pieces.append(line)
     if not pieces or not pieces[0]:
-        raise InvalidRequestError("script", "must not be empty")
+        raise check.fail("script", "must not be empty")
     return pieces

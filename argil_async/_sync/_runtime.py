@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import sys
 import threading
@@ -63,8 +64,7 @@ class _Loop:
         except BaseException:
             self.manager.__exit__(None, None, None)
             raise
-        self.client, self.event_loop, self.thread_id = built
-        self.wake = _direct_wake(self.event_loop)
+        self.client, self.event_loop, self.thread_id, self.wake = built
 
     async def aclose(self) -> None:
         """On the loop: cancel the calls still in flight, then close the session."""
@@ -77,22 +77,54 @@ class _Loop:
 
 
 def _direct_wake(loop: asyncio.AbstractEventLoop) -> Callable[[], None] | None:
-    """The loop's own wake-up, when a call's task may be made in the caller's thread, else None.
+    """How a caller's thread wakes ``loop`` after making a call's task there, or None.
 
-    asyncio's own loops schedule a new task's first step with ``call_soon``, which outside
-    debug mode only appends to the loop's ready queue, as ``call_soon_threadsafe`` does before
-    it wakes the loop with ``_write_to_self``. Making the task in the caller's thread and then
-    waking the loop saves a callback that would make it on the loop, and a turn of the loop
-    (a third of what the sync client adds to a call). Other loops (uvloop), debug mode (which
-    checks the thread) and Python 3.14 (tasks listed per thread) get that callback instead.
+    Run on the loop's thread. asyncio's own loops schedule a new task's first step with
+    ``call_soon``, which outside debug mode only appends to the loop's ready queue, as
+    ``call_soon_threadsafe`` does before it wakes the loop. Making the task in the caller's
+    thread and then waking the loop saves a callback that would make it on the loop and a turn
+    of the loop. The wake-up is an eventfd of our own where there is one (Linux: one C call on
+    each side, where the loop's self-pipe reads until a BlockingIOError), else the loop's own
+    ``_write_to_self``. Other loops (uvloop), debug mode (which checks the thread), Python
+    3.14 (tasks listed per thread) and free-threaded builds (3.13t: no GIL makes the ready
+    queue's append and the task registration atomic) get a ``call_soon_threadsafe`` per call
+    instead (None), asyncio's supported way. The eventfd closes when the last holder of the
+    returned wake-up lets it go: a call that still holds it can never write to a closed (or
+    reused) descriptor.
+
+    This leans on asyncio's internals (a task made outside its loop's thread is unsupported);
+    it is kept because it saves about a third of the instructions the sync facade adds per
+    call (``benchmarks/bench_sync_instructions.py``), and tests/sync runs both ways.
     """
     wake = getattr(loop, "_write_to_self", None)
     usable = isinstance(loop, asyncio.BaseEventLoop) and not loop.get_debug()
-    return wake if usable and callable(wake) and sys.version_info < (3, 14) else None
+    if not (usable and callable(wake) and sys.version_info < (3, 14)) or _free_threaded():
+        return None
+    if not hasattr(os, "eventfd") or not isinstance(loop, asyncio.SelectorEventLoop):
+        return wake  # type: ignore[no-any-return]
+    fd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
+    loop.add_reader(fd, os.eventfd_read, fd)  # readable only when written: never blocks
+    own = functools.partial(os.eventfd_write, fd, 1)
+    weakref.finalize(own, os.close, fd)
+    return own
 
 
-def _build_on_loop(config: ClientConfig) -> tuple[AsyncArgil, asyncio.AbstractEventLoop, int]:
-    return AsyncArgil._from_config(config), asyncio.get_running_loop(), threading.get_ident()
+def _free_threaded() -> bool:
+    """Whether this CPython was built without the GIL, or runs with it switched off."""
+    import sysconfig  # (only here: once per loop, not at import)
+
+    gil_enabled = getattr(sys, "_is_gil_enabled", None)
+    return bool(sysconfig.get_config_var("Py_GIL_DISABLED")) or (
+        gil_enabled is not None and not gil_enabled()
+    )
+
+
+def _build_on_loop(
+    config: ClientConfig,
+) -> tuple[AsyncArgil, asyncio.AbstractEventLoop, int, Callable[[], None] | None]:
+    loop = asyncio.get_running_loop()
+    client = AsyncArgil._from_config(config)
+    return client, loop, threading.get_ident(), _direct_wake(loop)
 
 
 class _Call(Generic[T]):

@@ -59,6 +59,7 @@ from ..errors import (
     GenerationFailedError,
     InternalServerError,
     RateLimitError,
+    RedisError,
     WaitTimeoutError,
 )
 from ..models import Video
@@ -77,7 +78,6 @@ from ._records import (
     JobRecord,
     JobStore,
 )
-from ._redis._coordinator import BatchLostError, ClaimLostError
 from ._uploads import Uploads
 from ._waiting import Waiter
 
@@ -86,8 +86,11 @@ __all__ = ["JobDriver", "RetrySettings", "is_transient"]
 logger = logging.getLogger("argil_async.batch")
 
 Step = Callable[[Job, JobRecord], Awaitable[JobRecord]]
-#: Errors that end the whole run (or, for ClaimLostError, this worker's hold on the job).
-_FATAL = (AuthenticationError, JournalError, ClaimLostError, BatchLostError)
+#: Errors that end the whole run (or, for a coordinated run's ClaimLostError, this worker's
+#: hold on the job): a Redis store's errors are RedisError (a lost claim or batch, a Redis
+#: unreachable past its retries), so the driver knows no store.
+_FATAL = (AuthenticationError, JournalError, RedisError)
+_TIDY_FOR = 15.0  # seconds a worker that lost a job spends deleting its stray IDLE video
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,7 @@ class JobDriver:
         self._family = family
         self._fence = fence
         self._paid = dict(paid_options or {})  # per-call options of creates and renders
+        self._creating: set[str] = set()  # jobs whose create this worker sent (fenced runs)
         self._writer = writer
         self._waiter = waiter
         self._retry = retry
@@ -155,16 +159,26 @@ class JobDriver:
             state = RENDERING if doubtful else record.state
             record = await self._save(record, state=state, attempts=record.attempts + 1)
         failures = 0
-        while record.state not in FINISHED:
-            try:
-                record = await self._steps[record.state](job, record)
-                failures = 0
-            except _FATAL:
-                raise
-            except Exception as exc:
-                failures += 1
-                record = await self._recover(self._latest.get(job.key, record), exc, failures)
-        self._latest.pop(job.key, None)
+        try:
+            while record.state not in FINISHED:
+                try:
+                    record = await self._steps[record.state](job, record)
+                    failures = 0
+                except _FATAL:
+                    raise
+                except Exception as exc:
+                    failures += 1
+                    record = await self._recover(self._latest.get(job.key, record), exc, failures)
+            if self._fence is not None and record.attempts > 1:  # taken over or resumed:
+                await self._tidy(job, record)  # a stale worker's late create, landed since
+        except (RedisError, anyio.get_cancelled_exc_class()):
+            if job.key in self._creating:  # a create of ours may have landed after all
+                with anyio.CancelScope(shield=True), anyio.move_on_after(_TIDY_FOR):
+                    await self._tidy(job, self._latest.get(job.key, record))
+            raise
+        finally:
+            self._creating.discard(job.key)
+            self._latest.pop(job.key, None)
         return record
 
     async def _recover(self, record: JobRecord, exc: Exception, failures: int) -> JobRecord:
@@ -210,15 +224,13 @@ class JobDriver:
             video = await self._client.videos.create(**arguments)
             return await self._created(record, video)
         await self._fence(job.key)  # our claim is live, its lease covers the request
+        self._creating.add(job.key)
         video = await self._client.videos.create(**arguments, **self._paid)
-        try:  # a create that raced another (a worker frozen past its lease): keep one
-            kept = min(await self._candidates(job, record, video), key=seniority)
-            if kept.id != video.id:
-                await self._delete_idle(job, [video], kept)
-            return await self._adopt(record, kept)
-        except ClaimLostError:
-            await self._discard(job, record, video)
-            raise
+        # A create that raced another (a worker frozen past its lease): keep one.
+        kept = min(await self._candidates(job, record, video), key=seniority)
+        if kept.id != video.id:
+            await self._delete_idle(job, [video], kept)
+        return await self._adopt(record, kept)
 
     async def _candidates(
         self, job: Job, record: JobRecord, made: Video | None = None
@@ -244,18 +256,21 @@ class JobDriver:
             except ArgilError as exc:  # left IDLE: never rendered, and lookups keep the other
                 logger.warning("job %s: could not delete video %s: %s", job.key, video.id, exc)
 
-    async def _discard(self, job: Job, record: JobRecord, video: Video) -> None:
-        """The claim was lost after ``video`` was made: delete it unless it is the one every
-        worker keeps (then the job's new owner adopts it)."""
+    async def _tidy(self, job: Job, record: JobRecord) -> None:
+        """The claim was lost (or the job cancelled) after this worker sent a create: delete
+        the job's IDLE videos but the one every worker keeps (which the job's new owner
+        adopts). The kept one is the oldest IDLE video or the one under way, and a late create
+        is newer, so the video the new owner holds is never deleted."""
         try:
-            videos = await self._candidates(job, record, video)
-            current = next(v for v in videos if v.id == video.id)
-            await self._delete_idle(job, [current], min(videos, key=seniority))
+            videos = await self._candidates(job, record)
+            if videos:
+                await self._delete_idle(job, videos, min(videos, key=seniority))
         except ArgilError as exc:
-            logger.warning("job %s: could not check video %s: %s", job.key, video.id, exc)
+            logger.warning("job %s: could not check its videos: %s", job.key, exc)
 
     async def _adopt(self, record: JobRecord, video: Video) -> JobRecord:
         record = await self._created(record, video)
+        self._creating.discard(record.key)  # saved under our claim: no stray of ours left
         if video.status != "IDLE":  # its render landed too
             return await self._rendering(record, video)
         return record

@@ -19,6 +19,7 @@ import contextlib
 import csv
 import gc
 import io
+import itertools
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -26,7 +27,16 @@ from typing import Any, BinaryIO
 
 import msgspec
 
-from ._jobs import Job, JobFileError, JobProblem, _from_form, fast_job, job_problems, line_job
+from ._jobs import (
+    Job,
+    JobFileError,
+    JobProblem,
+    _from_form,
+    duplicate_keys,
+    fast_job,
+    job_problems,
+    line_job,
+)
 
 __all__ = ["CSV_COLUMNS", "load_jobs"]
 
@@ -94,45 +104,49 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _collect(source: str, rows: Iterable[Parsed], *, is_csv: bool) -> list[Job]:
-    """Jobs from parsed rows, or JobFileError with every problem (jobs stop being built at
-    the first one, since they will not be used)."""
+    """Jobs from parsed rows, or JobFileError with every problem.
+
+    Repeated keys are found once every row is read, by sorting the jobs (no table of 100,000
+    keys held beside them while they are built)."""
     jobs: list[Job] = []
     problems: list[JobProblem] = []
-    first: dict[str, Job | int] = {}  # a job's line is the job's own (no int object each)
+    unbuilt: list[tuple[int, str]] = []  # the keys of rows with problems, for the repeats
     for line, raw, early in rows:
-        found: list[JobProblem]
-        key: object
         if type(raw) is Job:  # the common case (a line decoded into the models), kept tight
-            key = raw.key
-            if key not in first:
-                first[key] = raw
-                if not problems:
-                    jobs.append(raw)
-                continue
-            found = []
-        else:
-            job = None if early else fast_job(raw, line, decoded=True)
-            if job is not None:
-                found, key = [], job.key
-            else:
-                found = [*early, *_checked(raw, line, is_csv)]
-                key = _key(raw)
-        if isinstance(key, str):
-            if key in first:
-                earlier = first[key]
-                seen = earlier if isinstance(earlier, int) else earlier.line
-                found.append(JobProblem(line, "key", f"duplicate of line {seen}"))
-            else:
-                first[key] = line
+            jobs.append(raw)
+            continue
+        job = None if early else fast_job(raw, line, decoded=True)
+        if job is not None:
+            jobs.append(job)
+            continue
+        found = [*early, *_checked(raw, line, is_csv)]
         if found:
             problems += found
-        elif not problems:
-            jobs.append(job if job is not None else _from_form(raw, line))  # type: ignore[arg-type]
-    if not first and not problems:
+            key = _key(raw)
+            if isinstance(key, str):
+                unbuilt.append((line, key))
+        else:
+            jobs.append(_from_form(raw, line))  # type: ignore[arg-type]
+    problems += _repeated(jobs, unbuilt)
+    if not jobs and not unbuilt and not problems:
         problems.append(JobProblem(0, "file", "there are no jobs"))
     if problems:
         raise JobFileError(source, sorted(problems, key=lambda p: p.line))
     return jobs
+
+
+def _repeated(jobs: list[Job], unbuilt: list[tuple[int, str]]) -> list[JobProblem]:
+    """A problem for each key seen before (naming the line where it first appeared)."""
+    ordered = sorted(jobs, key=_job_key)  # stable: equal keys stay in file order
+    if not unbuilt and all(a.key != b.key for a, b in itertools.pairwise(ordered)):
+        return []  # the usual answer, without a dict of every key
+    del ordered
+    keys = sorted([*((job.line, job.key) for job in jobs), *unbuilt], key=lambda pair: pair[0])
+    return duplicate_keys(keys)
+
+
+def _job_key(job: Job) -> str:
+    return job.key
 
 
 def _checked(raw: object, line: int, is_csv: bool) -> list[JobProblem]:

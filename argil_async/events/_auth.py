@@ -8,7 +8,7 @@ import secrets
 import urllib.parse
 from collections.abc import Mapping
 
-from argil_async.errors import InvalidRequestError, WebhookError
+from argil_async.errors import WebhookError
 
 from .. import _validation as check
 from ._signatures import signing_key, verify_signature
@@ -24,7 +24,7 @@ class Credentials:
 
     def __init__(self, secret: str | None, signing_secret: str | None) -> None:
         if secret is not None and (not isinstance(secret, str) or not secret):
-            raise InvalidRequestError("secret", "must be a non-empty string or None")
+            raise check.fail("secret", "must be a non-empty string or None")  # never shown
         signing = signing_secret or os.environ.get(SIGNING_SECRET_ENV) or None
         if signing is not None:
             signing_key(signing)  # refuse a malformed signing secret now, not per delivery

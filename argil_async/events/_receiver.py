@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 from aiohttp.abc import AbstractAccessLogger
 
 from argil_async.errors import (
-    InvalidRequestError,
     ResponseValidationError,
     WaitTimeoutError,
     WebhookError,
@@ -64,7 +63,7 @@ class WebhookReceiver:
     :meth:`handle` is the core any framework can call. ``rejected`` counts refusals by reason:
     ``"unauthorized"`` (401), ``"too_large"`` (413), ``"invalid_body"`` and ``"incomplete"`` (400,
     a body cut short of its ``Content-Length``: never dispatched), ``"timeout"`` (408, a body
-    slower than :meth:`serve`'s ``body_timeout``); a repeated
+    slower than ``body_timeout``, 10 s); a repeated
     delivery is answered 200 but dispatched once (``duplicates`` counts them): deliveries are
     keyed by their ``webhook-id``, or without one by event name + video/avatar id + status,
     in ``dedup`` (this process's memory by default; a :class:`RedisDedupStore` shares it
@@ -88,12 +87,14 @@ class WebhookReceiver:
         max_buffered: int = 10_000,
         max_seen_ids: int = 10_000,
         dedup: DedupStore | None = None,
+        body_timeout: float = 10.0,
     ) -> None:
         if not isinstance(path, str) or not path.startswith("/"):
-            raise InvalidRequestError("path", "must start with '/'")
+            raise check.fail("path", "must be a path starting with '/'", path)
         check.integer("max_body_size", max_body_size, low=1)
         check.integer("max_buffered", max_buffered, low=0)
         check.integer("max_seen_ids", max_seen_ids, low=0)
+        self._body_timeout = check.number("body_timeout", body_timeout, positive=True)
         self._credentials = Credentials(secret, signing_secret)
         self._path = path
         self._max_body_size = max_body_size
@@ -131,6 +132,11 @@ class WebhookReceiver:
     def max_body_size(self) -> int:
         """Bodies above this many bytes are refused (413)."""
         return self._max_body_size
+
+    @property
+    def body_timeout(self) -> float:
+        """Seconds a body may take to arrive through the ASGI and aiohttp adapters (else 408)."""
+        return self._body_timeout
 
     @property
     def dedup(self) -> DedupStore:
@@ -205,8 +211,9 @@ class WebhookReceiver:
         is the answer to send. ``headers`` and ``query`` are the request's: any mapping, or
         ASGI's raw ``(name, value)`` byte pairs and query string. Call it on the event loop that
         waits. A repeated delivery (same de-duplication key, see :attr:`dedup`) is returned but
-        not dispatched again. With a shared store (:class:`RedisDedupStore`) call :meth:`ahandle`
-        instead. In any framework::
+        not dispatched to handlers or :meth:`events` streams again (it still ends this
+        process's waits for its video or avatar). With a shared store
+        (:class:`RedisDedupStore`) call :meth:`ahandle` instead. In any framework::
 
             try:
                 receiver.handle(await request.body(), headers=request.headers,
@@ -216,10 +223,8 @@ class WebhookReceiver:
             return Response("ok")
         """
         if not isinstance(self._dedup, MemoryDedupStore):
-            raise InvalidRequestError(
-                "dedup",
-                f"{type(self._dedup).__name__} is asynchronous: call `await receiver.ahandle(...)`",
-            )
+            rule = "must be in memory for handle(): with another store, call `await .ahandle(...)`"
+            raise check.fail("dedup", rule, self._dedup)
         event, key = self._authentic(body, headers, query)
         self._dispatch_once(event, self._dedup.claim_now(key))
         return event
@@ -249,6 +254,13 @@ class WebhookReceiver:
         except WebhookError as exc:
             self._refused(exc)
             raise
+        except Exception as exc:  # a store of the user's own: the sender should retry
+            logger.exception("webhook de-duplication store %r failed", self._dedup)
+            error = WebhookError(
+                "de-duplication store failed; retry later", status_code=503, reason="unavailable"
+            )
+            self._refused(error)
+            raise error from exc
         self._dispatch_once(event, first)
         return event
 
@@ -263,7 +275,10 @@ class WebhookReceiver:
 
     def _dispatch_once(self, event: Event, first: bool) -> None:
         if not first:
+            # handlers and streams ran where the first copy landed (maybe another worker);
+            # a wait here for this video is no side effect: let it end now, not by polling
             self._duplicates += 1
+            self._settle(event)
             return
         self._received += 1
         self._dispatch(event)
@@ -306,7 +321,7 @@ class WebhookReceiver:
         *,
         public_base_url: str | None = None,
         header_timeout: float = 5.0,
-        body_timeout: float = 10.0,
+        body_timeout: float | None = None,
         max_connections: int = 100,
     ) -> AsyncIterator[str]:
         """Run a standalone aiohttp server with only this receiver; yield the callback URL.
@@ -320,11 +335,14 @@ class WebhookReceiver:
 
         Slow clients are bounded: a connection that has not sent its request's headers
         ``header_timeout`` seconds after opening (or after its last answer) is closed, a body
-        not received within ``body_timeout`` seconds is answered 408 (``rejected["timeout"]``),
+        not received within ``body_timeout`` seconds (default: the receiver's, 10 s) is
+        answered 408 (``rejected["timeout"]``),
         and past ``max_connections`` open connections a new one closes the oldest connection
         still sending its request, so stalled clients cannot lock out a delivery.
         """
         check.number("header_timeout", header_timeout, positive=True)
+        if body_timeout is None:
+            body_timeout = self._body_timeout
         check.number("body_timeout", body_timeout, positive=True)
         check.integer("max_connections", max_connections, low=1)
         guard = _receiver_web.ConnectionGuard(header_timeout, body_timeout, max_connections)
@@ -341,8 +359,7 @@ class WebhookReceiver:
             async def store(event: Event) -> None:
                 await db.save(event.raw)
         """
-        if not callable(handler):
-            raise InvalidRequestError("handler", "must be callable")
+        check.function("handler", handler)
         self._handlers.append(handler)
         return handler
 
@@ -413,17 +430,21 @@ class WebhookReceiver:
         )
 
     def _dispatch(self, event: Event) -> None:
-        key = key_of(event)
-        if key is not None:
-            self._remember(key, event)
-            for future in self._waiters.pop(key, ()):
-                resolve(future, event)
+        self._settle(event)
         for stream in list(self._streams):
             stream._put(event)
         for handler in self._handlers:
             task = asyncio.get_running_loop().create_task(self._call_handler(handler, event))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+
+    def _settle(self, event: Event) -> None:
+        """Complete this process's waits for the event's video or avatar (and remember it)."""
+        key = key_of(event)
+        if key is not None:
+            self._remember(key, event)
+            for future in self._waiters.pop(key, ()):
+                resolve(future, event)
 
     def _remember(self, key: Key, event: Event) -> None:
         self._recent[key] = event

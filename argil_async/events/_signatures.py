@@ -11,7 +11,7 @@ import time
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 
-from argil_async.errors import InvalidRequestError, WebhookSignatureError
+from argil_async.errors import WebhookSignatureError
 
 from .. import _validation as check
 
@@ -110,7 +110,7 @@ def signing_key(secret: str | bytes) -> bytes:
     if isinstance(secret, str):
         key = _b64(secret.removeprefix("whsec_"))
     if not key:
-        raise InvalidRequestError("secret", "must be a whsec_<base64> signing secret")
+        raise check.fail("secret", "must be a whsec_<base64> signing secret")  # never shown
     return key
 
 

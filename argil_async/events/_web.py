@@ -17,7 +17,9 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.http_exceptions import HttpProcessingError
 
-from argil_async.errors import InvalidRequestError, WebhookError
+from argil_async.errors import WebhookError
+
+from .. import _validation as check
 
 if TYPE_CHECKING:
     from ._receiver import WebhookReceiver
@@ -94,17 +96,23 @@ async def _read_asgi_body(
 ) -> bytes | None:
     """The whole request body; None if the client disconnected before sending all of it.
 
-    Raises the receiver's 413 once the body passes its limit (declared or streamed), and a 400
-    when the body ends short of its ``Content-Length``: a cut body is never dispatched.
+    Raises the receiver's 413 once the body passes its limit (declared or streamed), a 400
+    when the body ends short of its ``Content-Length`` (a cut body is never dispatched), and a
+    408 when it has not all arrived within the receiver's ``body_timeout``.
     """
     limit = receiver.max_body_size
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + receiver.body_timeout
     declared = _content_length(headers.get("content-length"))
     if declared is not None and declared > limit:
         raise receiver.too_large()
     chunks: list[bytes] = []
     size = 0
     while True:
-        message = await receive()
+        try:
+            message = await asyncio.wait_for(receive(), max(0.0, deadline - loop.time()))
+        except asyncio.TimeoutError:
+            raise receiver.timed_out(receiver.body_timeout) from None
         if message["type"] == "http.disconnect":
             receiver.incomplete("the client disconnected before the body ended")
             return None
@@ -156,11 +164,11 @@ def mount(receiver: WebhookReceiver, app: Any) -> None:
     elif callable(getattr(app, "add_route", None)):
         app.add_route(receiver.path, receiver.asgi, methods=["POST"])
     else:
-        raise InvalidRequestError(
-            "app",
-            f"cannot mount on {type(app).__name__}: pass an aiohttp web.Application or a "
-            'Starlette/FastAPI app or router, or mount receiver.asgi: app.mount("/argil", ...)',
+        rule = (
+            "must be an aiohttp web.Application or a Starlette/FastAPI app or router "
+            '(or mount receiver.asgi: app.mount("/argil", ...))'
         )
+        raise check.fail("app", rule, app)
 
 
 def _aiohttp_handler(
@@ -169,15 +177,13 @@ def _aiohttp_handler(
     async def handle(request: web.Request) -> web.StreamResponse:
         if guard is not None:
             guard.reading_body(request.transport)
+        timeout = receiver.body_timeout if guard is None else guard.body_timeout
         try:
-            reading = _read_aiohttp_body(request, receiver)
-            if guard is None:
-                body = await reading
-            else:
-                try:
-                    body = await asyncio.wait_for(reading, guard.body_timeout)
-                except asyncio.TimeoutError:
-                    raise receiver.timed_out(guard.body_timeout) from None
+            try:
+                body = await asyncio.wait_for(_read_aiohttp_body(request, receiver), timeout)
+            except asyncio.TimeoutError:
+                raise receiver.timed_out(timeout) from None
+            if guard is not None:
                 guard.answering(request.transport)
             await receiver.ahandle(body, headers=request.headers, query=request.query)
         except WebhookError as exc:

@@ -41,11 +41,13 @@ expire(now)
 
 #: ARGV: channel, token, slots, ttl ms. Returns {1, 0, average} when taken, else
 #: {0, ms to wait, average}: until the cool-down ends, or until the first lease expires.
-#: ``average`` is the fleet's processing time in ms (-1 while unknown).
+#: ``average`` is the fleet's processing time in ms (-1 while unknown). Run again with the
+#: same token (a retry after a lost answer), it answers taken without a second slot.
 ACQUIRE = (
     _PRELUDE
     + """
 local average = tonumber(redis.call('GET', KEYS[5]) or '-1')
+if redis.call('ZSCORE', KEYS[1], ARGV[2]) then return {1, 0, average} end
 local paused = tonumber(redis.call('GET', KEYS[4]) or '0')
 if paused > now then return {0, paused - now, average} end
 if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[3]) then

@@ -42,7 +42,9 @@ class FreezingCoordinator(RedisCoordinator):
 
     def __init__(self, redis_url: str, *, step: str, **kwargs: object) -> None:
         super().__init__(redis_url, **kwargs)  # type: ignore[arg-type]
-        self.step = step  # "create", "render" (before the fence) or "created" (before its save)
+        # "create", "render" (before the fence), "sent" (after the create's fence: the window
+        # no check can close) or "created" (before the create's save)
+        self.step = step
         self.fences: Counter[str] = Counter()
         self.frozen: str | None = None
         self.url = redis_url
@@ -53,6 +55,8 @@ class FreezingCoordinator(RedisCoordinator):
         if self.frozen is None and self.fences[key] == wanted:
             self._freeze(key, claim or self.claim_of(key))
         await super().fence(key, claim, cover=cover)
+        if self.frozen is None and self.step == "sent":  # past the fence, before the create
+            self._freeze(key, claim or self.claim_of(key))
 
     async def save(self, record: JobRecord, claim: str | None = None) -> None:
         if self.frozen is None and self.step == "created" and record.state == "CREATED":
@@ -99,7 +103,7 @@ def paid_renders(sim: ArgilSimulator) -> int:
     return sum(video.status != "IDLE" for video in sim.state.videos.values())
 
 
-@pytest.mark.parametrize("step", ["create", "render", "created"])
+@pytest.mark.parametrize("step", ["create", "render", "created", "sent"])
 async def test_a_worker_frozen_past_its_lease_sends_nothing_after_waking(
     sim_factory, tmp_path: Path, redis_url: str, redis_name: str, step: str
 ):
@@ -142,7 +146,11 @@ async def test_a_worker_frozen_past_its_lease_sends_nothing_after_waking(
     assert [getattr(summary, "ok", summary) for summary in outcome] == [True]
     assert videos_per_key(sim, keys) == dict.fromkeys(keys, 1)
     assert sim.stats.by_route[RENDER] == 4 == paid_renders(sim)  # none refused, none twice
-    assert sim.stats.by_route["POST /videos"] == 4  # a frozen create is adopted, not remade
+    if step == "sent":  # the late create lands; the frozen worker deletes it once it knows
+        assert sim.stats.by_route["POST /videos"] == 5
+        assert sim.stats.by_route["DELETE /videos/{id}"] >= 1
+    else:
+        assert sim.stats.by_route["POST /videos"] == 4  # a frozen create is adopted, not remade
 
 
 async def test_a_stray_idle_video_is_removed_by_the_worker_taking_the_job_over(

@@ -478,3 +478,17 @@ def test_estimate_cost_of_a_job_with_bad_moments_is_a_job_file_error():
     """The reported case: estimate_cost([Job(..., moments='x')]) raises JobFileError."""
     with pytest.raises(JobFileError, match="moments"):
         estimate_cost([Job("k", "name", "x")])  # type: ignore[arg-type]
+
+
+def test_loaded_extras_are_a_read_only_mapping_equal_to_the_dict(tmp_path: Path):
+    """A loaded job's extras compare equal to the file's dict, read like one, and pickle."""
+    import pickle
+
+    (loaded,) = load_jobs(write_jsonl(tmp_path / "jobs.jsonl", [job("a", extras={"c": "1"})]))
+    assert loaded.extras == {"c": "1"}
+    extras = loaded.extras
+    assert (dict(extras), extras["c"], extras.get("x"), len(extras)) == ({"c": "1"}, "1", None, 1)
+    assert pickle.loads(pickle.dumps(loaded)) == loaded
+    assert loaded.create_arguments({})["extras"] == {"c": "1", JOB_KEY_EXTRA: "a"}
+    with pytest.raises(TypeError):
+        loaded.extras["c"] = "2"  # type: ignore[index]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import anyio
 import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
 from support.client_fixtures import client_for
 from support.redis_fixtures import RedisProcess
 from test_batch_coordinator import FAST, videos_per_key, write_jobs
@@ -47,6 +48,38 @@ async def test_claim_rides_out_a_redis_restart(sim_factory, tmp_path: Path, redi
         assert record is not None
         assert record.key == jobs[0].key
         assert set(await coordinator.renew([record.key])) == {True}
+
+
+async def test_a_claim_whose_answer_was_lost_is_given_back(
+    sim_factory, tmp_path: Path, redis_url: str, redis_name: str
+):
+    """A CLAIM that ran in Redis but whose answer the dropped connection lost is retried; the
+    job the lost attempt claimed goes back to the front of the queue at once, not after the
+    lease (120 s here), so the next claim gets it."""
+    sim = await sim_factory()
+    write_jobs(sim, tmp_path / "jobs.jsonl", 3)
+    jobs = load_jobs(tmp_path / "jobs.jsonl")
+    async with RedisCoordinator(redis_url, batch=redis_name) as coordinator:
+        await coordinator.open(jobs, sim.base_url)
+        store = coordinator._store  # the coordinator's argil_async._redis.RedisLink
+        claim_script = store.scripts["CLAIM"]
+        lost: list[object] = []
+
+        async def answer_lost(**arguments: object) -> object:
+            answer = await claim_script(**arguments)  # type: ignore[arg-type]
+            if not lost:  # the first time: it ran, then the connection dropped
+                lost.append(answer)
+                raise RedisConnectionError("Connection reset by peer")
+            return answer
+
+        store.scripts["CLAIM"] = answer_lost  # type: ignore[assignment]
+        first, _, _ = await coordinator.claim()
+        assert lost  # the lost attempt claimed jobs[0]; the retry answered jobs[1]
+        assert first is not None
+        assert first.key == jobs[1].key
+        second, _, _ = await coordinator.claim()
+        assert second is not None
+        assert second.key == jobs[0].key  # given back at once, not held for lease_ttl
 
 
 async def test_an_outage_longer_than_the_budget_is_a_typed_error(tmp_path: Path, redis_process):

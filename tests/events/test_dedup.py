@@ -200,6 +200,56 @@ async def test_redis_down_answers_503_and_dispatches_nothing(redis_name: str):
     await receiver.aclose()
 
 
+async def test_a_duplicate_ends_local_waits_but_runs_no_handler_again(
+    redis_url: str, redis_name: str
+):
+    """Worker B gets the copy worker A dispatched: B's wait for the video ends, B's handler
+    and event stream get nothing; A's handler ran once."""
+    a = WebhookReceiver("tok", dedup=RedisDedupStore(redis_url, prefix=redis_name))
+    b = WebhookReceiver("tok", dedup=RedisDedupStore(redis_url, prefix=redis_name))
+    ran: list[str] = []
+    a.on(lambda event: ran.append("a"))
+    b.on(lambda event: ran.append("b"))
+    stream = b.events()
+    waiting = asyncio.create_task(b.wait_for_video("v-both", timeout=BOUND))
+    await asyncio.sleep(0)
+    await a.ahandle(callback("v-both"), query={"token": "tok"})
+    await b.ahandle(callback("v-both"), query={"token": "tok"})
+    assert (await waiting).video_id == "v-both"
+    await a.aclose()
+    await b.aclose()
+    assert ran == ["a"]
+    assert [event async for event in stream] == []
+    assert (a.received, b.received, b.duplicates) == (1, 0, 1)
+
+
+class BrokenStore:
+    """A store of the user's own that fails."""
+
+    async def claim(self, key: str) -> bool:
+        raise RuntimeError("database is down")
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def test_a_failing_custom_store_answers_503_and_dispatches_nothing(
+    caplog: pytest.LogCaptureFixture,
+):
+    """Any exception from a user's store is a 503 WebhookError (logged), not a 500."""
+    receiver = WebhookReceiver("tok", dedup=BrokenStore())
+    ran: list[object] = []
+    receiver.on(ran.append)
+    with pytest.raises(WebhookError) as caught:
+        await receiver.ahandle(callback("v"), query={"token": "tok"})
+    assert (caught.value.status_code, caught.value.reason) == (503, "unavailable")
+    assert isinstance(caught.value.__cause__, RuntimeError)
+    assert "database is down" in caplog.text
+    await receiver.aclose()
+    assert ran == []
+    assert receiver.rejected == {"unavailable": 1}
+
+
 async def test_sync_handle_with_a_shared_store_says_to_use_ahandle(redis_url: str):
     """handle() cannot await Redis: it raises InvalidRequestError naming ahandle()."""
     receiver = WebhookReceiver("tok", dedup=RedisDedupStore(redis_url))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 import subprocess
 import sys
 import textwrap
@@ -17,6 +18,8 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
+import uvicorn
+from aiohttp import web
 
 from argil_async.errors import InvalidRequestError
 from argil_async.events import WebhookReceiver
@@ -118,6 +121,42 @@ async def test_past_the_cap_the_oldest_stalled_connection_makes_room(
     assert event.video_id == "v-through"
 
 
+@pytest.mark.parametrize("server", ["asgi", "aiohttp-mount"])
+async def test_a_stalled_body_times_out_under_uvicorn_and_a_mounted_aiohttp_app(server: str):
+    """receiver.asgi (uvicorn has no body timeout) and mount() answer 408 to a stalled body."""
+    receiver = WebhookReceiver("tok", body_timeout=0.3)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}/argil/webhook?token=tok"
+    if server == "asgi":
+        config = uvicorn.Config(receiver.asgi, log_config=None, lifespan="off")
+        uv = uvicorn.Server(config)
+        task = asyncio.create_task(uv.serve(sockets=[sock]))
+        while not uv.started:
+            await asyncio.sleep(0.01)
+    else:
+        app = web.Application()
+        receiver.mount(app)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.SockSite(runner, sock).start()
+    try:
+        reader, writer = await stall(url, "body")
+        answer = await asyncio.wait_for(reader.read(), BOUND)
+        writer.close()
+        assert answer.startswith(b"HTTP/1.1 408")
+        assert await deliver(url, "v-after") == 200
+    finally:
+        if server == "asgi":
+            uv.should_exit = True
+            await task
+        else:
+            await runner.cleanup()
+    assert receiver.rejected == {"timeout": 1}
+    assert receiver.received == 1
+    await receiver.aclose()
+
+
 CHILD = textwrap.dedent(
     """
     import asyncio, resource, sys
@@ -138,6 +177,7 @@ CHILD = textwrap.dedent(
 )
 
 
+@pytest.mark.slow  # a child process
 async def test_a_delivery_gets_through_140_stalled_connections_at_a_128_file_limit():
     """The issue's case: 140 stalled connections, 128 files, a valid delivery is still taken."""
     child = await asyncio.create_subprocess_exec(

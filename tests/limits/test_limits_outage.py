@@ -4,9 +4,11 @@ instead of failing an upload, or falling back on a local count, at the first ref
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import anyio
 import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
 from support.client_fixtures import client_for
 
 from argil_async.limits import LimiterUnavailableError, RedisAssetLimiter, RedisLease
@@ -82,3 +84,32 @@ async def test_a_long_outage_fails_closed_after_the_budget(sim_factory, redis_pr
         with pytest.raises(LimiterUnavailableError, match="unreachable"):
             await client.assets.upload(name="g", type="IMAGE", url="https://x.test/g.png")
     assert sim.stats.by_route["POST /assets"] == 0
+
+
+async def test_an_acquire_whose_answer_was_lost_takes_one_slot(redis_url: str, redis_name: str):
+    """ACQUIRE ran in Redis but the dropped connection lost its answer: the retry (same token)
+    is answered with that lease, instead of waiting for its own orphan to expire (the only
+    slot here)."""
+    limiter = RedisAssetLimiter(redis_url, name=redis_name, slots=1, lease_ttl=3)
+    try:
+        await limiter.release(await limiter.acquire())  # connected: the scripts are registered
+        store = limiter._store  # the limiter's argil_async._redis.RedisLink
+        acquire_script = store.scripts["ACQUIRE"]
+        lost: list[str] = []
+
+        async def answer_lost(**arguments: Any) -> object:
+            answer = await acquire_script(**arguments)
+            if not lost:  # the first time: it ran, then the connection dropped
+                lost.append(arguments["args"][1])  # the lease token it took the slot for
+                raise RedisConnectionError("Connection reset by peer")
+            return answer
+
+        store.scripts["ACQUIRE"] = answer_lost  # type: ignore[assignment]
+        lease = await limiter.acquire()
+        assert isinstance(lease, RedisLease)
+        assert lost == [lease.token]  # the slot the lost answer took, not a second one
+        assert await limiter.held() == 1
+        await limiter.release(lease)
+        assert await limiter.held() == 0
+    finally:
+        await limiter.aclose()

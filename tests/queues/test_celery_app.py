@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from support.processes import REPO, SimulatorProcess, require, stop
-from support.queues import assert_exactly_once, describe, queue_jobs
+from support.queues import assert_exactly_once, describe, queue_jobs, rendering
 
 celery = require("celery")
 
@@ -47,15 +47,6 @@ def pool_processes(worker: subprocess.Popen[str]) -> list[int]:
     """The prefork pool's processes (the worker's children)."""
     children = Path(f"/proc/{worker.pid}/task/{worker.pid}/children").read_text()
     return [int(pid) for pid in children.split()]
-
-
-def rendering(sim: SimulatorProcess) -> int:
-    """How many videos are being rendered right now (seen through the API)."""
-    from argil_async import Argil
-
-    with Argil(api_key=sim.api_key, base_url=sim.base_url) as client:
-        busy = {"GENERATING_AUDIO", "GENERATING_VIDEO"}
-        return sum(video.status in busy for video in client.videos.list(page_size=100))
 
 
 def test_celery_worker_killed_mid_task_pays_each_job_once(

@@ -9,14 +9,23 @@ from argil_async.batch import JOB_KEY_EXTRA
 from argil_async.testing import SimulatorCounters
 from support.processes import SimulatorProcess
 
-__all__ = ["KEYS", "TWICE", "assert_exactly_once", "describe", "queue_jobs", "videos_by_key"]
+__all__ = [
+    "KEYS",
+    "TWICE",
+    "assert_exactly_once",
+    "describe",
+    "queue_jobs",
+    "rendering",
+    "videos_by_key",
+]
 
 KEYS = 15
 TWICE = 5  # the first 5 keys are sent twice: 20 tasks
 
 
 def queue_jobs(sim: SimulatorProcess, tag: str) -> list[dict[str, Any]]:
-    """20 job-file lines over 15 keys (the first 5 twice); every third one has a B-roll URL."""
+    """20 job-file lines over 15 keys: the first 5 twice in a row (so the two copies run side
+    by side on two workers and race each other's create); every third has a B-roll URL."""
     with Argil(api_key=sim.api_key, base_url=sim.base_url) as client:
         avatar = client.avatars.list()[0].id
     jobs = []
@@ -25,7 +34,14 @@ def queue_jobs(sim: SimulatorProcess, tag: str) -> list[dict[str, Any]]:
         if n % 3 == 0:
             moment["broll"] = {"url": f"https://cdn.example.com/{tag}/b-roll-{n}.jpg"}
         jobs.append({"key": f"{tag}-{n:02d}", "name": f"Queue video {n}", "moments": [moment]})
-    return jobs + jobs[:TWICE]
+    return [job for job in jobs[:TWICE] for _ in (1, 2)] + jobs[TWICE:]
+
+
+def rendering(sim: SimulatorProcess) -> int:
+    """How many videos are being rendered right now (seen through the API)."""
+    with Argil(api_key=sim.api_key, base_url=sim.base_url) as client:
+        busy = {"GENERATING_AUDIO", "GENERATING_VIDEO"}
+        return sum(video.status in busy for video in client.videos.list(page_size=100))
 
 
 def videos_by_key(sim: SimulatorProcess) -> dict[str, list[Any]]:

@@ -15,6 +15,9 @@ from argil_async import APITimeoutError, Argil, Moment, NotFoundError, Page, Pag
 from argil_async._sync._runtime import PORTAL_THREAD_NAME
 from argil_async.testing import ArgilSimulator
 
+# Each test runs with calls handed to the loop both ways (see conftest.hand_off).
+pytestmark = pytest.mark.usefixtures("hand_off")
+
 FAST = 0.02  # poll interval for waiters: the simulator finishes in a few tens of ms
 
 
@@ -235,3 +238,10 @@ def test_download_timeout_covers_the_file(tmp_path: Path) -> None:
         with pytest.raises(APITimeoutError):
             client.videos.download(done, tmp_path, timeout=Timeout(total=0.5))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_simulator_client_follows_hand_off(client: Argil, hand_off: str) -> None:
+    """The simulator-bound client is made after hand_off chose the path its calls take."""
+    assert len(client.avatars.list()) > 0
+    if hand_off == "call_soon_threadsafe":
+        assert client._runtime._started().wake is None

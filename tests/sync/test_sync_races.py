@@ -15,6 +15,9 @@ from support.fakes import LoopTransport, loop_threads, make_client
 from argil_async import Argil, Request, Response
 from argil_async._sync._runtime import _Call
 
+# Each test runs with calls handed to the loop both ways (see conftest.hand_off).
+pytestmark = pytest.mark.usefixtures("hand_off")
+
 
 def _run_when(event: threading.Event, action: Callable[[], Any]) -> threading.Thread:
     thread = threading.Thread(target=lambda: event.wait(5) and action())

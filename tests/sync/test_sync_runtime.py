@@ -7,6 +7,7 @@ import gc
 import os
 import signal
 import sys
+import sysconfig
 import threading
 import warnings
 from collections.abc import Callable
@@ -17,7 +18,13 @@ from support.fakes import LoopTransport, loop_threads, make_client
 
 import argil_async._sync._runtime as runtime_module
 from argil_async import Argil, InvalidRequestError, Paginator
-from argil_async._sync._runtime import PORTAL_THREAD_NAME
+from argil_async._sync._runtime import (
+    PORTAL_THREAD_NAME,
+    _direct_wake,  # the real one, even where hand_off swaps it
+)
+
+# Each test runs with calls handed to the loop both ways (see conftest.hand_off).
+pytestmark = pytest.mark.usefixtures("hand_off")
 
 
 def test_bad_arguments_raise_at_construction_without_a_thread(
@@ -297,8 +304,53 @@ def test_tasks_are_made_in_the_callers_thread_only_where_that_is_safe() -> None:
     loop = asyncio.new_event_loop()
     try:
         expected = sys.version_info < (3, 14)
-        assert (runtime_module._direct_wake(loop) is not None) is expected
+        expected = expected and not sysconfig.get_config_var("Py_GIL_DISABLED")
+        wake = _direct_wake(loop)
+        assert (wake is not None) is expected
+        if wake is not None and hasattr(os, "eventfd"):  # Linux: an eventfd of the client's own
+            assert getattr(wake, "func", None) is os.eventfd_write
         loop.set_debug(True)
-        assert runtime_module._direct_wake(loop) is None
+        assert _direct_wake(loop) is None
     finally:
         loop.close()
+
+
+def test_free_threaded_builds_hand_calls_over_with_call_soon_threadsafe(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without a GIL (3.13t) no task is made in the caller's thread: calls use the loop's API."""
+    monkeypatch.setattr(sys, "_is_gil_enabled", lambda: False, raising=False)
+    assert runtime_module._free_threaded()
+    loop = asyncio.new_event_loop()
+    try:
+        assert _direct_wake(loop) is None
+    finally:
+        loop.close()
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts /proc/self/fd")
+def test_closed_clients_leave_no_descriptor_open(transport: LoopTransport) -> None:
+    """Clients used and closed leave no file descriptor behind (the loop's wake-up included)."""
+
+    def open_fds() -> int:
+        return len(os.listdir("/proc/self/fd"))
+
+    def use_and_close() -> None:
+        client = make_client(transport)
+        client.avatars.get("ava")
+        client.close()
+
+    use_and_close()
+    gc.collect()
+    before = open_fds()
+    for _ in range(10):
+        use_and_close()
+    gc.collect()
+    assert open_fds() == before
+
+
+def test_hand_off_runs_the_tests_on_the_path_it_names(client: Argil, hand_off: str) -> None:
+    """The fixture's second run really sends calls through call_soon_threadsafe (no wake-up)."""
+    assert client.avatars.get("ava").id == "ava"
+    direct = sys.version_info < (3, 14) and not runtime_module._free_threaded()
+    assert (client._runtime._started().wake is not None) is (direct and hand_off == "direct")

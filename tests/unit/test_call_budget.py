@@ -12,16 +12,17 @@ Measure again with ``pytest tests/unit/test_call_budget.py -s``: each test print
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
 import pytest
 
-from argil_async import Argil, AsyncArgil, Moment, Response, RetryPolicy
+from argil_async import Argil, AsyncArgil, Moment, Response, RetryPolicy, _observe
 from argil_async.testing import MockTransport, json_response
 
 
@@ -88,6 +89,20 @@ class Counter:
             owner = type(getattr(arg, "__self__", None))
             if owner.__module__.startswith("msgspec"):
                 self.decodes += 1
+
+
+@pytest.fixture(autouse=True)
+def _nothing_observes(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The budgets are for calls nobody observes: no tracer provider (a test earlier in the
+    suite may have installed one for good: OpenTelemetry cannot take it back), no INFO
+    logging of the ``argil_async`` logger."""
+    monkeypatch.setattr(_observe, "_trace", None)
+    level = _observe.logger.level
+    _observe.logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        _observe.logger.setLevel(level)
 
 
 def client(*answers: Response) -> AsyncArgil:

@@ -58,7 +58,8 @@ def test_plain_http_allowed_for_loopback(url: str):
 
 
 def test_repr_hides_the_key():
-    """repr() shows the base URL and never the key."""
+    """repr() shows the base URL and never the key (the client's configuration's neither)."""
+    assert SECRET not in repr(AsyncArgil(api_key=SECRET)._config)
     text = repr(AsyncArgil(api_key=SECRET))
     assert SECRET not in text
     assert SECRET[:6] not in text

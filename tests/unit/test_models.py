@@ -91,6 +91,10 @@ def test_create_at_folds_inside_lists_and_envelopes_only_when_missing():
     page = decode(_VideoPage, b'{"videos": [{"id": "v", "createAt": "2021-01-01T00:00:00Z"}]}')
     assert page.videos[0].created_at is not None
     assert page.videos[0].created_at.year == 2021
+    optional = decode(Asset | None, b'{"id": "o", "createAt": "2022-02-02T00:00:00Z"}')
+    assert optional is not None
+    assert optional.created_at is not None
+    assert optional.created_at.year == 2022
     both = b'{"id": "x", "createdAt": "2024-01-01T00:00:00Z", "createAt": "2020-01-01T00:00:00Z"}'
     video = decode(Video, both)
     assert video.created_at is not None

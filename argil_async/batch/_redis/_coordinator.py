@@ -37,6 +37,7 @@ its render late, and only Argil refusing to render a video that is no longer IDL
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import os
@@ -158,6 +159,7 @@ class RedisCoordinator:
         self._keys: list[str] = [] if batch is None else _keys_of(batch)
         self._epoch = ""  # the batch id open() returned: every script checks it
         self._claims: dict[str, str] = {}  # job key -> this worker's latest claim on it
+        self._claiming = asyncio.Lock()
 
     def __repr__(self) -> str:
         return f"RedisCoordinator(batch={self.batch!r}, worker={self.worker!r})"
@@ -311,7 +313,11 @@ class RedisCoordinator:
 
         The claim's token is :meth:`claim_of` the job's key until this worker claims it again.
         """
-        key, *rest = await self._call("CLAIM", self.worker, int(self.lease_ttl * 1000))
+        async with self._claiming:  # one CLAIM at a time: a sweep then sees every claim
+            failures = self._store.failures
+            key, *rest = await self._call("CLAIM", self.worker, int(self.lease_ttl * 1000))
+            if self._store.failures != failures:  # retried: an attempt may have claimed a job
+                await self._give_back_unknown_claims(_text(key))
         if _text(key):
             self._claims[_text(key)] = _text(rest[1])
             before = _text(rest[2]).lstrip("~").partition(":")[0]
@@ -360,6 +366,21 @@ class RedisCoordinator:
         pairs = [part for pair in zip(keys, claims, strict=True) for part in pair]
         renewed = await self._call("RENEW", int(self.lease_ttl * 1000), *pairs)
         return [bool(flag) for flag in renewed]
+
+    async def _give_back_unknown_claims(self, claimed: str) -> None:
+        """Give back this worker's live claims it does not know of: a CLAIM that ran in Redis
+        but whose answer was lost (the connection dropped) before the retry that answered.
+        Without this the job would wait for that claim's lease to lapse (``lease_ttl``)."""
+        owners = await self._command(lambda client: client.hgetall(self._keys[5]))
+        mine = f"{self.worker}:"
+        pairs: list[str] = []
+        for raw_key, raw_owner in owners.items():
+            key, owner = _text(raw_key), _text(raw_owner)
+            if owner.startswith(mine) and key != claimed and self._claims.get(key) != owner:
+                pairs += [key, owner]
+        if pairs:
+            logger.info("%d claims lost in a Redis outage given back", len(pairs) // 2)
+            await self._call("RELEASE", *pairs)
 
     async def release(self, keys: Iterable[str], claims: Iterable[str] | None = None) -> None:
         """Give unfinished claims back at once (a worker stopping early)."""
