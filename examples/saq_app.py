@@ -17,7 +17,7 @@ default) on one ``AsyncArgil``, opened at worker start-up and closed at shut-dow
 again (retried after an error or a lost worker, or enqueued twice) resumes the same video and
 is never paid twice; B-roll uploads share the workspace's 5 slots through a
 ``RedisAssetLimiter``. A job whose worker died (SIGKILL, a lost machine) stops beating and is
-run again by another worker after ``SAQ_HEARTBEAT`` seconds (60). Why saq rather than arq: see
+run again by another worker after ``SAQ_HEARTBEAT`` seconds (120). Why saq rather than arq: see
 the docs page "Running on job queues".
 """
 
@@ -39,8 +39,11 @@ from argil_async.limits import RedisAssetLimiter
 REDIS_URL = os.environ.get("SAQ_REDIS_URL", "redis://localhost:6379/0")
 queue = Queue.from_url(REDIS_URL, name=os.environ.get("SAQ_QUEUE", "argil-videos"))
 # A running job touches itself every HEARTBEAT/3 s; one untouched for HEARTBEAT s (its worker
-# died) is swept by another worker (which looks every SWEEP s) and run again.
-HEARTBEAT = int(os.environ.get("SAQ_HEARTBEAT", "60"))
+# died) is swept by another worker (which looks every SWEEP s) and run again. saq's sweeper
+# waits up to 5 s for each job it aborts and judges the rest on what it read at the start, so
+# keep HEARTBEAT well over 5 s x concurrency: a live job judged dead runs twice (which the
+# idempotency key makes harmless, but wasteful).
+HEARTBEAT = int(os.environ.get("SAQ_HEARTBEAT", "120"))
 SWEEP = int(os.environ.get("SAQ_SWEEP", "60"))
 
 

@@ -59,6 +59,7 @@ from ..errors import (
     GenerationFailedError,
     InternalServerError,
     RateLimitError,
+    RedisError,
     WaitTimeoutError,
 )
 from ..models import Video
@@ -77,7 +78,6 @@ from ._records import (
     JobRecord,
     JobStore,
 )
-from ._redis._coordinator import BatchLostError, ClaimLostError
 from ._uploads import Uploads
 from ._waiting import Waiter
 
@@ -86,8 +86,10 @@ __all__ = ["JobDriver", "RetrySettings", "is_transient"]
 logger = logging.getLogger("argil_async.batch")
 
 Step = Callable[[Job, JobRecord], Awaitable[JobRecord]]
-#: Errors that end the whole run (or, for ClaimLostError, this worker's hold on the job).
-_FATAL = (AuthenticationError, JournalError, ClaimLostError, BatchLostError)
+#: Errors that end the whole run (or, for a coordinated run's ClaimLostError, this worker's
+#: hold on the job): a Redis store's errors are RedisError (a lost claim or batch, a Redis
+#: unreachable past its retries), so the driver knows no store.
+_FATAL = (AuthenticationError, JournalError, RedisError)
 _TIDY_FOR = 15.0  # seconds a worker that lost a job spends deleting its stray IDLE video
 
 
@@ -167,7 +169,9 @@ class JobDriver:
                 except Exception as exc:
                     failures += 1
                     record = await self._recover(self._latest.get(job.key, record), exc, failures)
-        except (ClaimLostError, anyio.get_cancelled_exc_class()):
+            if self._fence is not None and record.attempts > 1:  # taken over or resumed:
+                await self._tidy(job, record)  # a stale worker's late create, landed since
+        except (RedisError, anyio.get_cancelled_exc_class()):
             if job.key in self._creating:  # a create of ours may have landed after all
                 with anyio.CancelScope(shield=True), anyio.move_on_after(_TIDY_FOR):
                     await self._tidy(job, self._latest.get(job.key, record))
