@@ -25,6 +25,9 @@ from ._base import Resource
 __all__ = ["AsyncAssetsResource"]
 
 
+_ASSET_LIST = builtins.list[Asset]  # made once: its decoder is looked up by it per page
+
+
 class _UploadBody(msgspec.Struct):
     """The POST /assets body."""
 
@@ -84,9 +87,7 @@ class AsyncAssetsResource(Resource):
 
         async def fetch(page: int) -> Page[Asset]:
             params = [*base, ("page", str(page))]
-            items, response = await self._client._get(
-                "/assets", builtins.list[Asset], params, options
-            )
+            items, response = await self._client._get("/assets", _ASSET_LIST, params, options)
             await self._client._asset_limiter.observe(items)
             return header_page(items, response.headers, page, page_size or 20)
 

@@ -136,10 +136,11 @@ class InProcessAssetLimiter:
 
     async def observe(self, assets: Iterable[Asset]) -> None:
         """Free the slots of assets seen in a final status (READY, FAILED, anything else)."""
-        if not self._by_asset:
+        held = self._by_asset
+        if not held:
             return
-        for asset in assets:
-            if asset.status != "PROCESSING":
+        for asset in assets:  # a call only for the assets holding a slot here
+            if asset.id in held and asset.status != "PROCESSING":
                 self._forget(asset.id)
 
     async def forget(self, asset_id: str) -> None:
