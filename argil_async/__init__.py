@@ -1,16 +1,18 @@
 """argil_async: the asyncio-first Python SDK for the Argil AI avatar video API.
 
-Example::
+Example:
 
-    from argil_async import AsyncArgil, Moment
+```python
+from argil_async import AsyncArgil, Moment
 
-    async with AsyncArgil() as client:               # reads ARGIL_API_KEY
-        video = await client.videos.create(
-            name="Hello", moments=[Moment(avatar_id=avatar_id, transcript="Hi there!")]
-        )
-        await client.videos.render(video.id)
-        video = await client.videos.wait_until_done(video.id)
-        print(video.video_url)
+async with AsyncArgil() as client:               # reads ARGIL_API_KEY
+    video = await client.videos.create(
+        name="Hello", moments=[Moment(avatar_id=avatar_id, transcript="Hi there!")]
+    )
+    await client.videos.render(video.id)
+    video = await client.videos.wait_until_done(video.id)
+    print(video.video_url)
+```
 
 ``Argil`` is the same client without ``await``; ``argil_async.testing.ArgilSimulator`` serves
 the whole API locally for tests and demos.

@@ -1,9 +1,11 @@
 """Reading a response body within ``max_response_size``, inflating what the server compressed.
 
 A body with a Content-Length (the usual case) is read in one piece; a chunked or compressed
-one chunk by chunk, stopping at the cap (a gzip bomb never inflates past it)::
+one chunk by chunk, stopping at the cap (a gzip bomb never inflates past it):
 
-    body = await read_capped(resp, limit=32 << 20)   # ResponseTooLargeError beyond it
+```python
+body = await read_capped(resp, limit=32 << 20)   # ResponseTooLargeError beyond it
+```
 
 aiohttp's response is only a type here: ``_transport.py`` stays the one module importing it.
 """

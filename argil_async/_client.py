@@ -39,28 +39,31 @@ Send = Callable[[Request], Awaitable[Response]]
 class AsyncArgil:
     """The asyncio client for the Argil API. Share one per application; close it when done.
 
-    Example::
+    Example:
 
-        async with AsyncArgil() as client:          # reads ARGIL_API_KEY
-            avatars = await client.avatars.list()
-            async for asset in client.assets.list(status="READY"):
-                print(asset.name)
+    ```python
+    async with AsyncArgil() as client:          # reads ARGIL_API_KEY
+        avatars = await client.avatars.list()
+        async for asset in client.assets.list(status="READY"):
+            print(asset.name)
+    ```
 
     ``api_key`` defaults to ``ARGIL_API_KEY``; ``base_url`` to ``ARGIL_BASE_URL``, else the
-    public API. ``timeout`` is the read timeout in seconds (or a :class:`Timeout` for each
-    phase). ``max_retries`` resends failed requests where that is safe. ``asset_concurrency``
-    caps how many uploaded assets may be processing at once (the workspace allows 5);
-    ``asset_limiter`` replaces that count with a limiter of your own, such as
+    public API. ``timeout`` is the read timeout in seconds (or a [`Timeout`][argil_async.Timeout]
+    for each phase). ``max_retries`` resends failed requests where that is safe.
+    ``asset_concurrency`` caps how many uploaded assets may be processing at once (the workspace
+    allows 5); ``asset_limiter`` replaces that count with a limiter of your own, such as
     ``argil_async.limits.RedisAssetLimiter`` to share the 5 slots across a fleet of processes.
     ``max_response_size`` (bytes, default 32 MiB) bounds any API response body: a larger one
-    raises :class:`ResponseTooLargeError` instead of filling memory. The key is masked (``***``)
-    in every error, even when the server echoes it.
+    raises [`ResponseTooLargeError`][argil_async.errors.ResponseTooLargeError] instead of filling
+    memory. The key is masked (``***``) in every error, even when the server echoes it.
 
     HTTP: proxies come from ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` (``trust_env``) or
     ``proxy``; ``trace_configs`` (aiohttp ``TraceConfig``) observe each request; ``connector``
     is an aiohttp connector (limits, TLS), or a function making one, which lets the client
-    move to a new event loop. Every API method also takes the :class:`RequestOptions`
-    keywords, and :meth:`with_options` makes a copy with other defaults.
+    move to a new event loop. Every API method also takes the
+    [`RequestOptions`][argil_async.RequestOptions] keywords, and
+    [`with_options()`][argil_async.AsyncArgil.with_options] makes a copy with other defaults.
 
     For tests: ``retry_policy`` replaces the whole policy, ``max_retries`` included (e.g.
     ``RetryPolicy(wait_scale=0)`` turns the waits off), and ``transport`` replaces the HTTP
@@ -179,10 +182,12 @@ class AsyncArgil:
     def with_options(self, **options: Unpack[RequestOptions]) -> AsyncArgil:
         """A copy of this client with other defaults, sharing its HTTP session and limiter.
 
-        Example::
+        Example:
 
-            patient = client.with_options(timeout=Timeout(total=120), max_retries=5)
-            video = await patient.videos.get(video_id)
+        ```python
+        patient = client.with_options(timeout=Timeout(total=120), max_retries=5)
+        video = await patient.videos.get(video_id)
+        ```
 
         Closing either closes the shared session (the next call opens a new one).
         """
@@ -237,12 +242,12 @@ class AsyncArgil:
     ) -> Awaitable[Response]:
         """Send one API request through the retry policy; await it for the 2xx response.
 
-        One path over resolved options: the client's own :class:`CallOptions` when the call
+        One path over resolved options: the client's own `CallOptions` when the call
         gives none (nothing is merged, copied or checked), else those merged with the call's
         (checked here, before anything is sent). A plain ``def`` returning the send's
         awaitable, so that it adds no coroutine of its own to each request; a call that is
         observed (logs, spans, ``with_raw_response``) or bounded by ``Timeout(total=...)``
-        goes through :meth:`_bounded`.
+        goes through `_bounded()`.
         """
         resolved = self._options.merged(options) if options else self._options
         if idempotent is None:

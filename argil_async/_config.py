@@ -2,11 +2,11 @@
 
 Two frozen values, after httpx's ``_config.py`` and openai-python's ``FinalRequestOptions``:
 
-- :class:`ClientConfig`: everything the constructor was given, resolved (the environment read,
-  every argument checked) in one place, :meth:`ClientConfig.resolve`. ``with_options`` is a
-  :meth:`ClientConfig.replace`; the sync runtime holds a config, never a client.
-- :class:`CallOptions`: the options one call runs with. A client's defaults are one; a call that
-  passes options gets :meth:`CallOptions.merged`, and a call that passes none uses the
+- `ClientConfig`: everything the constructor was given, resolved (the environment read,
+  every argument checked) in one place, `ClientConfig.resolve()`. ``with_options`` is a
+  `ClientConfig.replace()`; the sync runtime holds a config, never a client.
+- `CallOptions`: the options one call runs with. A client's defaults are one; a call that
+  passes options gets `CallOptions.merged()`, and a call that passes none uses the
   client's own object as is (no copy, no check: the fast path).
 
 ``timeout`` and ``max_retries`` of a client are read from its options, and ``max_retries`` is
@@ -99,9 +99,9 @@ def _builtins(body: Any) -> dict[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class ClientConfig:
-    """A client's whole configuration, checked once by :meth:`resolve`; never changed after.
+    """A client's whole configuration, checked once by `resolve()`; never changed after.
 
-    The client copies made by ``with_options`` hold a :meth:`replace` of it and share the
+    The client copies made by ``with_options`` hold a `replace()` of it and share the
     HTTP session, the asset limiter and the retry pipelines of the client they came from.
     """
 

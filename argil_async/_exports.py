@@ -2,9 +2,12 @@
 
 ``repr(argil_async.models.Video)``, tracebacks and pickles then name ``argil_async.models``,
 not the private module that happens to define the class today, so moving code between private
-modules changes nothing users see. Each public package calls :func:`rehome` last::
+modules changes nothing users see. Each public package calls
+[`rehome()`][argil_async.models._rehome] last:
 
-    rehome(__name__, globals())
+```python
+rehome(__name__, globals())
+```
 """
 
 from __future__ import annotations

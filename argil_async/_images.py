@@ -2,9 +2,11 @@
 
 Argil trains an avatar from one PNG, JPEG or WEBP image of at most 10 MB, from 720p up to 4K,
 in exactly 16:9 or 9:16. The client checks these before uploading (a refused image would
-otherwise cost a round trip of up to 13 MB of base64), and the simulator checks them too::
+otherwise cost a round trip of up to 13 MB of base64), and the simulator checks them too:
 
-    problem = image_problem(data)     # None, or e.g. "must be 16:9 or 9:16, got 1000x1000"
+```python
+problem = image_problem(data)     # None, or e.g. "must be 16:9 or 9:16, got 1000x1000"
+```
 """
 
 from __future__ import annotations

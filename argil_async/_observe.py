@@ -1,10 +1,11 @@
 """What a call leaves behind: log lines, an OpenTelemetry span, and metadata for the caller.
 
 All three are off by default and cost a few checks per call when off: the client makes a
-:class:`CallObserver` only when the ``argil_async`` logger is enabled for INFO, when an
+`CallObserver` only when the ``argil_async`` logger is enabled for INFO, when an
 OpenTelemetry tracer provider is installed, or when the caller asked for the response metadata
-(:func:`argil_async.with_raw_response`). Logs name the path template (``/videos/{id}``),
-never the query, the body or a header, so neither the API key nor a webhook token can show.
+([`argil_async.with_raw_response()`][argil_async.with_raw_response]). Logs name the path template
+(``/videos/{id}``), never the query, the body or a header, so neither the API key nor a webhook
+token can show.
 
     ARGIL_LOG=info python app.py     # one line per attempt: method, path, status, ms, request id
 """

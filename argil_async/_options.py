@@ -1,8 +1,9 @@
 """Per-call options and response metadata, shared by every API method.
 
-Every API method takes the same keyword-only options, typed once as :class:`RequestOptions`
-and spelled ``**options: Unpack[RequestOptions]`` in each signature, rather than five copied
-parameters per method: mypy checks the names and types, and a new option is one line here.
+Every API method takes the same keyword-only options, typed once as
+[`RequestOptions`][argil_async.RequestOptions] and spelled ``**options: Unpack[RequestOptions]`` in
+each signature, rather than five copied parameters per method: mypy checks the names and types, and
+a new option is one line here.
 
     video = await client.videos.get(video_id, timeout=5, max_retries=0)
     raw = await with_raw_response(client.videos.get, video_id)
@@ -56,9 +57,9 @@ class WaitOptions(TypedDict, total=False):
 class RequestOptions(WaitOptions, total=False):
     """Options any API method accepts as keywords (``client.with_options`` takes them too).
 
-    ``timeout``: seconds (the read timeout) or a :class:`Timeout`; ``Timeout(total=...)`` is
-    a deadline for the whole call, retries and their waits included. The others are those of
-    :class:`WaitOptions`.
+    ``timeout``: seconds (the read timeout) or a [`Timeout`][argil_async.Timeout];
+    ``Timeout(total=...)`` is a deadline for the whole call, retries and their waits included. The
+    others are those of `WaitOptions`.
     """
 
     timeout: float | Timeout
@@ -174,12 +175,14 @@ def with_raw_response(method: Callable[..., Any], /, *args: Any, **kwargs: Any) 
     """Call a client method and return its result with the response metadata.
 
     Works with any method of either client, and concurrent calls never see each other's
-    metadata (each task or thread records its own)::
+    metadata (each task or thread records its own):
 
-        raw = await with_raw_response(client.assets.upload, name="logo", type="IMAGE", url=url)
-        print("new" if raw.status_code == 201 else "existing", raw.parse().id)
+    ```python
+    raw = await with_raw_response(client.assets.upload, name="logo", type="IMAGE", url=url)
+    print("new" if raw.status_code == 201 else "existing", raw.parse().id)
 
-        raw = with_raw_response(sync_client.videos.get, video_id)   # the sync client: no await
+    raw = with_raw_response(sync_client.videos.get, video_id)   # the sync client: no await
+    ```
     """
     if inspect.iscoroutinefunction(method):
         return _raw_async(method, args, kwargs)

@@ -32,7 +32,7 @@ def enabled() -> bool:
 
 
 def start_span(method: str, template: str, server: tuple[str, int]) -> Span:
-    """Start the span of one call (not yet current: see :func:`current`)."""
+    """Start the span of one call (not yet current: see `current()`)."""
     return _tracer.start_span(
         f"argil {method} {template}",
         kind=SpanKind.CLIENT,

@@ -92,12 +92,15 @@ FetchPage = Callable[[int], Awaitable[Page[T]]]
 
 
 class AsyncPaginator(Generic[T]):
-    """Lazily fetches pages; iterate it for items, or call :meth:`pages` for pages.
+    """Lazily fetches pages; iterate it for items, or call
+    [`pages()`][argil_async.AsyncPaginator.pages] for pages.
 
-    Nothing is requested until iteration starts, and each iteration starts from page 1::
+    Nothing is requested until iteration starts, and each iteration starts from page 1:
 
-        async for asset in client.assets.list(status="READY", page_size=100):
-            print(asset.id)
+    ```python
+    async for asset in client.assets.list(status="READY", page_size=100):
+        print(asset.id)
+    ```
     """
 
     __slots__ = ("_fetch",)
@@ -131,8 +134,9 @@ class AsyncPaginator(Generic[T]):
 
 
 class _Pages(Generic[T]):
-    """The iterator :meth:`AsyncPaginator.pages` returns: a plain object rather than an
-    async generator, so that leaving it early (a ``break``) costs no finalizer task."""
+    """The iterator [`AsyncPaginator.pages()`][argil_async.AsyncPaginator.pages] returns: a plain
+    object rather than an async generator, so that leaving it early (a ``break``) costs no finalizer
+    task."""
 
     __slots__ = ("_fetch", "_number", "_seen", "_warned")
 

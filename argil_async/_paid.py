@@ -6,12 +6,12 @@ open); after any other failure (a dropped connection, a timeout, a 5xx) the requ
 landed. Then, before sending again, these helpers ask the server: a video carrying the create's
 key in its extras (``extras_filter``), or a video that has left IDLE (a render landed).
 
-The seam for the applications (:data:`SEAM`): the batch runner adopts the video an earlier
-attempt created with :func:`find_existing` and checks a render with :func:`rendered`, so that a
+The seam for the applications (`SEAM`): the batch runner adopts the video an earlier
+attempt created with `find_existing()` and checks a render with `rendered()`, so that a
 batch and ``videos.create(idempotency_key=...)`` / ``videos.render`` agree on which video is
 kept and on when a render has landed; a coordinated batch choosing among several videos of a
-job keeps the one :func:`seniority` puts first, as :func:`converge` does. Those names (and
-:data:`IDEMPOTENCY_EXTRA`, which the simulator counts) are the only ones an application
+job keeps the one `seniority()` puts first, as `converge()` does. Those names (and
+`IDEMPOTENCY_EXTRA`, which the simulator counts) are the only ones an application
 imports from here
 (``tests/unit/test_import_graph.py`` checks it); the rest may change with the client.
 """
@@ -121,7 +121,7 @@ async def find_existing(
     """The video whose extras hold ``extras`` (and that ``accept`` takes), or None.
 
     Several (a race between two creates with one key) give the one already under way, else
-    the oldest, with a warning: the one :func:`converge` keeps.
+    the oldest, with a warning: the one `converge()` keeps.
     """
     found = [video for video in await videos.list(extras_filter=extras).to_list() if accept(video)]
     if not found:

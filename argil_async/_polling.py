@@ -2,7 +2,8 @@
 
 Polls back off (x1.5 up to ten times the first interval, at most 30 s), sleep on the event
 loop so that cancelling the caller cancels the wait, and always end with the finished object,
-a :class:`GenerationFailedError`, or a :class:`WaitTimeoutError` carrying the last object seen.
+a [`GenerationFailedError`][argil_async.errors.GenerationFailedError], or a
+[`WaitTimeoutError`][argil_async.errors.WaitTimeoutError] carrying the last object seen.
 """
 
 from __future__ import annotations
@@ -93,9 +94,11 @@ async def wait_for_status(
     """Poll ``fetch`` until the object's ``status`` ends the wait as ``goal`` says.
 
     ``first`` is the object as just returned by the request that started the work, saving one
-    poll. Example::
+    poll. Example:
 
-        await wait_for_status(fetch, Goal("video v1", ("DONE",), ()), timeout=60, poll_interval=2)
+    ```python
+    await wait_for_status(fetch, Goal("video v1", ("DONE",), ()), timeout=60, poll_interval=2)
+    ```
     """
     timeout = seconds("timeout", timeout)
     poll_interval = seconds("poll_interval", poll_interval)

@@ -1,10 +1,12 @@
 """``resource.with_raw_response``: the resource's methods, each returning a ``RawResponse``.
 
-openai's shape, beside the function form ``with_raw_response(client.videos.get, id)``::
+openai's shape, beside the function form ``with_raw_response(client.videos.get, id)``:
 
-    raw = await client.videos.with_raw_response.get(video_id)
-    print(raw.status_code, raw.request_id)
-    video = raw.parse()
+```python
+raw = await client.videos.with_raw_response.get(video_id)
+print(raw.status_code, raw.request_id)
+video = raw.parse()
+```
 
 Each resource module declares its view once, one line per method, e.g.
 ``get = RawMethod(AsyncVideosResource.get)``: the method's parameters are kept for type

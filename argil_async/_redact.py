@@ -1,12 +1,15 @@
 """Secrets out of errors: the API key and webhook tokens never reach a message, body or header.
 
 A server may echo what it was sent (``401: invalid api key sk_live_...``), and a callback URL
-carries its webhook token in the query (``?token=...``). Every :class:`~argil_async.ArgilError`
-passes what it keeps through :func:`redact_text` / :func:`redact_bytes` / :func:`redact_headers`,
-so ``str(exc)``, ``repr(exc)``, tracebacks, ``exc.body`` and ``exc.headers`` are safe to log::
+carries its webhook token in the query (``?token=...``). Every
+[`ArgilError`][argil_async.errors.ArgilError] passes what it keeps through `redact_text()` /
+`redact_bytes()` / `redact_headers()`, so ``str(exc)``, ``repr(exc)``, tracebacks, ``exc.body`` and
+``exc.headers`` are safe to log:
 
-    register_secret("sk_live_abc123456")
-    redact_text("401: invalid api key sk_live_abc123456")   # '401: invalid api key ***'
+```python
+register_secret("sk_live_abc123456")
+redact_text("401: invalid api key sk_live_abc123456")   # '401: invalid api key ***'
+```
 
 Keys are registered process-wide by each client (the set only grows, and holds a handful of
 short strings), so an error built anywhere, by any client, is scrubbed of every known key.

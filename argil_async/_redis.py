@@ -1,31 +1,31 @@
 """Redis, for every part of the SDK that shares state through it: the one home of the plumbing.
 
 The asset limiter (``limits._redis``), the batch coordinator (``batch._redis``) and the
-webhook de-duplication store (``events._dedup``) talk to Redis through a :class:`RedisLink`,
+webhook de-duplication store (``events._dedup``) talk to Redis through a `RedisLink`,
 so they share one set of rules:
 
 - **Where**: a ``redis://``, ``rediss://`` (TLS) or ``unix://`` URL, checked when the user's
-  object is built (:func:`check_redis`: a bad scheme, port or database is an
+  object is built (`check_redis()`: a bad scheme, port or database is an
   ``InvalidRequestError`` there, not a ``ValueError`` at first use), or a ready
   ``redis.asyncio.Redis`` client. A client made from a URL is opened on first use, per
-  event loop, and closed by :meth:`RedisLink.aclose`; a given client is the caller's to close.
-- **Timeouts**: one policy, :data:`CONNECT_TIMEOUT` to connect and :data:`SOCKET_TIMEOUT`
+  event loop, and closed by `RedisLink.aclose()`; a given client is the caller's to close.
+- **Timeouts**: one policy, `CONNECT_TIMEOUT` to connect and `SOCKET_TIMEOUT`
   for an answer.
 - **Brief outages**: a call that cannot reach Redis (refused, reset, timed out, Redis still
   loading its data after a restart, a replica turned read-only) is retried with jittered,
   doubling waits for up to ``retry_for`` seconds, which each user keeps well inside its
-  leases; then it raises the user's :class:`~argil_async.errors.RedisUnavailableError`
-  subclass. Once a call has given up, the next ones try once without waiting, until one
-  succeeds (a Redis that is down does not cost every call the whole budget).
-  A retried script may have run once already (its answer was lost): the limiter's ACQUIRE
-  answers the lease its token already holds; a coordinator whose CLAIM was retried gives back
-  the claims it does not know of (:attr:`RedisLink.failures` tells it); the others are
-  harmless twice, or err on the safe side (a finished job's SAVE run twice is a
+  leases; then it raises the user's
+  [`RedisUnavailableError`][argil_async.errors.RedisUnavailableError] subclass. Once a call has
+  given up, the next ones try once without waiting, until one succeeds (a Redis that is down does
+  not cost every call the whole budget). A retried script may have run once already (its answer was
+  lost): the limiter's ACQUIRE answers the lease its token already holds; a coordinator whose CLAIM
+  was retried gives back the claims it does not know of (`RedisLink.failures` tells it); the others
+  are harmless twice, or err on the safe side (a finished job's SAVE run twice is a
   ``ClaimLostError``: the worker stops acting on a job that is DONE already).
 - **Scripts**: registered once per client (``EVALSHA``, reloaded by redis-py when Redis
-  restarted); times come from the Redis server's clock (:data:`LUA_NOW`), never a client's.
-- **Leases**: renewed every third of their TTL by :func:`renew_periodically` (the
-  limiter's slots, the coordinator's claims); :func:`lua_renew` is the Lua loop that pushes
+  restarted); times come from the Redis server's clock (`LUA_NOW`), never a client's.
+- **Leases**: renewed every third of their TTL by `renew_periodically()` (the
+  limiter's slots, the coordinator's claims); `lua_renew()` is the Lua loop that pushes
   a lease set's expiries on (the limiter's; the coordinator's claims, fenced by token, have
   their own).
 
@@ -88,7 +88,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 def lua_renew(*, zset: str, ttl: str, first: int, held: str) -> str:
     """Lua renewing leases: for each ``ARGV[first..]`` member still ``held`` (a Lua condition
     on ``member``), push its score in ``zset`` to ``now + ttl``; returns one 1 (renewed) or 0
-    (lost) per member. Needs ``now`` (:data:`LUA_NOW`)."""
+    (lost) per member. Needs ``now`` (`LUA_NOW`)."""
     return f"""
 local out = {{}}
 for i = {first}, #ARGV do

@@ -1,11 +1,14 @@
 """The transport seam's types: what the client sends and gets back, and what a transport is.
 
-Resources build a :class:`Request` (method, path, query pairs, body bytes) and get back a
-:class:`Response` (status, headers, body bytes) from a :class:`Transport`: the aiohttp one
-(``_transport.py``, the only SDK module importing aiohttp) or any object with the same
-``send``/``stream``/``aclose`` methods, such as ``testing.MockTransport``::
+Resources build a [`Request`][argil_async.Request] (method, path, query pairs, body bytes) and get
+back a [`Response`][argil_async.Response] (status, headers, body bytes) from a
+[`Transport`][argil_async.Transport]: the aiohttp one (``_transport.py``, the only SDK module
+importing aiohttp) or any object with the same ``send``/``stream``/``aclose`` methods, such as
+``testing.MockTransport``:
 
-    response = await transport.send(Request("GET", "/videos/v1"))
+```python
+response = await transport.send(Request("GET", "/videos/v1"))
+```
 """
 
 from __future__ import annotations
@@ -64,7 +67,7 @@ class Request(msgspec.Struct, frozen=True):
 class Response(msgspec.Struct, frozen=True):
     """A complete HTTP response: status, headers (case-insensitive mapping) and body bytes.
 
-    Immutable (a msgspec Struct, like :class:`Request`).
+    Immutable (a msgspec Struct, like [`Request`][argil_async.Request]).
     """
 
     status: int

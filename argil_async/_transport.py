@@ -3,10 +3,12 @@
 It owns the HTTP session (opened lazily on the running loop, replaced on a new loop, closed
 when its loop ends), sends API requests and streams downloads, and maps aiohttp's failures to
 APIConnectionError / APITimeoutError. The seam's types live in ``_seam.py``, body caps in
-``_bodies.py``, status errors in ``_status.py``::
+``_bodies.py``, status errors in ``_status.py``:
 
-    transport = AiohttpTransport(base_url, {"x-api-key": key}, Timeout())
-    response = await transport.send(Request("GET", "/videos/v1"))
+```python
+transport = AiohttpTransport(base_url, {"x-api-key": key}, Timeout())
+response = await transport.send(Request("GET", "/videos/v1"))
+```
 """
 
 from __future__ import annotations
@@ -258,7 +260,7 @@ def env_proxy(url: str) -> str | None:
 
 
 def client_timeout(timeout: Timeout) -> aiohttp.ClientTimeout:
-    """aiohttp's form of a :class:`Timeout` (``total`` bounds one attempt here)."""
+    """aiohttp's form of a [`Timeout`][argil_async.Timeout] (``total`` bounds one attempt here)."""
     return aiohttp.ClientTimeout(
         total=timeout.total, sock_connect=timeout.connect, sock_read=timeout.read
     )

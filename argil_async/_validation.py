@@ -1,8 +1,9 @@
 """Every argument rule in one place, with one message style: ``<field>: must be <rule>, got <x>``.
 
 Public methods call these before anything is sent, so a bad argument always ends in an
-:class:`InvalidRequestError` naming it, never in a raw ``TypeError`` or ``UnicodeEncodeError``
-deep inside the encoder. For example ``integer("page_size", 0, low=1, high=100)`` raises
+[`InvalidRequestError`][argil_async.errors.InvalidRequestError] naming it, never in a raw
+``TypeError`` or ``UnicodeEncodeError`` deep inside the encoder. For example
+``integer("page_size", 0, low=1, high=100)`` raises
 ``page_size: must be an integer from 1 to 100, got 0``.
 """
 
@@ -105,7 +106,7 @@ def text(field: str, value: object, *, min_length: int = 0, max_length: int | No
 
 
 def optional_text(field: str, value: object, **lengths: int) -> str | None:
-    """None, or a string as :func:`text` checks it."""
+    """None, or a string as `text()` checks it."""
     return None if value is None else text(field, value, **lengths)
 
 
@@ -218,7 +219,8 @@ def _bounds(low: float | None, high: float | None) -> str:
 
 
 def timeout(field: str, value: object) -> Timeout:
-    """A client or call timeout: seconds (the read timeout) or a :class:`Timeout` of sane parts."""
+    """A client or call timeout: seconds (the read timeout) or a [`Timeout`][argil_async.Timeout] of
+    sane parts."""
     if not isinstance(value, Timeout):
         return Timeout.of(number(field, value, positive=True))
     number(f"{field}.connect", value.connect, positive=True)
@@ -405,7 +407,7 @@ def request_model(field: str, value: object, cls: type[M], *, whole: bool = True
 
 def _builtins(field: str, value: object) -> Any:
     """Plain lists and dicts (nested models become camelCase dicts); bytes and the like stay
-    as they are, so that :func:`json_value` refuses them instead of sending base64."""
+    as they are, so that `json_value()` refuses them instead of sending base64."""
     try:
         return msgspec.to_builtins(value, builtin_types=_NOT_JSON)
     except (TypeError, ValueError, OverflowError) as exc:
@@ -466,5 +468,5 @@ def _field_and_rule(prefix: str, message: str) -> tuple[str, str]:
 
 
 def fields_of(field: str, value: object, cls: type[M]) -> M:
-    """:func:`request_model` without the rules across fields (the batch files word those)."""
+    """`request_model()` without the rules across fields (the batch files word those)."""
     return request_model(field, value, cls, whole=False)

@@ -1,34 +1,36 @@
 """Exceptions raised by argil_async: the whole tree, in one place.
 
-Every exception derives from :class:`ArgilError`, so one ``except ArgilError`` catches them all.
-Each branch says which system failed: bad input, Argil (the network, the API, its answers),
-the Redis that processes share, or this machine's disk::
+Every exception derives from [`ArgilError`][argil_async.errors.ArgilError], so one
+``except ArgilError`` catches them all. Each branch says which system failed: bad input, Argil (the
+network, the API, its answers), the Redis that processes share, or this machine's disk:
 
-    ArgilError
-    ├── InvalidRequestError (also a ValueError)    bad input caught before sending
-    │   └── batch.JobFileError                      a job file that cannot be run
-    ├── APIConnectionError                          could not talk to Argil (the network)
-    │   └── APITimeoutError (also a TimeoutError)
-    ├── APIStatusError  .status_code .code .message .body .headers .request_id
-    │   ├── BadRequestError 400   AuthenticationError 401   PermissionDeniedError 403
-    │   ├── NotFoundError 404     ConflictError 409          RateLimitError 429 (.retry_after)
-    │   └── InternalServerError 5xx
-    ├── ResponseValidationError                     Argil sent something we cannot decode
-    │   └── ResponseTooLargeError                   ... or more than max_response_size bytes
-    ├── WaitTimeoutError                            a wait_until_* deadline passed (.last)
-    ├── GenerationFailedError                       a waited-on resource failed (.resource)
-    ├── WebhookError  .status_code .reason          a webhook delivery to refuse (400-503)
-    │   └── WebhookSignatureError 401               a Standard Webhooks signature did not verify
-    ├── RedisError                                  the Redis that processes share failed
-    │   ├── RedisUnavailableError                   unreachable (after retrying a few seconds)
-    │   │   ├── limits.LimiterUnavailableError      ... for the asset limiter: upload not sent
-    │   │   └── batch.CoordinatorUnavailableError   ... for a coordinated batch
-    │   ├── batch.ClaimLostError                    another worker has taken the job over
-    │   ├── batch.BatchLostError                    the batch vanished from Redis (restart, flush)
-    │   └── batch.BatchMismatchError                Redis's batch is another API's or job file's
-    └── LocalStorageError                           this machine's files cannot serve
-        └── batch.JournalError                      a batch's journal or state files
-            └── batch.ResultsWriteError             the results file could not be written
+```text
+ArgilError
+├── InvalidRequestError (also a ValueError)    bad input caught before sending
+│   └── batch.JobFileError                      a job file that cannot be run
+├── APIConnectionError                          could not talk to Argil (the network)
+│   └── APITimeoutError (also a TimeoutError)
+├── APIStatusError  .status_code .code .message .body .headers .request_id
+│   ├── BadRequestError 400   AuthenticationError 401   PermissionDeniedError 403
+│   ├── NotFoundError 404     ConflictError 409          RateLimitError 429 (.retry_after)
+│   └── InternalServerError 5xx
+├── ResponseValidationError                     Argil sent something we cannot decode
+│   └── ResponseTooLargeError                   ... or more than max_response_size bytes
+├── WaitTimeoutError                            a wait_until_* deadline passed (.last)
+├── GenerationFailedError                       a waited-on resource failed (.resource)
+├── WebhookError  .status_code .reason          a webhook delivery to refuse (400-503)
+│   └── WebhookSignatureError 401               a Standard Webhooks signature did not verify
+├── RedisError                                  the Redis that processes share failed
+│   ├── RedisUnavailableError                   unreachable (after retrying a few seconds)
+│   │   ├── limits.LimiterUnavailableError      ... for the asset limiter: upload not sent
+│   │   └── batch.CoordinatorUnavailableError   ... for a coordinated batch
+│   ├── batch.ClaimLostError                    another worker has taken the job over
+│   ├── batch.BatchLostError                    the batch vanished from Redis (restart, flush)
+│   └── batch.BatchMismatchError                Redis's batch is another API's or job file's
+└── LocalStorageError                           this machine's files cannot serve
+    └── batch.JournalError                      a batch's journal or state files
+        └── batch.ResultsWriteError             the results file could not be written
+```
 
 ``limits.*`` live in ``argil_async.limits`` and ``batch.*`` in ``argil_async.batch``; the
 others here. A Redis or disk failure is never an ``APIConnectionError`` or a ``ValueError``:
@@ -37,12 +39,14 @@ others here. A Redis or disk failure is never an ``APIConnectionError`` or a ``V
 The API key and webhook tokens are masked (``***``) in every message, body and header an
 error keeps, so errors are safe to log even when the server echoes what it was sent.
 
-Example::
+Example:
 
-    try:
-        video = await client.videos.get(video_id)
-    except NotFoundError as exc:
-        print(exc.status_code, exc.message, exc.request_id)
+```python
+try:
+    video = await client.videos.get(video_id)
+except NotFoundError as exc:
+    print(exc.status_code, exc.message, exc.request_id)
+```
 """
 
 from __future__ import annotations
@@ -216,7 +220,7 @@ class WebhookError(ArgilError):
     """A webhook delivery to refuse: answer ``status_code`` (400, 401, 408, 413 or 503).
 
     ``reason`` is a short word, the key of
-    :attr:`WebhookReceiver.rejected <argil_async.events.WebhookReceiver.rejected>`:
+    [`WebhookReceiver.rejected`][argil_async.events.WebhookReceiver.rejected]:
     ``"unauthorized"`` (401), ``"invalid_body"`` and ``"incomplete"`` (400, a body cut short of
     its ``Content-Length``), ``"timeout"`` (408), ``"too_large"`` (413), ``"unavailable"``
     (503: the shared de-duplication store could not be reached; the sender should retry).

@@ -4,7 +4,7 @@ With ``ARGIL_API_KEY`` set, commands talk to the API (``ARGIL_BASE_URL`` or the 
 Without it a command that talks to the API runs against the embedded simulator only when told
 (``--simulate``) or when a person is at a terminal, and says so on the first line: on stdout,
 or on stderr with ``--json`` so that stdout stays one JSON document. Anywhere else (a cron job,
-a pipeline) it refuses with exit 2 (:class:`NoKeyError`): fake data never passes for real.
+a pipeline) it refuses with exit 2 (`NoKeyError`): fake data never passes for real.
 ``argil demo`` alone always may use the simulator: showing the workflow is its job.
 """
 
@@ -83,8 +83,8 @@ async def api_session(
     demo: bool = False,
 ) -> AsyncIterator[Session]:
     """The API when ARGIL_API_KEY is set (and not ``simulate``), else a fresh embedded
-    simulator (announced on the first line), when :func:`may_simulate` (or ``demo``) allows:
-    :class:`NoKeyError` otherwise.
+    simulator (announced on the first line), when `may_simulate()` (or ``demo``) allows:
+    `NoKeyError` otherwise.
 
     ``prepare`` may seed the simulator once it is announced, before the client is made. The
     notice goes to ``stream`` when given (else stderr with JSON output, stdout otherwise).

@@ -71,10 +71,12 @@ class AsyncAssetsResource(Resource):
     ) -> AsyncPaginator[Asset]:
         """Iterate over assets; the server lists only READY ones unless ``status`` is given.
 
-        ``type`` is AUDIO, IMAGE or VIDEO, or a list of them. Example::
+        ``type`` is AUDIO, IMAGE or VIDEO, or a list of them. Example:
 
-            async for track in client.assets.list(type="AUDIO"):
-                print(track.name, track.file_url)
+        ```python
+        async for track in client.assets.list(type="AUDIO"):
+            print(track.name, track.file_url)
+        ```
         """
         types = None
         if type is not None:
@@ -113,9 +115,11 @@ class AsyncAssetsResource(Resource):
         listing of the PROCESSING assets serves them all, so an upload costs about 2 calls.
         Raises GenerationFailedError if processing fails; ``timeout`` bounds the whole call,
         and the options go with each request. ``with_raw_response(client.assets.upload, ...)``
-        tells a new asset (``status_code`` 201) from an existing one (200). Example::
+        tells a new asset (``status_code`` 201) from an existing one (200). Example:
 
-            asset = await client.assets.upload(name="logo", type="IMAGE", url="https://...")
+        ```python
+        asset = await client.assets.upload(name="logo", type="IMAGE", url="https://...")
+        ```
         """
         kind = check.enum("type", type)
         body = _UploadBody(check.name("name", name), kind, check.url("url", url))

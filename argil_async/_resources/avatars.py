@@ -77,12 +77,15 @@ class AsyncAvatarsResource(Resource):
         Give exactly one of ``image_url`` (https) or ``image`` (a file path, the bytes or a
         ``data:image/...;base64,`` URI, sent inline; its format, size and dimensions are
         checked first). Without ``voice_id`` Argil designs a voice from the image. The avatar
-        starts TRAINING: see :meth:`wait_until_ready`. ``callback_url`` (https) receives one
-        AVATAR_TRAINING_SUCCESS or AVATAR_TRAINING_FAILED POST when training ends (see
-        ``argil_async.events.WebhookReceiver``). Example::
+        starts TRAINING: see
+        [`wait_until_ready()`][argil_async._resources.avatars.AsyncAvatarsResource.wait_until_ready].
+        ``callback_url`` (https) receives one AVATAR_TRAINING_SUCCESS or AVATAR_TRAINING_FAILED POST
+        when training ends (see ``argil_async.events.WebhookReceiver``). Example:
 
-            avatar = await client.avatars.create(name="Ada", image="ada.png")
-            avatar = await client.avatars.wait_until_ready(avatar.id)
+        ```python
+        avatar = await client.avatars.create(name="Ada", image="ada.png")
+        avatar = await client.avatars.wait_until_ready(avatar.id)
+        ```
         """
         checked_name = check.name("name", name)
         if (image_url is None) == (image is None):

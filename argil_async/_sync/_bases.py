@@ -31,7 +31,7 @@ class SyncClient:
     """Base of ``Argil``: its configuration, and the lifetime of its event-loop thread.
 
     ``Argil.__init__`` and ``with_options`` are AsyncArgil's, copied by the generator: they
-    resolve or replace a ``ClientConfig`` and hand it to :meth:`_configure` or :meth:`_derive`
+    resolve or replace a ``ClientConfig`` and hand it to `_configure()` or `_derive()`
     here. The public attributes read the configuration, as AsyncArgil's do.
     """
 

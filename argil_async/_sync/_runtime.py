@@ -393,10 +393,12 @@ class Paginator(Generic[T]):
     """The sync twin of ``AsyncPaginator``: iterate it for items, or ``.pages()`` for pages.
 
     Each page is fetched in one trip to the event loop, never one per item; each iteration
-    starts again from page 1::
+    starts again from page 1:
 
-        for asset in client.assets.list(status="READY", page_size=100):
-            print(asset.id)
+    ```python
+    for asset in client.assets.list(status="READY", page_size=100):
+        print(asset.id)
+    ```
     """
 
     __slots__ = ("_make", "_runtime")

@@ -44,10 +44,12 @@ class AssetsResource(SyncResource):
     ) -> Paginator[Asset]:
         """Iterate over assets; the server lists only READY ones unless ``status`` is given.
 
-        ``type`` is AUDIO, IMAGE or VIDEO, or a list of them. Example::
+        ``type`` is AUDIO, IMAGE or VIDEO, or a list of them. Example:
 
-            for track in client.assets.list(type="AUDIO"):
-                print(track.name, track.file_url)
+        ```python
+        for track in client.assets.list(type="AUDIO"):
+            print(track.name, track.file_url)
+        ```
         """
         return self._runtime.paginate(
             lambda client: client.assets.list(
@@ -75,9 +77,11 @@ class AssetsResource(SyncResource):
         listing of the PROCESSING assets serves them all, so an upload costs about 2 calls.
         Raises GenerationFailedError if processing fails; ``timeout`` bounds the whole call,
         and the options go with each request. ``with_raw_response(client.assets.upload, ...)``
-        tells a new asset (``status_code`` 201) from an existing one (200). Example::
+        tells a new asset (``status_code`` 201) from an existing one (200). Example:
 
-            asset = client.assets.upload(name="logo", type="IMAGE", url="https://...")
+        ```python
+        asset = client.assets.upload(name="logo", type="IMAGE", url="https://...")
+        ```
         """
         return self._runtime.call(
             lambda client: client.assets.upload(

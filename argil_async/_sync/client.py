@@ -27,28 +27,31 @@ __all__ = ["Argil"]
 class Argil(SyncClient):
     """The sync client for the Argil API: AsyncArgil's methods, without ``await``.
 
-    Example::
+    Example:
 
-        with Argil() as client:          # reads ARGIL_API_KEY
-            avatars = client.avatars.list()
-            for asset in client.assets.list(status="READY"):
-                print(asset.name)
+    ```python
+    with Argil() as client:          # reads ARGIL_API_KEY
+        avatars = client.avatars.list()
+        for asset in client.assets.list(status="READY"):
+            print(asset.name)
+    ```
 
     ``api_key`` defaults to ``ARGIL_API_KEY``; ``base_url`` to ``ARGIL_BASE_URL``, else the
-    public API. ``timeout`` is the read timeout in seconds (or a :class:`Timeout` for each
-    phase). ``max_retries`` resends failed requests where that is safe. ``asset_concurrency``
-    caps how many uploaded assets may be processing at once (the workspace allows 5);
-    ``asset_limiter`` replaces that count with a limiter of your own, such as
+    public API. ``timeout`` is the read timeout in seconds (or a [`Timeout`][argil_async.Timeout]
+    for each phase). ``max_retries`` resends failed requests where that is safe.
+    ``asset_concurrency`` caps how many uploaded assets may be processing at once (the workspace
+    allows 5); ``asset_limiter`` replaces that count with a limiter of your own, such as
     ``argil_async.limits.RedisAssetLimiter`` to share the 5 slots across a fleet of processes.
     ``max_response_size`` (bytes, default 32 MiB) bounds any API response body: a larger one
-    raises :class:`ResponseTooLargeError` instead of filling memory. The key is masked (``***``)
-    in every error, even when the server echoes it.
+    raises [`ResponseTooLargeError`][argil_async.errors.ResponseTooLargeError] instead of filling
+    memory. The key is masked (``***``) in every error, even when the server echoes it.
 
     HTTP: proxies come from ``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY`` (``trust_env``) or
     ``proxy``; ``trace_configs`` (aiohttp ``TraceConfig``) observe each request; ``connector``
     is an aiohttp connector (limits, TLS), or a function making one, which lets the client
-    move to a new event loop. Every API method also takes the :class:`RequestOptions`
-    keywords, and :meth:`with_options` makes a copy with other defaults.
+    move to a new event loop. Every API method also takes the
+    [`RequestOptions`][argil_async.RequestOptions] keywords, and
+    [`with_options()`][argil_async.Argil.with_options] makes a copy with other defaults.
 
     For tests: ``retry_policy`` replaces the whole policy, ``max_retries`` included (e.g.
     ``RetryPolicy(wait_scale=0)`` turns the waits off), and ``transport`` replaces the HTTP
@@ -112,10 +115,12 @@ class Argil(SyncClient):
     def with_options(self, **options: Unpack[RequestOptions]) -> Argil:
         """A copy of this client with other defaults, sharing its HTTP session and limiter.
 
-        Example::
+        Example:
 
-            patient = client.with_options(timeout=Timeout(total=120), max_retries=5)
-            video = patient.videos.get(video_id)
+        ```python
+        patient = client.with_options(timeout=Timeout(total=120), max_retries=5)
+        video = patient.videos.get(video_id)
+        ```
 
         Closing either closes the shared session (the next call opens a new one).
         """

@@ -47,7 +47,8 @@ class VideosResource(SyncResource):
         idempotency_key: str | None = None,
         **options: Unpack[RequestOptions],
     ) -> Video:
-        """Create a video (status IDLE); nothing is rendered until :meth:`render`.
+        """Create a video (status IDLE); nothing is rendered until
+        [`render()`][argil_async._resources.videos.AsyncVideosResource.render].
 
         ``idempotency_key`` makes the create safe to repeat: the key rides in ``extras`` (as
         ``argilIdempotencyKey``, one of the 10 extras a video may carry); a video that already
@@ -56,14 +57,16 @@ class VideosResource(SyncResource):
         racing each other can all land (the API does not deduplicate): each then lists the key
         and returns the same video (under way, else the oldest), deleting its extra IDLE one.
 
-        Example::
+        Example:
 
-            video = client.videos.create(
-                name="Welcome",
-                moments=[Moment(avatar_id=avatar.id, transcript="Hello and welcome!")],
-                subtitles=Subtitles(style_id=style.id),
-                extras={"job": "welcome-42"},
-            )
+        ```python
+        video = client.videos.create(
+            name="Welcome",
+            moments=[Moment(avatar_id=avatar.id, transcript="Hello and welcome!")],
+            subtitles=Subtitles(style_id=style.id),
+            extras={"job": "welcome-42"},
+        )
+        ```
         """
         return self._runtime.call(
             lambda client: client.videos.create(
@@ -143,9 +146,11 @@ class VideosResource(SyncResource):
 
         With ``receiver``, the video's webhook event also ends the wait (then one GET confirms
         it), while polling goes on with backoff: whichever answers first wins, so a delivery
-        taken by another worker of your app, or lost, only delays the answer::
+        taken by another worker of your app, or lost, only delays the answer:
 
-            video = client.videos.wait_until_done(video.id, receiver=receiver)
+        ```python
+        video = client.videos.wait_until_done(video.id, receiver=receiver)
+        ```
         """
         return self._runtime.call(
             lambda client: client.videos.wait_until_done(
@@ -181,16 +186,18 @@ class VideosResource(SyncResource):
         (sync or async) runs once the video exists, before the wait: store its id there.
         ``on_status`` runs with the video at each status change seen. ``callback_url`` is
         given to the render; ``receiver`` makes the wait listen to it as well as poll (see
-        :meth:`wait_until_done`), and ``timeout`` bounds that wait; the options go with every
-        request. Raises
-        GenerationFailedError, WaitTimeoutError, or the API error that stopped it::
+        [`wait_until_done()`][argil_async._resources.videos.AsyncVideosResource.wait_until_done]),
+        and ``timeout`` bounds that wait; the options go with every request. Raises
+        GenerationFailedError, WaitTimeoutError, or the API error that stopped it:
 
-            video = client.videos.generate(
-                name="Welcome Ann",
-                moments=[Moment(avatar_id=avatar.id, transcript="Hello Ann!")],
-                idempotency_key=f"welcome-{user.id}",
-                on_created=lambda video: db.save(user.id, video.id),
-            )
+        ```python
+        video = client.videos.generate(
+            name="Welcome Ann",
+            moments=[Moment(avatar_id=avatar.id, transcript="Hello Ann!")],
+            idempotency_key=f"welcome-{user.id}",
+            on_created=lambda video: db.save(user.id, video.id),
+        )
+        ```
 
         Sync client: ``on_created`` and ``on_status`` run on the client's event-loop thread, not
         the caller's; keep them quick and do not call the client from them.
@@ -232,9 +239,11 @@ class VideosResource(SyncResource):
         with (bytes so far, total or None). The options apply to fetching the video by id;
         ``timeout`` also covers the file: seconds without data (``timeout=30``), and
         ``Timeout(total=...)`` is a deadline for the whole download, after which it stops
-        with APITimeoutError and no file. Example::
+        with APITimeoutError and no file. Example:
 
-            client.videos.download(video, "out/", timeout=Timeout(total=600))
+        ```python
+        client.videos.download(video, "out/", timeout=Timeout(total=600))
+        ```
 
         Sync client: ``progress`` runs on the client's event-loop thread, not the caller's; keep
         it quick and do not call the client from it.

@@ -1,34 +1,39 @@
 """Bulk video generation: a job file in, one rendered video per job out, exactly once.
 
-::
+```python
+from argil_async import AsyncArgil
+from argil_async.batch import load_jobs, run_batch
 
-    from argil_async import AsyncArgil
-    from argil_async.batch import load_jobs, run_batch
-
-    jobs = load_jobs("jobs.jsonl")            # the whole file is checked before any request
-    async with AsyncArgil() as client:
-        summary = await run_batch(client, jobs, out="results.jsonl", concurrency=20)
-    print(summary)                            # 500 jobs: 500 done, 0 failed, in ...
+jobs = load_jobs("jobs.jsonl")            # the whole file is checked before any request
+async with AsyncArgil() as client:
+    summary = await run_batch(client, jobs, out="results.jsonl", concurrency=20)
+print(summary)                            # 500 jobs: 500 done, 0 failed, in ...
+```
 
 Or from a shell: ``argil batch run jobs.jsonl --out results.jsonl --concurrency 20``, then
 ``argil batch status results.jsonl``.
 
 **Job file.** JSONL, one job a line, in the API's camelCase (the ``POST /videos`` body plus a
-unique ``key``)::
+unique ``key``):
 
-    {"key": "cust-001", "name": "Welcome Ada", "moments": [{"avatarId": "...",
-     "transcript": "Hi Ada!", "gestureSlug": "wave", "broll": {"url": "https://.../a.jpg"}}],
-     "subtitles": true, "aspectRatio": "9:16", "backgroundMusic": {"assetId": "...",
-     "volume": 0.2}, "extras": {"customer": "001"}}
+```python
+{"key": "cust-001", "name": "Welcome Ada", "moments": [{"avatarId": "...",
+ "transcript": "Hi Ada!", "gestureSlug": "wave", "broll": {"url": "https://.../a.jpg"}}],
+ "subtitles": true, "aspectRatio": "9:16", "backgroundMusic": {"assetId": "...",
+ "volume": 0.2}, "extras": {"customer": "001"}}
+```
 
 or CSV, one single-moment job a row, with a header row of these columns (``key``, ``name``
-and ``avatarId`` required, ``extras.<name>`` for each extra)::
+and ``avatarId`` required, ``extras.<name>`` for each extra):
 
-    key,name,avatarId,voiceId,transcript,audioUrl,gestureSlug,layout,brollAssetId,brollUrl,
-    subtitles,subtitleStyleId,aspectRatio,model,musicAssetId,musicVolume,extras.customer
+```python
+key,name,avatarId,voiceId,transcript,audioUrl,gestureSlug,layout,brollAssetId,brollUrl,
+subtitles,subtitleStyleId,aspectRatio,model,musicAssetId,musicVolume,extras.customer
+```
 
-See :func:`load_jobs` and :class:`Job` for the rules; every fault is reported with its line
-number and field in one :class:`JobFileError`, and then nothing is sent.
+See [`load_jobs()`][argil_async.batch.load_jobs] and [`Job`][argil_async.batch.Job] for the rules;
+every fault is reported with its line number and field in one
+[`JobFileError`][argil_async.batch.JobFileError], and then nothing is sent.
 
 **Exactly once.** Each job's state lives in a SQLite journal in a hidden folder beside the
 results file (``.argil-batch/results.jsonl.journal``), committed before every request that
@@ -41,13 +46,14 @@ included) and run the same command again: finished jobs are skipped, the rest co
 they were. A journal lost or damaged (deleted, emptied, its ``-wal`` removed) never starts a
 second batch: the batch id is kept in ``.argil-batch/results.jsonl.batch`` and in the results,
 and the next run adopts the batch's videos by job key before creating anything; what cannot be
-recovered is refused with :class:`JournalError`, nothing sent.
+recovered is refused with [`JournalError`][argil_async.batch.JournalError], nothing sent.
 
 **Results.** ``results.jsonl`` holds one line per job (key, status, video id and URL, error,
-timings), rewritten whole at the end of every run; :func:`read_status` (counts, failures)
-and :func:`read_results` (one :class:`JobResult` per job) read the journal during or after a
-run. Everything ``argil batch`` does is built on this module's public names, so a script
-can do the same (``examples/batch_operator.py``).
+timings), rewritten whole at the end of every run; [`read_status()`][argil_async.batch.read_status]
+(counts, failures) and [`read_results()`][argil_async.batch.read_results] (one
+[`JobResult`][argil_async.batch.JobResult] per job) read the journal during or after a run.
+Everything ``argil batch`` does is built on this module's public names, so a script can do the same
+(``examples/batch_operator.py``).
 """
 
 from .._exports import rehome as _rehome

@@ -131,7 +131,7 @@ def estimate_cost(
 
     ``royalty_avatars``: the avatar ids that pay the royalty (None: assume every video pays
     it); ``audio_seconds``: known lengths of audio URLs. Jobs built in code are checked
-    first (:class:`~argil_async.batch.JobFileError` if one is invalid).
+    first ([`JobFileError`][argil_async.batch.JobFileError] if one is invalid).
     """
     check.number("words_per_minute", words_per_minute, low=0, high=1000)
     if not 0 < words_per_minute < 1000:

@@ -9,14 +9,17 @@ file may have expired. Keys that are not plain file names are made safe (other c
 become ``_``, and a short digest of the key keeps two keys apart); a plain key that looks like
 such a name (``a_b-<10 hex digits>``), or that differs only in case from another key of the
 batch (one file on macOS and Windows), gets a digest too, so two keys of a batch never share
-a file. A folder that cannot be created is an :class:`~argil_async.errors.InvalidRequestError`
-(``to``), raised before anything is requested.
+a file. A folder that cannot be created is an
+[`InvalidRequestError`][argil_async.errors.InvalidRequestError] (``to``), raised before anything is
+requested.
 
-Example::
+Example:
 
-    async with AsyncArgil() as client:
-        report = await download_results(client, "results.jsonl", "videos/", concurrency=8)
-    print(report)              # 498 downloaded, 0 already there, 0 failed; in videos/
+```python
+async with AsyncArgil() as client:
+    report = await download_results(client, "results.jsonl", "videos/", concurrency=8)
+print(report)              # 498 downloaded, 0 already there, 0 failed; in videos/
+```
 """
 
 from __future__ import annotations
@@ -80,7 +83,8 @@ def file_stem(key: str, *, digest: bool = False) -> str:
 
     One-to-one: a plain key never ends like a digest (such a key is given a digest of its
     own), so the two forms never meet, and two different keys never get the same safe form
-    (but for a 40-bit digest collision, which :func:`download_results` refuses).
+    (but for a 40-bit digest collision, which
+    [`download_results()`][argil_async.batch.download_results] refuses).
     """
     safe = _UNSAFE.sub("_", key)[:120]
     plain = safe == key and bool(key) and not key.startswith(".") and not _DIGESTED.search(key)
@@ -91,7 +95,7 @@ def file_stem(key: str, *, digest: bool = False) -> str:
 
 
 def file_stems(keys: list[str]) -> dict[str, str]:
-    """The file name of each key of a batch: :func:`file_stem`, with a digest for the keys
+    """The file name of each key of a batch: `file_stem()`, with a digest for the keys
     whose names differ only in case (one file on a case-insensitive file system)."""
     stems = {key: file_stem(key) for key in keys}
     folded: dict[str, list[str]] = {}

@@ -4,10 +4,12 @@ The format follows the suffix (``.jsonl``/``.ndjson``/``.json`` or ``.csv``); fo
 name a file whose first non-blank character is ``{`` is JSONL, anything else CSV. Blank lines
 are skipped. Every line is checked and every problem reported at once, with its line number.
 
-CSV columns (a header row is required; empty cells count as absent)::
+CSV columns (a header row is required; empty cells count as absent):
 
-    key,name,avatarId,voiceId,transcript,audioUrl,gestureSlug,layout,brollAssetId,brollUrl,
-    subtitles,subtitleStyleId,aspectRatio,model,musicAssetId,musicVolume,extras.<name>...
+```text
+key,name,avatarId,voiceId,transcript,audioUrl,gestureSlug,layout,brollAssetId,brollUrl,
+subtitles,subtitleStyleId,aspectRatio,model,musicAssetId,musicVolume,extras.<name>...
+```
 
 ``key``, ``name`` and ``avatarId`` are required; ``subtitles`` is true/false (implied true by
 a ``subtitleStyleId``); every ``extras.customer`` column becomes ``extras["customer"]``.
@@ -70,12 +72,15 @@ Parsed = tuple[int, object, list[JobProblem]]
 
 
 def load_jobs(path: str | os.PathLike[str]) -> list[Job]:
-    """Read and validate a whole job file; raise :class:`JobFileError` listing every fault.
+    """Read and validate a whole job file; raise [`JobFileError`][argil_async.batch.JobFileError]
+    listing every fault.
 
     The file is streamed, line by line or row by row (each becomes a job as it is read, so
-    a 100,000-job file never sits in memory twice). Example::
+    a 100,000-job file never sits in memory twice). Example:
 
-        jobs = load_jobs("jobs.jsonl")     # [Job(key="cust-001", ...), ...]
+    ```python
+    jobs = load_jobs("jobs.jsonl")     # [Job(key="cust-001", ...), ...]
+    ```
     """
     source = Path(path)
     try:

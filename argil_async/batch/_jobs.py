@@ -1,19 +1,19 @@
 """Jobs: one video each, decoded into the SDK's own request models before anything is sent.
 
 A job is the ``POST /videos`` body in the API's camelCase, plus a stable ``key``; a loaded
-job's ``moments`` are the :class:`~argil_async.models.Moment` a caller gives
+job's ``moments`` are the [`Moment`][argil_async.models.Moment] a caller gives
 ``videos.create`` (its subtitles, auto B-rolls and music the matching request models). Two
 additions to the API's shapes: ``subtitles`` may be a plain ``true``/``false``, and a moment's
 ``broll`` may name a ``url`` (with ``assetType`` IMAGE or VIDEO, guessed from the extension
-otherwise) instead of an ``assetId`` (an :class:`UploadBroll`): the runner uploads it first
-(through the client's asset limiter).
+otherwise) instead of an ``assetId`` (an [`UploadBroll`][argil_async.batch.UploadBroll]): the runner
+uploads it first (through the client's asset limiter).
 
 Rules beyond the models: ``key`` is unique in a file and at most 256 characters (it travels in
-the video's extras under :data:`JOB_KEY_EXTRA`, beside the run's batch id under
-:data:`BATCH_EXTRA`; a job may set neither itself); unknown fields are refused (a typo would
+the video's extras under `JOB_KEY_EXTRA`, beside the run's batch id under
+`BATCH_EXTRA`; a job may set neither itself); unknown fields are refused (a typo would
 otherwise be dropped silently); ``extras`` plus those two stay within the API's 10 keys of
 256 characters. A moment's own rule (exactly one of a transcript and an audio URL) is the
-model's :meth:`~argil_async.models.Moment.check`.
+model's [`check()`][argil_async.models.Moment.check].
 """
 
 from __future__ import annotations
@@ -144,14 +144,15 @@ _NO_EXTRAS = Extras()
 
 @dataclass(frozen=True, slots=True)
 class Job:
-    """One video to make. Build it with :meth:`from_dict` (validated) or :func:`load_jobs`.
+    """One video to make. Build it with [`from_dict()`][argil_async.batch.Job.from_dict] (validated)
+    or [`load_jobs()`][argil_async.batch.load_jobs].
 
-    The pieces are the SDK's request models: ``moments`` are :class:`Moment` objects (a B-roll
-    given by URL an :class:`UploadBroll`), ``subtitles`` a :class:`Subtitles`, and so on;
-    ``extras`` a read-only mapping of strings (``dict(job.extras)`` for a dict); ``line`` is
-    where the job came from in its file (0 when built in code). A job built directly
-    (``Job(key, name, moments)``, plain dicts accepted) is checked, and its dicts made models,
-    by ``run_batch``, ``estimate_cost`` and ``check_online``.
+    The pieces are the SDK's request models: ``moments`` are [`Moment`][argil_async.models.Moment]
+    objects (a B-roll given by URL an [`UploadBroll`][argil_async.batch.UploadBroll]), ``subtitles``
+    a [`Subtitles`][argil_async.models.Subtitles], and so on; ``extras`` a read-only mapping of
+    strings (``dict(job.extras)`` for a dict); ``line`` is where the job came from in its file (0
+    when built in code). A job built directly (``Job(key, name, moments)``, plain dicts accepted) is
+    checked, and its dicts made models, by ``run_batch``, ``estimate_cost`` and ``check_online``.
     """
 
     key: str
@@ -169,7 +170,8 @@ class Job:
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any], *, line: int = 0) -> Job:
-        """A validated job from its job-file form; raises :class:`JobFileError`."""
+        """A validated job from its job-file form; raises
+        [`JobFileError`][argil_async.batch.JobFileError]."""
         try:
             problems = job_problems(raw, line)
         except RecursionError:
@@ -271,7 +273,7 @@ def guess_type(url: str) -> str:
 
 
 def _from_form(raw: Mapping[str, Any], line: int) -> Job:
-    """A job from a form :func:`job_problems` found valid (marked checked)."""
+    """A job from a form `job_problems()` found valid (marked checked)."""
     subtitles = raw.get("subtitles")
     if isinstance(subtitles, bool):
         subtitles = {"enable": subtitles}
@@ -314,7 +316,7 @@ def _moment_of(given: Mapping[str, Any] | Moment) -> Moment:
 
 
 def _from_file(found: _FileJob, line: int) -> Job:
-    """A job from a decoded job-file line :func:`_accepted` passed (marked checked)."""
+    """A job from a decoded job-file line `_accepted()` passed (marked checked)."""
     subtitles = found.subtitles
     if type(subtitles) is bool:
         subtitles = Subtitles(enable=subtitles)
@@ -340,7 +342,8 @@ def _from_file(found: _FileJob, line: int) -> Job:
 
 def checked_jobs(jobs: Iterable[Job], source: str = "jobs") -> list[Job]:
     """The jobs, each one built in code validated and made of request models (those loaded
-    from a file already are); :class:`JobFileError` listing every fault otherwise."""
+    from a file already are); [`JobFileError`][argil_async.batch.JobFileError] listing every fault
+    otherwise."""
     checked: list[Job] = []
     problems: list[JobProblem] = []
     for job in jobs:
@@ -402,7 +405,7 @@ _MOST_EXTRAS = MAX_EXTRAS - len(_RESERVED_EXTRAS)
 
 class _FileJob(msgspec.Struct, rename="camel", forbid_unknown_fields=True, gc=False):
     """A job-file line decoded straight into the request models, with the job's own limits
-    as types (what types cannot say is :func:`_accepted`'s)."""
+    as types (what types cannot say is `_accepted()`'s)."""
 
     key: Annotated[_Text, msgspec.Meta(max_length=MAX_TEXT)]
     name: _Text
@@ -440,7 +443,7 @@ def _accepted(found: _FileJob) -> bool:
 
 def fast_job(raw: object, line: int, *, decoded: bool = False) -> Job | None:
     """The job, when ``raw`` (a job-file form) has the shape of the request models and
-    :func:`job_problems` would find nothing; None means "ask job_problems" (it gives the
+    `job_problems()` would find nothing; None means "ask job_problems" (it gives the
     exact messages, and knows B-rolls given by URL).
 
     Types, unknown fields, lengths and choices are checked by msgspec in one pass; lone
@@ -458,7 +461,7 @@ def fast_job(raw: object, line: int, *, decoded: bool = False) -> Job | None:
 
 
 def line_job(data: bytes, line: int) -> Job | None:
-    """:func:`fast_job` of one JSONL line, decoded straight into the models."""
+    """`fast_job()` of one JSONL line, decoded straight into the models."""
     try:
         found = decode_line(data)
     except (msgspec.DecodeError, RecursionError):
@@ -503,7 +506,8 @@ class _Found:
         self, where: str, value: object, cls: type[msgspec.Struct], *, whole: bool = False
     ) -> None:
         """Check ``value`` against a request model: its fields and its own rules (with
-        ``whole``, its rules across fields too: :meth:`Moment.check`)."""
+        ``whole``, its rules across fields too:
+        [`Moment.check()`][argil_async.models.Moment.check])."""
         if value is None:
             return
         if isinstance(value, Mapping):

@@ -1,11 +1,13 @@
 """Where a batch keeps its state: one hidden folder beside the results file.
 
-For ``out/results.jsonl``::
+For ``out/results.jsonl``:
 
-    out/results.jsonl                           the results (the operator's file)
-    out/.argil-batch/results.jsonl.journal      the SQLite journal (+ -wal, -shm)
-    out/.argil-batch/results.jsonl.lock         held by the run using the journal
-    out/.argil-batch/results.jsonl.batch        the batch's identity (JSON, written once)
+```text
+out/results.jsonl                           the results (the operator's file)
+out/.argil-batch/results.jsonl.journal      the SQLite journal (+ -wal, -shm)
+out/.argil-batch/results.jsonl.lock         held by the run using the journal
+out/.argil-batch/results.jsonl.batch        the batch's identity (JSON, written once)
+```
 
 The identity file (batch id and API endpoint) is written and flushed to disk before the first
 request of a new batch, and the batch id is also in every results line, so losing the journal
@@ -47,8 +49,9 @@ class JournalError(LocalStorageError):
     another API, jobs it started have been edited since, or its files are damaged or cannot
     be written. Raised before anything is sent.
 
-    A :class:`~argil_async.errors.LocalStorageError`, no longer an ``InvalidRequestError``
-    (nor a ``ValueError``); ``field`` names the file or batch, ``rule`` what is wrong.
+    A [`LocalStorageError`][argil_async.errors.LocalStorageError], no longer an
+    ``InvalidRequestError`` (nor a ``ValueError``); ``field`` names the file or batch, ``rule`` what
+    is wrong.
     """
 
     def __init__(self, field: str, rule: str) -> None:

@@ -1,15 +1,16 @@
 """Checking a job file against the workspace before anything is created.
 
-:func:`check_online` lists the avatars, voices and subtitle styles once, fetches each asset
-the jobs name once, and reports with line numbers every avatar that does not exist or is not
-IDLE, every unknown voice, gesture or style, every asset missing or not READY, and the
-documented limits the offline check leaves to the server (an empty transcript); a
-transcript over Argil's current 500 characters is a warning (:func:`job_warnings`), not a
-problem: the limit has changed before.
+[`check_online()`][argil_async.batch.check_online] lists the avatars, voices and subtitle styles
+once, fetches each asset the jobs name once, and reports with line numbers every avatar that does
+not exist or is not IDLE, every unknown voice, gesture or style, every asset missing or not READY,
+and the documented limits the offline check leaves to the server (an empty transcript); a
+transcript over Argil's current 500 characters is a warning
+([`job_warnings()`][argil_async.batch.job_warnings]), not a problem: the limit has changed before.
 
 Avatars and voices may be given by *name* in a job file (``avatarId: "Ada"``): a value that
 is not an id is looked up by name (case-insensitive, exactly one match) and replaced by the
-id; :func:`resolve_names` does only that, and ``run`` uses it. Names never reach the API.
+id; [`resolve_names()`][argil_async.batch.resolve_names] does only that, and ``run`` uses it. Names
+never reach the API.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ _ID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-
 @dataclass
 class OnlineCheck:
     """The outcome: jobs with names resolved, problems found, avatars that pay a royalty,
-    and warnings (:func:`job_warnings`: over Argil's current limits, not refused)."""
+    and warnings ([`job_warnings()`][argil_async.batch.job_warnings]: over Argil's current limits,
+    not refused)."""
 
     jobs: list[Job]
     problems: list[JobProblem] = field(default_factory=list)
@@ -87,7 +89,8 @@ def _needs_lookup(jobs: Sequence[Job], name: str) -> bool:
 async def resolve_names(client: AsyncArgil, jobs: Sequence[Job]) -> OnlineCheck:
     """Replace avatar and voice names by ids (no request when every value is an id).
 
-    Jobs built in code are checked first (:class:`JobFileError` if one is invalid).
+    Jobs built in code are checked first ([`JobFileError`][argil_async.batch.JobFileError] if one is
+    invalid).
     """
     jobs = checked_jobs(jobs)
     avatars = _Names(
@@ -102,7 +105,8 @@ async def resolve_names(client: AsyncArgil, jobs: Sequence[Job]) -> OnlineCheck:
 async def check_online(client: AsyncArgil, jobs: Sequence[Job]) -> OnlineCheck:
     """Every reference and documented limit of ``jobs`` checked against the API.
 
-    Jobs built in code are checked first (:class:`JobFileError` if one is invalid).
+    Jobs built in code are checked first ([`JobFileError`][argil_async.batch.JobFileError] if one is
+    invalid).
     """
     jobs = checked_jobs(jobs)
     avatar_list, voice_list, public = await asyncio.gather(

@@ -76,8 +76,8 @@ def _check_number(name: str, value: object, rule: str, ok: Callable[[float], boo
 class JobCounts:
     """``total``, ``done`` and ``failed``, read from ``counts`` (jobs per state).
 
-    One definition for :class:`BatchSummary` (how a run ended) and
-    :class:`~argil_async.batch.BatchStatus` (where a batch stands), so the two can never
+    One definition for [`BatchSummary`][argil_async.batch.BatchSummary] (how a run ended) and
+    [`BatchStatus`][argil_async.batch.BatchStatus] (where a batch stands), so the two can never
     disagree on what "failed" means: a count of the jobs that ended FAILED or TIMED_OUT.
     """
 

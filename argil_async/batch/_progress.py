@@ -3,9 +3,11 @@
 ``progress="auto"`` shows a live display with `rich <https://rich.readthedocs.io>`_ (the
 optional extra ``argil-async[progress]``) on stderr when stderr is a terminal and rich imports
 (stdout is left to results and ``--json`` output), and otherwise logs a line every
-``interval`` seconds on the ``argil_async.batch`` logger::
+``interval`` seconds on the ``argil_async.batch`` logger:
 
-    batch: 120/500 finished (118 done, 2 failed) | RENDER_SENT 40, PENDING 340 | 2.1 jobs/s ...
+```text
+batch: 120/500 finished (118 done, 2 failed) | RENDER_SENT 40, PENDING 340 | 2.1 jobs/s ...
+```
 
 ``"rich"`` and ``"log"`` force one of the two; ``"off"`` shows nothing. Rate and ETA count the
 jobs finished by this run only, so a resumed run does not look faster than it is. While the

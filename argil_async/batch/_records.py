@@ -1,12 +1,14 @@
 """A batch job's record and the stores that keep it: what both stores share.
 
-A job moves through these states (an *intent* is saved before the request it announces)::
+A job moves through these states (an *intent* is saved before the request it announces):
 
-    PENDING -> CREATING (intent) -> CREATED (video id) -> RENDERING (intent) -> RENDER_SENT
-            -> DONE | FAILED | TIMED_OUT (the render's outcome was not learned in time: the
-               wait's deadline passed or the API stayed unreachable; the next run waits again)
+```text
+PENDING -> CREATING (intent) -> CREATED (video id) -> RENDERING (intent) -> RENDER_SENT
+        -> DONE | FAILED | TIMED_OUT (the render's outcome was not learned in time: the
+           wait's deadline passed or the API stayed unreachable; the next run waits again)
+```
 
-Each state change is a new :class:`JobRecord`, saved to a :class:`JobStore` before the
+Each state change is a new `JobRecord`, saved to a `JobStore` before the
 driver acts on it: the SQLite journal of a single-machine run (``_sqlite``:
 ``JournalWriter``) or the Redis of a coordinated one (``_redis``: ``ClaimedWriter``, fenced
 by the worker's claim).

@@ -1,18 +1,20 @@
 """The results file (one JSON line per job, rewritten whole from the journal) and ``status``.
 
-A results line::
+A results line:
 
-    {"key": "cust-001", "status": "DONE", "video_id": "3c90...", "video_status": "DONE",
-     "video_url": "https://...", "error": null, "cause": null, "line": 1, "attempts": 1,
-     "batch": "5f0c...",
-     "timings": {"started_at": "2025-01-01T02:00:00Z", "finished_at": "...",
-                 "create_s": 0.21, "render_s": 183.5, "total_s": 184.0}}
+```python
+{"key": "cust-001", "status": "DONE", "video_id": "3c90...", "video_status": "DONE",
+ "video_url": "https://...", "error": null, "cause": null, "line": 1, "attempts": 1,
+ "batch": "5f0c...",
+ "timings": {"started_at": "2025-01-01T02:00:00Z", "finished_at": "...",
+             "create_s": 0.21, "render_s": 183.5, "total_s": 184.0}}
+```
 
 ``status`` is the job's journal state: DONE, FAILED, TIMED_OUT, or an unfinished state
 (PENDING ... RENDER_SENT) when the run was interrupted. ``cause`` says why a job did not end
-DONE (see :class:`JobFailure`); ``batch`` is the batch id its video carries. The file is
-written to a temporary name, flushed to disk and renamed over the old one, so readers never
-see a half-written file and it holds exactly one line per job after every run.
+DONE (see [`JobFailure`][argil_async.batch.JobFailure]); ``batch`` is the batch id its video
+carries. The file is written to a temporary name, flushed to disk and renamed over the old one, so
+readers never see a half-written file and it holds exactly one line per job after every run.
 """
 
 from __future__ import annotations
@@ -207,7 +209,8 @@ class BatchStatus(JobCounts):
     """Where a batch stands: counts per state, the failures with their causes, the rest.
 
     ``total``, ``done`` and ``failed`` (a count: the jobs that ended FAILED or TIMED_OUT) mean
-    what they mean on :class:`BatchSummary`; ``failures`` lists the failed jobs, with causes.
+    what they mean on [`BatchSummary`][argil_async.batch.BatchSummary]; ``failures`` lists the
+    failed jobs, with causes.
     """
 
     counts: Mapping[str, int]
@@ -265,7 +268,8 @@ def read_status(results: str | os.PathLike[str]) -> BatchStatus:
     """The status of a batch from its journal (live, even during a run), else its results file.
 
     Example: ``read_status("results.jsonl").counts`` gives ``{"DONE": 498, "FAILED": 2}``.
-    A damaged journal or results file gives :class:`JournalError` naming it.
+    A damaged journal or results file gives [`JournalError`][argil_async.batch.JournalError] naming
+    it.
     """
     path = Path(results)
     journal = journal_path(path)

@@ -6,11 +6,12 @@ videos are being created or rendered at once. Jobs finished by an earlier run ar
 The results file is rewritten from the journal when the run ends, however it ends (a crash
 or SIGKILL leaves it to the next run, which resumes from the journal).
 
-Callbacks (``callback=``): ``"auto"`` serves a :class:`~argil_async.events.WebhookReceiver` on
-loopback when the API itself is on loopback (the simulator), and polls otherwise, since a
-loopback address cannot be reached from Argil's servers; ``"off"`` always polls; a
-:class:`CallbackServer` serves where you say, with ``public_url`` the https address that
-reaches it (a tunnel or reverse proxy).
+Callbacks (``callback=``): ``"auto"`` serves a
+[`WebhookReceiver`][argil_async.events.WebhookReceiver] on loopback when the API itself is on
+loopback (the simulator), and polls otherwise, since a loopback address cannot be reached from
+Argil's servers; ``"off"`` always polls; a [`CallbackServer`][argil_async.batch.CallbackServer]
+serves where you say, with ``public_url`` the https address that reaches it (a tunnel or reverse
+proxy).
 """
 
 from __future__ import annotations
@@ -74,16 +75,18 @@ async def run_batch(
     results (a failed job may have been edited); ``max_failures`` stops starting jobs once
     that many have failed in a row (``summary.stopped`` says so). With a ``coordinator``
     this process is one worker of a batch shared through Redis, which replaces the SQLite
-    journal (see :class:`~argil_async.batch.RedisCoordinator`); there ``retry_failed`` puts the
-    failed jobs back when no worker is running the batch (so workers started together retry
+    journal (see [`RedisCoordinator`][argil_async.batch.RedisCoordinator]); there ``retry_failed``
+    puts the failed jobs back when no worker is running the batch (so workers started together retry
     each once), and ``max_failures`` stops this worker, not the others.
 
-    Example::
+    Example:
 
-        jobs = load_jobs("jobs.jsonl")
-        async with AsyncArgil() as client:
-            summary = await run_batch(client, jobs, out="results.jsonl", concurrency=20)
-        print(summary)             # 500 jobs: 498 done, 2 failed, in 1520.3 s; results in ...
+    ```python
+    jobs = load_jobs("jobs.jsonl")
+    async with AsyncArgil() as client:
+        summary = await run_batch(client, jobs, out="results.jsonl", concurrency=20)
+    print(summary)             # 500 jobs: 498 done, 2 failed, in 1520.3 s; results in ...
+    ```
     """
     jobs = check_jobs(jobs)
     server = check_run_options(
@@ -137,15 +140,19 @@ def check_run_options(
     progress: Literal["auto", "rich", "log", "off"] = "auto",
     max_failures: int | None = None,
 ) -> CallbackServer | None:
-    """Refuse what :func:`run_batch` would refuse, before anything is sent or spent.
+    """Refuse what [`run_batch()`][argil_async.batch.run_batch] would refuse, before anything is
+    sent or spent.
 
     Checking first lets a script fail fast on a bad flag before the slower steps that
     precede a run (resolving names, estimating the cost, asking the operator). Returns where
     the run's webhook receiver would listen, or None when it would poll; raises
-    :class:`~argil_async.InvalidRequestError` naming the bad argument. Example::
+    [`InvalidRequestError`][argil_async.errors.InvalidRequestError] naming the bad argument.
+    Example:
 
-        server = check_run_options(client, concurrency=20, callback="auto", progress="log")
-        print("callbacks" if server else "polling")
+    ```python
+    server = check_run_options(client, concurrency=20, callback="auto", progress="log")
+    print("callbacks" if server else "polling")
+    ```
     """
     # a sync Argil would fail only once requests are sent
     check.instance("client", client, AsyncArgil, "an AsyncArgil (batch runs are async)")

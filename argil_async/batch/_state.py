@@ -2,15 +2,17 @@
 
 These are the reads (and the one reset) behind ``argil batch status --report``, the cost
 shown before a resumed run and the CLI's handling of simulated runs, public so that an
-operator's own script can do the same without touching the journal::
+operator's own script can do the same without touching the journal:
 
-    from argil_async.batch import load_jobs, read_results, remaining_jobs, estimate_cost
+```python
+from argil_async.batch import load_jobs, read_results, remaining_jobs, estimate_cost
 
-    for row in read_results("results.jsonl"):          # live, even during a run
-        if row.status == "FAILED":
-            print(row.line, row.key, row.cause, row.error)
-    left = remaining_jobs(load_jobs("jobs.jsonl"), "results.jsonl")
-    print(estimate_cost(left))                         # what the next run would still spend
+for row in read_results("results.jsonl"):          # live, even during a run
+    if row.status == "FAILED":
+        print(row.line, row.key, row.cause, row.error)
+left = remaining_jobs(load_jobs("jobs.jsonl"), "results.jsonl")
+print(estimate_cost(left))                         # what the next run would still spend
+```
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ __all__ = [
 
 @dataclass(frozen=True)
 class JobResult:
-    """One job of a batch, as a results-file line says it (see :func:`read_results`).
+    """One job of a batch, as a results-file line says it (see
+    [`read_results()`][argil_async.batch.read_results]).
 
     ``status`` is the job's state (DONE, FAILED, TIMED_OUT, or an unfinished one),
     ``cause`` why it did not end DONE (FAILED, CONTENT_MODERATED, TIMED_OUT or ``error``),
@@ -111,10 +114,12 @@ def read_results(results: str | os.PathLike[str]) -> list[JobResult]:
 
     The results file is rewritten only when a run ends; the journal beside it is current,
     even while a run is going, so its rows win. Damaged results lines are left out (logged);
-    a damaged journal gives :class:`JournalError`, and InvalidRequestError when neither file
-    exists. Example::
+    a damaged journal gives [`JournalError`][argil_async.batch.JournalError], and
+    InvalidRequestError when neither file exists. Example:
 
-        failed = [r for r in read_results("results.jsonl") if r.status == "FAILED"]
+    ```python
+    failed = [r for r in read_results("results.jsonl") if r.status == "FAILED"]
+    ```
     """
     rows = result_lines(Path(results))
     ordered = sorted(rows.values(), key=lambda row: as_int(row.get("line")) or 0)
@@ -122,7 +127,8 @@ def read_results(results: str | os.PathLike[str]) -> list[JobResult]:
 
 
 def result_lines(results: Path, *, dropped: bool = False) -> dict[str, dict[str, Any]]:
-    """Results lines by key, the journal's over the file's (see :func:`read_results`).
+    """Results lines by key, the journal's over the file's (see
+    [`read_results()`][argil_async.batch.read_results]).
 
     ``dropped`` keeps the journal's jobs that are no longer in the job file (their videos
     still exist: ``download_results`` fetches them).
@@ -153,9 +159,11 @@ def remaining_jobs(
     kept with ``retry_failed``, as the run renders them again), and a TIMED_OUT render is
     waited for again, not paid again. When the batch's state cannot be read (none yet, or
     damaged: the run recovers or refuses it), every job is returned, so an estimate built on
-    this is never too low. Example::
+    this is never too low. Example:
 
-        estimate = estimate_cost(remaining_jobs(jobs, "results.jsonl", retry_failed=True))
+    ```python
+    estimate = estimate_cost(remaining_jobs(jobs, "results.jsonl", retry_failed=True))
+    ```
     """
     jobs = list(jobs)
     try:
@@ -173,11 +181,13 @@ def batch_identity(results: str | os.PathLike[str]) -> BatchIdentity | None:
     The id is what the batch's videos carry in ``extras["argilBatchId"]`` (so
     ``client.videos.list(extras_filter=...)`` finds them); the endpoint tells a simulated
     batch from a real one. Read from the identity file, else the journal (a v0.1 journal
-    has no batch id: ``batch`` is then ``""``). Example::
+    has no batch id: ``batch`` is then ``""``). Example:
 
-        identity = batch_identity("results.jsonl")
-        if identity is not None and identity.endpoint.startswith("http://127.0.0.1"):
-            forget_batch("results.jsonl")      # made on a simulator that is gone
+    ```python
+    identity = batch_identity("results.jsonl")
+    if identity is not None and identity.endpoint.startswith("http://127.0.0.1"):
+        forget_batch("results.jsonl")      # made on a simulator that is gone
+    ```
     """
     paths = state_paths(results)
     identity = read_identity(paths.identity)
@@ -193,10 +203,13 @@ def forget_batch(results: str | os.PathLike[str]) -> None:
 
     For a batch whose videos no longer exist (made on a simulator that has stopped); on a
     real batch the next run would create and pay for every video again, since nothing then
-    remembers them. The videos themselves are not touched. :class:`JournalError` while a run
-    holds the batch (nothing is deleted then) or when a file cannot be deleted. Example::
+    remembers them. The videos themselves are not touched.
+    [`JournalError`][argil_async.batch.JournalError] while a run holds the batch (nothing is deleted
+    then) or when a file cannot be deleted. Example:
 
-        forget_batch("results.jsonl")
+    ```python
+    forget_batch("results.jsonl")
+    ```
     """
     paths = state_paths(results)
     if not paths.lock.parent.is_dir():

@@ -1,8 +1,8 @@
 """Waiting for renders: by render callback when one can reach us, by polling otherwise.
 
 A render sent by this process with a callback URL is awaited on the run's
-:class:`~argil_async.events.WebhookReceiver`. The event is then confirmed with one GET: Argil
-does not sign deliveries, and the GET also brings the subtitled URL and the final status
+[`WebhookReceiver`][argil_async.events.WebhookReceiver]. The event is then confirmed with one GET:
+Argil does not sign deliveries, and the GET also brings the subtitled URL and the final status
 (3 requests per video in all). The wait for the event is cut into ``check_interval`` slices,
 each ending in that GET, so a lost delivery costs at most one slice; a confirmed event that
 the API contradicts switches the job to polling. Renders sent by an earlier, killed run
@@ -40,7 +40,7 @@ class WaitSettings:
 
 
 class Waiter:
-    """Waits for one video's render to end; :meth:`expect` marks renders sent with a callback."""
+    """Waits for one video's render to end; `expect()` marks renders sent with a callback."""
 
     def __init__(
         self,
@@ -56,7 +56,7 @@ class Waiter:
         self._expected: set[str] = set()
 
     def expect(self, video_id: str) -> None:
-        """``video_id`` is about to be rendered with :attr:`callback_url`."""
+        """``video_id`` is about to be rendered with `callback_url`."""
         self._expected.add(video_id)
 
     async def wait(self, video_id: str) -> Video:

@@ -1,18 +1,21 @@
 """Argil webhook events: typed payloads, a tolerant parser and a receiver for aiohttp.web.
 
 Argil POSTs ``{"event": NAME, "data": {...}}`` to your callback URL when a render or an avatar
-training ends. :func:`parse_event` turns such a body into one of the :data:`Event` types;
-:class:`WebhookReceiver` authenticates deliveries (Argil does not sign them, so a secret token
-travels in the callback URL's query string), answers quickly and lets you wait for a result::
+training ends. [`parse_event()`][argil_async.events.parse_event] turns such a body into one of the
+`Event` types; [`WebhookReceiver`][argil_async.events.WebhookReceiver] authenticates deliveries
+(Argil does not sign them, so a secret token travels in the callback URL's query string), answers
+quickly and lets you wait for a result:
 
-    from argil_async.events import VideoGenerationSucceeded, WebhookReceiver
+```python
+from argil_async.events import VideoGenerationSucceeded, WebhookReceiver
 
-    receiver = WebhookReceiver()
-    async with receiver.serve(port=8080, public_base_url="https://hooks.example.com") as url:
-        await client.videos.render(video.id, callback_url=url)
-        event = await receiver.wait_for_video(video.id, timeout=900)
-        if isinstance(event, VideoGenerationSucceeded):
-            print(event.video_url)
+receiver = WebhookReceiver()
+async with receiver.serve(port=8080, public_base_url="https://hooks.example.com") as url:
+    await client.videos.render(video.id, callback_url=url)
+    event = await receiver.wait_for_video(video.id, timeout=900)
+    if isinstance(event, VideoGenerationSucceeded):
+        print(event.video_url)
+```
 
 Importing this package does not import ``aiohttp.web`` (the server side): ``WebhookReceiver``
 (``_receiver``, ``_web``) loads it on first access. Payloads live in ``_payloads``, Standard

@@ -4,8 +4,9 @@ A delivery's key is its ``webhook-id`` when it has one (Standard Webhooks sender
 across retries), else one derived from what it reports: the event name, the video's or
 avatar's id and its ``status`` (``data.status``, when sent), so a callback Argil repeats is
 dispatched once; an event this version does not know is keyed by its body's SHA-256.
-:class:`MemoryDedupStore` (the default) remembers keys in one process;
-:class:`RedisDedupStore` shares them between the workers of an app and across restarts.
+[`MemoryDedupStore`][argil_async.events.MemoryDedupStore] (the default) remembers keys in one
+process; [`RedisDedupStore`][argil_async.events.RedisDedupStore] shares them between the workers of
+an app and across restarts.
 """
 
 from __future__ import annotations
@@ -42,8 +43,9 @@ DEFAULT_TTL = 86_400.0  # one day
 class DedupStore(Protocol):
     """Where a receiver records the keys of the deliveries it dispatched.
 
-    :meth:`claim` records a key and says whether it is new; the receiver dispatches only then.
-    Any object with these two coroutines will do (a database table with a unique key, say).
+    [`claim()`][argil_async.events.DedupStore.claim] records a key and says whether it is new; the
+    receiver dispatches only then. Any object with these two coroutines will do (a database table
+    with a unique key, say).
     """
 
     async def claim(self, key: str) -> bool:
@@ -51,15 +53,16 @@ class DedupStore(Protocol):
         ...
 
     async def aclose(self) -> None:
-        """Release connections; the receiver's :meth:`aclose` calls it."""
+        """Release connections; the receiver's [`aclose()`][argil_async.events.DedupStore.aclose]
+        calls it."""
         ...
 
 
 class MemoryDedupStore:
     """Keys kept in this process: the last ``max_keys``, each for ``ttl`` seconds.
 
-    Other workers and a restarted process do not see them: use :class:`RedisDedupStore` to
-    de-duplicate across both.
+    Other workers and a restarted process do not see them: use
+    [`RedisDedupStore`][argil_async.events.RedisDedupStore] to de-duplicate across both.
     """
 
     def __init__(self, *, max_keys: int = 10_000, ttl: float = DEFAULT_TTL) -> None:
@@ -71,7 +74,8 @@ class MemoryDedupStore:
         return f"MemoryDedupStore(max_keys={self.max_keys}, ttl={self.ttl:g})"
 
     def claim_now(self, key: str) -> bool:
-        """:meth:`claim` without awaiting (what the synchronous ``handle()`` uses)."""
+        """[`claim()`][argil_async.events.MemoryDedupStore.claim] without awaiting (what the
+        synchronous ``handle()`` uses)."""
         now = time.monotonic()
         while self._keys and next(iter(self._keys.values())) <= now:
             self._keys.popitem(last=False)
@@ -104,13 +108,16 @@ class RedisDedupStore:
 
     ``redis`` is the URL (``redis://host:6379/0``, ``rediss://`` for TLS) or the
     ``redis.asyncio.Redis`` client your limiter uses; a client made from a URL is opened on
-    first use and closed by :meth:`aclose`. Keys live ``ttl`` seconds (default one day, at
-    least the 5-minute signature tolerance) under ``prefix``. A brief Redis outage is retried
-    for 2 s; past that a delivery is answered 503 (``rejected["unavailable"]``) and not
-    dispatched, so the sender retries it later. Needs the ``[redis]`` extra::
+    first use and closed by [`aclose()`][argil_async.events.RedisDedupStore.aclose]. Keys live
+    ``ttl`` seconds (default one day, at least the 5-minute signature tolerance) under ``prefix``. A
+    brief Redis outage is retried for 2 s; past that a delivery is answered 503
+    (``rejected["unavailable"]``) and not dispatched, so the sender retries it later. Needs the
+    ``[redis]`` extra:
 
-        dedup = RedisDedupStore("redis://cache:6379/0")
-        receiver = WebhookReceiver(dedup=dedup)  # every worker: dispatched once in the fleet
+    ```python
+    dedup = RedisDedupStore("redis://cache:6379/0")
+    receiver = WebhookReceiver(dedup=dedup)  # every worker: dispatched once in the fleet
+    ```
     """
 
     def __init__(

@@ -21,9 +21,11 @@ class RedactTokenFilter(logging.Filter):
     Access logs record the full request line, and a webhook's callback URL carries its secret
     token in the query string (Argil does not sign those deliveries), so every line logged for a
     delivery would hold the secret. Install it on the access loggers of your server, in every
-    worker (at import time of your app module is fine)::
+    worker (at import time of your app module is fine):
 
-        RedactTokenFilter.install()   # uvicorn.access, gunicorn.access, aiohttp.access
+    ```python
+    RedactTokenFilter.install()   # uvicorn.access, gunicorn.access, aiohttp.access
+    ```
 
     or in a ``logging.config.dictConfig`` (``uvicorn --log-config``, gunicorn's
     ``logconfig_dict``): ``"filters": {"argil": {"()": "argil_async.events.RedactTokenFilter"}}``.

@@ -1,4 +1,5 @@
-"""Event payloads and :func:`parse_event` (exported as ``argil_async.events``)."""
+"""Event payloads and [`parse_event()`][argil_async.events.parse_event] (exported as
+``argil_async.events``)."""
 
 from __future__ import annotations
 
@@ -118,16 +119,18 @@ _ANY_ENCODER = msgspec.json.Encoder()
 
 
 def parse_event(body: bytes | bytearray | memoryview | str | Mapping[str, Any]) -> Event:
-    """Parse one webhook delivery (raw body or already-decoded mapping) into an :data:`Event`.
+    """Parse one webhook delivery (raw body or already-decoded mapping) into an `Event`.
 
     Tolerant of what Argil's docs leave open: ``extras`` may be an object, a JSON string or
     null; ``AVATAR_GENERATION_FAILED`` means ``AVATAR_TRAINING_FAILED``; unknown fields are
-    ignored and unknown event names give :class:`UnknownEvent`. Raises
-    :class:`~argil_async.errors.ResponseValidationError` when the body is not a JSON object with
-    an ``event`` string, or a known event lacks its id::
+    ignored and unknown event names give [`UnknownEvent`][argil_async.events.UnknownEvent]. Raises
+    [`ResponseValidationError`][argil_async.errors.ResponseValidationError] when the body is not a
+    JSON object with an ``event`` string, or a known event lacks its id:
 
-        event = parse_event(b'{"event": "VIDEO_GENERATION_SUCCESS", "data": {"videoId": "v1"}}')
-        assert event.video_id == "v1" and event.extras == {}
+    ```python
+    event = parse_event(b'{"event": "VIDEO_GENERATION_SUCCESS", "data": {"videoId": "v1"}}')
+    assert event.video_id == "v1" and event.extras == {}
+    ```
     """
     envelope, raw_body = _decode_envelope(body)
     name = envelope.event.strip().upper()

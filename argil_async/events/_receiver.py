@@ -1,8 +1,8 @@
 """The webhook receiver exported as ``argil_async.events.WebhookReceiver``.
 
-:meth:`WebhookReceiver.handle` is the framework-neutral core (authenticate, parse, dispatch);
-``_web`` adapts it to ASGI (FastAPI, Starlette) and aiohttp.web, and ``_fanout`` hands the
-accepted events to streams and waiters.
+[`WebhookReceiver.handle()`][argil_async.events.WebhookReceiver.handle] is the framework-neutral
+core (authenticate, parse, dispatch); ``_web`` adapts it to ASGI (FastAPI, Starlette) and
+aiohttp.web, and ``_fanout`` hands the accepted events to streams and waiters.
 """
 
 from __future__ import annotations
@@ -51,24 +51,26 @@ class WebhookReceiver:
     does not sign callbacks), by a Standard Webhooks signature (endpoints registered through
     Argil's webhook-endpoints API, keyed with ``signing_secret``), or either when both are set.
     Every worker of an app must share them: they default to ``ARGIL_WEBHOOK_SECRET`` and
-    ``ARGIL_WEBHOOK_SIGNING_SECRET``; with neither, a random token is made (one process only)::
+    ``ARGIL_WEBHOOK_SIGNING_SECRET``; with neither, a random token is made (one process only):
 
-        receiver = WebhookReceiver()                  # ARGIL_WEBHOOK_SECRET
-        app.mount("/argil", receiver.asgi)            # FastAPI / Starlette: POST /argil/webhook
-        receiver.mount(aiohttp_app)                   # or aiohttp.web
-        url = receiver.callback_url("https://example.com")
-        await client.videos.render(video.id, callback_url=url)
-        event = await receiver.wait_for_video(video.id, timeout=900)
+    ```python
+    receiver = WebhookReceiver()                  # ARGIL_WEBHOOK_SECRET
+    app.mount("/argil", receiver.asgi)            # FastAPI / Starlette: POST /argil/webhook
+    receiver.mount(aiohttp_app)                   # or aiohttp.web
+    url = receiver.callback_url("https://example.com")
+    await client.videos.render(video.id, callback_url=url)
+    event = await receiver.wait_for_video(video.id, timeout=900)
+    ```
 
-    :meth:`handle` is the core any framework can call. ``rejected`` counts refusals by reason:
-    ``"unauthorized"`` (401), ``"too_large"`` (413), ``"invalid_body"`` and ``"incomplete"`` (400,
-    a body cut short of its ``Content-Length``: never dispatched), ``"timeout"`` (408, a body
-    slower than ``body_timeout``, 10 s); a repeated
+    [`handle()`][argil_async.events.WebhookReceiver.handle] is the core any framework can call.
+    ``rejected`` counts refusals by reason: ``"unauthorized"`` (401), ``"too_large"`` (413),
+    ``"invalid_body"`` and ``"incomplete"`` (400, a body cut short of its ``Content-Length``: never
+    dispatched), ``"timeout"`` (408, a body slower than ``body_timeout``, 10 s); a repeated
     delivery is answered 200 but dispatched once (``duplicates`` counts them): deliveries are
     keyed by their ``webhook-id``, or without one by event name + video/avatar id + status,
-    in ``dedup`` (this process's memory by default; a :class:`RedisDedupStore` shares it
-    between workers and restarts, and ``"unavailable"`` (503) counts deliveries refused while
-    it was unreachable). Up to
+    in ``dedup`` (this process's memory by default; a
+    [`RedisDedupStore`][argil_async.events.RedisDedupStore] shares it between workers and restarts,
+    and ``"unavailable"`` (503) counts deliveries refused while it was unreachable). Up to
     ``max_buffered`` recent video and avatar events are kept, so a wait that starts after its
     event arrived still returns it.
     """
@@ -125,7 +127,8 @@ class WebhookReceiver:
 
     @property
     def path(self) -> str:
-        """The route path that :meth:`mount` adds and :meth:`callback_url` ends with."""
+        """The route path that [`mount()`][argil_async.events.WebhookReceiver.mount] adds and
+        [`callback_url()`][argil_async.events.WebhookReceiver.callback_url] ends with."""
         return self._path
 
     @property
@@ -160,16 +163,18 @@ class WebhookReceiver:
 
     @property
     def handler_errors(self) -> int:
-        """Exceptions raised by callbacks registered with :meth:`on` (logged, then ignored)."""
+        """Exceptions raised by callbacks registered with
+        [`on()`][argil_async.events.WebhookReceiver.on] (logged, then ignored)."""
         return self._handler_errors
 
     @property
     def asgi(self) -> _receiver_web.AsgiApp:
-        """A pure ASGI app answering POSTs with :meth:`handle` (any path; other methods 405).
+        """A pure ASGI app answering POSTs with
+        [`handle()`][argil_async.events.WebhookReceiver.handle] (any path; other methods 405).
 
         ``app.mount("/argil", receiver.asgi)`` in FastAPI or Starlette takes deliveries to
-        ``/argil/webhook`` (the default :attr:`path`); it also runs alone under any ASGI server,
-        closing the receiver on lifespan shutdown.
+        ``/argil/webhook`` (the default [`path`][argil_async.events.WebhookReceiver.path]); it also
+        runs alone under any ASGI server, closing the receiver on lifespan shutdown.
         """
         if self._asgi is None:
             self._asgi = _receiver_web.AsgiApp(self)
@@ -207,20 +212,24 @@ class WebhookReceiver:
     ) -> Event:
         """Authenticate, parse and dispatch one delivery; return its event (then answer 200).
 
-        Raises :class:`~argil_async.errors.WebhookError` whose ``status_code`` (401, 400, 413)
-        is the answer to send. ``headers`` and ``query`` are the request's: any mapping, or
+        Raises [`WebhookError`][argil_async.errors.WebhookError] whose ``status_code`` (401, 400,
+        413) is the answer to send. ``headers`` and ``query`` are the request's: any mapping, or
         ASGI's raw ``(name, value)`` byte pairs and query string. Call it on the event loop that
-        waits. A repeated delivery (same de-duplication key, see :attr:`dedup`) is returned but
-        not dispatched to handlers or :meth:`events` streams again (it still ends this
-        process's waits for its video or avatar). With a shared store
-        (:class:`RedisDedupStore`) call :meth:`ahandle` instead. In any framework::
+        waits. A repeated delivery (same de-duplication key, see
+        [`dedup`][argil_async.events.WebhookReceiver.dedup]) is returned but not dispatched to
+        handlers or [`events()`][argil_async.events.WebhookReceiver.events] streams again (it still
+        ends this process's waits for its video or avatar). With a shared store
+        ([`RedisDedupStore`][argil_async.events.RedisDedupStore]) call
+        [`ahandle()`][argil_async.events.WebhookReceiver.ahandle] instead. In any framework:
 
-            try:
-                receiver.handle(await request.body(), headers=request.headers,
-                                query=request.query_params)
-            except WebhookError as exc:
-                return Response(status_code=exc.status_code)
-            return Response("ok")
+        ```python
+        try:
+            receiver.handle(await request.body(), headers=request.headers,
+                            query=request.query_params)
+        except WebhookError as exc:
+            return Response(status_code=exc.status_code)
+        return Response("ok")
+        ```
         """
         if not isinstance(self._dedup, MemoryDedupStore):
             rule = "must be in memory for handle(): with another store, call `await .ahandle(...)`"
@@ -236,17 +245,21 @@ class WebhookReceiver:
         headers: Headers | None = None,
         query: Mapping[str, str] | str | bytes | None = None,
     ) -> Event:
-        """:meth:`handle` for any de-duplication store (a shared one is asynchronous).
+        """[`handle()`][argil_async.events.WebhookReceiver.handle] for any de-duplication store (a
+        shared one is asynchronous).
 
-        The ASGI and aiohttp adapters use it. Besides :meth:`handle`'s refusals it raises a 503
-        :class:`~argil_async.errors.WebhookError` (``reason="unavailable"``) when the store
-        cannot be reached: nothing is dispatched and the sender retries later::
+        The ASGI and aiohttp adapters use it. Besides
+        [`handle()`][argil_async.events.WebhookReceiver.handle]'s refusals it raises a 503
+        [`WebhookError`][argil_async.errors.WebhookError] (``reason="unavailable"``) when the store
+        cannot be reached: nothing is dispatched and the sender retries later:
 
-            try:
-                await receiver.ahandle(await request.body(), headers=request.headers,
-                                       query=request.query_params)
-            except WebhookError as exc:
-                return Response(status_code=exc.status_code)
+        ```python
+        try:
+            await receiver.ahandle(await request.body(), headers=request.headers,
+                                   query=request.query_params)
+        except WebhookError as exc:
+            return Response(status_code=exc.status_code)
+        ```
         """
         event, key = self._authentic(body, headers, query)
         try:
@@ -303,13 +316,15 @@ class WebhookReceiver:
         return error
 
     def mount(self, app: Any) -> None:
-        """Add the POST route at :attr:`path` to an aiohttp, FastAPI or Starlette app.
+        """Add the POST route at [`path`][argil_async.events.WebhookReceiver.path] to an aiohttp,
+        FastAPI or Starlette app.
 
         An aiohttp ``web.Application`` also drains pending callbacks on cleanup; mind its
         default access log, which records query strings, thus the token: run it with
         ``access_log_class=WebhookReceiver.access_log_class``. A FastAPI/Starlette app or
         router gets ``add_route(path, self.asgi, methods=["POST"])``: close the receiver in
-        your lifespan (``await receiver.aclose()``) and install :class:`RedactTokenFilter`.
+        your lifespan (``await receiver.aclose()``) and install
+        [`RedactTokenFilter`][argil_async.events.RedactTokenFilter].
         """
         _receiver_web.mount(self, app)
 
@@ -327,11 +342,13 @@ class WebhookReceiver:
         """Run a standalone aiohttp server with only this receiver; yield the callback URL.
 
         Argil must be able to reach it: pass ``public_base_url`` (a tunnel or proxy address)
-        unless you only feed it locally (the simulator, tests)::
+        unless you only feed it locally (the simulator, tests):
 
-            async with receiver.serve(port=8080) as url:
-                video = await client.videos.render(video_id, callback_url=url)
-                event = await receiver.wait_for_video(video_id, timeout=600)
+        ```python
+        async with receiver.serve(port=8080) as url:
+            video = await client.videos.render(video_id, callback_url=url)
+            event = await receiver.wait_for_video(video_id, timeout=600)
+        ```
 
         Slow clients are bounded: a connection that has not sent its request's headers
         ``header_timeout`` seconds after opening (or after its last answer) is closed, a body
@@ -353,18 +370,22 @@ class WebhookReceiver:
         """Call ``handler(event)`` (sync or async) for each accepted delivery; also a decorator.
 
         Handlers run in tasks after the 200 is sent; exceptions are logged and counted in
-        :attr:`handler_errors`. Sync handlers run on the event loop, so keep them quick::
+        [`handler_errors`][argil_async.events.WebhookReceiver.handler_errors]. Sync handlers run on
+        the event loop, so keep them quick:
 
-            @receiver.on
-            async def store(event: Event) -> None:
-                await db.save(event.raw)
+        ```python
+        @receiver.on
+        async def store(event: Event) -> None:
+            await db.save(event.raw)
+        ```
         """
         check.function("handler", handler)
         self._handlers.append(handler)
         return handler
 
     def events(self, *, max_queued: int = 1000) -> AsyncIterator[Event]:
-        """Iterate over events accepted from now on, until :meth:`aclose`.
+        """Iterate over events accepted from now on, until
+        [`aclose()`][argil_async.events.WebhookReceiver.aclose].
 
         ``async for event in receiver.events(): ...``. At most ``max_queued`` events wait for
         the consumer; beyond that the oldest are dropped (with a warning).
@@ -375,7 +396,7 @@ class WebhookReceiver:
     async def wait_for_video(self, video_id: str, *, timeout: float | None = None) -> VideoEvent:
         """Return the success or failure event of ``video_id``, even if it already arrived.
 
-        Raises :class:`~argil_async.errors.WaitTimeoutError` (a ``TimeoutError``) after
+        Raises [`WaitTimeoutError`][argil_async.errors.WaitTimeoutError] (a ``TimeoutError``) after
         ``timeout`` seconds; ``None`` waits forever. Cancelling the call is safe. With several
         workers, the delivery may land on another one: ``client.videos.wait_until_done(id,
         receiver=receiver)`` also polls, and returns whichever answers first.

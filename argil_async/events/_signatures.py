@@ -1,4 +1,5 @@
-"""Standard Webhooks signatures: :func:`verify_signature` and the signer the simulator uses."""
+"""Standard Webhooks signatures: [`verify_signature()`][argil_async.events.verify_signature] and the
+signer the simulator uses."""
 
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ def verify_signature(
     tolerance: float = _TOLERANCE,
     now: float | None = None,
 ) -> None:
-    """Check a Standard Webhooks signature; raise :class:`WebhookSignatureError` unless valid.
+    """Check a Standard Webhooks signature; raise
+    [`WebhookSignatureError`][argil_async.errors.WebhookSignatureError] unless valid.
 
     Argil signs deliveries to endpoints registered through its newer webhook-endpoints API:
     ``webhook-signature`` lists space-separated ``v1,<base64 HMAC-SHA256>`` of
@@ -40,9 +42,11 @@ def verify_signature(
     before any JSON parsing. Header names are matched case-insensitively. Every accept/refuse
     decision is the ``standardwebhooks`` reference library's: the timestamp is any number
     ``float()`` reads (``+1700000000``, ``1700000000.0``), signed as its whole seconds; each
-    single-space-separated entry must equal ``v1,`` + the canonical padded base64 exactly::
+    single-space-separated entry must equal ``v1,`` + the canonical padded base64 exactly:
 
-        verify_signature(await request.body(), request.headers, os.environ["WHSEC"])
+    ```python
+    verify_signature(await request.body(), request.headers, os.environ["WHSEC"])
+    ```
     """
     if not isinstance(headers, Mapping):
         raise check.fail("headers", "must be a mapping of header names to values", headers)

@@ -1,7 +1,8 @@
 """WebhookReceiver on web servers: a pure ASGI app (FastAPI, Starlette) and aiohttp.web.
 
-Both read the body up to the receiver's limit, call :meth:`WebhookReceiver.handle` and answer
-its verdict. Nothing here logs a query string, so the token stays out of the logs.
+Both read the body up to the receiver's limit, call
+[`WebhookReceiver.handle()`][argil_async.events.WebhookReceiver.handle] and answer its verdict.
+Nothing here logs a query string, so the token stays out of the logs.
 """
 
 from __future__ import annotations
@@ -224,7 +225,7 @@ async def _read_aiohttp_body(request: web.Request, receiver: WebhookReceiver) ->
 
 
 class ConnectionGuard:
-    """Bounds what slow or stalled clients can hold on a :func:`serve` server.
+    """Bounds what slow or stalled clients can hold on a `serve()` server.
 
     A connection must send its request's headers within ``header_timeout`` seconds of opening
     (or of its previous answer) and its body within ``body_timeout`` seconds, else it is
@@ -342,7 +343,7 @@ class _GuardedProtocol(asyncio.Protocol):
 
 
 class _GuardedSite(web.BaseSite):
-    """A TCP site whose connections go through a :class:`ConnectionGuard`."""
+    """A TCP site whose connections go through a `ConnectionGuard`."""
 
     def __init__(self, runner: web.BaseRunner, host: str, port: int, guard: ConnectionGuard):
         super().__init__(runner)

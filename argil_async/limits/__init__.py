@@ -1,19 +1,23 @@
 """Asset-processing limiters: the workspace allows 5 assets in PROCESSING at once.
 
-``AsyncArgil`` counts its own uploads with an :class:`InProcessAssetLimiter` (the default,
-``asset_concurrency=5``). Several processes sharing one workspace (web workers, replicas,
-batch workers on several machines) share one count through Redis instead::
+``AsyncArgil`` counts its own uploads with an
+[`InProcessAssetLimiter`][argil_async.limits.InProcessAssetLimiter] (the default,
+``asset_concurrency=5``). Several processes sharing one workspace (web workers, replicas, batch
+workers on several machines) share one count through Redis instead:
 
-    from argil_async import AsyncArgil
-    from argil_async.limits import RedisAssetLimiter
+```python
+from argil_async import AsyncArgil
+from argil_async.limits import RedisAssetLimiter
 
-    limiter = RedisAssetLimiter("redis://cache:6379/0", name="workspace-acme")
-    async with AsyncArgil(asset_limiter=limiter) as client:
-        asset = await client.assets.upload(name="b", type="IMAGE", url="https://...")
+limiter = RedisAssetLimiter("redis://cache:6379/0", name="workspace-acme")
+async with AsyncArgil(asset_limiter=limiter) as client:
+    asset = await client.assets.upload(name="b", type="IMAGE", url="https://...")
+```
 
 The Redis names need the ``redis`` package (``pip install "argil-async[redis]"``); they
 import it on first use, so ``import argil_async`` (and this module) never does. Any object
-with the methods of :class:`AssetLimiter` may be passed as ``asset_limiter``.
+with the methods of [`AssetLimiter`][argil_async.limits.AssetLimiter] may be passed as
+``asset_limiter``.
 """
 
 from __future__ import annotations

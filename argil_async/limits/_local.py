@@ -6,10 +6,11 @@ PROCESSING (through ``get``, ``list`` or ``wait_until_ready``) or go (``delete``
 throughput. A slot whose asset is never looked at again is reclaimed after ``lease_timeout``
 seconds, so a forgotten asset cannot block the client for ever.
 
-:class:`AssetLimiter` is the interface the client talks to; :class:`InProcessAssetLimiter`
-(one process) is the default and ``argil_async.limits.RedisAssetLimiter`` shares the slots of
-a whole fleet. A 429 with ``Retry-After`` on an upload pauses the limiter's uploads
-(:meth:`~AssetLimiter.pause`) until that time.
+[`AssetLimiter`][argil_async.limits.AssetLimiter] is the interface the client talks to;
+[`InProcessAssetLimiter`][argil_async.limits.InProcessAssetLimiter] (one process) is the default and
+``argil_async.limits.RedisAssetLimiter`` shares the slots of a whole fleet. A 429 with
+``Retry-After`` on an upload pauses the limiter's uploads
+([`pause()`][argil_async.limits.AssetLimiter.pause]) until that time.
 """
 
 from __future__ import annotations
@@ -82,10 +83,12 @@ class AssetLimiter(Protocol):
 class InProcessAssetLimiter:
     """Counts this process's processing assets; ``acquire`` waits while ``slots`` are taken.
 
-    The default limiter: ``AsyncArgil(asset_concurrency=5)`` makes one. Example::
+    The default limiter: ``AsyncArgil(asset_concurrency=5)`` makes one. Example:
 
-        limiter = InProcessAssetLimiter(3)
-        client = AsyncArgil(asset_limiter=limiter)
+    ```python
+    limiter = InProcessAssetLimiter(3)
+    client = AsyncArgil(asset_limiter=limiter)
+    ```
     """
 
     def __init__(self, slots: int = 5, *, lease_timeout: float = 900.0) -> None:

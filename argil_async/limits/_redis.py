@@ -45,7 +45,7 @@ class LimiterUnavailableError(RedisUnavailableError):
 
     Raised by uploads through a ``RedisAssetLimiter(fallback="error")`` (the default): going
     on without the fleet's count could exceed the workspace limit. Pass ``fallback="local"``
-    to fall back on an in-process limiter instead. A :class:`~argil_async.errors.RedisError`,
+    to fall back on an in-process limiter instead. A [`RedisError`][argil_async.errors.RedisError],
     not an ``APIConnectionError``: Argil itself may be fine.
     """
 
@@ -82,15 +82,18 @@ class RedisAssetLimiter:
 
     ``redis`` is a URL (``redis://host:6379/0``, ``rediss://`` for TLS) or a
     ``redis.asyncio.Redis`` client; a client made from a URL is opened on first use and
-    closed by :meth:`aclose` (``AsyncArgil.aclose()`` calls it). ``lease_ttl`` is how long a
-    dead holder keeps its slots; ``max_hold`` caps how long a slot whose asset is never looked
-    at again is renewed. When Redis cannot be reached an upload raises
-    :class:`LimiterUnavailableError`, or with ``fallback="local"`` counts against an
-    in-process limiter of ``slots`` (the fleet may then exceed the limit). Example::
+    closed by [`aclose()`][argil_async.limits.RedisAssetLimiter.aclose] (``AsyncArgil.aclose()``
+    calls it). ``lease_ttl`` is how long a dead holder keeps its slots; ``max_hold`` caps how long a
+    slot whose asset is never looked at again is renewed. When Redis cannot be reached an upload
+    raises [`LimiterUnavailableError`][argil_async.limits.LimiterUnavailableError], or with
+    ``fallback="local"`` counts against an in-process limiter of ``slots`` (the fleet may then
+    exceed the limit). Example:
 
-        limiter = RedisAssetLimiter("redis://cache:6379/0", name="workspace-acme")
-        async with AsyncArgil(asset_limiter=limiter) as client:
-            asset = await client.assets.upload(name="b", type="IMAGE", url="https://...")
+    ```python
+    limiter = RedisAssetLimiter("redis://cache:6379/0", name="workspace-acme")
+    async with AsyncArgil(asset_limiter=limiter) as client:
+        asset = await client.assets.upload(name="b", type="IMAGE", url="https://...")
+    ```
     """
 
     def __init__(

@@ -1,10 +1,12 @@
 """The Argil API's objects (responses) and request pieces, as msgspec Structs.
 
-Attributes are snake_case (``video.video_url``); the wire format stays camelCase::
+Attributes are snake_case (``video.video_url``); the wire format stays camelCase:
 
-    from argil_async.models import Moment, Subtitles
+```python
+from argil_async.models import Moment, Subtitles
 
-    moments = [Moment(avatar_id=avatar.id, transcript="Hello!")]
+moments = [Moment(avatar_id=avatar.id, transcript="Hello!")]
+```
 """
 
 from .._exports import rehome as _rehome

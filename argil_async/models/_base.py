@@ -62,7 +62,7 @@ class ResponseModel(msgspec.Struct, rename="camel", kw_only=True, frozen=True, g
         return result
 
     def __iter__(self) -> Iterator[tuple[str, Any]]:
-        """``(key, value)`` pairs of :meth:`to_dict`, so ``dict(model)`` is the API's JSON."""
+        """``(key, value)`` pairs of `to_dict()`, so ``dict(model)`` is the API's JSON."""
         return iter(self.to_dict().items())
 
     @classmethod
@@ -119,7 +119,7 @@ class FoldsCreateAt(ResponseModel, frozen=True, kw_only=True):
     """Reads the docs' ``createAt`` spelling into ``created_at``; subclasses declare both
     fields (``create_at_`` named ``createAt`` on the wire), where they fit in the repr.
 
-    The fold costs nothing per decoded item: :func:`fold_create_at` runs once per response
+    The fold costs nothing per decoded item: `fold_create_at()` runs once per response
     body, and only when the body holds ``createAt`` at all (``_decoding.decode`` checks).
     """
 
@@ -181,7 +181,7 @@ class RequestModel(
 
     A field the API requires but that has a natural default (``Subtitles.enable``) defaults to
     None and is filled in by ``__post_init__``, so that ``omit_defaults`` still sends it.
-    Rules across fields live in :meth:`check`, run when a request is built (the model may be
+    Rules across fields live in `check()`, run when a request is built (the model may be
     assembled step by step before that).
     """
 

@@ -1,7 +1,7 @@
 """The pieces of request bodies, validated when they are built.
 
 Each can also be given as a plain dict with the API's camelCase keys, e.g.
-``{"avatarId": "...", "transcript": "Hi"}`` for a :class:`Moment`.
+``{"avatarId": "...", "transcript": "Hi"}`` for a [`Moment`][argil_async.models.Moment].
 """
 
 from __future__ import annotations

@@ -27,7 +27,8 @@ Command line: ``python -m argil_async.testing --port 8080 [--api-key K] [--laten
 
 The simulator's records are ``SimVideo``, ``SimAvatar``... (the models are ``argil_async.Video``,
 ...). Unit tests that need no server at all pass ``AsyncArgil(transport=MockTransport(...))``:
-it plays scripted answers (see :class:`MockTransport` and :func:`json_response`).
+it plays scripted answers (see [`MockTransport`][argil_async.testing.MockTransport] and
+[`json_response()`][argil_async.testing.json_response]).
 """
 
 import warnings

@@ -73,11 +73,13 @@ class SimulatorCounters(msgspec.Struct, frozen=True, kw_only=True):
     ``videos_created`` counts accepted ``POST /videos`` (201), ``renders`` accepted renders;
     ``videos`` has one tally per video ever created, ``by_job_key`` and ``by_idempotency_key``
     group them; ``deliveries`` lists the last 10,000 finished webhook and ``callbackUrl`` POSTs
-    in completion order. Example, in a user's test::
+    in completion order. Example, in a user's test:
 
-        counters = sim.counters()
-        assert counters.by_job_key["welcome-42"].renders == 1
-        assert [d.status for d in counters.deliveries] == [200]
+    ```python
+    counters = sim.counters()
+    assert counters.by_job_key["welcome-42"].renders == 1
+    assert [d.status for d in counters.deliveries] == [200]
+    ```
     """
 
     videos_created: int

@@ -20,7 +20,7 @@ _Answer: TypeAlias = (
 
 
 def json_response(status: int, body: Any, headers: Mapping[str, str] | None = None) -> Response:
-    """A JSON :class:`~argil_async.Response`: ``json_response(200, {"id": "v1"})``."""
+    """A JSON [`Response`][argil_async.Response]: ``json_response(200, {"id": "v1"})``."""
     all_headers = CIMultiDict({"Content-Type": "application/json", **(headers or {})})
     return Response(status, all_headers, msgspec.json.encode(body))
 
@@ -28,22 +28,24 @@ def json_response(status: int, body: Any, headers: Mapping[str, str] | None = No
 class MockTransport:
     """A transport that answers each request with the next scripted answer, and records it.
 
-    An answer is a :class:`~argil_async.Response`, an exception to raise (say
+    An answer is a [`Response`][argil_async.Response], an exception to raise (say
     ``APIConnectionError`` for a dropped connection) or a function of the
-    :class:`~argil_async.Request` returning a response (it may be async). A request with no
+    [`Request`][argil_async.Request] returning a response (it may be async). A request with no
     answer left fails the test with an ``AssertionError``. ``files`` holds what downloads
     (``videos.download``) receive, by absolute URL. Retry waits are the policy's business:
-    pass ``RetryPolicy(wait_scale=0)`` to turn them off. Example::
+    pass ``RetryPolicy(wait_scale=0)`` to turn them off. Example:
 
-        from argil_async import AsyncArgil, RetryPolicy
-        from argil_async.testing import MockTransport, json_response
+    ```python
+    from argil_async import AsyncArgil, RetryPolicy
+    from argil_async.testing import MockTransport, json_response
 
-        transport = MockTransport(json_response(503, {}), json_response(200, {"id": "v1"}))
-        client = AsyncArgil(
-            api_key="test", transport=transport, retry_policy=RetryPolicy(wait_scale=0)
-        )
-        video = await client.videos.get("v1")         # retried once, then answered
-        assert [r.path for r in transport.requests] == ["/videos/v1", "/videos/v1"]
+    transport = MockTransport(json_response(503, {}), json_response(200, {"id": "v1"}))
+    client = AsyncArgil(
+        api_key="test", transport=transport, retry_policy=RetryPolicy(wait_scale=0)
+    )
+    video = await client.videos.get("v1")         # retried once, then answered
+    assert [r.path for r in transport.requests] == ["/videos/v1", "/videos/v1"]
+    ```
     """
 
     def __init__(self, *answers: _Answer) -> None:

@@ -42,7 +42,7 @@ def _drawn_tree() -> dict[str, str | None]:
     parents: dict[str, str | None] = {}
     stack: list[tuple[int, str]] = []
     for line in doc.splitlines():
-        match = re.match(r"^\s{4}([│ ]*(?:[├└]── )?)((?:limits\.|batch\.)?[A-Z]\w+)", line)
+        match = re.match(r"^([│ ]*(?:[├└]── )?)((?:limits\.|batch\.)?[A-Z]\w+)", line)
         if match is None or not match.group(2).endswith("Error"):
             continue
         depth = len(match.group(1)) // 4

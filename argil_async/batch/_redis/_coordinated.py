@@ -1,6 +1,6 @@
 """``run_batch(..., coordinator=RedisCoordinator(...))``: this process as one worker of a batch.
 
-``concurrency`` tasks each claim a job, drive it with the same :class:`JobDriver` as a
+``concurrency`` tasks each claim a job, drive it with the same `JobDriver` as a
 single-machine run (its saves go to Redis, fenced by the claim), and claim the next; when
 the queue is empty they wait for the jobs other workers hold, taking over any whose claim
 expires, until every job of the batch is finished. Then the results file is written for the
@@ -243,7 +243,7 @@ class _Worker:
 
 
 class ClaimedWriter:
-    """The coordinated run's :class:`~.._records.JobStore`: saves go to Redis, fenced by the
+    """The coordinated run's `JobStore`: saves go to Redis, fenced by the
     claim of the task saving (ClaimLostError when another worker has the job now); ``known``
     keeps each saved record (the worker's own view)."""
 

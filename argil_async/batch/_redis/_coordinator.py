@@ -1,8 +1,8 @@
 """``RedisCoordinator``: one batch run by several workers, on several machines, through Redis.
 
-The journal moves into Redis: every job's :class:`JobRecord` lives in a hash, and a worker
+The journal moves into Redis: every job's `JobRecord` lives in a hash, and a worker
 drives a job only while it holds a *claim* on it (a lease it renews every third of
-``lease_ttl``). Each save is fenced by the claim (:mod:`._scripts`), and a worker
+``lease_ttl``). Each save is fenced by the claim (`_scripts`), and a worker
 that cannot renew a claim stops driving that job before the claim can expire, so no two
 workers ever act on one job at once. A worker that dies stops renewing; once its claims expire
 their jobs go back to the front of the queue, and whoever takes one over resumes it from its
@@ -20,19 +20,21 @@ created or rendered twice. A finished state that was lost costs one GET.
 
 Without persistence (no AOF, no RDB), a Redis restart loses the batch itself, as do a
 ``FLUSHALL`` and an eviction. Every script checks the batch's epoch (its batch id), so the
-workers notice at their next claim, save or renewal and stop with :class:`BatchLostError`
-(the CLI exits 1); none reports a batch it did not finish as done, and none rewrites its
-results file with less than it knew. The next run starts the batch again under a new batch
-id of the same *family* (a prefix derived from the batch name), and its driver adopts any
-video whose extras carry the job key and a batch id of that family: the videos the lost
-batch made are found again, rendered if they had left IDLE, and nothing is made twice.
+workers notice at their next claim, save or renewal and stop with
+[`BatchLostError`][argil_async.batch.BatchLostError] (the CLI exits 1); none reports a batch it did
+not finish as done, and none rewrites its results file with less than it knew. The next run starts
+the batch again under a new batch id of the same *family* (a prefix derived from the batch name),
+and its driver adopts any video whose extras carry the job key and a batch id of that family: the
+videos the lost batch made are found again, rendered if they had left IDLE, and nothing is made
+twice.
 
 Fencing: each claim carries a token. Right before a create or a render is sent, the worker
-confirms in Redis (:meth:`RedisCoordinator.fence`, atomically) that its claim is still live
-and extends its lease to cover the request's whole timeout; a worker that stalled past its
-lease (SIGSTOP, a long pause) sends nothing. Between that check and the request reaching
-Argil there is a window no client-side check can close: a worker frozen exactly there sends
-its render late, and only Argil refusing to render a video that is no longer IDLE stops it.
+confirms in Redis ([`RedisCoordinator.fence()`][argil_async.batch.RedisCoordinator.fence],
+atomically) that its claim is still live and extends its lease to cover the request's whole timeout;
+a worker that stalled past its lease (SIGSTOP, a long pause) sends nothing. Between that check and
+the request reaching Argil there is a window no client-side check can close: a worker frozen exactly
+there sends its render late, and only Argil refusing to render a video that is no longer IDLE stops
+it.
 """
 
 from __future__ import annotations
@@ -84,7 +86,7 @@ _CHANGED = (
 class CoordinatorUnavailableError(RedisUnavailableError):
     """The batch coordinator's Redis could not be reached, also after retrying through a brief
     outage (for a quarter of ``lease_ttl``, at most 10 s). A
-    :class:`~argil_async.errors.RedisError`: Argil itself may be fine."""
+    [`RedisError`][argil_async.errors.RedisError]: Argil itself may be fine."""
 
 
 class ClaimLostError(RedisError):
@@ -129,10 +131,12 @@ class RedisCoordinator:
 
     ``batch`` names the batch; by default it is derived from the job file's keys and contents,
     so the same file started on several machines joins one batch. ``lease_ttl`` is how long a
-    dead worker's jobs wait before another worker takes them over. Example::
+    dead worker's jobs wait before another worker takes them over. Example:
 
-        coordinator = RedisCoordinator("redis://queue:6379/0")
-        summary = await run_batch(client, jobs, out="results.jsonl", coordinator=coordinator)
+    ```python
+    coordinator = RedisCoordinator("redis://queue:6379/0")
+    summary = await run_batch(client, jobs, out="results.jsonl", coordinator=coordinator)
+    ```
     """
 
     def __init__(
@@ -176,10 +180,12 @@ class RedisCoordinator:
 
         The run notes its batch name beside the results (``results.jsonl.coordinator``), so
         an operator can follow the batch from the file alone. InvalidRequestError when no
-        coordinated run wrote there. Example::
+        coordinated run wrote there. Example:
 
-            async with RedisCoordinator.for_results(redis_url, "results.jsonl") as coordinator:
-                print(await coordinator.status())
+        ```python
+        async with RedisCoordinator.for_results(redis_url, "results.jsonl") as coordinator:
+            print(await coordinator.status())
+        ```
         """
         note = coordinator_file(results)
         try:
@@ -199,24 +205,29 @@ class RedisCoordinator:
     async def status(self) -> BatchStatus:
         """Where the whole batch stands, whoever did each job (read from Redis).
 
-        The coordinated twin of :func:`~argil_async.batch.read_status`; InvalidRequestError
-        when this Redis holds no batch of that name. Example::
+        The coordinated twin of [`read_status()`][argil_async.batch.read_status];
+        InvalidRequestError when this Redis holds no batch of that name. Example:
 
-            async with RedisCoordinator(redis_url, batch="jobs-3f2a...") as coordinator:
-                status = await coordinator.status()
-            print(status.done, "of", status.total)
+        ```python
+        async with RedisCoordinator(redis_url, batch="jobs-3f2a...") as coordinator:
+            status = await coordinator.status()
+        print(status.done, "of", status.total)
+        ```
         """
         return status_of_records(await self._current("status"))
 
     async def results(self) -> list[JobResult]:
-        """Every job of the whole batch as a :class:`JobResult`, in job-file order, now.
+        """Every job of the whole batch as a [`JobResult`][argil_async.batch.JobResult], in job-file
+        order, now.
 
         The merged results of all the workers, live during a run (the coordinated twin of
-        :func:`~argil_async.batch.read_results`); InvalidRequestError when this Redis holds no
-        batch of that name. Example::
+        [`read_results()`][argil_async.batch.read_results]); InvalidRequestError when this Redis
+        holds no batch of that name. Example:
 
-            async with RedisCoordinator.for_results(redis_url, "results.jsonl") as coordinator:
-                failed = [r for r in await coordinator.results() if r.status == "FAILED"]
+        ```python
+        async with RedisCoordinator.for_results(redis_url, "results.jsonl") as coordinator:
+            failed = [r for r in await coordinator.results() if r.status == "FAILED"]
+        ```
         """
         records, batch_id = await self._batch_records()
         return [JobResult.from_line(result_line(record, batch_id)) for record in records]
@@ -311,7 +322,8 @@ class RedisCoordinator:
     async def claim(self) -> tuple[JobRecord | None, int, float]:
         """Claim the next job: (its record, 0, 0), or (None, claims held, seconds to wait).
 
-        The claim's token is :meth:`claim_of` the job's key until this worker claims it again.
+        The claim's token is [`claim_of()`][argil_async.batch.RedisCoordinator.claim_of] the job's
+        key until this worker claims it again.
         """
         async with self._claiming:  # one CLAIM at a time: a sweep then sees every claim
             failures = self._store.failures

@@ -1,15 +1,17 @@
 """The Lua scripts of the Redis batch coordinator: each claim, renewal and save is atomic.
 
-Keys (one hash slot, ``{name}``)::
+Keys (one hash slot, ``{name}``):
 
-    KEYS[1] meta      hash    endpoint, digest (of the job keys and contents), batch id,
-                              fence (the last claim token handed out)
-    KEYS[2] records   hash    job key -> the job's JobRecord as JSON (the journal)
-    KEYS[3] states    hash    job key -> its state (read by the scripts)
-    KEYS[4] queue     list    job keys waiting for a worker, mid-way ones first
-    KEYS[5] claims    zset    job key -> claim expiry (ms, Redis server clock)
-    KEYS[6] owners    hash    job key -> the claim holding it (``worker:token``), or
-                              ``~worker:token`` once that claim lapsed or was given back
+```text
+KEYS[1] meta      hash    endpoint, digest (of the job keys and contents), batch id,
+                          fence (the last claim token handed out)
+KEYS[2] records   hash    job key -> the job's JobRecord as JSON (the journal)
+KEYS[3] states    hash    job key -> its state (read by the scripts)
+KEYS[4] queue     list    job keys waiting for a worker, mid-way ones first
+KEYS[5] claims    zset    job key -> claim expiry (ms, Redis server clock)
+KEYS[6] owners    hash    job key -> the claim holding it (``worker:token``), or
+                          ``~worker:token`` once that claim lapsed or was given back
+```
 
 A claim whose worker stopped renewing it expires and its job goes back to the front of the
 queue, for another worker to reconcile from its saved state. Each claim has a token of its

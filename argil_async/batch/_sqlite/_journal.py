@@ -1,13 +1,13 @@
 """The journal: one SQLite row per job, committed at every state change, so a run can resume.
 
-Each row is a job's :class:`~._records.JobRecord` (its states are listed in ``_records``); an
+Each row is a job's `JobRecord` (its states are listed in ``_records``); an
 *intent* is written and committed before the request it announces.
 
 The file is ``.argil-batch/<results>.journal`` beside the results file (see ``_layout``), in
 WAL mode with
 ``synchronous=FULL``: a commit survives SIGKILL and power loss alike. Commits are made on a
 worker thread, never on the event loop, and grouped: every transition queued while one commit
-is on the disk goes into the next (see :class:`JournalWriter`), so hundreds of concurrent jobs
+is on the disk goes into the next (see `JournalWriter`), so hundreds of concurrent jobs
 share a few fsyncs a second. The ``meta`` table remembers which API the journal was written
 against; resuming against another one is refused (its videos would not be found there), and
 the batch id its videos carry in their extras. Jobs no longer in the job file keep their rows
@@ -16,9 +16,9 @@ keeps a second run off the journal while one is running. A job retried after a f
 (``retry_failed``) goes back to PENDING and keeps the ids of its earlier videos in
 ``retired``, so that reconciliation never adopts them.
 
-The runner uses a journal through :meth:`Journal.prepare`, :meth:`Journal.records`,
-:meth:`Journal.save` (through a :class:`JournalWriter`, the SQLite
-:class:`~._records.JobStore`), :attr:`Journal.batch` and :meth:`Journal.close`.
+The runner uses a journal through `Journal.prepare()`, `Journal.records()`,
+`Journal.save()` (through a `JournalWriter`, the SQLite
+`JobStore`), `Journal.batch` and `Journal.close()`.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ class Journal:
     """The SQLite file. Not thread-safe: one thread at a time (JournalWriter ensures it).
 
     A file that is not a journal, or one that cannot be opened for writing, gives a
-    :class:`JournalError` naming it; an empty file is an empty journal.
+    [`JournalError`][argil_async.batch.JournalError] naming it; an empty file is an empty journal.
     """
 
     def __init__(self, path: Path, *, readonly: bool = False, lock: Path | None = None) -> None:
@@ -253,8 +253,9 @@ def _setup(path: Path, db: sqlite3.Connection) -> None:
 def reading(path: Path) -> Iterator[Journal]:
     """The journal at ``path``, read-only, for a reader beside a run (status, results).
 
-    A damaged journal, or one whose first commit is under way, is a :class:`JournalError`
-    naming it, whether opening it or reading it through this ``with`` fails.
+    A damaged journal, or one whose first commit is under way, is a
+    [`JournalError`][argil_async.batch.JournalError] naming it, whether opening it or reading it
+    through this ``with`` fails.
     """
     try:
         with Journal(path, readonly=True) as journal:
