@@ -254,11 +254,15 @@ class RedisLink:
             except self.errors as exc:
                 self.failures += 1
                 left = deadline - anyio.current_time()
-                if not isinstance(exc, self._transient) or left <= 0:
+                # A first attempt that outlasted the whole budget (the process was paused, a
+                # laptop lid, SIGSTOP, while it waited for an answer) gets one more try: the
+                # outage, if any, was never retried.
+                stalled = attempt == 0 and not self._down
+                if not isinstance(exc, self._transient) or (left <= 0 and not stalled):
                     self._down = isinstance(exc, self._transient)
                     how = "unreachable" if self._down else "failed"
                     raise self._unavailable(f"Redis at {where(self._redis)} {how}: {exc}") from exc
-                wait = min(left, _WAITS.wait_for(exc, attempt))
+                wait = max(0.0, min(left, _WAITS.wait_for(exc, attempt)))
                 logger.debug("Redis at %s: %s; retrying in %.2fs", where(self._redis), exc, wait)
                 attempt += 1
                 await anyio.sleep(wait)
