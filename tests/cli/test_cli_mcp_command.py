@@ -1,4 +1,4 @@
-"""`argil mcp`'s start-up refusals, on every leg (the server itself: tests/mcp/)."""
+"""`argil mcp`'s start-up refusals, on every leg (the server itself: tests/agents/)."""
 
 from __future__ import annotations
 

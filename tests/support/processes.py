@@ -30,7 +30,10 @@ def require(module: str) -> ModuleType:
     """
     if os.environ.get("ARGIL_TEST_REQUIRE_OPTIONAL") == "1":
         return importlib.import_module(module)
-    return pytest.importorskip(module)
+    found = pytest.importorskip(module)
+    if getattr(found, "__file__", None) is None:  # a folder of that name, not the package
+        pytest.skip(f"{module} is not installed (found only a namespace: {found.__path__})")
+    return found
 
 
 @dataclass
