@@ -110,7 +110,9 @@ class AsyncPaginator(Generic[T]):
 
     async def fetch_page(self, number: int = 1) -> Page[T]:
         """Fetch one page by number (from 1), e.g. to serve page N of a listing in a web UI."""
-        return await self._fetch(integer("number", number, low=1))
+        if type(number) is not int or number < 1:  # (an int from 1 needs no call)
+            number = integer("number", number, low=1)
+        return await self._fetch(number)
 
     def pages(self) -> _Pages[T]:
         """Yield each page in order, stopping at the last one (or at a repeated page)."""
@@ -238,7 +240,14 @@ def check_limit(limit: int | None) -> int | None:
     return None if limit is None else integer("limit", limit, low=0)
 
 
-_PAGE_HEADERS = ("X-Page", "X-Page-Size", "X-Total-Count", "X-Total-Pages")
+def _header_number(value: str | None) -> int | None:
+    """A paging header's number, or None when it is absent or garbled."""
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return None
 
 
 def header_page(
@@ -247,13 +256,13 @@ def header_page(
     """A Page of ``items`` described by the /assets paging headers; the request fills what
     they lack, and garbled or negative numbers count as absent (a page count of -1 is kept,
     so that the paginator can warn about it)."""
-    numbers: list[int | None] = []
-    for name in _PAGE_HEADERS:  # one call for all four (int() ignores surrounding spaces)
-        value = headers.get(name)
-        try:
-            numbers.append(None if value is None else int(value))
-        except ValueError:
-            numbers.append(None)
+    get = headers.get
+    texts = (get("X-Page"), get("X-Page-Size"), get("X-Total-Count"), get("X-Total-Pages"))
+    numbers: tuple[int | None, ...]
+    try:  # the usual page: all four present and numeric (int() ignores surrounding spaces)
+        numbers = (int(texts[0]), int(texts[1]), int(texts[2]), int(texts[3]))  # type: ignore[arg-type]
+    except (TypeError, ValueError):  # one is absent (None) or garbled: each on its own
+        numbers = tuple(map(_header_number, texts))
     page, size, count, pages = numbers
     return Page(
         items=items,

@@ -135,7 +135,10 @@ def text_list(field: str, value: object) -> list[str]:
     ):
         raise fail(field, "must be a list of strings", value)
     items: list[Any] = list(value)  # type: ignore[call-overload]
-    if all(type(item) is str and item and _encodable(item) for item in items):
+    for item in items:  # (a loop rather than all() over a generator: no generator frame)
+        if type(item) is not str or not item or not _encodable(item):
+            break
+    else:
         return items
     return [text(f"{field}[{i}]", item, min_length=1) for i, item in enumerate(items)]
 
@@ -245,7 +248,9 @@ def seconds(field: str, value: object) -> float:
 
 def page_size(value: object, *, field: str = "page_size") -> int | None:
     """Page sizes run from 1 to 100 (None: the server's default)."""
-    return None if value is None else integer(field, value, low=1, high=100)
+    if value is None or (type(value) is int and 1 <= value <= 100):  # the usual: no call
+        return value
+    return integer(field, value, low=1, high=100)
 
 
 def path_id(field: str, value: object) -> str:

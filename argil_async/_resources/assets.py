@@ -87,10 +87,14 @@ class AsyncAssetsResource(Resource):
         state = check.query_value("status", status)
         base = check.query(type=types or None, status=state, pageSize=page_size)
 
+        client = self._client
+
         async def fetch(page: int) -> Page[Asset]:
             params = [*base, ("page", str(page))]
-            items, response = await self._client._get("/assets", _ASSET_LIST, params, options)
-            await self._client._asset_limiter.observe(items)
+            # client._get inlined: one coroutine fewer on every page's path
+            response = await client._request("GET", "/assets", params=params, options=options)
+            items = decode(_ASSET_LIST, response.body)
+            await client._asset_limiter.observe(items)
             return header_page(items, response.headers, page, page_size or 20)
 
         return AsyncPaginator(fetch)
