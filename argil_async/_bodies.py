@@ -13,6 +13,7 @@ aiohttp's response is only a type here: ``_transport.py`` stays the one module i
 from __future__ import annotations
 
 import zlib
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
 from . import errors
@@ -26,13 +27,16 @@ DEFAULT_MAX_RESPONSE_SIZE = 32 * 1024 * 1024  # the largest listing page is well
 ERROR_BODY_LIMIT = 64 * 1024  # an error body is read for its message: the start is enough
 
 
-async def read_capped(resp: ClientResponse, limit: int, *, inflate: bool = True) -> bytes:
+def read_capped(resp: ClientResponse, limit: int, *, inflate: bool = True) -> Awaitable[bytes]:
     """The body, inflated if the server compressed it, refused beyond ``limit`` bytes.
 
     The declared Content-Length is checked before reading, and the running size while
     reading, so a chunked or compressed (gzip bomb) body stops at the limit. An error
     status keeps the start of its body instead (its status matters more than its size).
     ``inflate=False`` where aiohttp already inflates (downloads keep its auto_decompress).
+
+    A plain ``def`` returning what to await: the usual body is aiohttp's own ``read()``, with
+    no coroutine of this function's between (a refused declared length raises at the call).
     """
     truncate = resp.status >= 400
     declared = resp.content_length
@@ -49,7 +53,14 @@ async def read_capped(resp: ClientResponse, limit: int, *, inflate: bool = True)
     ):
         # The usual response: aiohttp reads exactly the declared length (more cannot get
         # through, less is a payload error), so one read needs no chunk loop or copies.
-        return await resp.read()
+        return resp.read()
+    return _read_chunks(resp, limit, truncate, encoding, inflate)
+
+
+async def _read_chunks(
+    resp: ClientResponse, limit: int, truncate: bool, encoding: str | None, inflate: bool
+) -> bytes:
+    """A chunked or compressed body (or an error's start), read within ``limit`` bytes."""
     inflater = _inflater(encoding) if inflate else None
     body = bytearray()
     async for chunk in resp.content.iter_any():
