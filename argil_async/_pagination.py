@@ -173,8 +173,9 @@ class _Pages(Generic[T]):
                 )
                 raise StopAsyncIteration
             seen[key] = number
-        if page.total_pages is not None:
-            _check_count(page, self._warned)
+        total = page.total_pages
+        if total is not None and (total < page.page if page.items else page.page < total):
+            _check_count(page, self._warned)  # (called only when it has something to say)
         if not page.is_last():
             self._number = number + 1
         return page

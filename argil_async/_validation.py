@@ -112,7 +112,7 @@ def optional_text(field: str, value: object, **lengths: int) -> str | None:
 
 def query_value(field: str, value: object) -> str | None:
     """A query filter: None (no filter) or a non-empty string (the API refuses ``?x=``)."""
-    return optional_text(field, value, min_length=1)
+    return None if value is None else text(field, value, min_length=1)
 
 
 def enum(field: str, value: object) -> str:
@@ -136,7 +136,7 @@ def text_list(field: str, value: object) -> list[str]:
         raise fail(field, "must be a list of strings", value)
     items: list[Any] = list(value)  # type: ignore[call-overload]
     for item in items:  # (a loop rather than all() over a generator: no generator frame)
-        if type(item) is not str or not item or not _encodable(item):
+        if type(item) is not str or not item or not (item.isascii() or _encodable(item)):
             break
     else:
         return items

@@ -90,7 +90,7 @@ class AsyncAssetsResource(Resource):
         client = self._client
 
         async def fetch(page: int) -> Page[Asset]:
-            params = [*base, ("page", str(page))]
+            params = (*base, ("page", str(page)))  # a tuple: the request keeps it as is
             # client._get inlined: one coroutine fewer on every page's path
             response = await client._request("GET", "/assets", params=params, options=options)
             items = decode(_ASSET_LIST, response.body)
