@@ -60,9 +60,17 @@ def test_readme_installs_from_source_until_a_release_exists():
     assert "not on PyPI" in README
 
 
+def _entry_points(wheel: Path) -> str:
+    with zipfile.ZipFile(wheel) as archive:
+        return next(
+            archive.read(n).decode() for n in archive.namelist() if n.endswith("/entry_points.txt")
+        )
+
+
 @pytest.mark.slow
 def test_the_built_wheel_carries_license_urls_and_classifiers(tmp_path: Path):
-    """A wheel built from the checkout has the LICENSE and the metadata above."""
+    """A wheel built from the checkout has the LICENSE, the metadata above and the pytest
+    plugin's module (outside the package, so pytest starts without importing the SDK)."""
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
         check=True,
@@ -73,6 +81,8 @@ def test_the_built_wheel_carries_license_urls_and_classifiers(tmp_path: Path):
         names = archive.namelist()
         metadata = next(archive.read(n).decode() for n in names if n.endswith("/METADATA"))
     assert any(name.endswith("LICENSE") for name in names)
+    assert "_argil_pytest_plugin.py" in names  # the pytest11 entry point lives beside the package
+    assert "argil = _argil_pytest_plugin" in _entry_points(wheel)
     assert "Classifier: Programming Language :: Python :: 3.13" in metadata
     assert "Project-URL: " in metadata
     assert "Requires-Dist: aiohttp>=3.10.11" in metadata
