@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import sys
 from pathlib import Path
 
 import pytest
 from support.client_fixtures import client_for
+from support.fleet import start_worker, videos_per_key, write_jobs
 
 from argil_async.batch import (
     JOB_KEY_EXTRA,
@@ -28,38 +28,8 @@ from argil_async.batch import (
 from argil_async.batch._records import CREATED, CREATING
 from argil_async.batch._redis._coordinator import _PARTS, coordinator_file
 from argil_async.errors import InvalidRequestError
-from argil_async.testing import ArgilSimulator
 
 FAST = BatchOptions(poll_interval=0.05, retry_wait=0.05)
-
-
-def write_jobs(
-    sim: ArgilSimulator,
-    path: Path,
-    count: int,
-    prefix: str = "job",
-    failing: frozenset[int] = frozenset(),
-) -> list[str]:
-    """A JSONL job file of ``count`` one-moment jobs, those in ``failing`` failed by the
-    simulator (``simOutcome``); returns their keys."""
-    avatar = next(a.id for a in sim.state.avatars.values() if a.status == "IDLE")
-    keys = [f"{prefix}-{i:04d}" for i in range(count)]
-    rows = [
-        {
-            "key": key,
-            "name": key,
-            "moments": [{"avatarId": avatar, "transcript": f"Hi {key}"}],
-            "extras": {"simOutcome": "FAILED"} if i in failing else {},
-        }
-        for i, key in enumerate(keys)
-    ]
-    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
-    return keys
-
-
-def videos_per_key(sim: ArgilSimulator, keys: list[str]) -> dict[str, int]:
-    """How many videos the simulator holds for each job key."""
-    return {key: len(sim.state.videos_with_extras(**{JOB_KEY_EXTRA: key})) for key in keys}
 
 
 def result_keys(path: Path) -> list[str]:
@@ -319,16 +289,17 @@ async def test_three_workers_one_killed_finish_600_jobs_exactly_once(
     """3 CLI workers on 600 jobs, one SIGKILLed midway: 600 videos, 600 renders, all once."""
     sim = await sim_factory(render_audio_time=0.05, render_video_time=0.1, check_spec=False)
     keys = write_jobs(sim, tmp_path / "jobs.jsonl", 600)
-    env = {**os.environ, "ARGIL_API_KEY": sim.api_key, "ARGIL_BASE_URL": sim.base_url}
 
     async def start(n: int) -> asyncio.subprocess.Process:
-        return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "argil_async", "batch", "run", str(tmp_path / "jobs.jsonl"),
-            "--out", str(tmp_path / f"r{n}.jsonl"), "--concurrency", "10", "--poll",
-            "--poll-interval", "0.05", "--progress", "off", "--coordinator", redis_url,
-            "--batch", redis_name, "--lease-ttl", "3", env=env,
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
+        return await start_worker(
+            sim,
+            tmp_path / "jobs.jsonl",
+            tmp_path / f"r{n}.jsonl",
+            coordinator=redis_url,
+            batch=redis_name,
+            concurrency=10,
+            lease_ttl=3,
+        )
 
     workers = [await start(n) for n in range(3)]
     await sim.wait_until(lambda: sim.stats.by_route["POST /videos"] >= 200, timeout=120)

@@ -9,7 +9,6 @@ real SIGSTOP/SIGCONT run of CLI workers (slow).
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 import threading
@@ -19,10 +18,10 @@ from pathlib import Path
 
 import pytest
 from support.client_fixtures import client_for
+from support.fleet import paid_renders, start_worker, videos_per_key, write_jobs
 
 from argil_async import Timeout
 from argil_async.batch import (
-    JOB_KEY_EXTRA,
     BatchOptions,
     RedisCoordinator,
     load_jobs,
@@ -30,7 +29,6 @@ from argil_async.batch import (
 )
 from argil_async.batch._records import JobRecord
 from argil_async.batch._redis._coordinator import _keys_of
-from argil_async.testing import ArgilSimulator
 
 FAST = BatchOptions(poll_interval=0.05, retry_wait=0.05)
 RENDER = "POST /videos/{id}/render"
@@ -77,30 +75,6 @@ class FreezingCoordinator(RedisCoordinator):
                     return
                 time.sleep(0.02)
         raise AssertionError(f"job {key} was not taken over within 60 s")
-
-
-def write_jobs(sim: ArgilSimulator, path: Path, count: int) -> list[str]:
-    """A JSONL job file of ``count`` one-moment jobs; returns their keys."""
-    import json
-
-    avatar = next(a.id for a in sim.state.avatars.values() if a.status == "IDLE")
-    keys = [f"job-{i:04d}" for i in range(count)]
-    rows = [
-        {"key": key, "name": key, "moments": [{"avatarId": avatar, "transcript": f"Hi {key}"}]}
-        for key in keys
-    ]
-    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
-    return keys
-
-
-def videos_per_key(sim: ArgilSimulator, keys: list[str]) -> dict[str, int]:
-    """How many videos the simulator holds for each job key."""
-    return {key: len(sim.state.videos_with_extras(**{JOB_KEY_EXTRA: key})) for key in keys}
-
-
-def paid_renders(sim: ArgilSimulator) -> int:
-    """Videos whose render was accepted (they left IDLE)."""
-    return sum(video.status != "IDLE" for video in sim.state.videos.values())
 
 
 @pytest.mark.parametrize("step", ["create", "render", "created", "sent"])
@@ -191,16 +165,17 @@ async def test_sigstop_past_the_lease_then_sigcont_makes_nothing_twice(
     per job, 40 accepted renders, none refused."""
     sim = await sim_factory(render_audio_time=0.05, render_video_time=0.2, check_spec=False)
     keys = write_jobs(sim, tmp_path / "jobs.jsonl", 40)
-    env = {**os.environ, "ARGIL_API_KEY": sim.api_key, "ARGIL_BASE_URL": sim.base_url}
 
     async def start(n: int) -> asyncio.subprocess.Process:
-        return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "argil_async", "batch", "run", str(tmp_path / "jobs.jsonl"),
-            "--out", str(tmp_path / f"r{n}.jsonl"), "--concurrency", "5", "--poll",
-            "--poll-interval", "0.05", "--progress", "off", "--coordinator", redis_url,
-            "--batch", redis_name, "--lease-ttl", "2", env=env,
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
+        return await start_worker(
+            sim,
+            tmp_path / "jobs.jsonl",
+            tmp_path / f"r{n}.jsonl",
+            coordinator=redis_url,
+            batch=redis_name,
+            concurrency=5,
+            lease_ttl=2,
+        )
 
     workers = [await start(n) for n in (1, 2)]
     for threshold in (8, 20):

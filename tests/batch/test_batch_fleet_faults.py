@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import shutil
 import socket
 import subprocess
@@ -22,10 +21,10 @@ from pathlib import Path
 
 import pytest
 from support.client_fixtures import client_for
+from support.fleet import paid_renders, start_worker, videos_per_key, write_jobs
 
 from argil_async.batch import (
     BATCH_EXTRA,
-    JOB_KEY_EXTRA,
     BatchLostError,
     BatchOptions,
     CoordinatorUnavailableError,
@@ -35,7 +34,6 @@ from argil_async.batch import (
     run_batch,
 )
 from argil_async.batch._redis._coordinator import _keys_of
-from argil_async.testing import ArgilSimulator
 
 FAST = BatchOptions(poll_interval=0.05, retry_wait=0.05)
 RENDER = "POST /videos/{id}/render"
@@ -108,28 +106,6 @@ def own_redis() -> Iterator[RedisProcess]:
         yield server
     finally:
         server.stop()
-
-
-def write_jobs(sim: ArgilSimulator, path: Path, count: int) -> list[str]:
-    """A JSONL job file of ``count`` one-moment jobs; returns their keys."""
-    avatar = next(a.id for a in sim.state.avatars.values() if a.status == "IDLE")
-    keys = [f"job-{i:04d}" for i in range(count)]
-    rows = [
-        {"key": key, "name": key, "moments": [{"avatarId": avatar, "transcript": f"Hi {key}"}]}
-        for key in keys
-    ]
-    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
-    return keys
-
-
-def videos_per_key(sim: ArgilSimulator, keys: list[str]) -> dict[str, int]:
-    """How many videos the simulator holds for each job key."""
-    return {key: len(sim.state.videos_with_extras(**{JOB_KEY_EXTRA: key})) for key in keys}
-
-
-def paid_renders(sim: ArgilSimulator) -> int:
-    """Videos whose render was accepted (they left IDLE): what the workspace paid for."""
-    return sum(video.status != "IDLE" for video in sim.state.videos.values())
 
 
 def result_lines(path: Path) -> list[dict[str, object]]:
@@ -208,16 +184,18 @@ async def test_redis_restarted_without_persistence_mid_run(
     whole; the rerun makes each job one video, with no extra create or render."""
     sim = await sim_factory(render_audio_time=0.05, render_video_time=0.3, check_spec=False)
     keys = write_jobs(sim, tmp_path / "jobs.jsonl", 40)
-    env = {**os.environ, "ARGIL_API_KEY": sim.api_key, "ARGIL_BASE_URL": sim.base_url}
 
     async def start(n: int) -> asyncio.subprocess.Process:
-        return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "argil_async", "batch", "run", str(tmp_path / "jobs.jsonl"),
-            "--out", str(tmp_path / f"r{n}.jsonl"), "--concurrency", "5", "--poll",
-            "--poll-interval", "0.05", "--progress", "off", "--coordinator", own_redis.url,
-            "--batch", "restarted", "--lease-ttl", "20", env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
+        return await start_worker(
+            sim,
+            tmp_path / "jobs.jsonl",
+            tmp_path / f"r{n}.jsonl",
+            coordinator=own_redis.url,
+            batch="restarted",
+            concurrency=5,
+            lease_ttl=20,
+            stdout=asyncio.subprocess.PIPE,
+        )
 
     workers = [await start(n) for n in (1, 2)]
     await sim.wait_until(lambda: sim.stats.by_route["POST /videos"] >= 12, timeout=120)
