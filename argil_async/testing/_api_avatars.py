@@ -11,12 +11,12 @@ from aiohttp import web
 from .._images import decode_data_uri, image_problem
 from ._checks import (
     check_bool,
-    check_callback_url,
     check_extras,
     check_number,
     check_str,
     check_url,
     join,
+    optional_callback_url,
     reject_unknown,
     require_key,
     require_object,
@@ -94,13 +94,9 @@ def _image_avatar(body: dict[str, Any], rt: Runtime) -> SimAvatar:
         voice_id = check_str(body["voiceId"], "voiceId")
         if voice_id not in rt.state.voices:
             raise bad_request(f"voiceId: voice {voice_id} not found")
-    callback_url = None
-    if "callbackUrl" in body:
-        callback_url = check_callback_url(
-            body["callbackUrl"],
-            "callbackUrl",
-            allow_loopback_http=rt.config.allow_loopback_http_callbacks,
-        )
+    callback_url = optional_callback_url(
+        body, allow_loopback_http=rt.config.allow_loopback_http_callbacks
+    )
     extras = _extras(body, rt)
     return SimAvatar(
         name=name, status="TRAINING", voice_id=voice_id, extras=extras, callback_url=callback_url

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import msgspec
 from aiohttp import web
 
-from ._checks import check_callback_url
+from ._checks import optional_callback_url
 from ._http import (
     bad_request,
     int_param,
@@ -103,13 +103,9 @@ async def render_video_handler(request: web.Request) -> web.Response:
     rt = request.app[RUNTIME]
     video = _video(rt, request)
     body = await read_json_object(request, optional=True)
-    callback_url = None
-    if "callbackUrl" in body:
-        callback_url = check_callback_url(
-            body["callbackUrl"],
-            "callbackUrl",
-            allow_loopback_http=rt.config.allow_loopback_http_callbacks,
-        )
+    callback_url = optional_callback_url(
+        body, allow_loopback_http=rt.config.allow_loopback_http_callbacks
+    )
     if video.status != "IDLE":
         rt.ledger.render(video.id, accepted=False)
         raise bad_request(f"status: video is {video.status}; only IDLE videos can be rendered")

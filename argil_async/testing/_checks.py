@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -116,6 +116,15 @@ def check_callback_url(value: Any, where: str, *, allow_loopback_http: bool) -> 
     if allow_loopback_http and is_loopback(parts.hostname or ""):
         return url
     raise bad_request(f"{where}: must be an https URL (http is accepted for loopback hosts only)")
+
+
+def optional_callback_url(body: Mapping[str, Any], *, allow_loopback_http: bool) -> str | None:
+    """The body's ``callbackUrl``, checked as `check_callback_url` does; None without one."""
+    if "callbackUrl" not in body:
+        return None
+    return check_callback_url(
+        body["callbackUrl"], "callbackUrl", allow_loopback_http=allow_loopback_http
+    )
 
 
 def is_loopback(host: str) -> bool:

@@ -44,6 +44,14 @@ if redis.call('HGET', KEYS[1], 'batch') ~= ARGV[1] or redis.call('EXISTS', KEYS[
 end
 """
 
+# ARGV[2] is the worker's claim (worker:token), ARGV[3] the job key: the claim must still hold
+# the job, with its lease unexpired (else the script answers 0); ``expiry`` is that lease's end.
+_HELD = """
+if redis.call('HGET', KEYS[6], ARGV[3]) ~= ARGV[2] then return 0 end
+local expiry = redis.call('ZSCORE', KEYS[5], ARGV[3])
+if not expiry or tonumber(expiry) <= now then return 0 end
+"""
+
 #: ARGV: endpoint, digest, batch id, the digest a retry may replace ('' for none), n, then
 #: n job key, record JSON pairs in file order, then the retry's key, record JSON pairs.
 #: Returns {'new', batch, 0} | {'joined', batch, retried} | {'endpoint', theirs, 0} |
@@ -138,10 +146,8 @@ return {'', 0, 0}
 SAVE = (
     _NOW
     + _LIVE
+    + _HELD
     + """
-if redis.call('HGET', KEYS[6], ARGV[3]) ~= ARGV[2] then return 0 end
-local expiry = redis.call('ZSCORE', KEYS[5], ARGV[3])
-if not expiry or tonumber(expiry) <= now then return 0 end
 redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])
 redis.call('HSET', KEYS[3], ARGV[3], ARGV[5])
 if ARGV[6] == '1' then
@@ -158,10 +164,8 @@ return 1
 FENCE = (
     _NOW
     + _LIVE
+    + _HELD
     + """
-if redis.call('HGET', KEYS[6], ARGV[3]) ~= ARGV[2] then return 0 end
-local expiry = redis.call('ZSCORE', KEYS[5], ARGV[3])
-if not expiry or tonumber(expiry) <= now then return 0 end
 if tonumber(expiry) < now + tonumber(ARGV[4]) then
   redis.call('ZADD', KEYS[5], 'XX', now + tonumber(ARGV[4]), ARGV[3])
 end
