@@ -9,7 +9,8 @@ prints the total; ``--verbose`` (or ``--json``) each job too.
 ``download RESULTS --to DIR`` fetches every finished video (``--subtitled``: the subtitled
 version; ``--subtitles vtt|ass``: the subtitles too), concurrently, atomically, named by job
 key; run it again to resume. Exit 0, 1 when a download failed, 2 for a bad path, no key, or
-a results file made on another endpoint (its videos live there: nothing is requested).
+a results file made on another endpoint (its videos live there: nothing is requested; an
+``--simulate`` run's videos died with its simulator).
 
 Before a run against the API, avatar and voice names are resolved to ids, and the estimated
 cost of the jobs still to render is shown (stderr); on a terminal the run asks before
@@ -33,7 +34,6 @@ from ..batch import (
     Job,
     JobFileError,
     JobProblem,
-    batch_identity,
     check_online,
     download_results,
     estimate_cost,
@@ -45,7 +45,6 @@ from ..batch import (
 from ..errors import ArgilError, InvalidRequestError, LocalStorageError
 from ._audio import audio_lengths
 from ._session import (
-    EMBEDDED,
     NO_KEY_MESSAGE,
     Session,
     api_session,
@@ -118,7 +117,6 @@ def _download(args: argparse.Namespace) -> int:
 
 async def _download_async(args: argparse.Namespace) -> DownloadReport:
     async with api_session(json_output=True, simulate=args.simulate) as session:
-        _check_endpoint(args.results, EMBEDDED if session.simulator else session.client.base_url)
         return await download_results(
             session.client,
             args.results,
@@ -127,22 +125,6 @@ async def _download_async(args: argparse.Namespace) -> DownloadReport:
             subtitles=args.subtitles,
             concurrency=args.concurrency,
         )
-
-
-def _check_endpoint(results: Path, endpoint: str) -> None:
-    """InvalidRequestError when ``results`` was made on another endpoint than ``endpoint``: its
-    videos live there, and every request here would come back 404."""
-    try:
-        identity = batch_identity(results)
-    except (ArgilError, OSError):
-        return  # download_results says what is wrong with the file
-    if identity is None or identity.endpoint == endpoint:
-        return
-    if identity.endpoint == EMBEDDED:
-        where = "the embedded simulator of an earlier run, and its videos died with it"
-    else:
-        where = f"{identity.endpoint}, not {endpoint}: its videos live there"
-    raise check.fail("results", f"the batch was made on {where}; nothing was requested")
 
 
 def add_gate_flags(run: argparse.ArgumentParser) -> None:

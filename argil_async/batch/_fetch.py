@@ -11,7 +11,8 @@ such a name (``a_b-<10 hex digits>``), or that differs only in case from another
 batch (one file on macOS and Windows), gets a digest too, so two keys of a batch never share
 a file. A folder that cannot be created is an
 [`InvalidRequestError`][argil_async.errors.InvalidRequestError] (``to``), raised before anything is
-requested.
+requested; so is a batch made on another endpoint than the client's (``results``: its videos
+live there, and every request here would come back 404).
 
 Example:
 
@@ -38,7 +39,7 @@ from .. import _validation as check
 from .._client import AsyncArgil
 from ..errors import ArgilError
 from ._records import DONE
-from ._state import result_lines
+from ._state import batch_identity, result_lines
 
 __all__ = ["DownloadReport", "download_results", "file_stem"]
 
@@ -119,6 +120,7 @@ async def download_results(
     """Download the video of every DONE job of a batch into ``to`` (see the module doc)."""
     check.choice("subtitles", subtitles, (None, "vtt", "ass"))
     check.integer("concurrency", concurrency, low=1)
+    await anyio.to_thread.run_sync(_check_endpoint, Path(results), client.base_url)
     folder = Path(to)
     try:
         await anyio.to_thread.run_sync(lambda: folder.mkdir(parents=True, exist_ok=True))
@@ -139,6 +141,17 @@ async def download_results(
 
     await asyncio.gather(*(fetch(key, video_id) for key, video_id in done if key not in shared))
     return report
+
+
+def _check_endpoint(results: Path, endpoint: str) -> None:
+    """InvalidRequestError when the batch of ``results`` was made on another endpoint."""
+    try:
+        identity = batch_identity(results)
+    except (ArgilError, OSError):
+        return  # reading the results file below says what is wrong with it
+    if identity is not None and identity.endpoint != endpoint:
+        rule = f"was made on {identity.endpoint}, not {endpoint}: its videos live there"
+        raise check.fail("results", f"the batch {rule}; nothing was requested")
 
 
 def _shared_stems(stems: dict[str, str]) -> dict[str, str]:

@@ -120,5 +120,7 @@ async def test_download_refuses_a_batch_made_on_the_embedded_simulator(
     use_sim(sim)
     before = sim.stats.requests
     assert await cli("batch", "download", str(out), "--to", str(tmp_path / "videos")) == 2
-    assert "embedded simulator of an earlier run" in capsys.readouterr().err
+    assert (
+        f"the batch was made on embedded-simulator, not {sim.base_url}" in capsys.readouterr().err
+    )
     assert sim.stats.requests == before
