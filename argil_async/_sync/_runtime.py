@@ -21,13 +21,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import inspect
 import os
 import sys
 import threading
 import warnings
 import weakref
 from asyncio import _get_running_loop
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from contextlib import AbstractContextManager
 from threading import get_ident
 from typing import Any, Generic, TypeVar
@@ -42,6 +43,10 @@ __all__ = ["PORTAL_THREAD_NAME", "Paginator", "SyncRuntime"]
 
 T = TypeVar("T")
 PORTAL_THREAD_NAME = "argil-sync-loop"
+# Each call's task is named: on Python 3.10 and 3.11 an unnamed task formats "Task-<n>".
+_TASK_NAME = "argil-sync-call"
+_Task = asyncio.Task
+_allocate_lock = threading.Lock
 
 
 class _Loop:
@@ -134,48 +139,58 @@ class _Call(Generic[T]):
     the loop woken (see ``_direct_wake``), or else one ``call_soon_threadsafe`` makes it there;
     the task hands its outcome back by releasing a plain lock. anyio's ``start_task_soon``
     waits for a second hand-off per call and a Future adds its own, which the 75 us budget of a
-    call cannot afford.
+    call cannot afford. ``_Call.run(loop, fn)`` fills the slots itself (no ``__init__``: one
+    Python frame less per call).
     """
 
     __slots__ = ("abandoned", "done", "error", "finished", "fn", "loop", "result", "task")
 
-    def __init__(self, loop: _Loop, fn: Callable[[AsyncArgil], Awaitable[T]]) -> None:
+    abandoned: bool
+    done: threading.Lock
+    error: BaseException | None
+    finished: bool
+    fn: Callable[[AsyncArgil], Awaitable[T]]
+    loop: _Loop
+    result: T
+    task: asyncio.Task[None] | None
+
+    @staticmethod
+    def run(loop: _Loop, fn: Callable[[AsyncArgil], Awaitable[T]]) -> T:
+        """Submit, wait, and return the result or raise the error (from the caller's thread)."""
+        self: _Call[T] = _Call()
         self.loop, self.fn = loop, fn
         self.abandoned = self.finished = False
-        self.done = threading.Lock()
-        self.done.acquire()
-        self.task: asyncio.Task[None] | None = None
-        self.error: BaseException | None = None
-
-    def run(self) -> T:
-        """Submit, wait, and return the result or raise the error (from the caller's thread)."""
+        self.task = self.error = None
+        done = self.done = _allocate_lock()
+        done.acquire()
         try:
-            wake = self.loop.wake
+            wake = loop.wake
             try:
                 if wake is None:
-                    self.loop.event_loop.call_soon_threadsafe(self._start)
+                    loop.event_loop.call_soon_threadsafe(self._start)
                 else:  # the task is made here, its first step queued on the loop (_direct_wake)
                     run = self._run()
                     try:
-                        self.task = asyncio.Task(run, loop=self.loop.event_loop)
+                        self.task = _Task(run, loop=loop.event_loop, name=_TASK_NAME)
                     except BaseException:
-                        run.close()  # never started: no "never awaited" warning
+                        self._unmake(run)
                         raise
                     wake()
             except RuntimeError:  # that loop closed after this call picked it
                 raise _closed_error() from None
-            while not self.done.acquire(timeout=1.0):
-                if self.loop.event_loop.is_closed():  # closed before our callback could run
+            while not done.acquire(True, 1.0):
+                if loop.event_loop.is_closed():  # closed before our callback could run
                     raise _closed_error()
         except BaseException:
             # The caller gave up (Ctrl-C, a signal handler), maybe even before the submission
             # returned: cancel the task (or make it never start), unless it has finished.
             if not self.finished:
                 with contextlib.suppress(RuntimeError):  # a closed loop has nothing to cancel
-                    self.loop.event_loop.call_soon_threadsafe(self._cancel)
+                    loop.event_loop.call_soon_threadsafe(self._cancel)
             raise
-        if self.error is not None:
-            error, self.error = self.error, None
+        error: BaseException | None = self.error  # (set on the loop: mypy saw it None here)
+        if error is not None:
+            self.error = None
             raise error
         return self.result
 
@@ -186,12 +201,28 @@ class _Call(Generic[T]):
             self.error, self.finished = _closed_error(), True
             self.done.release()
             return
-        self.task = self.loop.event_loop.create_task(self._run())
+        self.task = self.loop.event_loop.create_task(self._run(), name=_TASK_NAME)
+
+    def _unmake(self, run: Coroutine[Any, Any, None]) -> None:
+        """Undo a task that failed to be made here (a Ctrl-C while asyncio.Task ran).
+
+        Its first step may be queued on the loop already: marked abandoned, ``_run`` returns
+        at once there (no "Task exception was never retrieved" from a closed coroutine). One
+        never queued is closed on the loop after that point, as it never started (no "never
+        awaited" warning); on a closed loop, here.
+        """
+        self.abandoned = True
+        try:
+            self.loop.event_loop.call_soon_threadsafe(_close_unstarted, run)
+        except RuntimeError:
+            run.close()
 
     async def _run(self) -> None:
         task = self.task
         if task is None:  # made in the caller's thread, which has not stored it yet
             task = self.task = asyncio.current_task()
+        if self.abandoned:  # its caller gave up while making this task (see _unmake)
+            return
         if self.loop.closing:  # it must not reopen the session that is being closed
             self.error, self.finished = _closed_error(), True
             self.done.release()
@@ -213,6 +244,11 @@ class _Call(Generic[T]):
         self.abandoned = True
         if self.task is not None:
             self.task.cancel()
+
+
+def _close_unstarted(coro: Coroutine[Any, Any, None]) -> None:
+    if inspect.getcoroutinestate(coro) == inspect.CORO_CREATED:
+        coro.close()
 
 
 def _closed_error() -> RuntimeError:
@@ -257,7 +293,7 @@ class SyncRuntime:
             or not (self._warned or _get_running_loop() is None)
         ):
             loop = self._started()
-        return _Call(loop, fn).run()
+        return _Call.run(loop, fn)
 
     def paginate(self, make: Callable[[AsyncArgil], AsyncPaginator[T]]) -> Paginator[T]:
         """A Paginator over what ``make(client)`` lists; its arguments are checked now.

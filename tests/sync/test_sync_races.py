@@ -107,7 +107,7 @@ def test_a_call_reaching_a_closing_loop_is_refused() -> None:
     def call_late() -> None:
         transport.winding_down.wait(5)
         try:
-            _Call(loop, lambda c: c.avatars.get("late")).run()
+            _Call.run(loop, lambda c: c.avatars.get("late"))
         except BaseException as exc:
             late.append(exc)
 
@@ -145,4 +145,4 @@ def test_a_call_on_a_loop_closed_since_it_was_picked_says_so(client: Argil) -> N
     loop = client._runtime._started()
     client.close()
     with pytest.raises(RuntimeError, match="sync Argil client was closed"):
-        _Call(loop, lambda c: c.avatars.get("late")).run()
+        _Call.run(loop, lambda c: c.avatars.get("late"))

@@ -151,6 +151,37 @@ def test_ctrl_c_cancels_the_task(client: Argil, transport: LoopTransport) -> Non
     assert transport.cancelled.wait(5)
 
 
+@pytest.mark.parametrize("queued", [True, False], ids=["step-queued", "nothing-queued"])
+def test_ctrl_c_while_the_task_is_made_leaves_nothing_behind(
+    client: Argil,
+    transport: LoopTransport,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    queued: bool,
+) -> None:
+    """Ctrl-C inside asyncio.Task in the caller's thread: nothing sent, logged or warned."""
+    if client._runtime._started().wake is None:
+        pytest.skip("on this path the calls' tasks are made on the loop")
+    made = asyncio.Task
+
+    def interrupted(coro: Any, **kwargs: Any) -> Any:
+        if queued:  # the task exists and its first step is queued on the loop
+            made(coro, **kwargs)
+        raise KeyboardInterrupt
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        monkeypatch.setattr(runtime_module, "_Task", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            client.avatars.get("interrupted")
+        monkeypatch.setattr(runtime_module, "_Task", made)
+        assert client.avatars.get("after").id == "after"  # the loop ran what was queued
+        gc.collect()
+    assert "/avatars/interrupted" not in [r.path for r in transport.sent]
+    assert "never retrieved" not in caplog.text
+    assert [str(w.message) for w in seen if "never awaited" in str(w.message)] == []
+
+
 def test_call_from_the_loop_thread_raises_a_clear_error(
     client: Argil, transport: LoopTransport
 ) -> None:
