@@ -26,9 +26,8 @@ from ._resources.videos import AsyncVideosResource
 from ._resources.voices import AsyncVoicesResource
 from ._resources.webhooks import AsyncWebhooksResource
 from ._retry import RetryPolicy, resender
-from ._seam import Request, Response, Timeout, Transport
+from ._seam import ConnectorArg, Request, Response, Timeout, TraceConfigs, Transport
 from ._status import parse_retry_after, raise_for_status
-from ._transport import AiohttpTransport, ConnectorArg, TraceConfigs
 from .limits._local import AssetLimiter, InProcessAssetLimiter
 
 __all__ = ["DEFAULT_BASE_URL", "AsyncArgil"]
@@ -126,16 +125,21 @@ class AsyncArgil:
         """Open this client's own HTTP transport, asset limiter and retry pipeline."""
         self._config = config
         self._options = config.options
-        self._transport: Transport = config.transport or AiohttpTransport(
-            config.base_url,
-            {"x-api-key": config.api_key, "Accept": "application/json"},
-            config.timeout,
-            proxy=config.proxy,
-            trust_env=config.trust_env,
-            trace_configs=config.trace_configs,
-            connector=config.connector,
-            max_response_size=config.max_response_size,
-        )
+        transport = config.transport
+        if transport is None:
+            from ._transport import AiohttpTransport  # aiohttp: loaded by the first client
+
+            transport = AiohttpTransport(
+                config.base_url,
+                {"x-api-key": config.api_key, "Accept": "application/json"},
+                config.timeout,
+                proxy=config.proxy,
+                trust_env=config.trust_env,
+                trace_configs=config.trace_configs,
+                connector=config.connector,
+                max_response_size=config.max_response_size,
+            )
+        self._transport: Transport = transport
         limiter = config.asset_limiter
         self._asset_limiter = limiter or InProcessAssetLimiter(config.asset_concurrency)
         policy = config.retry_policy

@@ -19,13 +19,11 @@ import weakref
 from collections.abc import (
     AsyncGenerator,
     AsyncIterator,
-    Callable,
     Iterable,
     Mapping,
-    Sequence,
 )
 from contextlib import asynccontextmanager
-from typing import Any, TypeAlias
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -34,7 +32,7 @@ from multidict import CIMultiDict, istr
 from . import _validation as check
 from . import errors
 from ._bodies import DEFAULT_MAX_RESPONSE_SIZE, ERROR_BODY_LIMIT, read_capped
-from ._seam import Request, Response, Timeout
+from ._seam import ConnectorArg, Request, Response, Timeout, TraceConfigs
 from ._version import __version__
 
 __all__ = ["AiohttpTransport", "ConnectorArg", "TraceConfigs", "checked_http_settings"]
@@ -42,12 +40,6 @@ __all__ = ["AiohttpTransport", "ConnectorArg", "TraceConfigs", "checked_http_set
 USER_AGENT = f"argil-async/{__version__} (python; aiohttp/{aiohttp.__version__})"
 # aiohttp 3.10+ tells a connect timeout apart; 3.9 reports it as a ServerTimeoutError.
 _CONNECT_TIMEOUT: Any = getattr(aiohttp, "ConnectionTimeoutError", ())
-
-#: A connector, or a function making one (needed when the client outlives an event loop:
-#: a connector belongs to the loop it was made on).
-ConnectorArg: TypeAlias = aiohttp.BaseConnector | Callable[[], aiohttp.BaseConnector]
-#: aiohttp ``TraceConfig`` objects, to observe every HTTP request the client makes.
-TraceConfigs: TypeAlias = Sequence[aiohttp.TraceConfig]
 
 
 class AiohttpTransport:
