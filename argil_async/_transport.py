@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+from aiohttp import hdrs
 from multidict import CIMultiDict, istr
 
 from . import _validation as check
@@ -169,8 +170,19 @@ class AiohttpTransport:
                 timeout=timeout,
                 auto_decompress=False,  # inflated by read_capped, within max_response_size
             ) as resp:
-                body = await read_capped(resp, self._max_response_size)
-                return Response(resp.status, resp.headers, body)
+                headers = resp.headers
+                limit, declared = self._max_response_size, resp.content_length
+                if (  # read_capped's usual response, checked here without its call
+                    resp.status < 400
+                    and declared is not None
+                    and declared <= limit
+                    and hdrs.CONTENT_ENCODING not in headers
+                    and hdrs.TRANSFER_ENCODING not in headers
+                ):
+                    body = await resp.read()
+                else:
+                    body = await read_capped(resp, limit)
+                return Response(resp.status, headers, body)
         except aiohttp.ClientError as exc:
             raise _connection_error(exc) from exc
         except asyncio.TimeoutError as exc:
