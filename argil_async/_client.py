@@ -13,11 +13,18 @@ import anyio
 import msgspec
 from typing_extensions import Unpack
 
-from . import errors
+from . import _observe, errors
 from ._bodies import DEFAULT_MAX_RESPONSE_SIZE
 from ._config import DEFAULT_BASE_URL, ClientConfig
 from ._decoding import decode, encode
-from ._observe import CallObserver, configure_logging, logger, run_observed, wants_observer
+from ._observe import (
+    SINK,
+    CallObserver,
+    configure_logging,
+    logger,
+    run_observed,
+    wants_observer,
+)
 from ._options import RequestOptions
 from ._resources.assets import AsyncAssetsResource
 from ._resources.avatars import AsyncAvatarsResource
@@ -286,7 +293,14 @@ class AsyncArgil:
             resend = self._resender(retries)
         total = resolved.timeout.total
         log = logger.isEnabledFor(logging.INFO)
-        if total is None and not wants_observer(log):  # nothing observes: the fast path
+        if total is None and not (  # wants_observer(log), inlined: nothing observes
+            log
+            or SINK.get() is not None
+            or (
+                (trace := _observe._trace) is not None
+                and getattr(trace, "_TRACER_PROVIDER", trace) is not None
+            )
+        ):
             return self._send_once(request, resend)
         send = functools.partial(self._send_once, resend=resend)
         return self._bounded(request, send, total, log)
