@@ -124,14 +124,17 @@ class AiohttpTransport:
             connector = connector()
             if not isinstance(connector, aiohttp.BaseConnector):
                 raise check.fail("connector", "must return an aiohttp connector", connector)
-        return aiohttp.ClientSession(
+        session = aiohttp.ClientSession(
             headers={"User-Agent": USER_AGENT},
             timeout=self._timeout,
             connector=connector,
             connector_owner=owned,
-            response_class=_SingleAttemptResponse,
+            response_class=aiohttp.ClientResponse if _RESEND_SWITCH else _SingleAttemptResponse,
             trace_configs=self._trace_configs or None,
         )
+        if _RESEND_SWITCH:  # aiohttp resends nothing on its own (its test client's switch)
+            session._retry_connection = False
+        return session
 
     def _proxy_for(self, url: str) -> str | None:
         """The explicit proxy, else the one the environment gives for ``url`` (or None)."""
@@ -305,13 +308,19 @@ async def _close_at_loop_end(
             owner._session = None
 
 
+# aiohttp (3.10+) sends an idempotent request a second time when its connection drops before
+# the response starts, outside any retry budget: ``max_retries=0`` gave 2 arrivals. The
+# session's ``_retry_connection`` (what aiohttp's own test client turns off) stops that with
+# no cost per request; an aiohttp without it gets `_SingleAttemptResponse` instead.
+_RESEND_SWITCH = "_retry_connection" in getattr(aiohttp.ClientSession, "ATTRS", ())
+
+
 class _SingleAttemptResponse(aiohttp.ClientResponse):
     """A response whose dropped connection aiohttp does not resend on its own.
 
-    aiohttp (3.10+) sends an idempotent request a second time when the connection drops before
-    the response starts (ServerDisconnectedError / ClientOSError from ``start``), outside any
-    retry budget: ``max_retries=0`` gave 2 arrivals. Re-raising those as another
-    ClientConnectionError leaves every resend to the SDK's retry policy.
+    Where the session has no ``_retry_connection`` switch: the drop (ServerDisconnectedError /
+    ClientOSError from ``start``) is re-raised as another ClientConnectionError, which leaves
+    every resend to the SDK's retry policy (at the cost of a coroutine per response).
     """
 
     async def start(self, connection: Any) -> aiohttp.ClientResponse:
