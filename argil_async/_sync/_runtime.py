@@ -23,6 +23,8 @@ import contextlib
 import functools
 import inspect
 import os
+import select
+import selectors
 import sys
 import threading
 import warnings
@@ -88,14 +90,15 @@ def _direct_wake(loop: asyncio.AbstractEventLoop) -> Callable[[], None] | None:
     ``call_soon``, which outside debug mode only appends to the loop's ready queue, as
     ``call_soon_threadsafe`` does before it wakes the loop. Making the task in the caller's
     thread and then waking the loop saves a callback that would make it on the loop and a turn
-    of the loop. The wake-up is an eventfd of our own where there is one (Linux: one C call on
-    each side, where the loop's self-pipe reads until a BlockingIOError), else the loop's own
-    ``_write_to_self``. Other loops (uvloop), debug mode (which checks the thread), Python
-    3.14 (tasks listed per thread) and free-threaded builds (3.13t: no GIL makes the ready
-    queue's append and the task registration atomic) get a ``call_soon_threadsafe`` per call
-    instead (None), asyncio's supported way. The eventfd closes when the last holder of the
-    returned wake-up lets it go: a call that still holds it can never write to a closed (or
-    reused) descriptor.
+    of the loop. The wake-up is an eventfd of our own where there is one (Linux: one C call
+    by the caller; with an epoll selector it is registered edge-triggered, so the loop neither
+    reads it nor runs a callback for it, where the loop's self-pipe reads until a
+    BlockingIOError), else the loop's own ``_write_to_self``. Other loops (uvloop), debug mode
+    (which checks the thread), Python 3.14 (tasks listed per thread) and free-threaded builds
+    (3.13t: no GIL makes the ready queue's append and the task registration atomic) get a
+    ``call_soon_threadsafe`` per call instead (None), asyncio's supported way. The eventfd
+    closes when the last holder of the returned wake-up lets it go: a call that still holds it
+    can never write to a closed (or reused) descriptor.
 
     This leans on asyncio's internals (a task made outside its loop's thread is unsupported);
     it is kept because it saves about a third of the instructions the sync facade adds per
@@ -108,7 +111,15 @@ def _direct_wake(loop: asyncio.AbstractEventLoop) -> Callable[[], None] | None:
     if not hasattr(os, "eventfd") or not isinstance(loop, asyncio.SelectorEventLoop):
         return wake  # type: ignore[no-any-return]
     fd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
-    loop.add_reader(fd, os.eventfd_read, fd)  # readable only when written: never blocks
+    selector = getattr(loop, "_selector", None)
+    if isinstance(selector, selectors.EpollSelector):
+        # Edge-triggered and outside the selector's map: each write makes the loop's next
+        # epoll return (an unknown descriptor, no callback to run), and nothing ever reads it
+        # (its 64-bit count of wake-ups cannot fill up).
+        epoll = selector._selector  # type: ignore[attr-defined]
+        epoll.register(fd, select.EPOLLIN | select.EPOLLET)
+    else:
+        loop.add_reader(fd, os.eventfd_read, fd)  # readable only when written: never blocks
     own = functools.partial(os.eventfd_write, fd, 1)
     weakref.finalize(own, os.close, fd)
     return own
