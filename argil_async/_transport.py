@@ -19,21 +19,20 @@ import weakref
 from collections.abc import (
     AsyncGenerator,
     AsyncIterator,
-    Callable,
     Iterable,
     Mapping,
-    Sequence,
 )
 from contextlib import asynccontextmanager
-from typing import Any, TypeAlias
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+from multidict import CIMultiDict, istr
 
 from . import _validation as check
 from . import errors
 from ._bodies import DEFAULT_MAX_RESPONSE_SIZE, ERROR_BODY_LIMIT, read_capped
-from ._seam import Request, Response, Timeout
+from ._seam import ConnectorArg, Request, Response, Timeout, TraceConfigs
 from ._version import __version__
 
 __all__ = ["AiohttpTransport", "ConnectorArg", "TraceConfigs", "checked_http_settings"]
@@ -41,12 +40,6 @@ __all__ = ["AiohttpTransport", "ConnectorArg", "TraceConfigs", "checked_http_set
 USER_AGENT = f"argil-async/{__version__} (python; aiohttp/{aiohttp.__version__})"
 # aiohttp 3.10+ tells a connect timeout apart; 3.9 reports it as a ServerTimeoutError.
 _CONNECT_TIMEOUT: Any = getattr(aiohttp, "ConnectionTimeoutError", ())
-
-#: A connector, or a function making one (needed when the client outlives an event loop:
-#: a connector belongs to the loop it was made on).
-ConnectorArg: TypeAlias = aiohttp.BaseConnector | Callable[[], aiohttp.BaseConnector]
-#: aiohttp ``TraceConfig`` objects, to observe every HTTP request the client makes.
-TraceConfigs: TypeAlias = Sequence[aiohttp.TraceConfig]
 
 
 class AiohttpTransport:
@@ -80,6 +73,10 @@ class AiohttpTransport:
         # skip_auto_headers, which costs a header-set rebuild on every request.
         self._api_headers = {**headers, "Accept-Encoding": "identity"}
         self._json_headers = {**self._api_headers, "Content-Type": "application/json"}
+        # What aiohttp is handed: the same as case-insensitive multidicts with ``istr`` keys,
+        # which it takes as they are (a plain dict is converted, and each of its keys
+        # case-folded again and again, on every request).
+        self._api_sent, self._json_sent = _ci(self._api_headers), _ci(self._json_headers)
         self._timeout = client_timeout(timeout)
         self._connection_limit = connection_limit
         self._proxy, self._trust_env = _checked_proxy(proxy), check.boolean("trust_env", trust_env)
@@ -146,9 +143,12 @@ class AiohttpTransport:
         session = self._session
         if session is None or session.closed or self._loop is not asyncio.get_running_loop():
             session = await self._open_session()
-        headers = self._api_headers if request.body is None else self._json_headers
+        headers: Mapping[str, str]
         if request.headers:
+            headers = self._api_headers if request.body is None else self._json_headers
             headers = {**headers, **request.headers}
+        else:
+            headers = self._api_sent if request.body is None else self._json_sent
         timeout = self._timeout if request.timeout is None else client_timeout(request.timeout)
         # yarl's fast path is a dict (a list costs it ABC checks); a repeated key
         # (type=IMAGE&type=VIDEO) keeps the list of pairs.
@@ -205,6 +205,11 @@ class AiohttpTransport:
 
 
 _NO_ACCEPT_ENCODING = ("Accept-Encoding",)  # downloads ask for no coding either
+
+
+def _ci(headers: Mapping[str, str]) -> CIMultiDict[str]:
+    """``headers`` as a case-insensitive multidict whose keys are already case-folded."""
+    return CIMultiDict((istr(key), value) for key, value in headers.items())
 
 
 def checked_http_settings(
