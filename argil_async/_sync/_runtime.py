@@ -150,8 +150,8 @@ class _Call(Generic[T]):
     the loop woken (see ``_direct_wake``), or else one ``call_soon_threadsafe`` makes it there;
     the task hands its outcome back by releasing a plain lock. anyio's ``start_task_soon``
     waits for a second hand-off per call and a Future adds its own, which the 75 us budget of a
-    call cannot afford. ``_Call.run(loop, fn)`` fills the slots itself (no ``__init__``: one
-    Python frame less per call).
+    call cannot afford. The caller's half is ``SyncRuntime.call``, inline, which fills the slots
+    itself (no ``__init__``): one Python frame per call on the caller's side.
     """
 
     __slots__ = ("abandoned", "done", "error", "finished", "fn", "loop", "result", "task")
@@ -164,46 +164,6 @@ class _Call(Generic[T]):
     loop: _Loop
     result: T
     task: asyncio.Task[None] | None
-
-    @staticmethod
-    def run(loop: _Loop, fn: Callable[[AsyncArgil], Awaitable[T]]) -> T:
-        """Submit, wait, and return the result or raise the error (from the caller's thread)."""
-        self: _Call[T] = _Call()
-        self.loop, self.fn = loop, fn
-        self.abandoned = self.finished = False
-        self.task = self.error = None
-        done = self.done = _allocate_lock()
-        done.acquire()
-        try:
-            wake = loop.wake
-            try:
-                if wake is None:
-                    loop.event_loop.call_soon_threadsafe(self._start)
-                else:  # the task is made here, its first step queued on the loop (_direct_wake)
-                    run = self._run()
-                    try:
-                        self.task = _Task(run, loop=loop.event_loop, name=_TASK_NAME)
-                    except BaseException:
-                        self._unmake(run)
-                        raise
-                    wake()
-            except RuntimeError:  # that loop closed after this call picked it
-                raise _closed_error() from None
-            while not done.acquire(True, 1.0):
-                if loop.event_loop.is_closed():  # closed before our callback could run
-                    raise _closed_error()
-        except BaseException:
-            # The caller gave up (Ctrl-C, a signal handler), maybe even before the submission
-            # returned: cancel the task (or make it never start), unless it has finished.
-            if not self.finished:
-                with contextlib.suppress(RuntimeError):  # a closed loop has nothing to cancel
-                    loop.event_loop.call_soon_threadsafe(self._cancel)
-            raise
-        error: BaseException | None = self.error  # (set on the loop: mypy saw it None here)
-        if error is not None:
-            self.error = None
-            raise error
-        return self.result
 
     def _start(self) -> None:
         if self.abandoned:
@@ -304,7 +264,43 @@ class SyncRuntime:
             or not (self._warned or _get_running_loop() is None)
         ):
             loop = self._started()
-        return _Call.run(loop, fn)
+        # The hand-off, inline (one Python frame per call): see _Call.
+        call: _Call[T] = _Call()
+        call.loop, call.fn = loop, fn
+        call.abandoned = call.finished = False
+        call.task = call.error = None
+        done = call.done = _allocate_lock()
+        done.acquire()
+        try:
+            wake = loop.wake
+            try:
+                if wake is None:
+                    loop.event_loop.call_soon_threadsafe(call._start)
+                else:  # the task is made here, its first step queued on the loop (_direct_wake)
+                    run = call._run()
+                    try:
+                        call.task = _Task(run, loop=loop.event_loop, name=_TASK_NAME)
+                    except BaseException:
+                        call._unmake(run)
+                        raise
+                    wake()
+            except RuntimeError:  # that loop closed after this call picked it
+                raise _closed_error() from None
+            while not done.acquire(True, 1.0):
+                if loop.event_loop.is_closed():  # closed before our callback could run
+                    raise _closed_error()
+        except BaseException:
+            # The caller gave up (Ctrl-C, a signal handler), maybe even before the submission
+            # returned: cancel the task (or make it never start), unless it has finished.
+            if not call.finished:
+                with contextlib.suppress(RuntimeError):  # a closed loop has nothing to cancel
+                    loop.event_loop.call_soon_threadsafe(call._cancel)
+            raise
+        error: BaseException | None = call.error  # (set on the loop: mypy saw it None here)
+        if error is not None:
+            call.error = None
+            raise error
+        return call.result
 
     def paginate(self, make: Callable[[AsyncArgil], AsyncPaginator[T]]) -> Paginator[T]:
         """A Paginator over what ``make(client)`` lists; its arguments are checked now.
