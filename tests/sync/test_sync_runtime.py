@@ -346,6 +346,20 @@ def test_tasks_are_made_in_the_callers_thread_only_where_that_is_safe() -> None:
         loop.close()
 
 
+@pytest.mark.skipif(not hasattr(os, "eventfd"), reason="Linux eventfd")
+def test_the_eventfd_wakes_the_loop_each_time_and_is_never_read(client: Argil) -> None:
+    """Edge-triggered outside the selector's map: every call wakes the idle loop, no reader runs."""
+    loop = client._runtime._started()
+    if getattr(loop.wake, "func", None) is not os.eventfd_write:
+        pytest.skip("no eventfd wake-up on this path")
+    fd = loop.wake.args[0]  # type: ignore[union-attr]
+    selector = loop.event_loop._selector  # type: ignore[attr-defined]
+    assert fd not in selector.get_map()  # no callback (and no read) per wake-up
+    for i in range(200):  # each call waits for its own wake-up of a sleeping loop
+        assert client.avatars.get(f"a{i}").id == f"a{i}"
+    assert os.eventfd_read(fd) >= 200  # the count of wake-ups, never read by the loop
+
+
 def test_free_threaded_builds_hand_calls_over_with_call_soon_threadsafe(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
