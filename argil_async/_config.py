@@ -31,8 +31,7 @@ from ._decoding import encode
 from ._options import RequestOptions, check_options, merged_query
 from ._redact import register_secret
 from ._retry import RetryPolicy
-from ._seam import Request, Timeout, Transport
-from ._transport import ConnectorArg, TraceConfigs, checked_http_settings
+from ._seam import ConnectorArg, Request, Timeout, TraceConfigs, Transport
 from .limits._local import AssetLimiter
 
 __all__ = ["DEFAULT_BASE_URL", "CallOptions", "ClientConfig"]
@@ -159,6 +158,8 @@ class ClientConfig:
             raise check.fail("transport", "must have send, stream and aclose methods", transport)
         register_secret(key)
         size = check.integer("max_response_size", max_response_size, low=1)
+        from ._transport import checked_http_settings  # aiohttp: loaded by the first client
+
         http = checked_http_settings(proxy, trust_env, trace_configs, connector)
         # A total deadline covers each whole call, retries included: it is an option then.
         given: RequestOptions = {} if timeouts.total is None else {"timeout": timeouts}

@@ -258,13 +258,30 @@ def header_page(
     they lack, and garbled or negative numbers count as absent (a page count of -1 is kept,
     so that the paginator can warn about it)."""
     get = headers.get
-    texts = (get("X-Page"), get("X-Page-Size"), get("X-Total-Count"), get("X-Total-Pages"))
-    numbers: tuple[int | None, ...]
     try:  # the usual page: all four present and numeric (int() ignores surrounding spaces)
-        numbers = (int(texts[0]), int(texts[1]), int(texts[2]), int(texts[3]))  # type: ignore[arg-type]
+        page = int(get("X-Page"))  # type: ignore[arg-type]
+        size = int(get("X-Page-Size"))  # type: ignore[arg-type]
+        count = int(get("X-Total-Count"))  # type: ignore[arg-type]
+        pages = int(get("X-Total-Pages"))  # type: ignore[arg-type]
     except (TypeError, ValueError):  # one is absent (None) or garbled: each on its own
-        numbers = tuple(map(_header_number, texts))
-    page, size, count, pages = numbers
+        return _header_page(items, get, requested, page_size)
+    return Page(
+        items,
+        page if page > 0 else requested,
+        size if size > 0 else page_size,
+        count if count >= 0 else None,
+        pages,
+    )
+
+
+def _header_page(
+    items: Sequence[T], get: Callable[[str], str | None], requested: int, page_size: int
+) -> Page[T]:
+    """`header_page()` when a header is absent or garbled."""
+    page, size, count, pages = map(
+        _header_number,
+        (get("X-Page"), get("X-Page-Size"), get("X-Total-Count"), get("X-Total-Pages")),
+    )
     return Page(
         items=items,
         page=page if page is not None and page > 0 else requested,

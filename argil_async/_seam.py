@@ -13,16 +13,31 @@ response = await transport.send(Request("GET", "/videos/v1"))
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, ForwardRef, Protocol, TypeAlias, Union
 
 import msgspec
 
 from . import errors
 
-__all__ = ["Request", "Response", "Timeout", "Transport"]
+__all__ = ["ConnectorArg", "Request", "Response", "Timeout", "TraceConfigs", "Transport"]
+
+if TYPE_CHECKING:
+    import aiohttp
+
+    #: A connector, or a function making one (needed when the client outlives an event loop:
+    #: a connector belongs to the loop it was made on).
+    ConnectorArg: TypeAlias = aiohttp.BaseConnector | Callable[[], aiohttp.BaseConnector]
+    #: aiohttp ``TraceConfig`` objects, to observe every HTTP request the client makes.
+    TraceConfigs: TypeAlias = Sequence[aiohttp.TraceConfig]
+else:
+    # The same at run time without importing aiohttp (loaded by the first client made, not by
+    # ``import argil_async``): its classes named by references that resolve once it is loaded.
+    _Connector = ForwardRef("BaseConnector", module="aiohttp")
+    ConnectorArg = Union[_Connector, Callable[[], _Connector]]  # noqa: UP007
+    TraceConfigs = Sequence[ForwardRef("TraceConfig", module="aiohttp")]
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,21 +19,21 @@ import weakref
 from collections.abc import (
     AsyncGenerator,
     AsyncIterator,
-    Callable,
     Iterable,
     Mapping,
-    Sequence,
 )
 from contextlib import asynccontextmanager
-from typing import Any, TypeAlias
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+from aiohttp import hdrs
+from multidict import CIMultiDict, istr
 
 from . import _validation as check
 from . import errors
 from ._bodies import DEFAULT_MAX_RESPONSE_SIZE, ERROR_BODY_LIMIT, read_capped
-from ._seam import Request, Response, Timeout
+from ._seam import ConnectorArg, Request, Response, Timeout, TraceConfigs
 from ._version import __version__
 
 __all__ = ["AiohttpTransport", "ConnectorArg", "TraceConfigs", "checked_http_settings"]
@@ -41,12 +41,6 @@ __all__ = ["AiohttpTransport", "ConnectorArg", "TraceConfigs", "checked_http_set
 USER_AGENT = f"argil-async/{__version__} (python; aiohttp/{aiohttp.__version__})"
 # aiohttp 3.10+ tells a connect timeout apart; 3.9 reports it as a ServerTimeoutError.
 _CONNECT_TIMEOUT: Any = getattr(aiohttp, "ConnectionTimeoutError", ())
-
-#: A connector, or a function making one (needed when the client outlives an event loop:
-#: a connector belongs to the loop it was made on).
-ConnectorArg: TypeAlias = aiohttp.BaseConnector | Callable[[], aiohttp.BaseConnector]
-#: aiohttp ``TraceConfig`` objects, to observe every HTTP request the client makes.
-TraceConfigs: TypeAlias = Sequence[aiohttp.TraceConfig]
 
 
 class AiohttpTransport:
@@ -80,6 +74,10 @@ class AiohttpTransport:
         # skip_auto_headers, which costs a header-set rebuild on every request.
         self._api_headers = {**headers, "Accept-Encoding": "identity"}
         self._json_headers = {**self._api_headers, "Content-Type": "application/json"}
+        # What aiohttp is handed: the same as case-insensitive multidicts with ``istr`` keys,
+        # which it takes as they are (a plain dict is converted, and each of its keys
+        # case-folded again and again, on every request).
+        self._api_sent, self._json_sent = _ci(self._api_headers), _ci(self._json_headers)
         self._timeout = client_timeout(timeout)
         self._connection_limit = connection_limit
         self._proxy, self._trust_env = _checked_proxy(proxy), check.boolean("trust_env", trust_env)
@@ -126,14 +124,17 @@ class AiohttpTransport:
             connector = connector()
             if not isinstance(connector, aiohttp.BaseConnector):
                 raise check.fail("connector", "must return an aiohttp connector", connector)
-        return aiohttp.ClientSession(
+        session = aiohttp.ClientSession(
             headers={"User-Agent": USER_AGENT},
             timeout=self._timeout,
             connector=connector,
             connector_owner=owned,
-            response_class=_SingleAttemptResponse,
+            response_class=aiohttp.ClientResponse if _RESEND_SWITCH else _SingleAttemptResponse,
             trace_configs=self._trace_configs or None,
         )
+        if _RESEND_SWITCH:  # aiohttp resends nothing on its own (its test client's switch)
+            session._retry_connection = False
+        return session
 
     def _proxy_for(self, url: str) -> str | None:
         """The explicit proxy, else the one the environment gives for ``url`` (or None)."""
@@ -146,9 +147,12 @@ class AiohttpTransport:
         session = self._session
         if session is None or session.closed or self._loop is not asyncio.get_running_loop():
             session = await self._open_session()
-        headers = self._api_headers if request.body is None else self._json_headers
+        headers: Mapping[str, str]
         if request.headers:
+            headers = self._api_headers if request.body is None else self._json_headers
             headers = {**headers, **request.headers}
+        else:
+            headers = self._api_sent if request.body is None else self._json_sent
         timeout = self._timeout if request.timeout is None else client_timeout(request.timeout)
         # yarl's fast path is a dict (a list costs it ABC checks); a repeated key
         # (type=IMAGE&type=VIDEO) keeps the list of pairs.
@@ -169,8 +173,19 @@ class AiohttpTransport:
                 timeout=timeout,
                 auto_decompress=False,  # inflated by read_capped, within max_response_size
             ) as resp:
-                body = await read_capped(resp, self._max_response_size)
-                return Response(resp.status, resp.headers, body)
+                headers = resp.headers
+                limit, declared = self._max_response_size, resp.content_length
+                if (  # read_capped's usual response, checked here without its call
+                    resp.status < 400
+                    and declared is not None
+                    and declared <= limit
+                    and hdrs.CONTENT_ENCODING not in headers
+                    and hdrs.TRANSFER_ENCODING not in headers
+                ):
+                    body = await resp.read()
+                else:
+                    body = await read_capped(resp, limit)
+                return Response(resp.status, headers, body)
         except aiohttp.ClientError as exc:
             raise _connection_error(exc) from exc
         except asyncio.TimeoutError as exc:
@@ -205,6 +220,11 @@ class AiohttpTransport:
 
 
 _NO_ACCEPT_ENCODING = ("Accept-Encoding",)  # downloads ask for no coding either
+
+
+def _ci(headers: Mapping[str, str]) -> CIMultiDict[str]:
+    """``headers`` as a case-insensitive multidict whose keys are already case-folded."""
+    return CIMultiDict((istr(key), value) for key, value in headers.items())
 
 
 def checked_http_settings(
@@ -288,13 +308,19 @@ async def _close_at_loop_end(
             owner._session = None
 
 
+# aiohttp (3.10+) sends an idempotent request a second time when its connection drops before
+# the response starts, outside any retry budget: ``max_retries=0`` gave 2 arrivals. The
+# session's ``_retry_connection`` (what aiohttp's own test client turns off) stops that with
+# no cost per request; an aiohttp without it gets `_SingleAttemptResponse` instead.
+_RESEND_SWITCH = "_retry_connection" in getattr(aiohttp.ClientSession, "ATTRS", ())
+
+
 class _SingleAttemptResponse(aiohttp.ClientResponse):
     """A response whose dropped connection aiohttp does not resend on its own.
 
-    aiohttp (3.10+) sends an idempotent request a second time when the connection drops before
-    the response starts (ServerDisconnectedError / ClientOSError from ``start``), outside any
-    retry budget: ``max_retries=0`` gave 2 arrivals. Re-raising those as another
-    ClientConnectionError leaves every resend to the SDK's retry policy.
+    Where the session has no ``_retry_connection`` switch: the drop (ServerDisconnectedError /
+    ClientOSError from ``start``) is re-raised as another ClientConnectionError, which leaves
+    every resend to the SDK's retry policy (at the cost of a coroutine per response).
     """
 
     async def start(self, connection: Any) -> aiohttp.ClientResponse:

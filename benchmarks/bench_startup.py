@@ -10,7 +10,7 @@ the entry point (``argil_async.testing.pytest_plugin``: how an older version, wh
 registered that module, started).
 
 ``import argil_async``: the modules it loads, and whether the webhook package
-(``argil_async.events``) is among them.
+(``argil_async.events``) and aiohttp are among them.
 
     python benchmarks/bench_startup.py [--runs 9] [--plugin MODULE]
 """
@@ -84,13 +84,14 @@ def import_footprint() -> None:
     code = (
         "import sys, argil_async\n"
         "loaded = [m for m in sys.modules if m.split('.')[0] == 'argil_async']\n"
-        "print(len(loaded), 'argil_async.events' in sys.modules, 'aiohttp.web' in sys.modules)"
+        "print(len(loaded), 'argil_async.events' in sys.modules, 'aiohttp.web' in sys.modules,\n"
+        "      'aiohttp' in sys.modules)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    count, events, web = done.stdout.split()
+    count, events, web, aiohttp = done.stdout.split()
     print(
         f"import argil_async: {count} argil_async modules; argil_async.events loaded: {events}; "
-        f"aiohttp.web loaded: {web}"
+        f"aiohttp.web loaded: {web}; aiohttp loaded: {aiohttp} (the first client loads it)"
     )
 
 

@@ -78,14 +78,29 @@ class AsyncAssetsResource(Resource):
             print(track.name, track.file_url)
         ```
         """
-        types = None
+        # check.query(type=..., status=..., pageSize=...) built inline, its checks in the
+        # same order: the usual values (one plain type, a plain status) need no call.
+        base: builtins.list[tuple[str, str]] = []
         if type is not None:
-            types = check.text_list("type", [type] if isinstance(type, str) else type)
-        check.page_size(page_size)
+            if builtins.type(type) is str and type and type.isascii():  # text_list's rule
+                base.append(("type", type))
+            else:
+                types = check.text_list("type", [type] if isinstance(type, str) else type)
+                for kind in types:
+                    base.append(("type", str(kind)))
+        if page_size is not None and not (
+            builtins.type(page_size) is int and 1 <= page_size <= 100
+        ):
+            check.page_size(page_size)  # raises: only the usual sizes skip the call
         if options:
             check_options(options)
-        state = check.query_value("status", status)
-        base = check.query(type=types or None, status=state, pageSize=page_size)
+        if status is not None:
+            state: object = status
+            if not (builtins.type(state) is str and state and state.isascii()):
+                state = check.query_value("status", state)
+            base.append(("status", str(state)))
+        if page_size is not None:
+            base.append(("pageSize", str(page_size)))
 
         client = self._client
 

@@ -21,13 +21,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import inspect
 import os
+import select
+import selectors
 import sys
 import threading
 import warnings
 import weakref
 from asyncio import _get_running_loop
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from contextlib import AbstractContextManager
 from threading import get_ident
 from typing import Any, Generic, TypeVar
@@ -42,6 +45,10 @@ __all__ = ["PORTAL_THREAD_NAME", "Paginator", "SyncRuntime"]
 
 T = TypeVar("T")
 PORTAL_THREAD_NAME = "argil-sync-loop"
+# Each call's task is named: on Python 3.10 and 3.11 an unnamed task formats "Task-<n>".
+_TASK_NAME = "argil-sync-call"
+_Task = asyncio.Task
+_allocate_lock = threading.Lock
 
 
 class _Loop:
@@ -83,14 +90,15 @@ def _direct_wake(loop: asyncio.AbstractEventLoop) -> Callable[[], None] | None:
     ``call_soon``, which outside debug mode only appends to the loop's ready queue, as
     ``call_soon_threadsafe`` does before it wakes the loop. Making the task in the caller's
     thread and then waking the loop saves a callback that would make it on the loop and a turn
-    of the loop. The wake-up is an eventfd of our own where there is one (Linux: one C call on
-    each side, where the loop's self-pipe reads until a BlockingIOError), else the loop's own
-    ``_write_to_self``. Other loops (uvloop), debug mode (which checks the thread), Python
-    3.14 (tasks listed per thread) and free-threaded builds (3.13t: no GIL makes the ready
-    queue's append and the task registration atomic) get a ``call_soon_threadsafe`` per call
-    instead (None), asyncio's supported way. The eventfd closes when the last holder of the
-    returned wake-up lets it go: a call that still holds it can never write to a closed (or
-    reused) descriptor.
+    of the loop. The wake-up is an eventfd of our own where there is one (Linux: one C call
+    by the caller; with an epoll selector it is registered edge-triggered, so the loop neither
+    reads it nor runs a callback for it, where the loop's self-pipe reads until a
+    BlockingIOError), else the loop's own ``_write_to_self``. Other loops (uvloop), debug mode
+    (which checks the thread), Python 3.14 (tasks listed per thread) and free-threaded builds
+    (3.13t: no GIL makes the ready queue's append and the task registration atomic) get a
+    ``call_soon_threadsafe`` per call instead (None), asyncio's supported way. The eventfd
+    closes when the last holder of the returned wake-up lets it go: a call that still holds it
+    can never write to a closed (or reused) descriptor.
 
     This leans on asyncio's internals (a task made outside its loop's thread is unsupported);
     it is kept because it saves about a third of the instructions the sync facade adds per
@@ -103,7 +111,15 @@ def _direct_wake(loop: asyncio.AbstractEventLoop) -> Callable[[], None] | None:
     if not hasattr(os, "eventfd") or not isinstance(loop, asyncio.SelectorEventLoop):
         return wake  # type: ignore[no-any-return]
     fd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
-    loop.add_reader(fd, os.eventfd_read, fd)  # readable only when written: never blocks
+    selector = getattr(loop, "_selector", None)
+    if isinstance(selector, selectors.EpollSelector):
+        # Edge-triggered and outside the selector's map: each write makes the loop's next
+        # epoll return (an unknown descriptor, no callback to run), and nothing ever reads it
+        # (its 64-bit count of wake-ups cannot fill up).
+        epoll = selector._selector  # type: ignore[attr-defined]
+        epoll.register(fd, select.EPOLLIN | select.EPOLLET)
+    else:
+        loop.add_reader(fd, os.eventfd_read, fd)  # readable only when written: never blocks
     own = functools.partial(os.eventfd_write, fd, 1)
     weakref.finalize(own, os.close, fd)
     return own
@@ -134,50 +150,20 @@ class _Call(Generic[T]):
     the loop woken (see ``_direct_wake``), or else one ``call_soon_threadsafe`` makes it there;
     the task hands its outcome back by releasing a plain lock. anyio's ``start_task_soon``
     waits for a second hand-off per call and a Future adds its own, which the 75 us budget of a
-    call cannot afford.
+    call cannot afford. The caller's half is ``SyncRuntime.call``, inline, which fills the slots
+    itself (no ``__init__``): one Python frame per call on the caller's side.
     """
 
     __slots__ = ("abandoned", "done", "error", "finished", "fn", "loop", "result", "task")
 
-    def __init__(self, loop: _Loop, fn: Callable[[AsyncArgil], Awaitable[T]]) -> None:
-        self.loop, self.fn = loop, fn
-        self.abandoned = self.finished = False
-        self.done = threading.Lock()
-        self.done.acquire()
-        self.task: asyncio.Task[None] | None = None
-        self.error: BaseException | None = None
-
-    def run(self) -> T:
-        """Submit, wait, and return the result or raise the error (from the caller's thread)."""
-        try:
-            wake = self.loop.wake
-            try:
-                if wake is None:
-                    self.loop.event_loop.call_soon_threadsafe(self._start)
-                else:  # the task is made here, its first step queued on the loop (_direct_wake)
-                    run = self._run()
-                    try:
-                        self.task = asyncio.Task(run, loop=self.loop.event_loop)
-                    except BaseException:
-                        run.close()  # never started: no "never awaited" warning
-                        raise
-                    wake()
-            except RuntimeError:  # that loop closed after this call picked it
-                raise _closed_error() from None
-            while not self.done.acquire(timeout=1.0):
-                if self.loop.event_loop.is_closed():  # closed before our callback could run
-                    raise _closed_error()
-        except BaseException:
-            # The caller gave up (Ctrl-C, a signal handler), maybe even before the submission
-            # returned: cancel the task (or make it never start), unless it has finished.
-            if not self.finished:
-                with contextlib.suppress(RuntimeError):  # a closed loop has nothing to cancel
-                    self.loop.event_loop.call_soon_threadsafe(self._cancel)
-            raise
-        if self.error is not None:
-            error, self.error = self.error, None
-            raise error
-        return self.result
+    abandoned: bool
+    done: threading.Lock
+    error: BaseException | None
+    finished: bool
+    fn: Callable[[AsyncArgil], Awaitable[T]]
+    loop: _Loop
+    result: T
+    task: asyncio.Task[None] | None
 
     def _start(self) -> None:
         if self.abandoned:
@@ -186,12 +172,28 @@ class _Call(Generic[T]):
             self.error, self.finished = _closed_error(), True
             self.done.release()
             return
-        self.task = self.loop.event_loop.create_task(self._run())
+        self.task = self.loop.event_loop.create_task(self._run(), name=_TASK_NAME)
+
+    def _unmake(self, run: Coroutine[Any, Any, None]) -> None:
+        """Undo a task that failed to be made here (a Ctrl-C while asyncio.Task ran).
+
+        Its first step may be queued on the loop already: marked abandoned, ``_run`` returns
+        at once there (no "Task exception was never retrieved" from a closed coroutine). One
+        never queued is closed on the loop after that point, as it never started (no "never
+        awaited" warning); on a closed loop, here.
+        """
+        self.abandoned = True
+        try:
+            self.loop.event_loop.call_soon_threadsafe(_close_unstarted, run)
+        except RuntimeError:
+            run.close()
 
     async def _run(self) -> None:
         task = self.task
         if task is None:  # made in the caller's thread, which has not stored it yet
             task = self.task = asyncio.current_task()
+        if self.abandoned:  # its caller gave up while making this task (see _unmake)
+            return
         if self.loop.closing:  # it must not reopen the session that is being closed
             self.error, self.finished = _closed_error(), True
             self.done.release()
@@ -213,6 +215,11 @@ class _Call(Generic[T]):
         self.abandoned = True
         if self.task is not None:
             self.task.cancel()
+
+
+def _close_unstarted(coro: Coroutine[Any, Any, None]) -> None:
+    if inspect.getcoroutinestate(coro) == inspect.CORO_CREATED:
+        coro.close()
 
 
 def _closed_error() -> RuntimeError:
@@ -257,7 +264,43 @@ class SyncRuntime:
             or not (self._warned or _get_running_loop() is None)
         ):
             loop = self._started()
-        return _Call(loop, fn).run()
+        # The hand-off, inline (one Python frame per call): see _Call.
+        call: _Call[T] = _Call()
+        call.loop, call.fn = loop, fn
+        call.abandoned = call.finished = False
+        call.task = call.error = None
+        done = call.done = _allocate_lock()
+        done.acquire()
+        try:
+            wake = loop.wake
+            try:
+                if wake is None:
+                    loop.event_loop.call_soon_threadsafe(call._start)
+                else:  # the task is made here, its first step queued on the loop (_direct_wake)
+                    run = call._run()
+                    try:
+                        call.task = _Task(run, loop=loop.event_loop, name=_TASK_NAME)
+                    except BaseException:
+                        call._unmake(run)
+                        raise
+                    wake()
+            except RuntimeError:  # that loop closed after this call picked it
+                raise _closed_error() from None
+            while not done.acquire(True, 1.0):
+                if loop.event_loop.is_closed():  # closed before our callback could run
+                    raise _closed_error()
+        except BaseException:
+            # The caller gave up (Ctrl-C, a signal handler), maybe even before the submission
+            # returned: cancel the task (or make it never start), unless it has finished.
+            if not call.finished:
+                with contextlib.suppress(RuntimeError):  # a closed loop has nothing to cancel
+                    loop.event_loop.call_soon_threadsafe(call._cancel)
+            raise
+        error: BaseException | None = call.error  # (set on the loop: mypy saw it None here)
+        if error is not None:
+            call.error = None
+            raise error
+        return call.result
 
     def paginate(self, make: Callable[[AsyncArgil], AsyncPaginator[T]]) -> Paginator[T]:
         """A Paginator over what ``make(client)`` lists; its arguments are checked now.

@@ -10,8 +10,7 @@ from .._bodies import DEFAULT_MAX_RESPONSE_SIZE
 from .._config import ClientConfig
 from .._options import RequestOptions
 from .._retry import RetryPolicy
-from .._seam import Timeout, Transport
-from .._transport import ConnectorArg, TraceConfigs
+from .._seam import ConnectorArg, Timeout, TraceConfigs, Transport
 from ..limits._local import AssetLimiter
 from ._bases import SyncClient
 from .assets import AssetsResource

@@ -108,26 +108,40 @@ class Extras(Mapping[str, str]):
     100,000-job file 100,000: a dict costs three times the memory). Equal to the dict of the
     same items; ``dict(job.extras)`` gives one."""
 
-    __slots__ = ("_flat",)
+    # One pair (the usual case) is held in the two slots; otherwise ``_key`` is None and
+    # ``_rest`` the pairs flattened (key, value, key, value, ...): no tuple for a single pair.
+    __slots__ = ("_key", "_rest")
 
     def __init__(self, items: Mapping[str, str] | None = None) -> None:
         flat: list[str] = []
         for key, value in (items or {}).items():
             flat += (key, value)
-        self._flat = tuple(flat)
+        self._key: str | None = None
+        self._rest: Any = tuple(flat)  # the one value, or every pair
+        if len(flat) == 2:
+            self._key, self._rest = flat
+
+    def _flat(self) -> tuple[str, ...]:
+        flat: tuple[str, ...] = self._rest if self._key is None else (self._key, self._rest)
+        return flat
 
     def __getitem__(self, key: str) -> str:
-        flat = self._flat
+        if self._key is not None:
+            if self._key != key:
+                raise KeyError(key)
+            value: str = self._rest
+            return value
+        flat = self._flat()
         for index in range(0, len(flat), 2):
             if flat[index] == key:
                 return flat[index + 1]
         raise KeyError(key)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._flat[::2])
+        return iter(self._flat()[::2])
 
     def __len__(self) -> int:
-        return len(self._flat) // 2
+        return 1 if self._key is not None else len(self._rest) // 2
 
     def __repr__(self) -> str:
         return repr(dict(self))

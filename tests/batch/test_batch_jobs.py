@@ -492,3 +492,26 @@ def test_loaded_extras_are_a_read_only_mapping_equal_to_the_dict(tmp_path: Path)
     assert loaded.create_arguments({})["extras"] == {"c": "1", JOB_KEY_EXTRA: "a"}
     with pytest.raises(TypeError):
         loaded.extras["c"] = "2"  # type: ignore[index]
+
+
+@pytest.mark.parametrize("given", [{}, {"c": "1"}, {"c": "1", "d": "2", "e": ""}])
+def test_extras_of_none_one_or_several_pairs_read_like_their_dict(given: dict[str, str]):
+    """Extras of 0, 1 (held without a tuple) or more pairs: items, lookups, hash, repr, pickle."""
+    import pickle
+
+    from argil_async.batch._jobs import Extras
+
+    extras = Extras(given)
+    assert (dict(extras), list(extras), len(extras), repr(extras)) == (
+        given,
+        list(given),
+        len(given),
+        repr(given),
+    )
+    assert [extras[key] for key in given] == list(given.values())
+    assert ("x" in extras, extras.get("x"), "c" in extras) == (False, None, bool(given))
+    with pytest.raises(KeyError):
+        extras["x"]
+    assert extras == given
+    assert hash(extras) == hash(Extras(dict(given)))
+    assert pickle.loads(pickle.dumps(extras)) == extras

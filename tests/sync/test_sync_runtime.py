@@ -151,6 +151,37 @@ def test_ctrl_c_cancels_the_task(client: Argil, transport: LoopTransport) -> Non
     assert transport.cancelled.wait(5)
 
 
+@pytest.mark.parametrize("queued", [True, False], ids=["step-queued", "nothing-queued"])
+def test_ctrl_c_while_the_task_is_made_leaves_nothing_behind(
+    client: Argil,
+    transport: LoopTransport,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    queued: bool,
+) -> None:
+    """Ctrl-C inside asyncio.Task in the caller's thread: nothing sent, logged or warned."""
+    if client._runtime._started().wake is None:
+        pytest.skip("on this path the calls' tasks are made on the loop")
+    made = asyncio.Task
+
+    def interrupted(coro: Any, **kwargs: Any) -> Any:
+        if queued:  # the task exists and its first step is queued on the loop
+            made(coro, **kwargs)
+        raise KeyboardInterrupt
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        monkeypatch.setattr(runtime_module, "_Task", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            client.avatars.get("interrupted")
+        monkeypatch.setattr(runtime_module, "_Task", made)
+        assert client.avatars.get("after").id == "after"  # the loop ran what was queued
+        gc.collect()
+    assert "/avatars/interrupted" not in [r.path for r in transport.sent]
+    assert "never retrieved" not in caplog.text
+    assert [str(w.message) for w in seen if "never awaited" in str(w.message)] == []
+
+
 def test_call_from_the_loop_thread_raises_a_clear_error(
     client: Argil, transport: LoopTransport
 ) -> None:
@@ -313,6 +344,20 @@ def test_tasks_are_made_in_the_callers_thread_only_where_that_is_safe() -> None:
         assert _direct_wake(loop) is None
     finally:
         loop.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "eventfd"), reason="Linux eventfd")
+def test_the_eventfd_wakes_the_loop_each_time_and_is_never_read(client: Argil) -> None:
+    """Edge-triggered outside the selector's map: every call wakes the idle loop, no reader runs."""
+    loop = client._runtime._started()
+    if getattr(loop.wake, "func", None) is not os.eventfd_write:
+        pytest.skip("no eventfd wake-up on this path")
+    fd = loop.wake.args[0]  # type: ignore[union-attr]
+    selector = loop.event_loop._selector  # type: ignore[attr-defined]
+    assert fd not in selector.get_map()  # no callback (and no read) per wake-up
+    for i in range(200):  # each call waits for its own wake-up of a sleeping loop
+        assert client.avatars.get(f"a{i}").id == f"a{i}"
+    assert os.eventfd_read(fd) >= 200  # the count of wake-ups, never read by the loop
 
 
 def test_free_threaded_builds_hand_calls_over_with_call_soon_threadsafe(

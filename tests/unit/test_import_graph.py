@@ -236,3 +236,24 @@ def test_the_two_batch_stores_are_separate_units():
             assert not {t for t in targets if t.startswith(sqlite)}, module
     assert any(m.startswith(f"{sqlite}.") for m in GRAPH)
     assert any(m.startswith(f"{redis_store}.") for m in GRAPH)
+
+
+def test_importing_the_sdk_loads_no_aiohttp_until_a_client_is_made():
+    """``import argil_async`` leaves aiohttp unloaded (its import is a third of the SDK's
+    memory); the first client loads it, and the constructor's annotations then resolve."""
+    code = (
+        "import sys, typing, argil_async\n"
+        "from collections.abc import Callable, Sequence\n"
+        "print('aiohttp' in sys.modules)\n"
+        "argil_async.Argil(api_key='k')\n"
+        "print('aiohttp' in sys.modules)\n"
+        "import aiohttp\n"
+        "hints = typing.get_type_hints(argil_async.AsyncArgil.__init__)\n"
+        "connector = aiohttp.BaseConnector | Callable[[], aiohttp.BaseConnector] | None\n"
+        "print(hints['connector'] == connector)\n"
+        "print(hints['trace_configs'] == Sequence[aiohttp.TraceConfig])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.split() == ["False", "True", "True", "True"]
