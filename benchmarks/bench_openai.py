@@ -4,7 +4,7 @@ Each client makes its own typed list call and parses the page into its own model
 ``AsyncArgil`` through ``assets.list(type="IMAGE", page_size=n).fetch_page(1)`` (argument
 checks, options, retries, decoding into msgspec ``Asset`` models, a ``Page``), and
 ``openai.AsyncOpenAI`` (default settings) through ``await files.list(limit=n)`` (its
-request pipeline over httpx, the body validated into pydantic ``FileObject`` models, an
+request pipeline over httpx, the body parsed into pydantic ``FileObject`` models, an
 ``AsyncCursorPage``). Both call one local server, in another process so that its CPU is not
 counted, which answers each with a canned body of the same size: for ours, the bytes and
 paging headers the simulator gave for a page of ``n`` realistic assets (``id``, ``name``,
@@ -13,10 +13,13 @@ OpenAI-shaped file list (``object``, ``data``, ``first_id``, ``last_id``, ``has_
 ``n`` files whose names are padded to the same byte count. Each round runs both in turns; the
 report gives the medians of this process's CPU time per request (``time.process_time``),
 openai's divided by ours (higher is better for us), and the spread of that ratio round by
-round (on a loaded machine it is wide: read the median). Needs ``pip install openai``; without it
-the script says so and exits.
+round (on a loaded machine it is wide). ``--instructions N`` counts instructions per request
+instead (valgrind's callgrind, each client in a process of its own, N requests after a
+warm-up): a load-independent ratio, though not the CPU time one (pydantic-core's Rust and
+msgspec's C are counted alike, instruction for instruction). Needs ``pip install openai``;
+without it the script says so and exits.
 
-    python benchmarks/bench_openai.py [--requests 300] [--rounds 7]
+    python benchmarks/bench_openai.py [--requests 300] [--rounds 7] [--instructions N]
 """
 
 from __future__ import annotations
@@ -24,13 +27,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
+import os
+import re
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import aiohttp
@@ -45,11 +51,22 @@ except ImportError:  # not a dependency of the SDK
     openai = None  # type: ignore[assignment]
 
 SIZES = (20, 100)
+Call = Callable[[], Awaitable[int]]
 _PAGING = ("X-Page", "X-Page-Size", "X-Total-Count", "X-Total-Pages")
 
 
-async def cpu_per_request(call: Callable[[], Awaitable[int]], size: int, requests: int) -> float:
-    """Microseconds of this process's CPU per request."""
+def callgrind(on: bool) -> None:
+    """Switch this process's instrumentation on or off (it runs under callgrind)."""
+    flag = "on" if on else "off"
+    subprocess.run(
+        ["callgrind_control", "-i", flag, str(os.getpid())], check=True, capture_output=True
+    )
+
+
+async def cpu_per_request(call: Call, size: int, requests: int) -> float:
+    """Microseconds of this process's CPU per request (the other client's garbage collected
+    first, outside the measure, so that neither pays for the other's)."""
+    gc.collect()
     started = time.process_time()
     for _ in range(requests):
         assert await call() == size
@@ -152,59 +169,121 @@ def canned_server(spec: dict[str, object]) -> Iterator[str]:
         Path(handle.name).unlink()
 
 
-async def main(requests: int, rounds: int) -> None:
+@contextlib.asynccontextmanager
+async def clients(base_url: str, size: int) -> AsyncIterator[dict[str, Call]]:
+    """The two typed calls for a page of ``size``, each through its own open client."""
     assert openai is not None
+    async with (
+        AsyncArgil(api_key="sk-bench", base_url=base_url) as argil,
+        openai.AsyncOpenAI(api_key="sk-bench", base_url=f"{base_url}/v1") as other,
+    ):
+
+        async def ours() -> int:
+            page = await argil.assets.list(type="IMAGE", page_size=size).fetch_page(1)
+            return len(page.items)
+
+        async def theirs() -> int:
+            page = await other.files.list(limit=size)
+            return len(page.data)
+
+        yield {"AsyncArgil": ours, "openai.AsyncOpenAI": theirs}
+
+
+async def timed(base_url: str, size: int, requests: int, rounds: int) -> dict[str, list[float]]:
+    """CPU microseconds per request of each call, round by round (the calls in turns)."""
+    async with clients(base_url, size) as calls:
+        for call in calls.values():  # warm up connections and caches
+            await cpu_per_request(call, size, 20)
+        samples: dict[str, list[float]] = {name: [] for name in calls}
+        for _ in range(rounds):
+            for name, call in calls.items():
+                samples[name].append(await cpu_per_request(call, size, requests))
+    return samples
+
+
+async def instrumented(name: str, base_url: str, size: int, requests: int) -> None:
+    """The worker under callgrind: 20 calls, then ``requests`` with instrumentation on."""
+    async with clients(base_url, size) as calls:
+        call = calls[name]
+        for _ in range(20):
+            assert await call() == size
+        callgrind(True)
+        for _ in range(requests):
+            assert await call() == size
+        callgrind(False)
+
+
+def instructions(name: str, base_url: str, size: int, requests: int) -> float:
+    """Instructions per request of one client's call, counted by callgrind in a process of
+    its own (load-independent, unlike CPU time)."""
+    done = subprocess.run(
+        [
+            "valgrind",
+            "--tool=callgrind",
+            "--instr-atstart=no",
+            "--callgrind-out-file=/dev/null",
+            sys.executable,
+            __file__,
+            "--worker",
+            json.dumps([name, base_url, size, requests]),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    collected = re.search(r"Collected : (\d+)", done.stderr)
+    assert collected, done.stderr[-2000:]
+    return int(collected.group(1)) / requests
+
+
+async def main(requests: int, rounds: int, counted: int) -> None:
     pages = await simulator_pages()
     sizes = {size: len(str(page["body"]).encode()) for size, page in pages.items()}
     bodies = {size: openai_files(int(size), sizes[size]) for size in pages}
     spec = {"argil": pages, "openai": {size: body.decode() for size, body in bodies.items()}}
     with canned_server(spec) as base_url:
-        async with (
-            AsyncArgil(api_key="sk-bench", base_url=base_url) as argil,
-            openai.AsyncOpenAI(api_key="sk-bench", base_url=f"{base_url}/v1") as other,
-        ):
-            for size in SIZES:
-
-                async def ours(size: int = size) -> int:
-                    page = await argil.assets.list(type="IMAGE", page_size=size).fetch_page(1)
-                    return len(page.items)
-
-                async def theirs(size: int = size) -> int:
-                    page = await other.files.list(limit=size)
-                    return len(page.data)
-
-                calls = {"AsyncArgil": ours, "openai.AsyncOpenAI": theirs}
-                for call in calls.values():  # warm up connections and caches
-                    await cpu_per_request(call, size, 20)
-                samples: dict[str, list[float]] = {name: [] for name in calls}
-                for _ in range(rounds):
-                    for name, call in calls.items():
-                        samples[name].append(await cpu_per_request(call, size, requests))
-                medians = {name: statistics.median(v) for name, v in samples.items()}
-                print(
-                    f"page of {size}: client CPU per request (median of {rounds} rounds; bodies "
-                    f"{sizes[str(size)]} / {len(bodies[str(size)])} bytes)"
-                )
-                for name, value in medians.items():
-                    print(f"  {name:<20} {value:8.1f} us")
-                ratio = medians["openai.AsyncOpenAI"] / medians["AsyncArgil"]
-                ours_cpu, theirs_cpu = samples["AsyncArgil"], samples["openai.AsyncOpenAI"]
-                paired = sorted(t / o for o, t in zip(ours_cpu, theirs_cpu, strict=True))
-                print(
-                    f"  openai CPU / ours:   {ratio:.2f}x (each round's: {paired[0]:.2f}x to "
-                    f"{paired[-1]:.2f}x, median {statistics.median(paired):.2f}x)"
-                )
+        for size in SIZES:
+            print(f"page of {size} (bodies {sizes[str(size)]} / {len(bodies[str(size)])} bytes)")
+            if counted:
+                ours = instructions("AsyncArgil", base_url, size, counted)
+                theirs = instructions("openai.AsyncOpenAI", base_url, size, counted)
+                print(f"  instructions per request: AsyncArgil {ours:,.0f}, openai {theirs:,.0f}")
+                print(f"  openai instructions / ours: {theirs / ours:.2f}x")
+                continue
+            samples = await timed(base_url, size, requests, rounds)
+            medians = {name: statistics.median(v) for name, v in samples.items()}
+            print(f"  client CPU per request (median of {rounds} rounds)")
+            for name, value in medians.items():
+                print(f"  {name:<20} {value:8.1f} us")
+            ratio = medians["openai.AsyncOpenAI"] / medians["AsyncArgil"]
+            ours_cpu, theirs_cpu = samples["AsyncArgil"], samples["openai.AsyncOpenAI"]
+            paired = sorted(t / o for o, t in zip(ours_cpu, theirs_cpu, strict=True))
+            print(
+                f"  openai CPU / ours:   {ratio:.2f}x (each round's: {paired[0]:.2f}x to "
+                f"{paired[-1]:.2f}x, median {statistics.median(paired):.2f}x)"
+            )
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument(
+        "--instructions",
+        type=int,
+        default=0,
+        metavar="N",
+        help="count instructions per request over N requests (callgrind) instead of timing",
+    )
     parser.add_argument("--serve", help=argparse.SUPPRESS)
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve(args.serve)
     elif openai is None:
         sys.exit("openai is not installed: pip install openai")
+    elif args.worker:
+        name, base_url, size, requests = json.loads(args.worker)
+        asyncio.run(instrumented(name, base_url, size, requests))
     else:
-        asyncio.run(main(args.requests, args.rounds))
+        asyncio.run(main(args.requests, args.rounds, args.instructions))
