@@ -145,7 +145,13 @@ class AiohttpTransport:
     async def send(self, request: Request) -> Response:
         """Send ``request``; map aiohttp's failures to APIConnectionError / APITimeoutError."""
         session = self._session
-        if session is None or session.closed or self._loop is not asyncio.get_running_loop():
+        if (
+            session is None
+            or self._loop is not asyncio.get_running_loop()
+            # Only a connector of the caller's can close under a session of ours: our own
+            # closes with the session, which aclose() and the loop's end drop beforehand.
+            or (self._connector is not None and session.closed)
+        ):
             session = await self._open_session()
         headers: Mapping[str, str]
         if request.headers:
@@ -174,11 +180,11 @@ class AiohttpTransport:
                 auto_decompress=False,  # inflated by read_capped, within max_response_size
             ) as resp:
                 headers = resp.headers
-                limit, declared = self._max_response_size, resp.content_length
+                limit, declared = self._max_response_size, headers.get(hdrs.CONTENT_LENGTH)
                 if (  # read_capped's usual response, checked here without its call
                     resp.status < 400
-                    and declared is not None
-                    and declared <= limit
+                    and declared is not None  # (resp.content_length, without its call)
+                    and int(declared) <= limit
                     and hdrs.CONTENT_ENCODING not in headers
                     and hdrs.TRANSFER_ENCODING not in headers
                 ):
