@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
@@ -12,11 +13,18 @@ import anyio
 import msgspec
 from typing_extensions import Unpack
 
-from . import errors
+from . import _observe, errors
 from ._bodies import DEFAULT_MAX_RESPONSE_SIZE
 from ._config import DEFAULT_BASE_URL, ClientConfig
 from ._decoding import decode, encode
-from ._observe import CallObserver, configure_logging, logger, run_observed, wants_observer
+from ._observe import (
+    SINK,
+    CallObserver,
+    configure_logging,
+    logger,
+    run_observed,
+    wants_observer,
+)
 from ._options import RequestOptions
 from ._resources.assets import AsyncAssetsResource
 from ._resources.avatars import AsyncAvatarsResource
@@ -24,7 +32,7 @@ from ._resources.subtitles import AsyncSubtitlesResource
 from ._resources.videos import AsyncVideosResource
 from ._resources.voices import AsyncVoicesResource
 from ._resources.webhooks import AsyncWebhooksResource
-from ._retry import RetryPolicy, with_retries
+from ._retry import RetryPolicy, resender
 from ._seam import ConnectorArg, Request, Response, Timeout, TraceConfigs, Transport
 from ._status import parse_retry_after, raise_for_status
 from .limits._local import AssetLimiter, InProcessAssetLimiter
@@ -33,6 +41,8 @@ __all__ = ["DEFAULT_BASE_URL", "AsyncArgil"]
 
 T = TypeVar("T")
 Send = Callable[[Request], Awaitable[Response]]
+#: What follows a first attempt's retryable failure (None: retries are off).
+Resend = Callable[[Request, errors.ArgilError], Awaitable[Response]] | None
 
 
 class AsyncArgil:
@@ -140,7 +150,7 @@ class AsyncArgil:
         limiter = config.asset_limiter
         self._asset_limiter = limiter or InProcessAssetLimiter(config.asset_concurrency)
         policy = config.retry_policy
-        self._senders: dict[int, Send] = {policy.max_retries: with_retries(self._send_once, policy)}
+        self._resenders: dict[int, Resend] = {policy.max_retries: self._resend_for(policy)}
         configure_logging()
         self._attach_resources()
 
@@ -213,26 +223,41 @@ class AsyncArgil:
         await self._transport.aclose()
         await self._asset_limiter.aclose()
 
-    async def _send_once(self, request: Request) -> Response:
-        observer: CallObserver | None = request.observer
-        if observer is None:
-            response = await self._transport.send(request)
-        else:
-            started = observer.attempt_started()
-            try:
+    async def _send_once(self, request: Request, resend: Resend = None) -> Response:
+        """One attempt at ``request``; a failure goes on to ``resend`` (the retries), if given.
+
+        The first attempt of every request is made here, backoff's resends too (without
+        ``resend``): the retry layer adds no coroutine of its own to a request.
+        """
+        try:
+            observer: CallObserver | None = request.observer
+            if observer is None:
                 response = await self._transport.send(request)
-            except BaseException as exc:
-                observer.attempt_ended(started, None, exc)
+            else:
+                started = observer.attempt_started()
+                try:
+                    response = await self._transport.send(request)
+                except BaseException as exc:
+                    observer.attempt_ended(started, None, exc)
+                    raise
+                observer.attempt_ended(started, response, None)
+            if response.status >= 300:  # (a 2xx, nearly every response, needs no call here)
+                if (
+                    response.status == 429
+                    and request.method == "POST"
+                    and request.path == "/assets"
+                ):
+                    await _pause_uploads(self._asset_limiter, response)
+                raise_for_status(response)
+            limit = self._config.max_response_size
+            if len(response.body) > limit:  # a transport that did not enforce it
+                raise errors.ResponseTooLargeError(limit, received=len(response.body))
+            return response
+        except errors.ArgilError as exc:
+            if resend is None:
                 raise
-            observer.attempt_ended(started, response, None)
-        if response.status >= 300:  # (a 2xx, nearly every response, needs no call here)
-            if response.status == 429 and request.method == "POST" and request.path == "/assets":
-                await _pause_uploads(self._asset_limiter, response)
-            raise_for_status(response)
-        limit = self._config.max_response_size
-        if len(response.body) > limit:  # a transport that did not enforce it
-            raise errors.ResponseTooLargeError(limit, received=len(response.body))
-        return response
+            failure = exc  # resent outside this handler: no retry's error chains onto it
+        return await resend(request, failure)
 
     def _request(
         self,
@@ -262,11 +287,22 @@ class AsyncArgil:
             payload = None if body is None else encode(body)
             request = Request(method, path, tuple(params), payload, idempotent)
         retries = resolved.max_retries
-        send = self._senders.get(retries) or self._sender(retries)
+        try:
+            resend = self._resenders[retries]
+        except KeyError:
+            resend = self._resender(retries)
         total = resolved.timeout.total
         log = logger.isEnabledFor(logging.INFO)
-        if total is None and not wants_observer(log):  # nothing observes: the fast path
-            return send(request)
+        if total is None and not (  # wants_observer(log), inlined: nothing observes
+            log
+            or SINK.get() is not None
+            or (
+                (trace := _observe._trace) is not None
+                and getattr(trace, "_TRACER_PROVIDER", trace) is not None
+            )
+        ):
+            return self._send_once(request, resend)
+        send = functools.partial(self._send_once, resend=resend)
         return self._bounded(request, send, total, log)
 
     async def _bounded(
@@ -281,11 +317,15 @@ class AsyncArgil:
             f"{request.method} {request.path} did not finish within {total:g} s"
         )
 
-    def _sender(self, max_retries: int) -> Send:
-        """The retry pipeline for ``max_retries`` (built once per distinct value)."""
+    def _resender(self, max_retries: int) -> Resend:
+        """The retries for ``max_retries`` (built once per distinct value)."""
         policy = dataclasses.replace(self._config.retry_policy, max_retries=max_retries)
-        send = self._senders[max_retries] = with_retries(self._send_once, policy)
-        return send
+        resend = self._resenders[max_retries] = self._resend_for(policy)
+        return resend
+
+    def _resend_for(self, policy: RetryPolicy) -> Resend:
+        """What follows a failed first attempt under ``policy`` (None without retries)."""
+        return None if policy.max_retries == 0 else resender(self._send_once, policy)
 
     async def _observed(self, request: Request, send: Send, log: bool) -> Response:
         if not wants_observer(log):

@@ -162,8 +162,19 @@ class _Pages(Generic[T]):
                 self._warned, "label", "page %d came back labelled page %d", number, page.page
             )
             page = msgspec.structs.replace(page, page=number)
-        if page.items:
-            key = _fingerprint(page.items)
+        items = page.items
+        if items:
+            key: object
+            try:  # _fingerprint()'s usual key, without its call
+                key = (len(items), items[0].id, items[-1].id)  # type: ignore[attr-defined]
+                if None in key:
+                    key = None
+                else:
+                    hash(key)
+            except (AttributeError, TypeError):
+                key = None
+            if key is None:
+                key = _fingerprint(items)
             seen = self._seen
             if key in seen:
                 logger.warning(
@@ -174,9 +185,14 @@ class _Pages(Generic[T]):
                 raise StopAsyncIteration
             seen[key] = number
         total = page.total_pages
-        if total is not None and (total < page.page if page.items else page.page < total):
+        if total is not None and (total < page.page if items else page.page < total):
             _check_count(page, self._warned)  # (called only when it has something to say)
-        if not page.is_last():
+        # page.is_last(), inlined: the next page, unless this one is the last
+        if items and (
+            page.page < total
+            if total is not None and total >= page.page
+            else page.page_size is None or len(items) >= page.page_size
+        ):
             self._number = number + 1
         return page
 
@@ -258,13 +274,30 @@ def header_page(
     they lack, and garbled or negative numbers count as absent (a page count of -1 is kept,
     so that the paginator can warn about it)."""
     get = headers.get
-    texts = (get("X-Page"), get("X-Page-Size"), get("X-Total-Count"), get("X-Total-Pages"))
-    numbers: tuple[int | None, ...]
     try:  # the usual page: all four present and numeric (int() ignores surrounding spaces)
-        numbers = (int(texts[0]), int(texts[1]), int(texts[2]), int(texts[3]))  # type: ignore[arg-type]
+        page = int(get("X-Page"))  # type: ignore[arg-type]
+        size = int(get("X-Page-Size"))  # type: ignore[arg-type]
+        count = int(get("X-Total-Count"))  # type: ignore[arg-type]
+        pages = int(get("X-Total-Pages"))  # type: ignore[arg-type]
     except (TypeError, ValueError):  # one is absent (None) or garbled: each on its own
-        numbers = tuple(map(_header_number, texts))
-    page, size, count, pages = numbers
+        return _header_page(items, get, requested, page_size)
+    return Page(
+        items,
+        page if page > 0 else requested,
+        size if size > 0 else page_size,
+        count if count >= 0 else None,
+        pages,
+    )
+
+
+def _header_page(
+    items: Sequence[T], get: Callable[[str], str | None], requested: int, page_size: int
+) -> Page[T]:
+    """`header_page()` when a header is absent or garbled."""
+    page, size, count, pages = map(
+        _header_number,
+        (get("X-Page"), get("X-Page-Size"), get("X-Total-Count"), get("X-Total-Pages")),
+    )
     return Page(
         items=items,
         page=page if page is not None and page > 0 else requested,

@@ -106,7 +106,10 @@ async def wait_for_status(
     estimate = hooks.estimate
     started = anyio.current_time()
     deadline = started + timeout
-    schedule = _Schedule(poll_interval, estimate.expected_processing if estimate else None)
+    expected = estimate.expected_processing if estimate else None
+    schedule = _Schedule(
+        poll_interval, expected, learning=estimate is not None and expected is None
+    )
     last: T | None = None
     pending_seen: float | None = None  # when a poll last saw the work still pending
     while True:
@@ -162,26 +165,36 @@ async def _pause(seconds: float, wake: asyncio.Future[Any] | None) -> None:
 
 class _Schedule:
     """Sleeps between polls: backing off x1.5 from ``poll_interval`` (at most 10x it, and 30 s),
-    or, when the duration is expected, first to half of it and then in 15% steps up to twice it,
-    5% steps around the expected end (an estimate that is too long is thus corrected at once,
-    one too short costs little, and a slot is handed on within ~3% of the duration).
+    or, when the duration is expected, one poll at half of it (an estimate that is too long is
+    corrected at once), then from just before the expected end in 3% steps, 5% past 1.1x, 15%
+    past 1.3x, up to twice it. A slot is thus handed on within ~3% of the duration, for fewer
+    polls than evenly spaced ones. While a duration is being learnt (an estimate that has seen
+    nothing yet) the back-off is x1.25: the first wait's bracket times every later one.
     """
 
-    def __init__(self, poll_interval: float, expected: float | None) -> None:
+    def __init__(
+        self, poll_interval: float, expected: float | None, learning: bool = False
+    ) -> None:
         self.interval = poll_interval
         self.ceiling = min(30.0, poll_interval * 10)
         self.expected = expected
+        self.growth = 1.25 if learning else 1.5
 
     def next(self, elapsed: float) -> float:
         expected = self.expected
         if expected is not None and elapsed < 2 * expected:
             if elapsed < 0.5 * expected:
                 return 0.5 * expected - elapsed
-            near_end = 0.85 * expected <= elapsed < 1.3 * expected
-            return max(0.01, (0.05 if near_end else 0.15) * expected)
+            if elapsed < _NEAR_END * expected:
+                return _NEAR_END * expected - elapsed
+            step = 0.03 if elapsed < 1.1 * expected else 0.05 if elapsed < 1.3 * expected else 0.15
+            return max(0.01, step * expected)
         sleep = self.interval
-        self.interval = min(self.ceiling, self.interval * 1.5)
+        self.interval = min(self.ceiling, self.interval * self.growth)
         return sleep
+
+
+_NEAR_END = 0.955  # the fine polls start 1.5 steps before the expected end
 
 
 def _status(obj: Any) -> str | None:

@@ -25,7 +25,7 @@ from . import errors
 from ._seam import Request, Response
 from ._status import parse_retry_after
 
-__all__ = ["RetryPolicy", "with_retries"]
+__all__ = ["RetryPolicy", "resender", "with_retries"]
 
 logger = logging.getLogger("argil_async")
 
@@ -90,22 +90,37 @@ def with_retries(
     attempt is made here, and only a retryable failure starts backoff, which is handed that
     failure to raise as its own first attempt (``replay``). backoff thus sees the very sequence
     it would have made itself; a test checks the two paths agree on every failure sequence.
+    (The client makes the first attempt in a coroutine of its own and calls `resender()`'s
+    function itself, one coroutine fewer per request.)
     """
     if policy.max_retries == 0:
         return send
-    safe = _retrying(send, policy, idempotent=True)
-    unsafe = _retrying(send, policy, idempotent=False)
+    resend = resender(send, policy)
 
     async def dispatch(request: Request) -> Response:
         try:
             return await send(request)
         except errors.ArgilError as exc:
-            if not policy.should_retry(exc, idempotent=request.idempotent):
-                raise
-            replay = iter([exc])
-        return await (safe if request.idempotent else unsafe)(request, replay)
+            failure = exc  # resent outside this handler: no retry's error chains onto it
+        return await resend(request, failure)
 
     return dispatch
+
+
+def resender(
+    send: Callable[[Request], Awaitable[Response]], policy: RetryPolicy
+) -> Callable[[Request, errors.ArgilError], Awaitable[Response]]:
+    """What follows a first attempt's ``failure``: raise it when the policy gives up on it at
+    once, else backoff's resends of ``send``, handed that failure as their first attempt."""
+    safe = _retrying(send, policy, idempotent=True)
+    unsafe = _retrying(send, policy, idempotent=False)
+
+    def resend(request: Request, failure: errors.ArgilError) -> Awaitable[Response]:
+        if not policy.should_retry(failure, idempotent=request.idempotent):
+            raise failure
+        return (safe if request.idempotent else unsafe)(request, iter([failure]))
+
+    return resend
 
 
 def _retrying(

@@ -27,6 +27,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+from aiohttp import hdrs
+from multidict import CIMultiDict, istr
 
 from . import _validation as check
 from . import errors
@@ -72,6 +74,10 @@ class AiohttpTransport:
         # skip_auto_headers, which costs a header-set rebuild on every request.
         self._api_headers = {**headers, "Accept-Encoding": "identity"}
         self._json_headers = {**self._api_headers, "Content-Type": "application/json"}
+        # What aiohttp is handed: the same as case-insensitive multidicts with ``istr`` keys,
+        # which it takes as they are (a plain dict is converted, and each of its keys
+        # case-folded again and again, on every request).
+        self._api_sent, self._json_sent = _ci(self._api_headers), _ci(self._json_headers)
         self._timeout = client_timeout(timeout)
         self._connection_limit = connection_limit
         self._proxy, self._trust_env = _checked_proxy(proxy), check.boolean("trust_env", trust_env)
@@ -118,14 +124,17 @@ class AiohttpTransport:
             connector = connector()
             if not isinstance(connector, aiohttp.BaseConnector):
                 raise check.fail("connector", "must return an aiohttp connector", connector)
-        return aiohttp.ClientSession(
+        session = aiohttp.ClientSession(
             headers={"User-Agent": USER_AGENT},
             timeout=self._timeout,
             connector=connector,
             connector_owner=owned,
-            response_class=_SingleAttemptResponse,
+            response_class=aiohttp.ClientResponse if _RESEND_SWITCH else _SingleAttemptResponse,
             trace_configs=self._trace_configs or None,
         )
+        if _RESEND_SWITCH:  # aiohttp resends nothing on its own (its test client's switch)
+            session._retry_connection = False
+        return session
 
     def _proxy_for(self, url: str) -> str | None:
         """The explicit proxy, else the one the environment gives for ``url`` (or None)."""
@@ -136,11 +145,20 @@ class AiohttpTransport:
     async def send(self, request: Request) -> Response:
         """Send ``request``; map aiohttp's failures to APIConnectionError / APITimeoutError."""
         session = self._session
-        if session is None or session.closed or self._loop is not asyncio.get_running_loop():
+        if (
+            session is None
+            or self._loop is not asyncio.get_running_loop()
+            # Only a connector of the caller's can close under a session of ours: our own
+            # closes with the session, which aclose() and the loop's end drop beforehand.
+            or (self._connector is not None and session.closed)
+        ):
             session = await self._open_session()
-        headers = self._api_headers if request.body is None else self._json_headers
+        headers: Mapping[str, str]
         if request.headers:
+            headers = self._api_headers if request.body is None else self._json_headers
             headers = {**headers, **request.headers}
+        else:
+            headers = self._api_sent if request.body is None else self._json_sent
         timeout = self._timeout if request.timeout is None else client_timeout(request.timeout)
         # yarl's fast path is a dict (a list costs it ABC checks); a repeated key
         # (type=IMAGE&type=VIDEO) keeps the list of pairs.
@@ -161,8 +179,19 @@ class AiohttpTransport:
                 timeout=timeout,
                 auto_decompress=False,  # inflated by read_capped, within max_response_size
             ) as resp:
-                body = await read_capped(resp, self._max_response_size)
-                return Response(resp.status, resp.headers, body)
+                headers = resp.headers
+                limit, declared = self._max_response_size, headers.get(hdrs.CONTENT_LENGTH)
+                if (  # read_capped's usual response, checked here without its call
+                    resp.status < 400
+                    and declared is not None  # (resp.content_length, without its call)
+                    and int(declared) <= limit
+                    and hdrs.CONTENT_ENCODING not in headers
+                    and hdrs.TRANSFER_ENCODING not in headers
+                ):
+                    body = await resp.read()
+                else:
+                    body = await read_capped(resp, limit)
+                return Response(resp.status, headers, body)
         except aiohttp.ClientError as exc:
             raise _connection_error(exc) from exc
         except asyncio.TimeoutError as exc:
@@ -197,6 +226,11 @@ class AiohttpTransport:
 
 
 _NO_ACCEPT_ENCODING = ("Accept-Encoding",)  # downloads ask for no coding either
+
+
+def _ci(headers: Mapping[str, str]) -> CIMultiDict[str]:
+    """``headers`` as a case-insensitive multidict whose keys are already case-folded."""
+    return CIMultiDict((istr(key), value) for key, value in headers.items())
 
 
 def checked_http_settings(
@@ -280,13 +314,19 @@ async def _close_at_loop_end(
             owner._session = None
 
 
+# aiohttp (3.10+) sends an idempotent request a second time when its connection drops before
+# the response starts, outside any retry budget: ``max_retries=0`` gave 2 arrivals. The
+# session's ``_retry_connection`` (what aiohttp's own test client turns off) stops that with
+# no cost per request; an aiohttp without it gets `_SingleAttemptResponse` instead.
+_RESEND_SWITCH = "_retry_connection" in getattr(aiohttp.ClientSession, "ATTRS", ())
+
+
 class _SingleAttemptResponse(aiohttp.ClientResponse):
     """A response whose dropped connection aiohttp does not resend on its own.
 
-    aiohttp (3.10+) sends an idempotent request a second time when the connection drops before
-    the response starts (ServerDisconnectedError / ClientOSError from ``start``), outside any
-    retry budget: ``max_retries=0`` gave 2 arrivals. Re-raising those as another
-    ClientConnectionError leaves every resend to the SDK's retry policy.
+    Where the session has no ``_retry_connection`` switch: the drop (ServerDisconnectedError /
+    ClientOSError from ``start``) is re-raised as another ClientConnectionError, which leaves
+    every resend to the SDK's retry policy (at the cost of a coroutine per response).
     """
 
     async def start(self, connection: Any) -> aiohttp.ClientResponse:

@@ -17,7 +17,7 @@ from .._pagination import AsyncPaginator, Page, header_page
 from .._polling import Goal, Hooks, wait_for_status
 from .._raw import RawMethod, RawResponseView
 from ..errors import NotFoundError, RateLimitError, WaitTimeoutError
-from ..limits._local import AssetLimiter
+from ..limits._local import AssetLimiter, InProcessAssetLimiter
 from ..models import Asset, AssetStatus, AssetType, UploadType
 from ._asset_watch import watch_for
 from ._base import Resource
@@ -78,14 +78,29 @@ class AsyncAssetsResource(Resource):
             print(track.name, track.file_url)
         ```
         """
-        types = None
+        # check.query(type=..., status=..., pageSize=...) built inline, its checks in the
+        # same order: the usual values (one plain type, a plain status) need no call.
+        base: builtins.list[tuple[str, str]] = []
         if type is not None:
-            types = check.text_list("type", [type] if isinstance(type, str) else type)
-        check.page_size(page_size)
+            if builtins.type(type) is str and type and type.isascii():  # text_list's rule
+                base.append(("type", type))
+            else:
+                types = check.text_list("type", [type] if isinstance(type, str) else type)
+                for kind in types:
+                    base.append(("type", str(kind)))
+        if page_size is not None and not (
+            builtins.type(page_size) is int and 1 <= page_size <= 100
+        ):
+            check.page_size(page_size)  # raises: only the usual sizes skip the call
         if options:
             check_options(options)
-        state = check.query_value("status", status)
-        base = check.query(type=types or None, status=state, pageSize=page_size)
+        if status is not None:
+            state: object = status
+            if not (builtins.type(state) is str and state and state.isascii()):
+                state = check.query_value("status", state)
+            base.append(("status", str(state)))
+        if page_size is not None:
+            base.append(("pageSize", str(page_size)))
 
         client = self._client
 
@@ -94,7 +109,10 @@ class AsyncAssetsResource(Resource):
             # client._get inlined: one coroutine fewer on every page's path
             response = await client._request("GET", "/assets", params=params, options=options)
             items = decode(_ASSET_LIST, response.body)
-            await client._asset_limiter.observe(items)
+            limiter = client._asset_limiter
+            # (the default limiter's observe returns at once while it holds no upload: skipped)
+            if builtins.type(limiter) is not InProcessAssetLimiter or limiter._by_asset:
+                await limiter.observe(items)
             return header_page(items, response.headers, page, page_size or 20)
 
         return AsyncPaginator(fetch)

@@ -23,6 +23,8 @@ import contextlib
 import functools
 import inspect
 import os
+import select
+import selectors
 import sys
 import threading
 import warnings
@@ -88,14 +90,15 @@ def _direct_wake(loop: asyncio.AbstractEventLoop) -> Callable[[], None] | None:
     ``call_soon``, which outside debug mode only appends to the loop's ready queue, as
     ``call_soon_threadsafe`` does before it wakes the loop. Making the task in the caller's
     thread and then waking the loop saves a callback that would make it on the loop and a turn
-    of the loop. The wake-up is an eventfd of our own where there is one (Linux: one C call on
-    each side, where the loop's self-pipe reads until a BlockingIOError), else the loop's own
-    ``_write_to_self``. Other loops (uvloop), debug mode (which checks the thread), Python
-    3.14 (tasks listed per thread) and free-threaded builds (3.13t: no GIL makes the ready
-    queue's append and the task registration atomic) get a ``call_soon_threadsafe`` per call
-    instead (None), asyncio's supported way. The eventfd closes when the last holder of the
-    returned wake-up lets it go: a call that still holds it can never write to a closed (or
-    reused) descriptor.
+    of the loop. The wake-up is an eventfd of our own where there is one (Linux: one C call
+    by the caller; with an epoll selector it is registered edge-triggered, so the loop neither
+    reads it nor runs a callback for it, where the loop's self-pipe reads until a
+    BlockingIOError), else the loop's own ``_write_to_self``. Other loops (uvloop), debug mode
+    (which checks the thread), Python 3.14 (tasks listed per thread) and free-threaded builds
+    (3.13t: no GIL makes the ready queue's append and the task registration atomic) get a
+    ``call_soon_threadsafe`` per call instead (None), asyncio's supported way. The eventfd
+    closes when the last holder of the returned wake-up lets it go: a call that still holds it
+    can never write to a closed (or reused) descriptor.
 
     This leans on asyncio's internals (a task made outside its loop's thread is unsupported);
     it is kept because it saves about a third of the instructions the sync facade adds per
@@ -108,7 +111,15 @@ def _direct_wake(loop: asyncio.AbstractEventLoop) -> Callable[[], None] | None:
     if not hasattr(os, "eventfd") or not isinstance(loop, asyncio.SelectorEventLoop):
         return wake  # type: ignore[no-any-return]
     fd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
-    loop.add_reader(fd, os.eventfd_read, fd)  # readable only when written: never blocks
+    selector = getattr(loop, "_selector", None)
+    if isinstance(selector, selectors.EpollSelector):
+        # Edge-triggered and outside the selector's map: each write makes the loop's next
+        # epoll return (an unknown descriptor, no callback to run), and nothing ever reads it
+        # (its 64-bit count of wake-ups cannot fill up).
+        epoll = selector._selector  # type: ignore[attr-defined]
+        epoll.register(fd, select.EPOLLIN | select.EPOLLET)
+    else:
+        loop.add_reader(fd, os.eventfd_read, fd)  # readable only when written: never blocks
     own = functools.partial(os.eventfd_write, fd, 1)
     weakref.finalize(own, os.close, fd)
     return own
@@ -139,8 +150,8 @@ class _Call(Generic[T]):
     the loop woken (see ``_direct_wake``), or else one ``call_soon_threadsafe`` makes it there;
     the task hands its outcome back by releasing a plain lock. anyio's ``start_task_soon``
     waits for a second hand-off per call and a Future adds its own, which the 75 us budget of a
-    call cannot afford. ``_Call.run(loop, fn)`` fills the slots itself (no ``__init__``: one
-    Python frame less per call).
+    call cannot afford. The caller's half is ``SyncRuntime.call``, inline, which fills the slots
+    itself (no ``__init__``): one Python frame per call on the caller's side.
     """
 
     __slots__ = ("abandoned", "done", "error", "finished", "fn", "loop", "result", "task")
@@ -153,46 +164,6 @@ class _Call(Generic[T]):
     loop: _Loop
     result: T
     task: asyncio.Task[None] | None
-
-    @staticmethod
-    def run(loop: _Loop, fn: Callable[[AsyncArgil], Awaitable[T]]) -> T:
-        """Submit, wait, and return the result or raise the error (from the caller's thread)."""
-        self: _Call[T] = _Call()
-        self.loop, self.fn = loop, fn
-        self.abandoned = self.finished = False
-        self.task = self.error = None
-        done = self.done = _allocate_lock()
-        done.acquire()
-        try:
-            wake = loop.wake
-            try:
-                if wake is None:
-                    loop.event_loop.call_soon_threadsafe(self._start)
-                else:  # the task is made here, its first step queued on the loop (_direct_wake)
-                    run = self._run()
-                    try:
-                        self.task = _Task(run, loop=loop.event_loop, name=_TASK_NAME)
-                    except BaseException:
-                        self._unmake(run)
-                        raise
-                    wake()
-            except RuntimeError:  # that loop closed after this call picked it
-                raise _closed_error() from None
-            while not done.acquire(True, 1.0):
-                if loop.event_loop.is_closed():  # closed before our callback could run
-                    raise _closed_error()
-        except BaseException:
-            # The caller gave up (Ctrl-C, a signal handler), maybe even before the submission
-            # returned: cancel the task (or make it never start), unless it has finished.
-            if not self.finished:
-                with contextlib.suppress(RuntimeError):  # a closed loop has nothing to cancel
-                    loop.event_loop.call_soon_threadsafe(self._cancel)
-            raise
-        error: BaseException | None = self.error  # (set on the loop: mypy saw it None here)
-        if error is not None:
-            self.error = None
-            raise error
-        return self.result
 
     def _start(self) -> None:
         if self.abandoned:
@@ -293,7 +264,43 @@ class SyncRuntime:
             or not (self._warned or _get_running_loop() is None)
         ):
             loop = self._started()
-        return _Call.run(loop, fn)
+        # The hand-off, inline (one Python frame per call): see _Call.
+        call: _Call[T] = _Call()
+        call.loop, call.fn = loop, fn
+        call.abandoned = call.finished = False
+        call.task = call.error = None
+        done = call.done = _allocate_lock()
+        done.acquire()
+        try:
+            wake = loop.wake
+            try:
+                if wake is None:
+                    loop.event_loop.call_soon_threadsafe(call._start)
+                else:  # the task is made here, its first step queued on the loop (_direct_wake)
+                    run = call._run()
+                    try:
+                        call.task = _Task(run, loop=loop.event_loop, name=_TASK_NAME)
+                    except BaseException:
+                        call._unmake(run)
+                        raise
+                    wake()
+            except RuntimeError:  # that loop closed after this call picked it
+                raise _closed_error() from None
+            while not done.acquire(True, 1.0):
+                if loop.event_loop.is_closed():  # closed before our callback could run
+                    raise _closed_error()
+        except BaseException:
+            # The caller gave up (Ctrl-C, a signal handler), maybe even before the submission
+            # returned: cancel the task (or make it never start), unless it has finished.
+            if not call.finished:
+                with contextlib.suppress(RuntimeError):  # a closed loop has nothing to cancel
+                    loop.event_loop.call_soon_threadsafe(call._cancel)
+            raise
+        error: BaseException | None = call.error  # (set on the loop: mypy saw it None here)
+        if error is not None:
+            call.error = None
+            raise error
+        return call.result
 
     def paginate(self, make: Callable[[AsyncArgil], AsyncPaginator[T]]) -> Paginator[T]:
         """A Paginator over what ``make(client)`` lists; its arguments are checked now.
@@ -455,12 +462,25 @@ class Paginator(Generic[T]):
         started: list[tuple[AsyncArgil, AsyncIterator[Page[T]]]] = []
 
         async def next_page(client: AsyncArgil) -> Page[T] | None:
+            """The next page, or None at the end (StopAsyncIteration must not cross threads).
+
+            After the last page the generator is closed in the same trip, so the caller need
+            not come back to learn that nothing follows.
+            """
             if not started:
                 started.append((client, self._make(client).pages()))
             owner, pages = started[0]
             if owner is not client:  # closed since the last page: that generator is gone
                 raise RuntimeError("the sync Argil client was closed during this iteration")
-            return await _next_page(pages)
+            try:
+                page = await pages.__anext__()
+            except StopAsyncIteration:
+                return None
+            if page.is_last():
+                aclose = getattr(pages, "aclose", None)
+                if aclose is not None:
+                    await aclose()
+            return page
 
         while True:
             page = self._runtime.call(next_page)
@@ -484,20 +504,3 @@ class Paginator(Generic[T]):
             if limit is not None and len(collected) >= limit:
                 return collected[:limit]
         return collected
-
-
-async def _next_page(pages: AsyncIterator[Page[T]]) -> Page[T] | None:
-    """The next page, or None at the end (StopAsyncIteration must not cross threads).
-
-    After the last page the generator is closed in the same trip, so the caller need not come
-    back to learn that nothing follows.
-    """
-    try:
-        page = await pages.__anext__()
-    except StopAsyncIteration:
-        return None
-    if page.is_last():
-        aclose = getattr(pages, "aclose", None)
-        if aclose is not None:
-            await aclose()
-    return page

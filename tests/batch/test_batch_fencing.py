@@ -79,7 +79,7 @@ class FreezingCoordinator(RedisCoordinator):
 
 @pytest.mark.parametrize("step", ["create", "render", "created", "sent"])
 async def test_a_worker_frozen_past_its_lease_sends_nothing_after_waking(
-    sim_factory, tmp_path: Path, redis_url: str, redis_name: str, step: str
+    sim_factory, tmp_path: Path, redis_url: str, redis_name: str, step: str, caplog
 ):
     """Frozen before a create, before a render, or after a create: one video per job, one
     accepted render each, none refused, and the frozen worker's jobs are taken over."""
@@ -120,9 +120,15 @@ async def test_a_worker_frozen_past_its_lease_sends_nothing_after_waking(
     assert [getattr(summary, "ok", summary) for summary in outcome] == [True]
     assert videos_per_key(sim, keys) == dict.fromkeys(keys, 1)
     assert sim.stats.by_route[RENDER] == 4 == paid_renders(sim)  # none refused, none twice
-    if step == "sent":  # the late create lands; the frozen worker deletes it once it knows
-        assert sim.stats.by_route["POST /videos"] == 5
-        assert sim.stats.by_route["DELETE /videos/{id}"] >= 1
+    if step == "sent":
+        # Either the late create lands and the frozen worker deletes it once it knows, or the
+        # worker, on waking, finds its claim's local deadline passed and sends nothing (which
+        # one depends on how long the freeze outlasted that deadline: both are safe).
+        if sim.stats.by_route["POST /videos"] == 5:
+            assert sim.stats.by_route["DELETE /videos/{id}"] >= 1
+        else:
+            assert sim.stats.by_route["POST /videos"] == 4
+            assert "claim not renewed in time" in caplog.text
     else:
         assert sim.stats.by_route["POST /videos"] == 4  # a frozen create is adopted, not remade
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from support.client_fixtures import client_for
 
-from argil_async import APIConnectionError
+from argil_async import APIConnectionError, _transport
 
 
 @pytest.mark.parametrize("max_retries", [0, 1, 2])
@@ -19,10 +19,13 @@ async def test_dropped_get_arrives_exactly_max_retries_plus_one(sim_factory, max
     assert sim.stats.injected_drops == max_retries + 1
 
 
+@pytest.mark.parametrize("switch", [True, False], ids=["session-switch", "response-class"])
 async def test_dropped_get_on_a_reused_keep_alive_connection_is_not_resent_by_aiohttp(
-    sim_factory,
+    sim_factory, monkeypatch, switch
 ):
-    """After a successful GET warms the pool, a dropped one still arrives once per attempt."""
+    """After a successful GET warms the pool, a dropped one still arrives once per attempt
+    (with aiohttp's session switch, and with the response class used where it has none)."""
+    monkeypatch.setattr(_transport, "_RESEND_SWITCH", switch and _transport._RESEND_SWITCH)
     sim = await sim_factory()
     async with client_for(sim, max_retries=0) as argil:
         await argil.voices.list()  # leaves a keep-alive connection in the pool

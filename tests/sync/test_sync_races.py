@@ -5,15 +5,15 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anyio
 import pytest
 from support.fakes import LoopTransport, loop_threads, make_client
 
-from argil_async import Argil, Request, Response
-from argil_async._sync._runtime import _Call
+from argil_async import Argil, AsyncArgil, Request, Response
+from argil_async._sync._runtime import SyncRuntime, _Loop
 
 # Each test runs with calls handed to the loop both ways (see conftest.hand_off).
 pytestmark = pytest.mark.usefixtures("hand_off")
@@ -23,6 +23,13 @@ def _run_when(event: threading.Event, action: Callable[[], Any]) -> threading.Th
     thread = threading.Thread(target=lambda: event.wait(5) and action())
     thread.start()
     return thread
+
+
+def _call_on(loop: _Loop, fn: Callable[[AsyncArgil], Awaitable[object]]) -> object:
+    """Run ``fn`` through this very loop, as a call that picked it before close() would."""
+    runtime = SyncRuntime.__new__(SyncRuntime)
+    runtime._loop, runtime._warned = loop, True
+    return runtime.call(fn)
 
 
 def test_threads_racing_to_start_the_loop_share_one(transport: LoopTransport) -> None:
@@ -107,7 +114,7 @@ def test_a_call_reaching_a_closing_loop_is_refused() -> None:
     def call_late() -> None:
         transport.winding_down.wait(5)
         try:
-            _Call.run(loop, lambda c: c.avatars.get("late"))
+            _call_on(loop, lambda c: c.avatars.get("late"))
         except BaseException as exc:
             late.append(exc)
 
@@ -145,4 +152,4 @@ def test_a_call_on_a_loop_closed_since_it_was_picked_says_so(client: Argil) -> N
     loop = client._runtime._started()
     client.close()
     with pytest.raises(RuntimeError, match="sync Argil client was closed"):
-        _Call.run(loop, lambda c: c.avatars.get("late"))
+        _call_on(loop, lambda c: c.avatars.get("late"))
