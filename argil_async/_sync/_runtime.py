@@ -462,12 +462,25 @@ class Paginator(Generic[T]):
         started: list[tuple[AsyncArgil, AsyncIterator[Page[T]]]] = []
 
         async def next_page(client: AsyncArgil) -> Page[T] | None:
+            """The next page, or None at the end (StopAsyncIteration must not cross threads).
+
+            After the last page the generator is closed in the same trip, so the caller need
+            not come back to learn that nothing follows.
+            """
             if not started:
                 started.append((client, self._make(client).pages()))
             owner, pages = started[0]
             if owner is not client:  # closed since the last page: that generator is gone
                 raise RuntimeError("the sync Argil client was closed during this iteration")
-            return await _next_page(pages)
+            try:
+                page = await pages.__anext__()
+            except StopAsyncIteration:
+                return None
+            if page.is_last():
+                aclose = getattr(pages, "aclose", None)
+                if aclose is not None:
+                    await aclose()
+            return page
 
         while True:
             page = self._runtime.call(next_page)
@@ -491,20 +504,3 @@ class Paginator(Generic[T]):
             if limit is not None and len(collected) >= limit:
                 return collected[:limit]
         return collected
-
-
-async def _next_page(pages: AsyncIterator[Page[T]]) -> Page[T] | None:
-    """The next page, or None at the end (StopAsyncIteration must not cross threads).
-
-    After the last page the generator is closed in the same trip, so the caller need not come
-    back to learn that nothing follows.
-    """
-    try:
-        page = await pages.__anext__()
-    except StopAsyncIteration:
-        return None
-    if page.is_last():
-        aclose = getattr(pages, "aclose", None)
-        if aclose is not None:
-            await aclose()
-    return page

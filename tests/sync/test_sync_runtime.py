@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import selectors
 import signal
 import sys
 import sysconfig
@@ -358,6 +359,40 @@ def test_the_eventfd_wakes_the_loop_each_time_and_is_never_read(client: Argil) -
     for i in range(200):  # each call waits for its own wake-up of a sleeping loop
         assert client.avatars.get(f"a{i}").id == f"a{i}"
     assert os.eventfd_read(fd) >= 200  # the count of wake-ups, never read by the loop
+
+
+@pytest.mark.skipif(not hasattr(os, "eventfd"), reason="Linux eventfd")
+def test_a_loop_without_epoll_drains_the_eventfd_in_a_reader() -> None:
+    """With another selector (poll), the eventfd gets a reader that wakes the loop and reads it."""
+    loop = asyncio.SelectorEventLoop(selectors.PollSelector())
+    thread = threading.Thread(target=loop.run_forever)
+    try:
+        wake = _direct_wake(loop)
+        if getattr(wake, "func", None) is not os.eventfd_write:
+            pytest.skip("no eventfd wake-up on this build")
+        assert wake is not None
+        fd = wake.args[0]  # type: ignore[attr-defined]
+        assert fd in loop._selector.get_map()  # type: ignore[attr-defined]
+        thread.start()
+        for _ in range(20):  # a task made here, as the runtime makes a call's, then the wake-up
+            ran = threading.Event()
+
+            async def step(ran: threading.Event = ran) -> None:
+                ran.set()
+
+            asyncio.Task(step(), loop=loop)
+            wake()
+            assert ran.wait(5)
+        flushed = threading.Event()  # queued after the reader of the last wake-up
+        loop.call_soon_threadsafe(flushed.set)
+        assert flushed.wait(5)
+        with pytest.raises(BlockingIOError):  # every wake-up was read by the loop's reader
+            os.eventfd_read(fd)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        if thread.is_alive():
+            thread.join(5)
+        loop.close()
 
 
 def test_free_threaded_builds_hand_calls_over_with_call_soon_threadsafe(
