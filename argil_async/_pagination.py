@@ -164,23 +164,23 @@ class _Pages(Generic[T]):
             page = msgspec.structs.replace(page, page=number)
         items = page.items
         if items:
-            key: object
+            seen = self._seen
+            key: object = None
             try:  # _fingerprint()'s usual key, without its call
-                key = (len(items), items[0].id, items[-1].id)  # type: ignore[attr-defined]
-                if None in key:
-                    key = None
-                else:
-                    hash(key)
+                first, last = items[0].id, items[-1].id  # type: ignore[attr-defined]
+                if first is not None and last is not None:
+                    key = (len(items), first, last)
+                    repeated = seen.get(key)  # (a TypeError if an id is unhashable)
             except (AttributeError, TypeError):
                 key = None
             if key is None:
                 key = _fingerprint(items)
-            seen = self._seen
-            if key in seen:
+                repeated = seen.get(key)
+            if repeated is not None:
                 logger.warning(
                     "page %d repeats page %d: the server ignores the page number or cycles; "
                     "stopping after %d pages",
-                    *(number, seen[key], number - 1),
+                    *(number, repeated, number - 1),
                 )
                 raise StopAsyncIteration
             seen[key] = number
