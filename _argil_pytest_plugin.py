@@ -4,6 +4,8 @@ simulator and clients bound to it. Documented in ``argil_async.testing.pytest_pl
 This module lives outside the ``argil_async`` package, and imports the SDK inside the
 fixtures only, so that merely having the SDK installed adds nothing to pytest's start-up
 (importing ``argil_async.testing.pytest_plugin`` would import the whole SDK first).
+
+PYTEST_DONT_REWRITE: it holds no assert, so pytest need not rewrite it at every start.
 """
 
 from __future__ import annotations

@@ -164,23 +164,23 @@ class _Pages(Generic[T]):
             page = msgspec.structs.replace(page, page=number)
         items = page.items
         if items:
-            key: object
+            seen = self._seen
+            key: object = None
             try:  # _fingerprint()'s usual key, without its call
-                key = (len(items), items[0].id, items[-1].id)  # type: ignore[attr-defined]
-                if None in key:
-                    key = None
-                else:
-                    hash(key)
+                first, last = items[0].id, items[-1].id  # type: ignore[attr-defined]
+                if first is not None and last is not None:
+                    key = (len(items), first, last)
+                    repeated = seen.get(key)  # (a TypeError if an id is unhashable)
             except (AttributeError, TypeError):
                 key = None
             if key is None:
                 key = _fingerprint(items)
-            seen = self._seen
-            if key in seen:
+                repeated = seen.get(key)
+            if repeated is not None:
                 logger.warning(
                     "page %d repeats page %d: the server ignores the page number or cycles; "
                     "stopping after %d pages",
-                    *(number, seen[key], number - 1),
+                    *(number, repeated, number - 1),
                 )
                 raise StopAsyncIteration
             seen[key] = number
@@ -274,11 +274,12 @@ def header_page(
     they lack, and garbled or negative numbers count as absent (a page count of -1 is kept,
     so that the paginator can warn about it)."""
     get = headers.get
+    page_key, size_key, count_key, pages_key = _PAGING_KEYS or _paging_keys()
     try:  # the usual page: all four present and numeric (int() ignores surrounding spaces)
-        page = int(get("X-Page"))  # type: ignore[arg-type]
-        size = int(get("X-Page-Size"))  # type: ignore[arg-type]
-        count = int(get("X-Total-Count"))  # type: ignore[arg-type]
-        pages = int(get("X-Total-Pages"))  # type: ignore[arg-type]
+        page = int(get(page_key))  # type: ignore[arg-type]
+        size = int(get(size_key))  # type: ignore[arg-type]
+        count = int(get(count_key))  # type: ignore[arg-type]
+        pages = int(get(pages_key))  # type: ignore[arg-type]
     except (TypeError, ValueError):  # one is absent (None) or garbled: each on its own
         return _header_page(items, get, requested, page_size)
     return Page(
@@ -288,6 +289,24 @@ def header_page(
         count if count >= 0 else None,
         pages,
     )
+
+
+_PAGING_KEYS: tuple[str, str, str, str] | None = None
+
+
+def _paging_keys() -> tuple[str, str, str, str]:
+    """The /assets paging headers' names as multidict's ``istr``, case-folded once: a
+    response's case-insensitive headers (aiohttp's, the mock transport's) look a plain str
+    up by lower-casing and hashing a copy of it every time. (Imported here, on the first
+    page, rather than with the package: multidict comes with aiohttp.)"""
+    global _PAGING_KEYS
+    from multidict import istr
+
+    page, size, count, pages = map(
+        istr, ("X-Page", "X-Page-Size", "X-Total-Count", "X-Total-Pages")
+    )
+    _PAGING_KEYS = page, size, count, pages
+    return _PAGING_KEYS
 
 
 def _header_page(
