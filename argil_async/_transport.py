@@ -168,7 +168,11 @@ class AiohttpTransport:
             if len(query) != len(request.params):
                 query = list(request.params)
         try:
-            async with session.request(
+            # session.request()'s context manager, unrolled: the same coroutine awaited, and
+            # the response's own exit (release, then wait for its writer) in the finally
+            # clause, without the manager's object, its two coroutines and the response's
+            # two on every request.
+            resp = await session._request(
                 request.method,
                 self._base_url + request.path,
                 params=query,
@@ -178,7 +182,8 @@ class AiohttpTransport:
                 proxy=self._api_proxy,
                 timeout=timeout,
                 auto_decompress=False,  # inflated by read_capped, within max_response_size
-            ) as resp:
+            )
+            try:
                 headers = resp.headers
                 limit, declared = self._max_response_size, headers.get(hdrs.CONTENT_LENGTH)
                 if (  # read_capped's usual response, checked here without its call
@@ -192,6 +197,9 @@ class AiohttpTransport:
                 else:
                     body = await read_capped(resp, limit)
                 return Response(resp.status, headers, body)
+            finally:
+                resp.release()
+                await resp.wait_for_close()
         except aiohttp.ClientError as exc:
             raise _connection_error(exc) from exc
         except asyncio.TimeoutError as exc:
