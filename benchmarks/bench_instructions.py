@@ -18,25 +18,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import re
-import subprocess
 import sys
 
 import aiohttp
 import msgspec
+from _callgrind import callgrind, instructions_per_request
 from _simproc import running_simulator
 from bench_overhead import RawAsset, seed_assets
 
 from argil_async import AsyncArgil
-
-
-def callgrind(on: bool) -> None:
-    """Switch this process's instrumentation on or off (it runs under callgrind)."""
-    flag = "on" if on else "off"
-    subprocess.run(
-        ["callgrind_control", "-i", flag, str(os.getpid())], check=True, capture_output=True
-    )
 
 
 async def worker(variant: str, size: int, requests: int, base_url: str, key: str) -> None:
@@ -70,22 +60,8 @@ async def worker(variant: str, size: int, requests: int, base_url: str, key: str
 
 def count(variant: str, size: int, requests: int, base_url: str, key: str) -> float:
     """Instructions per request of one variant, from callgrind's summary."""
-    command = [
-        "valgrind",
-        "--tool=callgrind",
-        "--instr-atstart=no",
-        "--callgrind-out-file=/dev/null",
-    ]
     worker_args = ["--worker", variant, str(size), str(requests), base_url, key]
-    done = subprocess.run(
-        [*command, sys.executable, __file__, *worker_args],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    collected = re.search(r"Collected : (\d+)", done.stderr)
-    assert collected, done.stderr[-2000:]
-    return int(collected.group(1)) / requests
+    return instructions_per_request(__file__, worker_args, requests)
 
 
 def main(requests: int) -> None:

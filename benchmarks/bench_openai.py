@@ -29,8 +29,6 @@ import asyncio
 import contextlib
 import gc
 import json
-import os
-import re
 import statistics
 import subprocess
 import sys
@@ -40,6 +38,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import aiohttp
+from _callgrind import callgrind, instructions_per_request
 from _simproc import running_simulator
 from bench_overhead import seed_assets
 
@@ -53,14 +52,6 @@ except ImportError:  # not a dependency of the SDK
 SIZES = (20, 100)
 Call = Callable[[], Awaitable[int]]
 _PAGING = ("X-Page", "X-Page-Size", "X-Total-Count", "X-Total-Pages")
-
-
-def callgrind(on: bool) -> None:
-    """Switch this process's instrumentation on or off (it runs under callgrind)."""
-    flag = "on" if on else "off"
-    subprocess.run(
-        ["callgrind_control", "-i", flag, str(os.getpid())], check=True, capture_output=True
-    )
 
 
 async def cpu_per_request(call: Call, size: int, requests: int) -> float:
@@ -216,24 +207,8 @@ async def instrumented(name: str, base_url: str, size: int, requests: int) -> No
 def instructions(name: str, base_url: str, size: int, requests: int) -> float:
     """Instructions per request of one client's call, counted by callgrind in a process of
     its own (load-independent, unlike CPU time)."""
-    done = subprocess.run(
-        [
-            "valgrind",
-            "--tool=callgrind",
-            "--instr-atstart=no",
-            "--callgrind-out-file=/dev/null",
-            sys.executable,
-            __file__,
-            "--worker",
-            json.dumps([name, base_url, size, requests]),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    collected = re.search(r"Collected : (\d+)", done.stderr)
-    assert collected, done.stderr[-2000:]
-    return int(collected.group(1)) / requests
+    worker_args = ["--worker", json.dumps([name, base_url, size, requests])]
+    return instructions_per_request(__file__, worker_args, requests)
 
 
 async def main(requests: int, rounds: int, counted: int) -> None:

@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import re
-import subprocess
 import sys
 
+from _callgrind import callgrind, instructions_per_request
 from _simproc import running_simulator
-from bench_instructions import callgrind
 
 from argil_async import Argil, AsyncArgil
 
@@ -51,23 +49,9 @@ def sync_worker(fallback: bool, requests: int, base_url: str, key: str, avatar_i
 
 
 def count(variant: str, requests: int, base_url: str, key: str, avatar_id: str) -> float:
-    """Instructions per call of one variant, from callgrind's summary."""
-    command = [
-        "valgrind",
-        "--tool=callgrind",
-        "--instr-atstart=no",
-        "--callgrind-out-file=/dev/null",
-    ]
+    """Instructions per request of one variant, from callgrind's summary."""
     worker_args = ["--worker", variant, str(requests), base_url, key, avatar_id]
-    done = subprocess.run(
-        [*command, sys.executable, __file__, *worker_args],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    collected = re.search(r"Collected : (\d+)", done.stderr)
-    assert collected, done.stderr[-2000:]
-    return int(collected.group(1)) / requests
+    return instructions_per_request(__file__, worker_args, requests)
 
 
 def main(requests: int) -> None:
