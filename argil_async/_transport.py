@@ -171,7 +171,9 @@ class AiohttpTransport:
             # session.request()'s context manager, unrolled: the same coroutine awaited, and
             # the response's own exit (release, then wait for its writer) in the finally
             # clause, without the manager's object, its two coroutines and the response's
-            # two on every request.
+            # two on every request. Its wait_for_close() waits for a request body still being
+            # written (release() cancelled it), then releases again: with no writer left
+            # (nearly always), that second release does nothing, and is not called.
             resp = await session._request(
                 request.method,
                 self._base_url + request.path,
@@ -199,7 +201,8 @@ class AiohttpTransport:
                 return Response(resp.status, headers, body)
             finally:
                 resp.release()
-                await resp.wait_for_close()
+                if resp._writer is not None:
+                    await resp.wait_for_close()
         except aiohttp.ClientError as exc:
             raise _connection_error(exc) from exc
         except asyncio.TimeoutError as exc:
