@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable
 from functools import cache
 from typing import Any, TypeVar, get_args, get_origin, get_type_hints
 
@@ -11,12 +12,12 @@ import msgspec
 from .errors import ResponseValidationError
 from .models._base import FoldsCreateAt, fold_create_at
 
-__all__ = ["decode", "encode"]
+__all__ = ["DECODE_ERRORS", "create_at_of", "decode", "encode", "invalid_body", "list_decoder"]
 
 T = TypeVar("T")
 encode = msgspec.json.Encoder().encode
 _CREATE_AT = b'"createAt"'
-_create_at_of = operator.attrgetter("create_at_")
+create_at_of = operator.attrgetter("create_at_")
 
 # How a decoded value is checked for the docs' ``createAt`` spelling (then folded into
 # ``created_at`` by fold_create_at): never per item in Python, and the body is scanned only for
@@ -67,6 +68,26 @@ def _contains_folding(kind: Any, seen: set[Any]) -> bool:
     return False
 
 
+#: What a decoder raises on a body it cannot decode (each becomes a ResponseValidationError).
+DECODE_ERRORS = (msgspec.MsgspecError, RecursionError, MemoryError, UnicodeError)
+
+
+def invalid_body(cls: Any, body: bytes, exc: BaseException) -> ResponseValidationError:
+    """The error for a ``body`` that could not be decoded as ``cls`` (``exc`` says why)."""
+    name = getattr(cls, "__name__", str(cls))
+    reason = "JSON nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+    return ResponseValidationError(
+        f"could not decode the response as {name}: {reason or type(exc).__name__}", body=body
+    )
+
+
+def list_decoder(cls: type[T]) -> Callable[[bytes], list[T]]:
+    """``decode(list[cls], body)``'s decoder, for a caller that inlines `decode()`'s usual
+    path: it then maps `DECODE_ERRORS` with `invalid_body()` and, if any item's
+    ``create_at_`` is set, calls ``fold_create_at`` itself."""
+    return msgspec.json.Decoder(list[cls]).decode  # type: ignore[valid-type]
+
+
 def decode(cls: type[T], body: bytes) -> T:
     """Decode a response body as ``cls``; anything undecodable is a ResponseValidationError.
 
@@ -77,17 +98,12 @@ def decode(cls: type[T], body: bytes) -> T:
     decoder, fold, field = _decoder(cls)  # type: ignore[arg-type]  # (no cast() call)
     try:
         result: T = decoder.decode(body)
-    except (msgspec.MsgspecError, RecursionError, MemoryError, UnicodeError) as exc:
-        name = getattr(cls, "__name__", str(cls))
-        reason = "JSON nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-        raise ResponseValidationError(
-            f"could not decode the response as {name}: {reason or type(exc).__name__}",
-            body=body,
-        ) from exc
+    except DECODE_ERRORS as exc:
+        raise invalid_body(cls, body, exc) from exc
     if fold and (  # the docs' other spelling: found without a Python call per item
-        (fold == _MANY and any(map(_create_at_of, result)))  # type: ignore[call-overload]
+        (fold == _MANY and any(map(create_at_of, result)))  # type: ignore[call-overload]
         or (fold == _ONE and result.create_at_ is not None)  # type: ignore[attr-defined]
-        or (fold == _WRAPPED and any(map(_create_at_of, field(result))))
+        or (fold == _WRAPPED and any(map(create_at_of, field(result))))
         or (fold == _SCAN and _CREATE_AT in body)
     ):
         fold_create_at(result)

@@ -11,7 +11,7 @@ import msgspec
 from typing_extensions import Unpack
 
 from .. import _validation as check
-from .._decoding import decode
+from .._decoding import DECODE_ERRORS, create_at_of, decode, invalid_body, list_decoder
 from .._options import RequestOptions, WaitOptions, check_options
 from .._pagination import AsyncPaginator, Page, header_page
 from .._polling import Goal, Hooks, wait_for_status
@@ -19,6 +19,7 @@ from .._raw import RawMethod, RawResponseView
 from ..errors import NotFoundError, RateLimitError, WaitTimeoutError
 from ..limits._local import AssetLimiter, InProcessAssetLimiter
 from ..models import Asset, AssetStatus, AssetType, UploadType
+from ..models._base import fold_create_at
 from ._asset_watch import watch_for
 from ._base import Resource
 
@@ -26,6 +27,7 @@ __all__ = ["AsyncAssetsResource"]
 
 
 _ASSET_LIST = builtins.list[Asset]  # made once: its decoder is looked up by it per page
+_decode_assets = list_decoder(Asset)  # decode(_ASSET_LIST, ...)'s usual path, inline per page
 
 
 class _UploadBody(msgspec.Struct):
@@ -108,7 +110,12 @@ class AsyncAssetsResource(Resource):
             params = (*base, ("page", str(page)))  # a tuple: the request keeps it as is
             # client._get inlined: one coroutine fewer on every page's path
             response = await client._request("GET", "/assets", params=params, options=options)
-            items = decode(_ASSET_LIST, response.body)
+            try:  # decode(_ASSET_LIST, body), inlined: no call of its own
+                items = _decode_assets(response.body)
+            except DECODE_ERRORS as exc:
+                raise invalid_body(_ASSET_LIST, response.body, exc) from exc
+            if any(map(create_at_of, items)):  # the docs' other spelling (see decode)
+                fold_create_at(items)
             limiter = client._asset_limiter
             # (the default limiter's observe returns at once while it holds no upload: skipped)
             if builtins.type(limiter) is not InProcessAssetLimiter or limiter._by_asset:
