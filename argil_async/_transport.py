@@ -173,7 +173,10 @@ class AiohttpTransport:
             # clause, without the manager's object, its two coroutines and the response's
             # two on every request. Its wait_for_close() waits for a request body still being
             # written (release() cancelled it), then releases again: with no writer left
-            # (nearly always), that second release does nothing, and is not called.
+            # (nearly always), that second release does nothing, and is not called. And a
+            # body read to its end has closed the response and released its connection
+            # already (aiohttp's end-of-payload callback): release() would only mark the
+            # spent stream, which nothing reads again, as closed.
             resp = await session._request(
                 request.method,
                 self._base_url + request.path,
@@ -200,9 +203,11 @@ class AiohttpTransport:
                     body = await read_capped(resp, limit)
                 return Response(resp.status, headers, body)
             finally:
-                resp.release()
                 if resp._writer is not None:
+                    resp.release()
                     await resp.wait_for_close()
+                elif not resp.closed:
+                    resp.release()
         except aiohttp.ClientError as exc:
             raise _connection_error(exc) from exc
         except asyncio.TimeoutError as exc:

@@ -52,3 +52,55 @@ async def test_key_is_not_sent_to_another_host_on_redirect() -> None:
     assert info.value.status_code == 302
     assert "redirect" in info.value.message
     assert SECRET not in str(info.value)
+
+
+async def test_each_response_hands_its_connection_back() -> None:
+    """After a 2xx, a 4xx, a chunked or a too-large body, the next request reuses the connection."""
+    from argil_async import errors
+    from argil_async._seam import Request, Timeout
+    from argil_async._transport import AiohttpTransport
+
+    peers: list[object] = []
+
+    async def answer(request: web.Request) -> web.StreamResponse:
+        peers.append(request.transport.get_extra_info("peername"))  # type: ignore[union-attr]
+        kind = request.match_info["kind"]
+        if kind == "missing":
+            return web.json_response({"message": "no such thing"}, status=404)
+        if kind == "large":
+            return web.json_response(["x" * 100] * 20)  # over the 1,000-byte cap below
+        if kind == "chunked":
+            stream = web.StreamResponse()
+            stream.enable_chunked_encoding()
+            await stream.prepare(request)
+            await stream.write(b"[1,")
+            await stream.write(b"2]")
+            await stream.write_eof()
+            return stream
+        return web.json_response([{"id": "a"}])
+
+    async with serving("/v1/{kind}", answer) as url:
+        transport = AiohttpTransport(
+            f"{url}/v1", {"x-api-key": SECRET}, Timeout(), max_response_size=1000
+        )
+        try:
+            outcomes: list[object] = []
+            for kind in ("ok", "missing", "chunked", "ok", "large", "ok"):
+                try:
+                    response = await transport.send(Request("GET", f"/{kind}"))
+                    outcomes.append((response.status, response.body))
+                except errors.ResponseTooLargeError:
+                    outcomes.append("too large")
+            connector = transport._session.connector  # type: ignore[union-attr]
+            assert not connector._acquired  # type: ignore[union-attr]  # nothing held
+        finally:
+            await transport.aclose()
+    assert outcomes == [
+        (200, b'[{"id": "a"}]'),
+        (404, b'{"message": "no such thing"}'),
+        (200, b"[1,2]"),
+        (200, b'[{"id": "a"}]'),
+        "too large",
+        (200, b'[{"id": "a"}]'),
+    ]
+    assert len(set(peers[:5])) == 1  # one connection, handed back after each response
