@@ -25,6 +25,7 @@ from ._validation import integer
 __all__ = ["AsyncPaginator", "Envelope", "Page", "check_limit", "header_int", "header_page"]
 
 T = TypeVar("T")
+_new = object.__new__  # an instance without its __init__ call (the page path builds its own)
 logger = logging.getLogger("argil_async")
 
 
@@ -116,7 +117,10 @@ class AsyncPaginator(Generic[T]):
 
     def pages(self) -> _Pages[T]:
         """Yield each page in order, stopping at the last one (or at a repeated page)."""
-        return _Pages(self._fetch)
+        # _Pages(self._fetch), without an __init__ frame of its own
+        pages: _Pages[T] = _new(_Pages)
+        pages._fetch, pages._number, pages._seen, pages._warned = self._fetch, 1, {}, set()
+        return pages
 
     async def __aiter__(self) -> AsyncIterator[T]:
         async for page in self.pages():
@@ -141,12 +145,11 @@ class _Pages(Generic[T]):
     task."""
 
     __slots__ = ("_fetch", "_number", "_seen", "_warned")
-
-    def __init__(self, fetch: FetchPage[T]) -> None:
-        self._fetch = fetch
-        self._number = 1  # the next page to fetch; 0 once the listing has ended
-        self._seen: dict[object, int] = {}  # fingerprint of every page's items -> its number
-        self._warned: set[str] = set()
+    # (made by AsyncPaginator.pages(), which sets all four)
+    _fetch: FetchPage[T]
+    _number: int  # the next page to fetch; 0 once the listing has ended
+    _seen: dict[object, int]  # fingerprint of every page's items -> its number
+    _warned: set[str]  # the kinds of warning given
 
     def __aiter__(self) -> _Pages[T]:
         return self
