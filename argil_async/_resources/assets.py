@@ -26,7 +26,7 @@ from ._base import Resource
 __all__ = ["AsyncAssetsResource"]
 
 
-_ASSET_LIST = builtins.list[Asset]  # made once: its decoder is looked up by it per page
+_ASSET_LIST = builtins.list[Asset]  # what a page decodes to (named in its decoding errors)
 _decode_assets = list_decoder(Asset)  # decode(_ASSET_LIST, ...)'s usual path, inline per page
 
 
