@@ -14,6 +14,7 @@ response = await transport.send(Request("GET", "/videos/v1"))
 from __future__ import annotations
 
 import asyncio
+import inspect
 import urllib.request
 import weakref
 from collections.abc import (
@@ -177,7 +178,8 @@ class AiohttpTransport:
             # body read to its end has closed the response and released its connection
             # already (aiohttp's end-of-payload callback): release() would only mark the
             # spent stream, which nothing reads again, as closed.
-            resp = await session._request(
+            send = session._request if _UNROLLED else session.request
+            resp = await send(
                 request.method,
                 self._base_url + request.path,
                 params=query,
@@ -203,7 +205,7 @@ class AiohttpTransport:
                     body = await read_capped(resp, limit)
                 return Response(resp.status, headers, body)
             finally:
-                if resp._writer is not None:
+                if not _UNROLLED or resp._writer is not None:
                     resp.release()
                     await resp.wait_for_close()
                 elif not resp.closed:
@@ -329,6 +331,16 @@ async def _close_at_loop_end(
         if owner is not None and owner._session is session:
             owner._session = None
 
+
+# send() uses aiohttp's private ``ClientSession._request`` and ``ClientResponse._writer``
+# (alike from 3.10.11, the floor, to 3.14: CI runs both ends). An aiohttp whose names differ,
+# or another major version, takes the public path: ``await session.request(...)``, and the
+# response's release and wait_for_close() as its context manager does them.
+_UNROLLED = (
+    aiohttp.__version__.startswith("3.")
+    and inspect.iscoroutinefunction(getattr(aiohttp.ClientSession, "_request", None))
+    and isinstance(getattr(aiohttp.ClientResponse, "_writer", None), property)
+)
 
 # aiohttp (3.10+) sends an idempotent request a second time when its connection drops before
 # the response starts, outside any retry budget: ``max_retries=0`` gave 2 arrivals. The

@@ -54,11 +54,17 @@ async def test_key_is_not_sent_to_another_host_on_redirect() -> None:
     assert SECRET not in str(info.value)
 
 
-async def test_each_response_hands_its_connection_back() -> None:
-    """After a 2xx, a 4xx, a chunked or a too-large body, the next request reuses the connection."""
-    from argil_async import errors
+@pytest.mark.parametrize("unrolled", [True, False], ids=["private-names", "public-path"])
+async def test_each_response_hands_its_connection_back(
+    monkeypatch: pytest.MonkeyPatch, unrolled: bool
+) -> None:
+    """After a 2xx, a 4xx, a chunked or a too-large body, the next request reuses the connection
+    (on the path through aiohttp's private names, and on the public one other versions take)."""
+    from argil_async import _transport, errors
     from argil_async._seam import Request, Timeout
     from argil_async._transport import AiohttpTransport
+
+    monkeypatch.setattr(_transport, "_UNROLLED", unrolled and _transport._UNROLLED)
 
     peers: list[object] = []
 
