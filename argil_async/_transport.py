@@ -325,11 +325,13 @@ async def _close_at_loop_end(
     try:
         yield
     finally:
-        if not session.closed:
-            await session.close()
+        # Dropped first: a call made while this closes (another async generator's cleanup,
+        # finalized beside this one) opens a session of its own rather than using this one.
         owner = transport()
         if owner is not None and owner._session is session:
             owner._session = None
+        if not session.closed:
+            await session.close()
 
 
 # send() uses aiohttp's private ``ClientSession._request`` and ``ClientResponse._writer``

@@ -166,3 +166,37 @@ def test_never_closed_client_is_quiet_at_exit():
     assert len(result.stdout.split()) == 2
     assert "Unclosed" not in result.stderr, result.stderr
     assert "ResourceWarning" not in result.stderr, result.stderr
+
+
+# (the new session's loop-end closer starts after asyncio's shutdown_asyncgens(), which asyncio
+# reports as a ResourceWarning, ignored by default: the caller closes the client itself here)
+@pytest.mark.filterwarnings("ignore:asynchronous generator .* was scheduled after:ResourceWarning")
+def test_a_call_made_while_the_loop_ends_gets_a_session():
+    """An async generator's cleanup calling the API at ``asyncio.run``'s end, beside the
+    client's own session closing there, is sent on a new session (no untyped "Session is
+    closed")."""
+    outcome: list[object] = []
+
+    with ArgilSimulator.in_thread() as sim:
+        client = AsyncArgil(api_key=sim.api_key, base_url=sim.base_url)
+
+        async def cleanup_calls() -> AsyncIterator[int]:
+            try:
+                yield 1
+            finally:
+                await asyncio.sleep(0)  # the session's own finalizer starts closing it
+                try:
+                    outcome.append(len(await client.avatars.list()))
+                except Exception as exc:  # what the call raised, to assert on below
+                    outcome.append(exc)
+                await client.aclose()
+
+        async def main() -> int:
+            listed = len(await client.avatars.list())  # the session and its loop-end closer
+            generator = cleanup_calls()
+            await generator.__anext__()
+            main.generator = generator  # type: ignore[attr-defined]  # finalized at loop end
+            return listed
+
+        listed = asyncio.run(main())
+    assert outcome == [listed]
