@@ -41,6 +41,19 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _NO_STRINGS: Mapping[str, str] = {}
 
 
+class _Aiohttp:
+    """aiohttp's names, for ``_seam``'s run-time annotations (``ConnectorArg``,
+    ``TraceConfigs``): the first one resolved loads the transport, and aiohttp with it."""
+
+    def __getattr__(self, name: str) -> Any:
+        from . import _transport  # aiohttp: loaded by the first client, or here
+
+        return getattr(vars(_transport)["aiohttp"], name)
+
+
+_aiohttp = _Aiohttp()
+
+
 @dataclass(frozen=True, slots=True)
 class CallOptions:
     """The options a call runs with: the client's defaults, with the call's own on top.

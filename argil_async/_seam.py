@@ -34,10 +34,12 @@ if TYPE_CHECKING:
     TraceConfigs: TypeAlias = Sequence[aiohttp.TraceConfig]
 else:
     # The same at run time without importing aiohttp (loaded by the first client made, not by
-    # ``import argil_async``): its classes named by references that resolve once it is loaded.
-    _Connector = ForwardRef("BaseConnector", module="aiohttp")
+    # ``import argil_async``): its classes named by references resolved in ``_config``, whose
+    # ``_aiohttp`` loads the transport (and aiohttp) then, so ``typing.get_type_hints`` on the
+    # constructors works at any time.
+    _Connector = ForwardRef("_aiohttp.BaseConnector", module="argil_async._config")
     ConnectorArg = Union[_Connector, Callable[[], _Connector]]  # noqa: UP007
-    TraceConfigs = Sequence[ForwardRef("TraceConfig", module="aiohttp")]
+    TraceConfigs = Sequence[ForwardRef("_aiohttp.TraceConfig", module="argil_async._config")]
 
 
 @dataclass(frozen=True, slots=True)

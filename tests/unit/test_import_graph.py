@@ -257,3 +257,22 @@ def test_importing_the_sdk_loads_no_aiohttp_until_a_client_is_made():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert done.stdout.split() == ["False", "True", "True", "True"]
+
+
+def test_constructor_annotations_resolve_before_any_client_is_made():
+    """``typing.get_type_hints`` on both constructors works right after ``import argil_async``
+    (resolving their aiohttp annotations imports aiohttp then), with aiohttp's own classes."""
+    code = (
+        "import sys, typing, argil_async\n"
+        "from collections.abc import Callable, Sequence\n"
+        "hints = typing.get_type_hints(argil_async.AsyncArgil.__init__)\n"
+        "sync_hints = typing.get_type_hints(argil_async.Argil.__init__)\n"
+        "import aiohttp\n"
+        "connector = aiohttp.BaseConnector | Callable[[], aiohttp.BaseConnector] | None\n"
+        "print(hints['connector'] == connector == sync_hints['connector'])\n"
+        "print(hints['trace_configs'] == Sequence[aiohttp.TraceConfig])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.split() == ["True", "True"]
