@@ -238,41 +238,42 @@ def test_the_two_batch_stores_are_separate_units():
     assert any(m.startswith(f"{redis_store}.") for m in GRAPH)
 
 
-def test_importing_the_sdk_loads_no_aiohttp_until_a_client_is_made():
-    """``import argil_async`` leaves aiohttp unloaded (its import is a third of the SDK's
-    memory); the first client loads it, and the constructor's annotations then resolve."""
-    code = (
-        "import sys, typing, argil_async\n"
-        "from collections.abc import Callable, Sequence\n"
-        "print('aiohttp' in sys.modules)\n"
-        "argil_async.Argil(api_key='k')\n"
-        "print('aiohttp' in sys.modules)\n"
-        "import aiohttp\n"
-        "hints = typing.get_type_hints(argil_async.AsyncArgil.__init__)\n"
-        "connector = aiohttp.BaseConnector | Callable[[], aiohttp.BaseConnector] | None\n"
-        "print(hints['connector'] == connector)\n"
-        "print(hints['trace_configs'] == Sequence[aiohttp.TraceConfig])\n"
+def _printed(*lines: str) -> list[str]:
+    """What a fresh interpreter prints running ``lines``, after a shared prelude (the SDK
+    imported; ``connector`` defined by ``expect_connector()``, importing aiohttp)."""
+    prelude = (
+        "import sys, typing, argil_async",
+        "from collections.abc import Callable, Sequence",
+        "def expect_connector():",
+        "    import aiohttp",
+        "    return aiohttp.BaseConnector | Callable[[], aiohttp.BaseConnector] | None",
     )
+    code = "\n".join((*prelude, *lines)) + "\n"
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
-    assert done.stdout.split() == ["False", "True", "True", "True"]
+    return done.stdout.split()
+
+
+def test_importing_the_sdk_loads_no_aiohttp_until_a_client_is_made():
+    """``import argil_async`` leaves aiohttp unloaded (its import is a third of the SDK's
+    memory); the first client loads it, and the constructor's annotations then resolve."""
+    assert _printed(
+        "print('aiohttp' in sys.modules)",
+        "argil_async.Argil(api_key='k')",
+        "print('aiohttp' in sys.modules)",
+        "hints = typing.get_type_hints(argil_async.AsyncArgil.__init__)",
+        "print(hints['connector'] == expect_connector())",
+        "print(hints['trace_configs'] == Sequence[sys.modules['aiohttp'].TraceConfig])",
+    ) == ["False", "True", "True", "True"]
 
 
 def test_constructor_annotations_resolve_before_any_client_is_made():
     """``typing.get_type_hints`` on both constructors works right after ``import argil_async``
     (resolving their aiohttp annotations imports aiohttp then), with aiohttp's own classes."""
-    code = (
-        "import sys, typing, argil_async\n"
-        "from collections.abc import Callable, Sequence\n"
-        "hints = typing.get_type_hints(argil_async.AsyncArgil.__init__)\n"
-        "sync_hints = typing.get_type_hints(argil_async.Argil.__init__)\n"
-        "import aiohttp\n"
-        "connector = aiohttp.BaseConnector | Callable[[], aiohttp.BaseConnector] | None\n"
-        "print(hints['connector'] == connector == sync_hints['connector'])\n"
-        "print(hints['trace_configs'] == Sequence[aiohttp.TraceConfig])\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
-    )
-    assert done.stdout.split() == ["True", "True"]
+    assert _printed(
+        "hints = typing.get_type_hints(argil_async.AsyncArgil.__init__)",
+        "sync_hints = typing.get_type_hints(argil_async.Argil.__init__)",
+        "print(hints['connector'] == expect_connector() == sync_hints['connector'])",
+        "print(hints['trace_configs'] == Sequence[sys.modules['aiohttp'].TraceConfig])",
+    ) == ["True", "True"]
