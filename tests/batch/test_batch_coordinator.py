@@ -7,6 +7,7 @@ run`` processes, one SIGKILLed and never restarted, for the takeover at scale.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import signal
 import sys
@@ -290,16 +291,10 @@ async def test_three_workers_one_killed_finish_600_jobs_exactly_once(
     sim = await sim_factory(render_audio_time=0.05, render_video_time=0.1, check_spec=False)
     keys = write_jobs(sim, tmp_path / "jobs.jsonl", 600)
 
-    async def start(n: int) -> asyncio.subprocess.Process:
-        return await start_worker(
-            sim,
-            tmp_path / "jobs.jsonl",
-            tmp_path / f"r{n}.jsonl",
-            coordinator=redis_url,
-            batch=redis_name,
-            concurrency=10,
-            lease_ttl=3,
-        )
+    start = functools.partial(
+        start_worker, sim, tmp_path, coordinator=redis_url, batch=redis_name, concurrency=10,
+        lease_ttl=3,
+    )  # fmt: skip
 
     workers = [await start(n) for n in range(3)]
     await sim.wait_until(lambda: sim.stats.by_route["POST /videos"] >= 200, timeout=120)

@@ -9,6 +9,7 @@ real SIGSTOP/SIGCONT run of CLI workers (slow).
 from __future__ import annotations
 
 import asyncio
+import functools
 import signal
 import sys
 import threading
@@ -172,16 +173,10 @@ async def test_sigstop_past_the_lease_then_sigcont_makes_nothing_twice(
     sim = await sim_factory(render_audio_time=0.05, render_video_time=0.2, check_spec=False)
     keys = write_jobs(sim, tmp_path / "jobs.jsonl", 40)
 
-    async def start(n: int) -> asyncio.subprocess.Process:
-        return await start_worker(
-            sim,
-            tmp_path / "jobs.jsonl",
-            tmp_path / f"r{n}.jsonl",
-            coordinator=redis_url,
-            batch=redis_name,
-            concurrency=5,
-            lease_ttl=2,
-        )
+    start = functools.partial(
+        start_worker, sim, tmp_path, coordinator=redis_url, batch=redis_name, concurrency=5,
+        lease_ttl=2,
+    )  # fmt: skip
 
     workers = [await start(n) for n in (1, 2)]
     for threshold in (8, 20):

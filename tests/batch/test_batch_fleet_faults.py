@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import shutil
@@ -185,17 +186,10 @@ async def test_redis_restarted_without_persistence_mid_run(
     sim = await sim_factory(render_audio_time=0.05, render_video_time=0.3, check_spec=False)
     keys = write_jobs(sim, tmp_path / "jobs.jsonl", 40)
 
-    async def start(n: int) -> asyncio.subprocess.Process:
-        return await start_worker(
-            sim,
-            tmp_path / "jobs.jsonl",
-            tmp_path / f"r{n}.jsonl",
-            coordinator=own_redis.url,
-            batch="restarted",
-            concurrency=5,
-            lease_ttl=20,
-            stdout=asyncio.subprocess.PIPE,
-        )
+    start = functools.partial(
+        start_worker, sim, tmp_path, coordinator=own_redis.url, batch="restarted", concurrency=5,
+        lease_ttl=20, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
 
     workers = [await start(n) for n in (1, 2)]
     await sim.wait_until(lambda: sim.stats.by_route["POST /videos"] >= 12, timeout=120)

@@ -51,8 +51,8 @@ def paid_renders(sim: ArgilSimulator) -> int:
 
 async def start_worker(
     sim: ArgilSimulator,
-    jobs: Path,
-    out: Path,
+    folder: Path,
+    n: int,
     *,
     coordinator: str,
     batch: str,
@@ -60,8 +60,9 @@ async def start_worker(
     lease_ttl: float,
     stdout: int = asyncio.subprocess.DEVNULL,
 ) -> asyncio.subprocess.Process:
-    """`argil batch run JOBS --out OUT --coordinator ...` against ``sim``, polling, in a child
-    process (stderr piped, for the assertion messages)."""
+    """Worker ``n``: `argil batch run FOLDER/jobs.jsonl --out FOLDER/rN.jsonl --coordinator ...`
+    against ``sim``, polling, in a child process (stderr piped, for the assertion messages)."""
+    jobs, out = folder / "jobs.jsonl", folder / f"r{n}.jsonl"
     env = {**os.environ, "ARGIL_API_KEY": sim.api_key, "ARGIL_BASE_URL": sim.base_url}
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "argil_async", "batch", "run", str(jobs), "--out", str(out),
