@@ -23,7 +23,6 @@ from ._observe import (
     configure_logging,
     logger,
     run_observed,
-    wants_observer,
 )
 from ._options import RequestOptions
 from ._resources.assets import AsyncAssetsResource
@@ -293,22 +292,24 @@ class AsyncArgil:
             resend = self._resender(retries)
         total = resolved.timeout.total
         log = logger.isEnabledFor(logging.INFO)
-        if total is None and not (  # wants_observer(log), inlined: nothing observes
+        observed = (  # wants_observer(log), inlined: no call for it on every request
             log
             or SINK.get() is not None
             or (
                 (trace := _observe._trace) is not None
                 and getattr(trace, "_TRACER_PROVIDER", trace) is not None
             )
-        ):
+        )
+        if total is None and not observed:  # the fast path
             return self._send_once(request, resend)
         send = functools.partial(self._send_once, resend=resend)
-        return self._bounded(request, send, total, log)
+        return self._bounded(request, send, total, log if observed else None)
 
     async def _bounded(
-        self, request: Request, send: Send, total: float | None, log: bool
+        self, request: Request, send: Send, total: float | None, log: bool | None
     ) -> Response:
-        """Send ``request`` observed, within ``total`` seconds (retries included) if given."""
+        """Send ``request`` within ``total`` seconds (retries included) if given, observed
+        unless ``log`` is None (logging only if it is True)."""
         if total is None:
             return await self._observed(request, send, log)
         with anyio.move_on_after(total):
@@ -327,8 +328,8 @@ class AsyncArgil:
         """What follows a failed first attempt under ``policy`` (None without retries)."""
         return None if policy.max_retries == 0 else resender(self._send_once, policy)
 
-    async def _observed(self, request: Request, send: Send, log: bool) -> Response:
-        if not wants_observer(log):
+    async def _observed(self, request: Request, send: Send, log: bool | None) -> Response:
+        if log is None:  # nothing observes the call (`_request` decided it)
             return await send(request)
         observer = CallObserver(request.method, request.path, self._config.server, log)
         request = msgspec.structs.replace(request, observer=observer)
